@@ -1,0 +1,54 @@
+"""clipdemo: parse launch options, build the UI, launch it.
+
+    python app.py [--model NAME] [--port 7860] ...     (each option also reads an environment variable)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    env = os.environ.get
+    p = argparse.ArgumentParser(description="clipdemo: see and touch CLIP in the browser")
+    p.add_argument("--host", default=env("CLIPDEMO_HOST", env("GRADIO_SERVER_NAME", "127.0.0.1")),
+                   help="address to listen on (CLIPDEMO_HOST; 0.0.0.0 to serve a classroom)")
+    p.add_argument("--port", type=int, default=int(env("CLIPDEMO_PORT", env("GRADIO_SERVER_PORT", "7860"))),
+                   help="port (CLIPDEMO_PORT)")
+    p.add_argument("--share", action="store_true", default=env("CLIPDEMO_SHARE", "") == "1",
+                   help="make a public gradio.live link (CLIPDEMO_SHARE=1; needs internet)")
+    p.add_argument("--model", default=env("CLIPDEMO_MODEL", ""),
+                   help="'bundled', a hub id or a local folder (CLIPDEMO_MODEL); default: OpenAI ViT-B/32 when "
+                        "cached or reachable, else the bundled model")
+    p.add_argument("--device", default=env("CLIPDEMO_DEVICE", "auto"), help="auto, cpu, cuda, mps (CLIPDEMO_DEVICE)")
+    p.add_argument("--dtype", default=env("CLIPDEMO_DTYPE", "auto"), help="auto, fp32, bf16, fp16 (CLIPDEMO_DTYPE)")
+    p.add_argument("--max-models", type=int, default=int(env("CLIPDEMO_MAX_MODELS", "2")),
+                   help="models kept in memory at once (CLIPDEMO_MAX_MODELS)")
+    p.add_argument("--allow-folder", action="append", default=[f for f in env("CLIPDEMO_ALLOW_FOLDERS", "").split(
+        os.pathsep) if f], help="a local model folder the picker may offer (repeatable; CLIPDEMO_ALLOW_FOLDERS)")
+    p.add_argument("--concurrency", type=int, default=int(env("CLIPDEMO_CONCURRENCY", "2")),
+                   help="requests computed at once per kind of work (CLIPDEMO_CONCURRENCY)")
+    p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
+                   help="upload limit (CLIPDEMO_MAX_FILE_SIZE)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from clipdemo.loading import default_model_name
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.ui.app import build_app, launch_kwargs
+    from clipdemo.ui.context import UIContext
+
+    registry = ModelRegistry(args.model or default_model_name(), device=args.device, dtype=args.dtype,
+                             max_models=args.max_models, allowed_folders=tuple(args.allow_folder))
+    registry.get()  # load the default model before the first visitor arrives
+    ctx = UIContext(registry, concurrency=args.concurrency)
+    demo = build_app(ctx)
+    demo.queue(default_concurrency_limit=args.concurrency)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs(args.max_file_size))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Batched, cached encoding of images and texts into the joint space.
+
+Embeddings come back L2-normalised as float32 numpy arrays. Two bounded LRU caches mean a
+repeated label set or image is never encoded twice: texts by string, images by a hash of their
+pixels. One lock per model serialises forward passes (torch on CPU gains nothing from running
+two at once, and it keeps memory flat under concurrent users).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from clipdemo.loading import LoadedModel
+
+
+class LRUCache:
+    def __init__(self, max_items: int):
+        self.max_items = max_items
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return self._data[key]
+            self.misses += 1
+            return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_items:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+def image_key(image: Image.Image) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{image.mode}{image.size}".encode())
+    h.update(image.tobytes())
+    return h.hexdigest()
+
+
+def _features(out) -> torch.Tensor:
+    # transformers 5 returns an output object whose pooler_output is the projected embedding.
+    return out if isinstance(out, torch.Tensor) else out.pooler_output
+
+
+class Encoder:
+    """Encodes images and texts with one loaded model; bounded caches; thread-safe."""
+
+    def __init__(self, loaded: LoadedModel, batch_size: int = 32, image_cache: int = 4096, text_cache: int = 16384):
+        self.loaded = loaded
+        self.batch_size = batch_size
+        self.image_cache = LRUCache(image_cache)
+        self.text_cache = LRUCache(text_cache)
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ inputs
+    def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        rgb = [im.convert("RGB") for im in images]
+        pixels = self.loaded.processor.image_processor(images=rgb, return_tensors="pt")["pixel_values"]
+        return pixels.to(self.loaded.device, self.loaded.dtype)
+
+    def tokenize(self, texts: Sequence[str]) -> dict:
+        lm = self.loaded
+        # SigLIP was trained on max-length padded text; CLIP pools the EOS token, so any padding works.
+        padding = "max_length" if lm.uses_sigmoid else True
+        tok = lm.tokenizer(list(texts), padding=padding, truncation=True, max_length=lm.max_text_length,
+                           return_tensors="pt")
+        return {k: v.to(lm.device) for k, v in tok.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.loaded.tokenizer(text, truncation=False)["input_ids"])
+
+    def model_view(self, image: Image.Image) -> Image.Image:
+        """What the model sees: the resized, cropped input, un-normalised back to pixels."""
+        ip = self.loaded.processor.image_processor
+        px = ip(images=[image.convert("RGB")], return_tensors="pt")["pixel_values"][0].float()
+        mean = torch.tensor(getattr(ip, "image_mean", [0.5] * 3)).view(3, 1, 1)
+        std = torch.tensor(getattr(ip, "image_std", [0.5] * 3)).view(3, 1, 1)
+        arr = ((px * std + mean).clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+        return Image.fromarray(arr)
+
+    # ------------------------------------------------------------------ encoders
+    @torch.inference_mode()
+    def image_features_from_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        with self._lock:
+            feats = _features(self.loaded.model.get_image_features(pixel_values=pixels)).float()
+        return torch.nn.functional.normalize(feats, dim=-1)
+
+    @torch.inference_mode()
+    def text_features_from_tokens(self, tokens: dict) -> torch.Tensor:
+        with self._lock:
+            feats = _features(self.loaded.model.get_text_features(**tokens)).float()
+        return torch.nn.functional.normalize(feats, dim=-1)
+
+    def encode_images(self, images: Sequence[Image.Image],
+                      progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        keys = [image_key(im) for im in images]
+        out: list[np.ndarray | None] = [self.image_cache.get(k) for k in keys]
+        todo = [i for i, v in enumerate(out) if v is None]
+        for start in range(0, len(todo), self.batch_size):
+            idx = todo[start:start + self.batch_size]
+            feats = self.image_features_from_pixels(self.preprocess([images[i] for i in idx])).cpu().numpy()
+            for i, f in zip(idx, feats):
+                out[i] = f
+                self.image_cache.put(keys[i], f)
+            if progress:
+                progress(min(start + self.batch_size, len(todo)), len(todo))
+        return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        out: list[np.ndarray | None] = [self.text_cache.get(t) for t in texts]
+        todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
+        done: dict[str, np.ndarray] = {}
+        for start in range(0, len(todo), max(self.batch_size, 256)):
+            chunk = todo[start:start + max(self.batch_size, 256)]
+            feats = self.text_features_from_tokens(self.tokenize(chunk)).cpu().numpy()
+            for t, f in zip(chunk, feats):
+                done[t] = f
+                self.text_cache.put(t, f)
+        out = [v if v is not None else done[t] for t, v in zip(texts, out)]
+        return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
+
+    @property
+    def dim(self) -> int:
+        cfg = self.loaded.model.config
+        return int(getattr(cfg, "projection_dim", None) or cfg.text_config.hidden_size)
+
+    # ------------------------------------------------------------------ scores
+    def logits(self, cosine: np.ndarray) -> np.ndarray:
+        """Cosines -> the model's logits (temperature, and SigLIP's bias)."""
+        return cosine * self.loaded.logit_scale + self.loaded.logit_bias
+
+    def probabilities(self, cosine: np.ndarray, axis: int = -1, temperature: float | None = None) -> np.ndarray:
+        """Softmax over `axis` for CLIP; independent sigmoids for SigLIP. `temperature` overrides the scale."""
+        scale = self.loaded.logit_scale if temperature is None else temperature
+        logits = cosine * scale + self.loaded.logit_bias
+        if self.loaded.uses_sigmoid:
+            return 1 / (1 + np.exp(-logits))
+        logits = logits - logits.max(axis=axis, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=axis, keepdims=True)

@@ -1,0 +1,238 @@
+"""Train a small CLIP from scratch on the toy world, with CLIP's own objective.
+
+    python -m clipdemo.train --out assets/toy-clip --steps 5000
+
+A batch holds N rendered scenes and one caption each. The model embeds both, forms the N x N
+matrix of cosine similarities times a learned temperature, and a symmetric cross-entropy makes
+each true pair (the diagonal) win its row (image -> text) and its column (text -> image).
+The result is a standard Hugging Face CLIP folder (config, model.safetensors, tokenizer,
+processor). `Trainer` is also what the app's Learn tab drives, a step at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from clipdemo import toyworld
+from clipdemo.templates import IMAGENET_TEMPLATES
+
+# OpenAI's normalisation; preprocessor_config.json carries the same numbers.
+IMAGE_MEAN = (0.48145466, 0.4578275, 0.40821073)
+IMAGE_STD = (0.26862954, 0.26130258, 0.27577711)
+# Templates that would contradict the caption's colour, size or count are left out of training.
+TRAIN_TEMPLATES = [t for t in IMAGENET_TEMPLATES
+                   if not any(w in t for w in ("many", "one", "black and white", "large", "small"))]
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 5000
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.1
+    warmup: int = 200
+    seed: int = 0
+    width: int = 128
+    vision_layers: int = 4
+    text_layers: int = 4
+    heads: int = 4
+    image_size: int = 64
+    patch_size: int = 8
+    projection_dim: int = 128
+    concepts: str = "all"  # "all" | "colour" | "shape": what the captions mention (Learn tab)
+    log_every: int = 50
+    extra: dict = field(default_factory=dict)
+
+
+def build_model(cfg: TrainConfig, tokenizer):
+    from transformers import CLIPConfig, CLIPModel
+
+    text = dict(vocab_size=len(tokenizer), hidden_size=cfg.width, intermediate_size=4 * cfg.width,
+                num_hidden_layers=cfg.text_layers, num_attention_heads=cfg.heads, max_position_embeddings=77,
+                projection_dim=cfg.projection_dim, hidden_act="gelu",
+                # The text tower pools the EOS position: these ids must be the tokenizer's.
+                bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                pad_token_id=tokenizer.pad_token_id)
+    vision = dict(hidden_size=cfg.width, intermediate_size=4 * cfg.width, num_hidden_layers=cfg.vision_layers,
+                  num_attention_heads=cfg.heads, image_size=cfg.image_size, patch_size=cfg.patch_size,
+                  projection_dim=cfg.projection_dim, hidden_act="gelu")
+    config = CLIPConfig(text_config=text, vision_config=vision, projection_dim=cfg.projection_dim)
+    torch.manual_seed(cfg.seed)
+    return CLIPModel(config)
+
+
+def images_to_tensor(images, image_size: int) -> torch.Tensor:
+    arr = np.stack([np.asarray(im.convert("RGB").resize((image_size, image_size)), np.float32) / 255 for im in images])
+    arr = (arr - np.array(IMAGE_MEAN, np.float32)) / np.array(IMAGE_STD, np.float32)
+    return torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous()
+
+
+def concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str) -> str:
+    if concepts == "all":
+        return toyworld.training_caption(scene, rng, TRAIN_TEMPLATES)
+    words = [o.colour if concepts == "colour" else o.shape for o in scene.objects]
+    return "a photo of " + " and ".join(dict.fromkeys(f"a {w}" if concepts == "shape" else f"something {w}"
+                                                      for w in words))
+
+
+def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "all"):
+    scenes = [toyworld.sample_scene(rng) for _ in range(n)]
+    images = [toyworld.render(s, image_size, supersample=2) for s in scenes]
+    captions = [concept_caption(s, rng, concepts) for s in scenes]
+    return scenes, images, captions
+
+
+class _Batches(torch.utils.data.IterableDataset):
+    """Renders batches in a worker process so drawing overlaps with the optimiser step."""
+
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
+
+    def __iter__(self):
+        rng = random.Random(self.cfg.seed + 1)
+        while True:
+            yield sample_batch(rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts)[1:]
+
+
+def prefetched_batches(cfg: TrainConfig):
+    loader = torch.utils.data.DataLoader(_Batches(cfg), batch_size=None, num_workers=1, prefetch_factor=4,
+                                         collate_fn=lambda b: b)
+    return iter(loader)
+
+
+def contrastive_losses(logits_per_image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """CLIP's symmetric cross-entropy: (image->text, text->image); the target is the diagonal."""
+    target = torch.arange(logits_per_image.shape[0], device=logits_per_image.device)
+    return F.cross_entropy(logits_per_image, target), F.cross_entropy(logits_per_image.T, target)
+
+
+class Trainer:
+    """A step-at-a-time trainer (used by the CLI and by the Learn tab)."""
+
+    def __init__(self, cfg: TrainConfig, tokenizer):
+        self.cfg = cfg
+        self.tokenizer = tokenizer
+        self.model = build_model(cfg, tokenizer)
+        self.rng = random.Random(cfg.seed)
+        decay = [p for n, p in self.model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
+        rest = [p for n, p in self.model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
+        self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                                      {"params": rest, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98),
+                                     eps=1e-6)
+        self.step_count = 0
+        self.history: list[dict] = []
+
+    def lr_at(self, step: int) -> float:
+        if step < self.cfg.warmup:
+            return self.cfg.lr * (step + 1) / self.cfg.warmup
+        t = (step - self.cfg.warmup) / max(1, self.cfg.steps - self.cfg.warmup)
+        return self.cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+
+    def encode_batch(self, images, captions):
+        tok = self.tokenizer(captions, padding=True, truncation=True, return_tensors="pt")
+        pixels = images_to_tensor(images, self.cfg.image_size)
+        return tok["input_ids"], tok["attention_mask"], pixels
+
+    def logits(self, images, captions) -> torch.Tensor:
+        ids, mask, pixels = self.encode_batch(images, captions)
+        return self.model(input_ids=ids, attention_mask=mask, pixel_values=pixels).logits_per_image
+
+    def step(self, batch: tuple | None = None) -> dict:
+        """One optimiser step; `batch` = (images, captions), else one is drawn here."""
+        self.model.train()
+        if batch is None:
+            batch = sample_batch(self.rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts)[1:]
+        images, captions = batch
+        for g in self.opt.param_groups:
+            g["lr"] = self.lr_at(self.step_count)
+        loss_i2t, loss_t2i = contrastive_losses(self.logits(images, captions))
+        loss = (loss_i2t + loss_t2i) / 2
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
+        with torch.no_grad():  # as in CLIP: the temperature may not exceed 100
+            self.model.logit_scale.clamp_(0, math.log(100))
+        self.step_count += 1
+        rec = {"step": self.step_count, "loss": loss.item(), "loss_i2t": loss_i2t.item(),
+               "loss_t2i": loss_t2i.item(), "temperature": self.model.logit_scale.exp().item(),
+               "lr": self.lr_at(self.step_count - 1)}
+        self.history.append(rec)
+        return rec
+
+
+def save_checkpoint(model, tokenizer, out_dir: str | Path, image_size: int, fp16: bool = True) -> Path:
+    """Write a standard Hugging Face CLIP folder that loads offline with nothing else."""
+    from transformers import CLIPImageProcessor, CLIPProcessor
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    to_save = model
+    if fp16:  # halves the size; no prediction changes (checked by evaluate)
+        import copy
+
+        to_save = copy.deepcopy(model).half()
+    to_save.save_pretrained(out_dir, safe_serialization=True)
+    image_processor = CLIPImageProcessor(size={"shortest_edge": image_size},
+                                         crop_size={"height": image_size, "width": image_size},
+                                         image_mean=list(IMAGE_MEAN), image_std=list(IMAGE_STD))
+    CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(out_dir)
+    return out_dir
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m clipdemo.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default="assets/toy-clip")
+    p.add_argument("--bpe", default=None, help="open-clip-torch wheel or bpe_simple_vocab_16e6.txt.gz")
+    p.add_argument("--merges", type=int, default=8000, help="how many of OpenAI's BPE merges to keep")
+    for f in ("steps", "batch_size", "seed", "width", "vision_layers", "text_layers", "heads", "image_size",
+              "patch_size", "projection_dim", "warmup", "log_every"):
+        p.add_argument("--" + f.replace("_", "-"), type=int, default=getattr(TrainConfig, f))
+    p.add_argument("--lr", type=float, default=TrainConfig.lr)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--save-every", type=int, default=0)
+    args = p.parse_args(argv)
+    from clipdemo.tokenizer_build import write_tokenizer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = TrainConfig(**{k: getattr(args, k) for k in TrainConfig.__dataclass_fields__ if hasattr(args, k)})
+    tokenizer = write_tokenizer(args.out, args.bpe, args.merges)
+    trainer = Trainer(cfg, tokenizer)
+    n_params = sum(p.numel() for p in trainer.model.parameters())
+    print(f"training {n_params / 1e6:.2f}M parameters for {cfg.steps} steps of {cfg.batch_size}", flush=True)
+    t0 = time.time()
+    log = []
+    batches = prefetched_batches(cfg)
+    for _ in range(cfg.steps):
+        rec = trainer.step(next(batches))
+        if rec["step"] % cfg.log_every == 0 or rec["step"] == cfg.steps:
+            rec["elapsed_s"] = round(time.time() - t0, 1)
+            log.append(rec)
+            eta = (time.time() - t0) / rec["step"] * (cfg.steps - rec["step"])
+            print(f"step {rec['step']:5d}/{cfg.steps}  loss {rec['loss']:.3f} (i2t {rec['loss_i2t']:.3f} "
+                  f"t2i {rec['loss_t2i']:.3f})  T {rec['temperature']:.1f}  {rec['elapsed_s']:.0f}s  "
+                  f"eta {eta / 60:.1f} min", flush=True)
+        if args.save_every and rec["step"] % args.save_every == 0:
+            save_checkpoint(trainer.model, tokenizer, args.out, cfg.image_size)
+    save_checkpoint(trainer.model, tokenizer, args.out, cfg.image_size)
+    info = {"config": asdict(cfg), "train_seconds": round(time.time() - t0, 1), "parameters": n_params,
+            "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads".strip(),
+            "torch": torch.__version__, "log": log}
+    (Path(args.out) / "training_log.json").write_text(json.dumps(info, indent=1))
+    print(f"saved to {args.out} in {info['train_seconds']:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

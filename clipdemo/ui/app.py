@@ -1,0 +1,33 @@
+"""Assemble the tabs into one Gradio Blocks app."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from clipdemo.ui import header, learn_tab, map_tab, similarity_tab, zeroshot_tab
+from clipdemo.ui.context import UIContext
+from clipdemo.ui.i18n import build_i18n, t
+
+CSS = """
+.gradio-container {max-width: 1400px !important}
+"""
+
+TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_tab), ("learn.tab", learn_tab))
+
+
+def build_app(ctx: UIContext) -> gr.Blocks:
+    with gr.Blocks(title="clipdemo") as demo:
+        gr.Markdown("## " + t("app.title"))
+        gr.Markdown(t("app.subtitle"))
+        model_name = gr.State(ctx.registry.default)
+        header.build(ctx, model_name)
+        with gr.Tabs():
+            for key, module in TABS:
+                with gr.Tab(t(key), id=key.split(".")[0]):
+                    module.build(ctx, model_name)
+    return demo
+
+
+def launch_kwargs(max_file_size: str = "25mb") -> dict:
+    return dict(i18n=build_i18n(), css=CSS, theme=gr.themes.Soft(), max_file_size=max_file_size,
+                footer_links=["api", "settings"])

@@ -1,0 +1,43 @@
+"""What every tab gets: the engine's model registry and the launch settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+
+from clipdemo.encoding import Encoder
+from clipdemo.images import ImageError
+from clipdemo.loading import ModelNotAvailable
+from clipdemo.registry import ModelRegistry
+from clipdemo.zeroshot import LabelError
+
+ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
+USER_ERRORS = (ImageError, LabelError, ModelNotAvailable, ValueError)
+
+
+@dataclass
+class UIContext:
+    registry: ModelRegistry
+    concurrency: int = 2  # per event; long jobs get their own lower limits
+    extra: dict = field(default_factory=dict)
+
+    def encoder(self, model_name: str | None) -> Encoder:
+        try:
+            return self.registry.get(model_name)
+        except ModelNotAvailable as e:
+            raise gr.Error(str(e)) from e
+
+
+def user_error(e: Exception) -> gr.Error:
+    """Turn an engine error into a message shown in the UI (the server keeps running)."""
+    return gr.Error(str(e), title="Input problem")
+
+
+def example_photos() -> list[str]:
+    return sorted(str(p) for p in (ASSETS / "photos").glob("*.jpg"))
+
+
+def example_toys() -> list[str]:
+    return sorted(str(p) for p in (ASSETS / "toy").glob("*.png"))

@@ -1,0 +1,169 @@
+"""Zero-shot tab: an image and some labels in, the label whose prompt lies closest out."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import plotly.graph_objects as go
+
+from clipdemo.images import load_image
+from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
+from clipdemo.ui.i18n import t
+from clipdemo.zeroshot import zero_shot
+
+TEMPLATE_CHOICES = ["single", "imagenet7", "imagenet80", "bare"]
+TOY_LABELS = "red circle, blue square, yellow star, green triangle, purple heart, orange cross, pink crescent, " \
+             "cyan diamond"
+PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
+
+STRINGS = {
+    "en": {
+        "zs.tab": "Zero-shot labeling",
+        "zs.intro": "CLIP was never trained on your labels. It turns each label into a prompt such as "
+                    "*a photo of a {label}.*, embeds the prompt with its text encoder and picks the label whose "
+                    "embedding lies closest to the image's. **Look at** how the probabilities change when you "
+                    "change the template or add a near-synonym.",
+        "zs.image": "Image",
+        "zs.labels": "Labels (comma or one per line)",
+        "zs.template": "Prompt template",
+        "zs.template_info": "single: 'a photo of a {}.' · imagenet7 / imagenet80: OpenAI's ensembles "
+                            "(embeddings averaged per label) · bare: the label alone · or type your own with {}",
+        "zs.run": "Label it",
+        "zs.result": "Probabilities",
+        "zs.chart": "Top labels (bars: probability; text: raw cosine similarity)",
+        "zs.view": "What the model sees",
+        "zs.notes": "Notes",
+        "zs.batch": "Several images at once",
+        "zs.files": "Images",
+        "zs.run_batch": "Label all",
+        "zs.table": "Results",
+        "zs.csv": "CSV",
+        "zs.examples_toy": "Toy world (what the bundled model knows)",
+        "zs.examples_photo": "Real photos (need a real CLIP such as ViT-B/32)",
+    },
+    "zh-CN": {
+        "zs.tab": "零样本分类",
+        "zs.intro": "CLIP 从未见过你的标签。它把每个标签写成提示语，例如 *a photo of a {label}.*，用文本编码器"
+                    "得到提示语的向量，再选出与图片向量最接近的那个标签。**注意观察**：换一个模板或加一个近义词，"
+                    "概率会怎样变化。",
+        "zs.image": "图片",
+        "zs.labels": "标签（用逗号分隔或每行一个）",
+        "zs.template": "提示模板",
+        "zs.template_info": "single：'a photo of a {}.' · imagenet7 / imagenet80：OpenAI 的模板集成（每个标签的"
+                            "向量取平均）· bare：只用标签本身 · 也可以输入含 {} 的自定义模板",
+        "zs.run": "开始分类",
+        "zs.result": "概率",
+        "zs.chart": "最可能的标签（柱：概率；文字：原始余弦相似度）",
+        "zs.view": "模型看到的图像",
+        "zs.notes": "提示",
+        "zs.batch": "一次处理多张图片",
+        "zs.files": "图片",
+        "zs.run_batch": "全部分类",
+        "zs.table": "结果",
+        "zs.csv": "CSV",
+        "zs.examples_toy": "玩具世界（内置模型认识的东西）",
+        "zs.examples_photo": "真实照片（需要真正的 CLIP，例如 ViT-B/32）",
+    },
+}
+
+
+def bar_chart(top: list[tuple[str, float, float]], sigmoid: bool) -> go.Figure:
+    labels = [lab for lab, _, _ in top][::-1]
+    probs = [p for _, p, _ in top][::-1]
+    cos = [c for _, _, c in top][::-1]
+    fig = go.Figure(go.Bar(
+        x=probs, y=labels, orientation="h", marker_color="#4f7cff",
+        text=[f"{p:.1%} · cos {c:+.3f}" for p, c in zip(probs, cos)], textposition="auto",
+        hovertemplate="%{y}<br>p = %{x:.3f}<br>%{text}<extra></extra>"))
+    fig.update_layout(
+        xaxis=dict(range=[0, 1], tickformat=".0%",
+                   title="sigmoid probability (each label on its own)" if sigmoid else "softmax probability"),
+        height=max(220, 34 * len(labels) + 90), margin=dict(l=10, r=10, t=10, b=40), template="plotly_white")
+    return fig
+
+
+def _notes(result) -> str:
+    lines = [f"- {n}" for n in result.notices]
+    kind = "sigmoid (SigLIP)" if result.sigmoid else "softmax over the labels"
+    lines.append(f"- {len(result.labels)} labels × {len(result.templates)} template(s); scores: {kind} at "
+                 f"temperature {result.logit_scale:.1f}")
+    return "\n".join(lines)
+
+
+def classify(ctx: UIContext, image, labels: str, template: str, model_name: str | None = None):
+    """The `zero_shot` API: (image, labels, template) -> {label: probability}, chart, model view, notes."""
+    encoder = ctx.encoder(model_name)
+    try:
+        img = load_image(image)
+        result = zero_shot(encoder, [img], labels, template or "single")
+    except USER_ERRORS as e:
+        raise user_error(e) from e
+    top = result.top(0, k=10)
+    confidences = {lab: p for lab, p, _ in result.top(0, k=len(result.labels))}
+    return confidences, bar_chart(top, result.sigmoid), encoder.model_view(img), _notes(result)
+
+
+def classify_many(ctx: UIContext, files, labels: str, template: str, model_name: str | None = None):
+    encoder = ctx.encoder(model_name)
+    if not files:
+        raise gr.Error("Add some images first.")
+    images, names, problems = [], [], []
+    for f in files:
+        path = getattr(f, "name", f)
+        try:
+            images.append(load_image(path, name=Path(path).name))
+            names.append(Path(path).name)
+        except USER_ERRORS as e:
+            problems.append(str(e))
+    if not images:
+        raise gr.Error("None of the files is a usable image: " + "; ".join(problems[:3]))
+    try:
+        result = zero_shot(encoder, images, labels, template or "single")
+    except USER_ERRORS as e:
+        raise user_error(e) from e
+    rows = []
+    for i, name in enumerate(names):
+        top = result.top(i, k=3)
+        rows.append([name] + [v for lab, p, c in top for v in (lab, round(p, 4), round(c, 4))])
+    header = ["image"] + [h for k in range(1, 4) for h in (f"label {k}", f"p {k}", f"cos {k}")]
+    rows = [r + [""] * (len(header) - len(r)) for r in rows]
+    out = Path(tempfile.mkdtemp(prefix="clipdemo-")) / "zero_shot.csv"
+    with out.open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    notes = _notes(result) + "".join(f"\n- skipped: {p}" for p in problems)
+    return gr.update(value=rows, headers=header), str(out), notes
+
+
+def build(ctx: UIContext, model_name: gr.State) -> None:
+    gr.Markdown(t("zs.intro"))
+    with gr.Row():
+        with gr.Column(scale=1):
+            image = gr.Image(label=t("zs.image"), type="filepath", sources=["upload", "clipboard", "webcam"],
+                             height=300)
+            labels = gr.Textbox(label=t("zs.labels"), value=TOY_LABELS, lines=3)
+            template = gr.Dropdown(TEMPLATE_CHOICES, value="single", allow_custom_value=True,
+                                   label=t("zs.template"), info=t("zs.template_info"))
+            run = gr.Button(t("zs.run"), variant="primary")
+        with gr.Column(scale=1):
+            label_out = gr.Label(label=t("zs.result"), num_top_classes=5)
+            chart = gr.Plot(label=t("zs.chart"))
+            with gr.Row():
+                view = gr.Image(label=t("zs.view"), height=160, interactive=False, show_label=True)
+                notes = gr.Markdown()
+    gr.Examples([[p, TOY_LABELS] for p in example_toys()[:6]], [image, labels], label=t("zs.examples_toy"))
+    gr.Examples([[p, PHOTO_LABELS] for p in example_photos()], [image, labels], label=t("zs.examples_photo"))
+    run.click(lambda *a: classify(ctx, *a), [image, labels, template, model_name],
+              [label_out, chart, view, notes], api_name="zero_shot", concurrency_limit=ctx.concurrency,
+              concurrency_id="encode")
+    with gr.Accordion(t("zs.batch"), open=False):
+        files = gr.File(label=t("zs.files"), file_count="multiple", file_types=["image"])
+        run_many = gr.Button(t("zs.run_batch"))
+        table = gr.Dataframe(label=t("zs.table"), interactive=False)
+        csv_out = gr.File(label=t("zs.csv"))
+        batch_notes = gr.Markdown()
+    run_many.click(lambda *a: classify_many(ctx, *a), [files, labels, template, model_name],
+                   [table, csv_out, batch_notes], api_name="zero_shot_batch", concurrency_limit=1,
+                   concurrency_id="encode_many")

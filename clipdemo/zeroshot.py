@@ -1,0 +1,116 @@
+"""Zero-shot labeling: embed "a photo of a {label}." prompts and pick the closest text.
+
+With several templates, each label's text embedding is the mean of its normalised prompt
+embeddings, renormalised (OpenAI's prompt-ensembling recipe). Scores come back both as raw
+cosines and as probabilities at the model's temperature (softmax over labels; SigLIP: sigmoid).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from clipdemo.encoding import Encoder
+from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS
+
+MAX_LABELS = 1000
+MAX_LABEL_CHARS = 300
+
+
+class LabelError(ValueError):
+    """Labels or templates the user must fix; the message is shown as is."""
+
+
+@dataclass
+class ParsedLabels:
+    labels: list[str]
+    notices: list[str] = field(default_factory=list)
+
+
+def parse_labels(text: str | Sequence[str], max_labels: int = MAX_LABELS) -> ParsedLabels:
+    """Labels separated by commas or new lines (a line holding commas is split on them)."""
+    parts = text if not isinstance(text, str) else re.split(r"[,\n，、;；]", text or "")
+    notices: list[str] = []
+    labels: list[str] = []
+    for raw in parts:
+        label = " ".join(str(raw).split())
+        if not label:
+            continue
+        if len(label) > MAX_LABEL_CHARS:
+            notices.append(f"a label of {len(label)} characters was cut to {MAX_LABEL_CHARS}")
+            label = label[:MAX_LABEL_CHARS]
+        if label in labels:
+            notices.append(f"duplicate label {label!r} ignored")
+            continue
+        labels.append(label)
+    if not labels:
+        raise LabelError("Enter at least one label (separate labels with commas or new lines).")
+    if len(labels) > max_labels:
+        notices.append(f"{len(labels)} labels given; only the first {max_labels} are used")
+        labels = labels[:max_labels]
+    return ParsedLabels(labels, notices)
+
+
+def resolve_templates(choice: str | Sequence[str]) -> list[str]:
+    """A named set ('single', 'imagenet7', 'imagenet80', 'bare') or the user's own templates."""
+    if isinstance(choice, str):
+        if choice in TEMPLATE_SETS:
+            return list(TEMPLATE_SETS[choice])
+        choice = [line for line in choice.splitlines() if line.strip()]
+    templates = [t.strip() for t in choice if t.strip()]
+    if not templates:
+        return [DEFAULT_TEMPLATE]
+    for t in templates:
+        n = t.count("{}")
+        if n != 1:
+            raise LabelError(f"template {t!r} must contain exactly one {{}} where the label goes (it has {n}).")
+    return templates
+
+
+def prompts_for(labels: Sequence[str], templates: Sequence[str]) -> list[str]:
+    return [t.format(label) for label in labels for t in templates]
+
+
+def class_embeddings(encoder: Encoder, labels: Sequence[str], templates: Sequence[str]) -> np.ndarray:
+    """One unit vector per label: the renormalised mean of its prompts' embeddings."""
+    emb = encoder.encode_texts(prompts_for(labels, templates)).reshape(len(labels), len(templates), -1)
+    mean = emb.mean(axis=1)
+    return mean / np.linalg.norm(mean, axis=-1, keepdims=True)
+
+
+@dataclass
+class ZeroShotResult:
+    labels: list[str]
+    templates: list[str]
+    cosine: np.ndarray  # [images, labels]
+    probs: np.ndarray  # [images, labels]
+    logit_scale: float
+    sigmoid: bool
+    notices: list[str] = field(default_factory=list)
+
+    def top(self, i: int = 0, k: int = 5) -> list[tuple[str, float, float]]:
+        order = np.argsort(-self.probs[i])[:k]
+        return [(self.labels[j], float(self.probs[i, j]), float(self.cosine[i, j])) for j in order]
+
+    def predictions(self) -> list[str]:
+        return [self.labels[j] for j in self.probs.argmax(axis=1)]
+
+
+def zero_shot(encoder: Encoder, images: Sequence[Image.Image], labels: str | Sequence[str],
+              templates: str | Sequence[str] = "single") -> ZeroShotResult:
+    parsed = parse_labels(labels)
+    tmpl = resolve_templates(templates)
+    notices = list(parsed.notices)
+    limit = encoder.loaded.max_text_length
+    long = [lab for lab in parsed.labels if encoder.count_tokens(tmpl[0].format(lab)) > limit]
+    if long:
+        notices.append(f"{len(long)} prompt(s) longer than the model's {limit} tokens were truncated")
+    text = class_embeddings(encoder, parsed.labels, tmpl)
+    img = encoder.encode_images(images)
+    cosine = img @ text.T
+    return ZeroShotResult(parsed.labels, tmpl, cosine, encoder.probabilities(cosine, axis=1),
+                          encoder.loaded.logit_scale, encoder.loaded.uses_sigmoid, notices)
