@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python packages, Debian's Chromium for the browser test) and run them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
+    echo "warning: could not install chromium; the browser test will be skipped"
+fi
+python3 -m pip install -q -r requirements-dev.txt
+export HF_HUB_OFFLINE=1
+python3 -m pytest -q "$@"
