@@ -1,13 +1,432 @@
-"""Placeholder: this tab is being built (see the issue tracker)."""
+"""Similarity tab: the image x text matrix CLIP trains on, and where in an image a text matches.
+
+Two linked views. The matrix view encodes several images and texts and draws their cosine
+matrix (or its softmax over texts / over images at a chosen temperature); with pairs it marks
+the diagonal and shows the batch's contrastive loss. Clicking a cell of the score table (or
+choosing an image and a text) sends that pair to the spatial view, which draws a relevance map
+over the image. The views only draw numbers the engine (clipdemo.similarity / .spatial) returns.
+"""
 
 from __future__ import annotations
 
+import random
+import tempfile
+from pathlib import Path
+
 import gradio as gr
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 
-from clipdemo.ui.context import UIContext
+from clipdemo import overlay, toyworld
+from clipdemo.images import load_image
+from clipdemo.similarity import SimilarityMatrix, similarity_matrix
+from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
+from clipdemo.ui.context import ASSETS, USER_ERRORS, UIContext, example_photos, user_error
+from clipdemo.ui.i18n import t, tr
 
-STRINGS: dict[str, dict[str, str]] = {"en": {}, "zh-CN": {}}
+MODES = [("cosine", "cosine"), ("softmax over texts", "softmax_texts"), ("softmax over images", "softmax_images")]
+PHOTO_TEXTS = {"astronaut": "an astronaut", "camera": "a man with a camera", "chelsea": "a cat",
+               "coffee": "a cup of coffee", "horse": "a horse", "rocket": "a rocket"}
+DEFAULT_OPACITY = 0.6
+MAX_IMAGES, MAX_TEXTS = 24, 24
+PRIVATE = dict(api_visibility="private")  # internal steps: not API endpoints
+
+STRINGS = {
+    "en": {
+        "sim.tab": "Similarity heatmaps",
+        "sim.intro": "CLIP scores every image against every text; training pushes up the diagonal of this matrix "
+                     "(the true pairs) and pushes down the rest. **Look at** how bright the diagonal is compared "
+                     "with its row and column, and how the temperature sharpens the softmax. Then click a cell to "
+                     "see *where* in the picture the text matches.",
+        "sim.images": "Images (several)",
+        "sim.texts": "Texts (one per line; text i describes image i for a paired batch)",
+        "sim.run": "Build the matrix",
+        "sim.toy": "Toy batch (one click)",
+        "sim.toy_files": "Bundled toy pictures",
+        "sim.photos": "Bundled photos",
+        "sim.mode": "Show",
+        "sim.temperature": "Temperature (logit scale)",
+        "sim.temperature_info": "Set to the model's own value after each build; slide it to sharpen or flatten.",
+        "sim.matrix": "Image × text matrix",
+        "sim.table": "Scores — click a cell to see where that text matches in that image",
+        "sim.numbers": "Numbers (JSON, as the API returns them)",
+        "sim.spatial": "Where does the text match?",
+        "sim.spatial_intro": "**CLIP Surgery** (gradient-free): the patch tokens are read out like the class token, "
+                             "after swapping the last layers' attention for value-value attention so each patch keeps "
+                             "its own content; the part of the similarity the text shares with an empty prompt is "
+                             "subtracted. **Grad-CAM** (gradients): the gradient of the image–text score weights the "
+                             "channels of the tokens entering the last layer; where the weighted sum is positive, "
+                             "that patch pushes the score up. **naive**: raw patch–text similarity — it often lights "
+                             "up the *wrong* object (CLIP's \"opposite visualisation\").",
+        "sim.pair_image": "Image from the batch",
+        "sim.pair_text": "Text from the batch",
+        "sim.image": "Image",
+        "sim.text": "Text",
+        "sim.method": "Method",
+        "sim.run_map": "Show the map",
+        "sim.opacity": "Overlay opacity",
+        "sim.overlay": "Overlay (ring: hottest point)",
+        "sim.raw": "Raw map (one colour per patch)",
+        "sim.map_numbers": "Relevance grid (JSON)",
+        "sim.paired": "**Paired batch** (text *i* describes image *i*; diagonal outlined). CLIP's contrastive loss "
+                      "at temperature {t:.1f}: image→text **{i2t:.3f}**, text→image **{t2i:.3f}**, mean **{mean:.3f}** "
+                      "(a model that knows nothing: log {n} = {chance:.3f}).",
+        "sim.paired_siglip": "**Paired batch** (diagonal outlined). SigLIP's sigmoid loss at temperature {t:.1f}, "
+                             "bias {b:+.2f}: **{loss:.3f}**.",
+        "sim.unpaired": "{n} images × {m} texts. With as many texts as images (text *i* for image *i*) the "
+                        "diagonal and the training loss are shown too.",
+        "sim.sigmoid_note": "This is a SigLIP model: it scores each (image, text) cell on its own with a sigmoid, "
+                            "so both softmax views show sigmoid(t·cos + b) instead.",
+        "sim.model_t": "Model's temperature: {t:.1f}.",
+        "sim.map_notes": "Whole-image cosine with the text: **{score:+.3f}** · method **{method}** · {grid} patch "
+                         "grid.",
+        "sim.map_cropped": "The model sees only the framed centre of this image (its processor crops); the dimmed "
+                           "part gets no score.",
+        "sim.unavailable": "No spatial map for this model: {reason}",
+        "sim.no_images": "Add some images first (upload, or one of the buttons).",
+        "sim.no_batch": "Build a matrix first, or upload an image below.",
+        "sim.skipped": "skipped: {problem}",
+        "sim.too_many": "Only the first {n} images / texts are used.",
+    },
+    "zh-CN": {
+        "sim.tab": "相似度热图",
+        "sim.intro": "CLIP 会给每张图片和每段文字打分；训练让这个矩阵的对角线（真正配对的图文）变高，其余变低。"
+                     "**注意观察**：对角线与所在行、列相比有多亮，以及温度如何让 softmax 变尖锐。然后点击一个格子，"
+                     "看看这段文字对应图片的*哪个位置*。",
+        "sim.images": "图片（可多张）",
+        "sim.texts": "文字（每行一段；配对时第 i 段描述第 i 张图）",
+        "sim.run": "生成矩阵",
+        "sim.toy": "一键生成玩具批次",
+        "sim.toy_files": "内置玩具图片",
+        "sim.photos": "内置照片",
+        "sim.mode": "显示",
+        "sim.temperature": "温度（logit 缩放）",
+        "sim.temperature_info": "每次生成后设为模型自身的值；拖动它让分布变尖锐或变平缓。",
+        "sim.matrix": "图片 × 文字矩阵",
+        "sim.table": "分数——点击一个格子，查看这段文字在这张图中对应的位置",
+        "sim.numbers": "数值（JSON，与 API 返回的相同）",
+        "sim.spatial": "文字对应图片的哪里？",
+        "sim.spatial_intro": "**CLIP Surgery**（无需梯度）：把最后几层的注意力换成 value-value 注意力，让每个图块保留"
+                             "自己的内容，再像类别 token 一样投影到联合空间；并减去文字与空提示语共有的那部分相似度。"
+                             "**Grad-CAM**（基于梯度）：图文得分对最后一层输入 token 的梯度给各通道加权；加权和为正的"
+                             "图块会推高得分。**naive**：图块与文字的原始相似度——它常常点亮*错误*的物体"
+                             "（CLIP 的“相反可视化”）。",
+        "sim.pair_image": "批次中的图片",
+        "sim.pair_text": "批次中的文字",
+        "sim.image": "图片",
+        "sim.text": "文字",
+        "sim.method": "方法",
+        "sim.run_map": "显示热图",
+        "sim.opacity": "叠加不透明度",
+        "sim.overlay": "叠加图（圆圈：最热点）",
+        "sim.raw": "原始热图（每个图块一种颜色）",
+        "sim.map_numbers": "相关性网格（JSON）",
+        "sim.paired": "**配对批次**（第 *i* 段文字描述第 *i* 张图；对角线已框出）。温度 {t:.1f} 下 CLIP 的对比损失："
+                      "图→文 **{i2t:.3f}**，文→图 **{t2i:.3f}**，平均 **{mean:.3f}**"
+                      "（什么都不懂的模型：log {n} = {chance:.3f}）。",
+        "sim.paired_siglip": "**配对批次**（对角线已框出）。温度 {t:.1f}、偏置 {b:+.2f} 下 SigLIP 的 sigmoid 损失："
+                             "**{loss:.3f}**。",
+        "sim.unpaired": "{n} 张图片 × {m} 段文字。文字与图片数量相同（第 i 段对应第 i 张）时，还会显示对角线和训练损失。",
+        "sim.sigmoid_note": "这是 SigLIP 模型：它用 sigmoid 单独给每个（图片，文字）格子打分，所以两个 softmax 视图"
+                            "显示的是 sigmoid(t·cos + b)。",
+        "sim.model_t": "模型自身的温度：{t:.1f}。",
+        "sim.map_notes": "整张图与文字的余弦相似度：**{score:+.3f}** · 方法 **{method}** · {grid} 图块网格。",
+        "sim.map_cropped": "模型只看到这张图中被框出的中心部分（处理器会裁剪）；变暗的部分没有分数。",
+        "sim.unavailable": "此模型无法生成空间热图：{reason}",
+        "sim.no_images": "请先添加图片（上传，或点击上面的按钮）。",
+        "sim.no_batch": "请先生成矩阵，或在下方上传一张图片。",
+        "sim.skipped": "已跳过：{problem}",
+        "sim.too_many": "只使用前 {n} 张图片 / 段文字。",
+    },
+}
+
+
+# ---------------------------------------------------------------- batches
+
+
+def _path(f) -> str:
+    if isinstance(f, dict):
+        return f.get("path") or f.get("name")
+    return getattr(f, "name", f) if not isinstance(f, (str, Path)) else str(f)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+    return out
+
+
+def load_batch(files) -> tuple[list, list[str], list[str], list[str]]:
+    """(images, names, paths, problems) from uploaded files; unreadable files are skipped, not fatal."""
+    images, names, paths, problems = [], [], [], []
+    for f in (files or [])[:MAX_IMAGES]:
+        p = _path(f)
+        try:
+            images.append(load_image(p, name=Path(p).name))
+            names.append(Path(p).name)
+            paths.append(p)
+        except USER_ERRORS as e:
+            problems.append(str(e))
+    return images, _unique(names), paths, problems
+
+
+def toy_batch(n: int = 6, seed: int | None = None) -> tuple[list[str], str]:
+    """n toy scenes written to PNG files, and their captions (text i for image i)."""
+    seed = random.randrange(10**6) if seed is None else seed
+    out = Path(tempfile.mkdtemp(prefix="clipdemo-sim-"))
+    paths, captions = [], []
+    for i, (img, caption, _) in enumerate(toyworld.generate(n, seed=seed, size=224)):
+        path = out / f"toy_{i + 1}.png"
+        img.save(path)
+        paths.append(str(path))
+        captions.append(caption)
+    return paths, "\n".join(captions)
+
+
+def bundled_toys() -> tuple[list[str], str]:
+    files = sorted((ASSETS / "toy").glob("*.png"))[:6]
+    return [str(p) for p in files], "\n".join(p.stem.split("_", 1)[1].replace("_", " ") for p in files)
+
+
+def bundled_photos() -> tuple[list[str], str]:
+    files = example_photos()
+    return files, "\n".join(PHOTO_TEXTS.get(Path(p).stem, Path(p).stem) for p in files)
+
+
+# ---------------------------------------------------------------- matrix view
+
+
+def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = None, request: gr.Request = None):
+    """The `similarity_matrix` API: (images, texts one per line) -> JSON {images, texts, cosine}, notes, ..."""
+    encoder = ctx.encoder(model_name)
+    images, names, paths, problems = load_batch(files)
+    if not images:
+        raise gr.Error(tr(request, "sim.no_images") + "".join(f" {p}" for p in problems[:3]))
+    lines = [s.strip() for s in (texts or "").splitlines() if s.strip()]
+    try:
+        matrix = similarity_matrix(encoder, images, lines[:MAX_TEXTS], names)
+    except USER_ERRORS as e:
+        raise user_error(e) from e
+    notes = [tr(request, "sim.skipped", problem=p) for p in problems]
+    if len(files or []) > MAX_IMAGES or len(lines) > MAX_TEXTS:
+        notes.append(tr(request, "sim.too_many", n=MAX_IMAGES))
+    if matrix.sigmoid:
+        notes.append(tr(request, "sim.sigmoid_note"))
+    notes.append(tr(request, "sim.model_t", t=matrix.logit_scale))
+    state = {"matrix": matrix, "paths": dict(zip(names, paths, strict=True))}
+    return (matrix.as_json(), "\n\n".join(notes), state, gr.update(value=round(matrix.logit_scale, 2)),
+            gr.update(choices=names, value=names[0]), gr.update(choices=matrix.texts, value=matrix.texts[0]))
+
+
+def _wrap(s: str, width: int = 18) -> str:
+    words, lines, cur = s.split(), [], ""
+    for w in words:
+        if cur and len(cur) + len(w) + 1 > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    return "<br>".join([*lines, cur][:4])
+
+
+def _thumbnail(path: str):
+    try:
+        img = load_image(path)
+    except USER_ERRORS:
+        return None
+    img.thumbnail((96, 96))
+    return img
+
+
+def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths: dict | None = None) -> go.Figure:
+    n, m = values.shape
+    is_prob = mode != "cosine"
+    text = [[f"{v:.0%}" if is_prob else f"{v:+.3f}" for v in row] for row in values]
+    fig = go.Figure(go.Heatmap(
+        z=values, x=list(range(m)), y=list(range(n)), text=text, texttemplate="%{text}",
+        colorscale="Viridis", zmin=0 if is_prob else None, zmax=1 if is_prob else None,
+        customdata=[[[matrix.images[i], matrix.texts[j]] for j in range(m)] for i in range(n)],
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{text}<extra></extra>",
+        colorbar=dict(title=dict(text="p" if is_prob else "cos", side="right"), thickness=12)))
+    thumbs = paths is not None and n <= 12
+    for i, name in enumerate(matrix.images):
+        img = _thumbnail(paths[name]) if thumbs and name in paths else None
+        if img is not None:
+            fig.add_layout_image(source=img, xref="x", yref="y", x=-0.55, y=i, sizex=0.9, sizey=0.9,
+                                 xanchor="right", yanchor="middle", layer="above")
+    if matrix.paired:
+        for i in range(n):
+            fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5,
+                          line=dict(color="#ff3d7f", width=3))
+    fig.update_xaxes(tickvals=list(range(m)), ticktext=[_wrap(s) for s in matrix.texts], side="top",
+                     range=[-1.5 if thumbs else -0.5, m - 0.5], showgrid=False, zeroline=False)
+    fig.update_yaxes(tickvals=list(range(n)), ticktext=[_wrap(s, 16) for s in matrix.images], autorange="reversed",
+                     showgrid=False, zeroline=False, scaleanchor="x" if thumbs else None)
+    fig.update_layout(height=min(900, 110 + 78 * n + 16 * max(len(s) // 18 for s in matrix.texts)),
+                      margin=dict(l=10, r=10, t=10, b=10), template="plotly_white")
+    return fig
+
+
+def score_table(matrix: SimilarityMatrix, values: np.ndarray, mode: str):
+    """The clickable table: image names down, texts across, cells coloured like the heatmap."""
+    is_prob = mode != "cosine"
+    cells = pd.DataFrame([[round(float(v), 3) for v in row] for row in values], columns=_unique(matrix.texts))
+    cells.insert(0, "image", matrix.images)
+    lo, hi = (0.0, 1.0) if is_prob else (float(values.min()), float(values.max()))
+    rgb = overlay.colourise((values - lo) / (hi - lo) if hi > lo else np.zeros_like(values))
+
+    def colour(frame):
+        css = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        for j, col in enumerate(frame.columns[1:]):
+            for i in range(len(frame)):
+                r, g, b = rgb[i, j]
+                ink = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
+                css.iloc[i, css.columns.get_loc(col)] = f"background-color: rgb({r},{g},{b}); color: {ink}"
+        return css
+
+    fmt = "{:.0%}" if is_prob else "{:+.3f}"
+    return cells.style.apply(colour, axis=None).format({c: fmt.format for c in cells.columns[1:]})
+
+
+def render_matrix(state: dict | None, mode: str, temperature: float | None, request: gr.Request = None):
+    """Re-draw from stored numbers (no model): figure, loss / pairing notes, clickable table."""
+    if not state:
+        return None, "", None
+    matrix: SimilarityMatrix = state["matrix"]
+    temp = float(temperature) if temperature else matrix.logit_scale
+    values = matrix.view(mode or "cosine", temp)
+    if not matrix.paired:
+        note = tr(request, "sim.unpaired", n=len(matrix.images), m=len(matrix.texts))
+    elif matrix.sigmoid:
+        note = tr(request, "sim.paired_siglip", t=temp, b=matrix.logit_bias, loss=matrix.siglip_loss(temp))
+    else:
+        loss = matrix.losses(temp)
+        note = tr(request, "sim.paired", t=temp, i2t=loss.image_to_text, t2i=loss.text_to_image, mean=loss.mean,
+                  n=len(matrix.images), chance=loss.chance)
+    return matrix_figure(matrix, values, mode or "cosine", state.get("paths")), note, score_table(matrix, values,
+                                                                                                   mode or "cosine")
+
+
+def pick_cell(state: dict | None, evt: gr.SelectData):
+    """A click on the table -> (image name, text) of that cell; the image-name column picks the diagonal."""
+    if not state or evt is None or evt.index is None:
+        return gr.update(), gr.update()
+    matrix: SimilarityMatrix = state["matrix"]
+    row, col = int(evt.index[0]), int(evt.index[1])
+    if not 0 <= row < len(matrix.images):
+        return gr.update(), gr.update()
+    j = col - 1 if col >= 1 else min(row, len(matrix.texts) - 1)
+    return matrix.images[row], matrix.texts[min(j, len(matrix.texts) - 1)]
+
+
+def pair_inputs(state: dict | None, image_name: str | None, text: str | None, request: gr.Request = None):
+    """(image path, text) for the spatial view from the chosen batch pair."""
+    if not state or image_name not in state["paths"]:
+        raise gr.Error(tr(request, "sim.no_batch"))
+    return state["paths"][image_name], text or ""
+
+
+# ---------------------------------------------------------------- spatial view
+
+
+def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: str | None = None,
+                    request: gr.Request = None):
+    """The `spatial_heatmap` API: (image, text, method) -> overlay, raw map, JSON with the relevance grid, notes."""
+    encoder = ctx.encoder(model_name)
+    try:
+        img = load_image(image)
+        smap = spatial_map(encoder, img, text, method or "surgery")
+    except SpatialUnavailable as e:
+        raise gr.Error(tr(request, "sim.unavailable", reason=str(e)), title="Unavailable") from e
+    except USER_ERRORS as e:
+        raise user_error(e) from e
+    notes = [tr(request, "sim.map_notes", score=smap.score, method=smap.method,
+                grid="×".join(str(v) for v in smap.grid.shape))]
+    w, h = smap.image_size
+    if smap.box != (0.0, 0.0, float(w), float(h)):
+        notes.append(tr(request, "sim.map_cropped"))
+    state = {"image": img, "map": smap}
+    return (overlay.overlay(img, smap, DEFAULT_OPACITY), overlay.raw_map(smap), smap.as_json(), "\n\n".join(notes),
+            state)
+
+
+def reblend(state: dict | None, opacity: float):
+    if not state:
+        return gr.update()
+    return overlay.overlay(state["image"], state["map"], opacity)
+
+
+# ---------------------------------------------------------------- layout
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    gr.Markdown("Coming soon.")
+    gr.Markdown(t("sim.intro"))
+    mstate, sstate = gr.State(None), gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1):
+            files = gr.File(label=t("sim.images"), file_count="multiple", file_types=["image"], type="filepath",
+                            height=150)
+            texts = gr.Textbox(label=t("sim.texts"), lines=6)
+            with gr.Row():
+                toy = gr.Button(t("sim.toy"), variant="secondary", size="sm")
+                toys = gr.Button(t("sim.toy_files"), size="sm")
+                photos = gr.Button(t("sim.photos"), size="sm")
+            run = gr.Button(t("sim.run"), variant="primary")
+            mode = gr.Radio(MODES, value="cosine", label=t("sim.mode"))
+            temperature = gr.Slider(1, 100, value=round(ctx.registry.get().loaded.logit_scale, 2), step=0.5,
+                                    label=t("sim.temperature"), info=t("sim.temperature_info"))
+            notes = gr.Markdown()
+        with gr.Column(scale=2):
+            figure = gr.Plot(label=t("sim.matrix"))
+            loss = gr.Markdown()
+            table = gr.Dataframe(label=t("sim.table"), interactive=False, wrap=True, max_height=320)
+            with gr.Accordion(t("sim.numbers"), open=False):
+                numbers = gr.JSON()
+    gr.Markdown("### " + t("sim.spatial"))
+    gr.Markdown(t("sim.spatial_intro"))
+    with gr.Row():
+        with gr.Column(scale=1):
+            with gr.Row():
+                pair_image = gr.Dropdown([], label=t("sim.pair_image"), interactive=True)
+                pair_text = gr.Dropdown([], label=t("sim.pair_text"), interactive=True)
+            image = gr.Image(label=t("sim.image"), type="filepath", sources=["upload", "clipboard"], height=220)
+            text = gr.Textbox(label=t("sim.text"), lines=1)
+            method = gr.Radio(list(METHODS), value="surgery", label=t("sim.method"))
+            run_map = gr.Button(t("sim.run_map"), variant="primary")
+            opacity = gr.Slider(0, 1, value=DEFAULT_OPACITY, step=0.05, label=t("sim.opacity"))
+        with gr.Column(scale=2):
+            with gr.Row():
+                shown = gr.Image(label=t("sim.overlay"), interactive=False, height=360)
+                raw = gr.Image(label=t("sim.raw"), interactive=False, height=360)
+            map_notes = gr.Markdown()
+            with gr.Accordion(t("sim.map_numbers"), open=False):
+                grid_json = gr.JSON()
+
+    limits = dict(concurrency_limit=ctx.concurrency, concurrency_id="encode")
+    redraw = dict(fn=render_matrix, inputs=[mstate, mode, temperature], outputs=[figure, loss, table],
+                  show_progress="hidden", **PRIVATE)
+    matrix_event = dict(fn=lambda *a: compute_matrix(ctx, *a), inputs=[files, texts, model_name],
+                        outputs=[numbers, notes, mstate, temperature, pair_image, pair_text], **limits)
+    run.click(api_name="similarity_matrix", **matrix_event).then(**redraw)
+    for button, maker in ((toy, lambda: toy_batch(6)), (toys, bundled_toys), (photos, bundled_photos)):
+        button.click(maker, None, [files, texts], **PRIVATE).then(
+            **PRIVATE, **matrix_event).then(**redraw)
+    mode.change(**redraw)
+    temperature.release(**redraw)
+
+    map_event = dict(fn=lambda *a: compute_spatial(ctx, *a), inputs=[image, text, method, model_name],
+                     outputs=[shown, raw, grid_json, map_notes, sstate], **limits)
+    after_map = dict(fn=reblend, inputs=[sstate, opacity], outputs=[shown], show_progress="hidden", **PRIVATE)
+    run_map.click(api_name="spatial_heatmap", **map_event).then(**after_map)
+    method.input(**PRIVATE, **map_event).then(**after_map)
+    opacity.release(**after_map)
+    table.select(pick_cell, [mstate], [pair_image, pair_text], **PRIVATE).then(
+        pair_inputs, [mstate, pair_image, pair_text], [image, text], **PRIVATE).then(
+        **PRIVATE, **map_event).then(**after_map)
+    for dd in (pair_image, pair_text):
+        dd.input(pair_inputs, [mstate, pair_image, pair_text], [image, text], **PRIVATE).then(
+            **PRIVATE, **map_event).then(**after_map)

@@ -1,0 +1,186 @@
+"""Spatial maps: the hand-driven forward pass, map shapes, and placement on odd-shaped originals."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from clipdemo import overlay, spatial
+
+
+@pytest.fixture(scope="module")
+def scene(toy_images):
+    return toy_images[0][0]
+
+
+def test_hand_forward_matches_get_image_features(tiny_encoder, scene):
+    tower = spatial.vision_tower(tiny_encoder.loaded)
+    pixels = tiny_encoder.preprocess([scene])
+    with torch.no_grad():
+        mine = tower.pool(spatial.forward_tokens(tower, pixels))
+        theirs = tiny_encoder.loaded.model.get_image_features(pixel_values=pixels).pooler_output
+    torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
+
+
+def test_surgery_path_keeps_the_ordinary_path_intact(tiny_encoder, scene):
+    tower = spatial.vision_tower(tiny_encoder.loaded)
+    pixels = tiny_encoder.preprocess([scene])
+    with torch.no_grad():
+        final, patches = spatial.surgery_tokens(tower, pixels)
+        plain = spatial.forward_tokens(tower, pixels)
+    torch.testing.assert_close(final, plain)
+    assert patches.shape[1] == tower.grid[0] * tower.grid[1]
+    assert not torch.allclose(patches, plain[:, 1:])  # the value-value path really differs
+
+
+@pytest.mark.parametrize("method", spatial.METHODS)
+def test_map_shape_and_range(tiny_encoder, scene, method):
+    smap = spatial.spatial_map(tiny_encoder, scene, "a red circle", method)
+    assert smap.grid.shape == (4, 4)  # 32 px input, 8 px patches
+    assert np.isfinite(smap.raw).all()
+    assert smap.grid.min() >= 0 and smap.grid.max() == pytest.approx(1.0)
+    assert -1 <= smap.score <= 1
+    js = smap.as_json()
+    assert np.array(js["relevance"]).shape == (4, 4) and js["method"] == method
+
+
+def test_naive_map_is_the_raw_patch_text_cosine(tiny_encoder, scene):
+    model = tiny_encoder.loaded.model
+    pixels = tiny_encoder.preprocess([scene])
+    with torch.no_grad():
+        tokens = model.vision_model(pixel_values=pixels).last_hidden_state[0, 1:]
+        patches = torch.nn.functional.normalize(
+            model.visual_projection(model.vision_model.post_layernorm(tokens)), dim=-1)
+    direct = (patches.numpy() @ tiny_encoder.encode_texts(["a blue star"])[0]).reshape(4, 4)
+    smap = spatial.spatial_map(tiny_encoder, scene, "a blue star", "naive")
+    np.testing.assert_allclose(smap.raw, direct, atol=1e-5)
+
+
+def test_surgery_with_contrast_texts_differs_from_the_neutral_prompt(tiny_encoder, scene):
+    plain = spatial.spatial_map(tiny_encoder, scene, "a red circle", "surgery")
+    contrast = spatial.spatial_map(tiny_encoder, scene, "a red circle", "surgery",
+                                   contrast=["a blue square", "a green star", "a red circle"])
+    assert not np.allclose(plain.raw, contrast.raw)
+
+
+def test_gradcam_leaves_no_gradients_on_the_model(tiny_encoder, scene):
+    spatial.spatial_map(tiny_encoder, scene, "a red circle", "gradcam")
+    assert all(p.grad is None for p in tiny_encoder.loaded.model.parameters())
+
+
+def test_bad_inputs(tiny_encoder, scene):
+    with pytest.raises(ValueError, match="text"):
+        spatial.spatial_map(tiny_encoder, scene, "  ", "surgery")
+    with pytest.raises(ValueError, match="method"):
+        spatial.spatial_map(tiny_encoder, scene, "a red circle", "magic")
+
+
+def test_non_vit_models_are_unavailable():
+    resnet_like = SimpleNamespace(name="RN50", model=SimpleNamespace(vision_model=SimpleNamespace(
+        embeddings=SimpleNamespace(patch_embedding=None))))
+    with pytest.raises(spatial.SpatialUnavailable, match="ViT"):
+        spatial.vision_tower(resnet_like)
+    with pytest.raises(spatial.SpatialUnavailable):
+        spatial.vision_tower(SimpleNamespace(name="x", model=torch.nn.Linear(2, 2)))
+
+
+def _marker_centre(encoder, size, frac):
+    """Draw a bright block at a fraction of the view box; return where the model's view shows it."""
+    w, h = size
+    box = spatial.view_box(encoder.loaded.processor, w, h)
+    cx, cy = box[0] + frac[0] * (box[2] - box[0]), box[1] + frac[1] * (box[3] - box[1])
+    r = max(1, int(0.08 * min(box[2] - box[0], box[3] - box[1])))
+    arr = np.zeros((h, w, 3), np.uint8)
+    arr[max(0, int(cy) - r):int(cy) + r + 1, max(0, int(cx) - r):int(cx) + r + 1] = 255
+    view = np.asarray(encoder.model_view(Image.fromarray(arr))).mean(2)
+    ys, xs = np.nonzero(view > 128)
+    return box, (xs.mean() + 0.5) / view.shape[1], (ys.mean() + 0.5) / view.shape[0]
+
+
+@pytest.mark.parametrize("size", [(300, 100), (100, 300), (7, 5), (3000, 700), (32, 32), (33, 90)])
+def test_view_box_matches_what_the_model_sees(tiny_encoder, size):
+    box, fx, fy = _marker_centre(tiny_encoder, size, (0.7, 0.3))
+    assert 0 <= box[0] <= box[2] <= size[0] + 1e-6 and 0 <= box[1] <= box[3] <= size[1] + 1e-6
+    assert fx == pytest.approx(0.7, abs=0.06) and fy == pytest.approx(0.3, abs=0.06)
+
+
+def test_view_box_of_a_squashing_processor_is_the_whole_image():
+    squash = SimpleNamespace(image_processor=SimpleNamespace(size={"height": 224, "width": 224}, do_resize=True,
+                                                             do_center_crop=False))
+    assert spatial.view_box(squash, 640, 200) == (0, 0, 640, 200)
+
+
+def _one_hot_map(box, image_size, row, col, shape=(4, 4)):
+    grid = np.zeros(shape)
+    grid[row, col] = 1.0
+    return spatial.SpatialMap("test", "t", grid, grid, box, image_size, 0.0)
+
+
+def test_map_lands_in_the_right_place_on_a_wide_image():
+    # A 300 x 100 photo seen through a centre crop: the model saw x in [100, 200].
+    smap = _one_hot_map((100.0, 0.0, 200.0, 100.0), (300, 100), row=0, col=3)
+    x, y = smap.hottest_point()
+    assert 175 <= x <= 200 and 0 <= y <= 25
+    m = smap.on_image()
+    assert m.shape == (100, 300)
+    assert np.isnan(m[:, :100]).all() and np.isnan(m[:, 200:]).all() and not np.isnan(m[:, 100:200]).any()
+
+
+def test_map_lands_in_the_right_place_on_a_tall_tiny_and_huge_image():
+    tall = _one_hot_map((0.0, 100.0, 100.0, 200.0), (100, 300), row=3, col=0)
+    x, y = tall.hottest_point()
+    assert 0 <= x <= 25 and 175 <= y <= 200
+    tiny = _one_hot_map((0.0, 0.0, 3.0, 2.0), (3, 2), row=1, col=2, shape=(2, 3))
+    assert tiny.on_image().shape == (2, 3)
+    assert tiny.on_image(300, 200)[150, 250] == pytest.approx(1.0)
+    huge = _one_hot_map((1500.0, 0.0, 4500.0, 3000.0), (6000, 3000), row=2, col=1, shape=(8, 8))
+    x, y = huge.hottest_point()
+    assert 1500 + 3000 / 8 <= x <= 1500 + 2 * 3000 / 8 and 750 <= y <= 1125
+
+
+def test_placement_end_to_end_on_a_non_square_photo(tiny_encoder):
+    img = Image.new("RGB", (250, 90), (90, 90, 90))
+    smap = spatial.spatial_map(tiny_encoder, img, "a red circle", "surgery")
+    assert smap.image_size == (250, 90)
+    assert smap.box == pytest.approx((80.0, 0.0, 170.0, 90.0), abs=1.5)
+    x, y = smap.hottest_point()
+    assert smap.box[0] <= x <= smap.box[2] and 0 <= y <= 90
+
+
+def test_overlay_and_raw_pictures_keep_the_aspect_ratio():
+    smap = _one_hot_map((100.0, 0.0, 200.0, 100.0), (300, 100), row=1, col=1)
+    img = Image.new("RGB", (300, 100), (200, 200, 200))
+    shown = overlay.overlay(img, smap, 0.7)
+    raw = overlay.raw_map(smap)
+    assert shown.size == raw.size
+    assert shown.size[0] / shown.size[1] == pytest.approx(3, rel=0.02)
+    arr = np.asarray(raw).astype(int)
+    assert (arr[:, : raw.size[0] // 3 - 2] == overlay.UNSEEN.astype(int)).all()  # unseen: grey
+    tiny = overlay.overlay(Image.new("RGB", (4, 3)), _one_hot_map((0, 0, 4, 3), (4, 3), 0, 0, (2, 2)))
+    assert min(tiny.size) >= 150  # tiny originals are shown large enough to see
+
+
+def test_siglip_tower_matches_its_own_forward():
+    from transformers import SiglipConfig, SiglipModel
+
+    cfg = SiglipConfig(text_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                        num_attention_heads=2, vocab_size=100),
+                       vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                          num_attention_heads=2, image_size=32, patch_size=8))
+    torch.manual_seed(0)
+    model = SiglipModel(cfg).eval()
+    loaded = SimpleNamespace(name="tiny-siglip", model=model)
+    tower = spatial.vision_tower(loaded)
+    assert tower.n_prefix == 0 and tower.grid == (4, 4)
+    pixels = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        mine = tower.pool(spatial.forward_tokens(tower, pixels))
+        theirs = model.get_image_features(pixel_values=pixels).pooler_output
+        _, patches = spatial.surgery_tokens(tower, pixels)
+        projected = tower.project_tokens(patches)
+    torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
+    assert projected.shape == (1, 16, 32)
