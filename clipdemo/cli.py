@@ -1,0 +1,244 @@
+"""`python -m clipdemo`: the app's engine from the command line.
+
+    python -m clipdemo label photo.jpg --labels "cat, dog" [--templates imagenet80] [--json]
+    python -m clipdemo embed photos/ --out photos-emb/
+    python -m clipdemo train | eval | bench ...        (each has its own --help)
+    python -m clipdemo download openai/clip-vit-base-patch32 --to ~/clip-models
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+# Sub-commands that hand their arguments to another module's main(argv) untouched.
+PASSTHROUGH = {
+    "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
+    "eval": ("clipdemo.evaluate", "measure a toy-world CLIP and write its model card"),
+    "bench": ("clipdemo.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
+}
+
+
+class CLIError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="'bundled', a hub id or a local folder (default: CLIPDEMO_MODEL, "
+                                                 "else OpenAI ViT-B/32 when available, else bundled)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    p.add_argument("--dtype", default="auto", help="auto, fp32, bf16, fp16")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m clipdemo", description="clipdemo's engine from the command "
+                                     "line (same code as the app).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("label", help="zero-shot label images; prints a table or JSON",
+                       description="Zero-shot labeling: which label's prompt lies closest to each image?")
+    p.add_argument("images", nargs="+", metavar="IMG", help="image files")
+    p.add_argument("--labels", help="labels, comma or newline separated (or @file.txt)")
+    p.add_argument("--templates", default=None, help="single (default), imagenet7, imagenet80, bare, or your own "
+                                                      "templates with {} (one per line, or @file.txt)")
+    p.add_argument("--top", type=int, default=5, help="labels shown per image (default 5)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--session", metavar="FILE", help="reuse model, labels and templates from a session JSON")
+    p.add_argument("--save-session", metavar="FILE", help="write a session JSON to redo this result")
+    _model_options(p)
+
+    p = sub.add_parser("embed", help="embed a folder of images into .npy + .parquet",
+                       description="Embed every image in a folder (L2-normalised image embeddings).")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--out", required=True, metavar="OUT_DIR",
+                   help="writes OUT_DIR/embeddings.npy, embeddings.parquet (name, size, vector) and meta.json")
+    p.add_argument("--recursive", action="store_true", help="include sub-folders")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _model_options(p)
+
+    p = sub.add_parser("download", help="fetch hub checkpoints into a folder for offline use",
+                       description="Prepare an offline classroom: download checkpoints (safetensors, JSON, "
+                                   "tokenizer files only) into DIR/<org>--<name>.")
+    p.add_argument("repo_ids", nargs="+", metavar="ID", help="hub ids, e.g. openai/clip-vit-base-patch32")
+    p.add_argument("--to", required=True, metavar="DIR")
+    p.add_argument("--revision", default=None, help="branch, tag or commit (default: main)")
+    p.add_argument("--convert-pickle", action="store_true",
+                   help="for repos without safetensors: fetch pytorch_model.bin and convert it (weights only)")
+
+    for name, (_, text) in PASSTHROUGH.items():
+        sub.add_parser(name, help=text + f" (see `python -m clipdemo {name} --help`)", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        module = importlib.import_module(PASSTHROUGH[argv[0]][0])
+        module.main(argv[1:])
+        return 0
+    args = build_parser().parse_args(argv)
+    from clipdemo.images import ImageError
+    from clipdemo.loading import ModelNotAvailable
+    from clipdemo.zeroshot import LabelError
+
+    try:
+        return {"label": cmd_label, "embed": cmd_embed, "download": cmd_download}[args.command](args)
+    except (CLIError, ModelNotAvailable, LabelError, ImageError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+# ---------------------------------------------------------------- label
+
+
+def _text_arg(value: str | None) -> str | None:
+    """'@file.txt' reads the file (labels or templates one per line)."""
+    if value and value.startswith("@"):
+        try:
+            return Path(value[1:]).read_text(encoding="utf-8")
+        except OSError as e:
+            raise CLIError(f"cannot read {value[1:]}: {e.strerror or e}") from e
+    return value
+
+
+def _load_encoder(model: str | None, device: str, dtype: str):
+    from clipdemo.encoding import Encoder
+    from clipdemo.loading import default_model_name, load_model
+
+    return Encoder(load_model(model or default_model_name(), device, dtype))
+
+
+def cmd_label(args) -> int:
+    from clipdemo import exports
+    from clipdemo.images import load_image
+    from clipdemo.zeroshot import zero_shot
+
+    session = {}
+    if args.session:
+        try:
+            session = exports.read_session(args.session)
+        except ValueError as e:
+            raise CLIError(str(e)) from e
+    labels = _text_arg(args.labels) or ", ".join(session.get("labels", []))
+    if not labels.strip():
+        raise CLIError("give --labels (comma separated) or a --session file that holds labels.")
+    templates = _text_arg(args.templates) or session.get("templates") or "single"
+    model = args.model or session.get("model")
+    images, names = [], []
+    for path in args.images:
+        try:
+            images.append(load_image(path))
+            names.append(path)
+        except Exception as e:  # noqa: BLE001 - report each unreadable image, go on with the rest
+            print(f"skipped: {e}", file=sys.stderr)
+    if not images:
+        raise CLIError("none of the images could be read.")
+    encoder = _load_encoder(model, args.device, args.dtype)
+    result = zero_shot(encoder, images, labels, templates)
+    for notice in result.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    loaded = encoder.loaded
+    if args.save_session:
+        exports.write_session(args.save_session, exports.session_record(
+            "zero_shot", loaded.name, {"top": args.top}, result.labels, result.templates, loaded=loaded,
+            images=names))
+    top = max(1, min(args.top, len(result.labels)))
+    if args.json:
+        out = {"model": loaded.name, "family": loaded.family, "scores": "sigmoid" if result.sigmoid else "softmax",
+               "labels": result.labels, "templates": result.templates,
+               "results": [{"image": n, "top": [{"label": lab, "probability": round(p, 6), "cosine": round(c, 6)}
+                                                for lab, p, c in result.top(i, top)]} for i, n in enumerate(names)]}
+        print(json.dumps(out, indent=1, ensure_ascii=False))
+        return 0
+    scores = "sigmoid, each label on its own" if result.sigmoid else "softmax over the labels"
+    print(f"model: {loaded.describe()}\nprompts: {len(result.labels)} labels x {len(result.templates)} template(s); "
+          f"p = {scores}; cos = raw cosine similarity\n")
+    print(format_table(names, [result.top(i, top) for i in range(len(names))]))
+    return 0
+
+
+def format_table(names: list[str], tops: list[list[tuple[str, float, float]]]) -> str:
+    rows = [("image", "label", "p", "cos")]
+    for name, top in zip(names, tops, strict=True):
+        for k, (label, p, c) in enumerate(top):
+            rows.append((Path(name).name if k == 0 else "", label, f"{p:.3f}", f"{c:+.3f}"))
+    widths = [max(_width(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for r in rows:
+        cells = [r[0] + " " * (widths[0] - _width(r[0])), r[1] + " " * (widths[1] - _width(r[1])),
+                 r[2].rjust(widths[2]), r[3].rjust(widths[3])]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in text)
+
+
+# ---------------------------------------------------------------- embed
+
+
+def cmd_embed(args) -> int:
+    from tqdm import tqdm
+
+    from clipdemo import exports
+    from clipdemo.images import IMAGE_SUFFIXES, load_image
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise CLIError(f"{folder} is not a folder.")
+    pattern = "**/*" if args.recursive else "*"
+    paths = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise CLIError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}.")
+    encoder = _load_encoder(args.model, args.device, args.dtype)
+    encoder.batch_size = max(1, args.batch_size)
+    names, sizes, chunks, skipped = [], [], [], []
+    bar = tqdm(total=len(paths), unit="img", desc="embedding", disable=args.no_progress, file=sys.stderr)
+    chunk = max(encoder.batch_size, 64)  # a bounded number of decoded images in memory at once
+    for start in range(0, len(paths), chunk):
+        images = []
+        for path in paths[start:start + chunk]:
+            try:
+                images.append(load_image(path))
+            except Exception as e:  # noqa: BLE001 - one broken file must not stop a folder
+                skipped.append(str(e))
+                bar.update(1)
+                continue
+            names.append(str(path.relative_to(folder)))
+            sizes.append(images[-1].size)
+        if images:
+            chunks.append(encoder.encode_images(images))
+            bar.update(len(images))
+    bar.close()
+    for problem in skipped:
+        print(f"skipped: {problem}", file=sys.stderr)
+    if not names:
+        raise CLIError("none of the images could be read.")
+    import numpy as np
+
+    loaded = encoder.loaded
+    files = exports.write_embeddings(
+        args.out, names, np.concatenate(chunks), {"width": [w for w, _ in sizes], "height": [h for _, h in sizes]},
+        meta={"model": loaded.name, "family": loaded.family, "source_folder": str(folder.resolve())})
+    print(f"{len(names)} images -> {files['npy']} ({len(names)} x {encoder.dim}) and {files['parquet']}")
+    return 0
+
+
+# ---------------------------------------------------------------- download
+
+
+def cmd_download(args) -> int:
+    from clipdemo.download import download_models, folder_name
+
+    folders = download_models(args.repo_ids, args.to, args.revision, args.convert_pickle)
+    to = Path(args.to).expanduser()
+    print(f"\n{len(folders)} model(s) in {to}. To teach offline:\n"
+          f"  HF_HUB_OFFLINE=1 CLIPDEMO_MODEL={to} python app.py        (all of them in the picker)\n"
+          f"  HF_HUB_OFFLINE=1 python -m clipdemo label IMG --labels ... --model {to / folder_name(args.repo_ids[0])}")
+    return 0
