@@ -1,13 +1,348 @@
-"""Placeholder: this tab is being built (see the issue tracker)."""
+"""Embedding map tab: a gallery and its captions in one projected space, with the modality gap and search.
+
+Input -> engine (gallery, embedding_map, projection, search) -> numbers -> Plotly figure. The map's
+embeddings live in the session (gr.State), so changing UMAP settings, colours or lines never runs
+the model again. Hover thumbnails and point clicks come from a small script (HOOK_JS) that listens
+to the Plotly plot and talks back through a gr.HTML component.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+import threading
+
 import gradio as gr
 
-from clipdemo.ui.context import UIContext
+from clipdemo import gallery as galleries
+from clipdemo import projection
+from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map, records
+from clipdemo.search import Hit, rank, search_image, search_text
+from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
+from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.map_plot import empty_figure, map_figure
+from clipdemo.ui.map_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 
-STRINGS: dict[str, dict[str, str]] = {"en": {}, "zh-CN": {}}
+TOY_LABELS = "circle, square, triangle, star, heart, cross, diamond, crescent"
+PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
+DEFAULT_LABELS = {"toy": TOY_LABELS, "photos": PHOTO_LABELS, "upload": ""}
+THUMB_PX = 80
+
+HOOK_JS = """
+const tip = document.createElement('div');
+tip.style.cssText = 'position:fixed;display:none;z-index:10000;pointer-events:none;background:#fff;' +
+  'border:1px solid #bbb;border-radius:6px;padding:4px;box-shadow:0 2px 10px rgba(0,0,0,.25)';
+document.body.appendChild(tip);
+let mx = 0, my = 0, raw = null, thumbs = [];
+const place = () => { tip.style.left = Math.max(4, mx - tip.offsetWidth - 18) + 'px';
+                      tip.style.top = Math.max(4, my - tip.offsetHeight - 18) + 'px'; };
+document.addEventListener('mousemove', e => { mx = e.clientX; my = e.clientY; if (tip.style.display === 'block') place(); });
+const thumbOf = i => { if (props.value !== raw) { raw = props.value;
+  try { thumbs = JSON.parse(raw || '[]'); } catch (e) { thumbs = []; } } return thumbs[i]; };
+const hook = () => {
+  const gd = document.querySelector('#clipdemo-map-plot .js-plotly-plot');
+  if (!gd || gd.__clipdemoHooked || !gd.on) return;
+  gd.__clipdemoHooked = true;
+  gd.on('plotly_hover', ev => {
+    const p = ev && ev.points && ev.points[0]; if (!p || !p.customdata) return;
+    const src = thumbOf(p.customdata[0]); if (!src) { tip.style.display = 'none'; return; }
+    tip.innerHTML = ''; const img = document.createElement('img'); img.src = src;
+    img.style.cssText = 'display:block;width:96px;height:auto;image-rendering:auto';
+    tip.appendChild(img); tip.style.display = 'block'; place();
+  });
+  gd.on('plotly_unhover', () => { tip.style.display = 'none'; });
+  gd.on('plotly_click', ev => { const p = ev && ev.points && ev.points[0];
+    if (p && p.customdata) trigger('click', {point: p.customdata[0]}); });
+};
+setInterval(hook, 600);
+"""
+
+
+def start_background_work(ctx: UIContext) -> threading.Thread | None:
+    """Pay umap-learn's numba compile and render the toy gallery once, off the request path."""
+    if not ctx.extra.get("warm_up", "PYTEST_CURRENT_TEST" not in os.environ):
+        return None
+
+    def work():
+        projection.warm_up()
+        galleries.toy_gallery()
+
+    thread = threading.Thread(target=work, name="map-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+# ---------------------------------------------------------------- engine calls
+
+
+def load_gallery(source: str, files, request: gr.Request | None = None) -> galleries.Gallery:
+    if source == "photos":
+        return galleries.photo_gallery()
+    if source == "upload":
+        if not files:
+            raise gr.Error(tr(request, "map.err_no_files"))
+        return galleries.user_gallery(files)
+    return galleries.toy_gallery()
+
+
+def _hits_table(hits: list[Hit]) -> list[list]:
+    return [[h.rank, h.name, h.caption, round(h.score, 4)] for h in hits]
+
+
+def _hit_gallery(data: MapData, hits: list[Hit]) -> list:
+    return [(data.gallery.images[h.index], f"#{h.rank} {h.name} · {h.score:+.3f}") for h in hits]
+
+
+def gap_readout(data: MapData, request: gr.Request | None = None) -> str:
+    gap = data.gap()
+    if gap is None:
+        return tr(request, "map.gap_none")
+    text = tr(request, "map.gap_centroid", gap=gap.centroid_distance)
+    if gap.paired_cosine is not None and gap.unpaired_cosine is not None:
+        text += " " + tr(request, "map.gap_pairs", paired=gap.paired_cosine, unpaired=gap.unpaired_cosine,
+                         diff=gap.paired_cosine - gap.unpaired_cosine)
+    return text
+
+
+def _notes(data: MapData, proj: projection.Projection, encoded: int, seconds: float | None,
+           request: gr.Request | None) -> str:
+    lines = [tr(request, "map.note_points", images=data.n_images, texts=len(data.texts), method=proj.method.upper(),
+                dims=proj.dims, seconds=proj.seconds)]
+    if seconds is not None:
+        lines.append(tr(request, "map.note_encoded", n=encoded, seconds=seconds) if encoded
+                     else tr(request, "map.note_cached"))
+    lines += list(data.notices) + list(proj.notices)
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def draw(ctx: UIContext, source, files, use_captions, extra_texts, labels, label_points, method, dims,
+         n_neighbors, min_dist, colour_by, lines, model_name, request: gr.Request = None,
+         progress=gr.Progress()):
+    import time
+
+    encoder = ctx.encoder(model_name)
+    try:
+        progress(0, desc=tr(request, "map.progress_gallery"))
+        gal = load_gallery(source, files, request)
+        misses = encoder.image_cache.misses
+        start = time.perf_counter()
+        data = build_map_data(encoder, gal, extra_texts, labels, captions=bool(use_captions),
+                              label_points=bool(label_points), model_name=model_name or ctx.registry.default,
+                              progress=lambda done, total: progress((done, total), desc=tr(request, "map.progress_embed"),
+                                                                    unit="images"))
+        encoded = encoder.image_cache.misses - misses
+        seconds = time.perf_counter() - start
+        progress(0.95, desc=tr(request, "map.progress_project"))
+        proj = project_map(data, method, int(dims), n_neighbors, min_dist)
+    except USER_ERRORS as e:
+        raise user_error(e) from e
+    thumbs = json.dumps([galleries.thumbnail_uri(im, THUMB_PX) for im in gal.images])
+    fig = map_figure(data, proj, colour_by, bool(lines))
+    return (fig, gap_readout(data, request), _notes(data, proj, encoded, seconds, request), data, None, thumbs,
+            [], [])
+
+
+def redraw(data: MapData | None, method, dims, n_neighbors, min_dist, colour_by, lines, hits,
+           request: gr.Request = None):
+    """New projection settings or styling: the session's embeddings, no model run."""
+    if data is None:
+        return gr.update(), gr.update()
+    try:
+        proj = project_map(data, method, int(dims), n_neighbors, min_dist)
+    except USER_ERRORS as e:
+        raise user_error(e) from e
+    return map_figure(data, proj, colour_by, bool(lines), hits), _notes(data, proj, 0, None, request)
+
+
+def run_search(ctx: UIContext, data: MapData | None, query, image, k, method, dims, n_neighbors, min_dist,
+               colour_by, lines, request: gr.Request | None = None):
+    if data is None:
+        raise gr.Error(tr(request, "map.err_no_map"))
+    encoder = ctx.encoder(data.model_name)
+    args = (data.image_emb, data.gallery.names, data.gallery.captions, int(k))
+    try:
+        if image is not None:
+            from clipdemo.images import load_image
+
+            hits = search_image(encoder, load_image(image), *args)
+        else:
+            hits = search_text(encoder, query, *args)
+    except USER_ERRORS as e:
+        raise user_error(e) from e
+    fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits)
+    return fig, _hits_table(hits), _hit_gallery(data, hits), hits
+
+
+def show_point(data: MapData | None, k, method, dims, n_neighbors, min_dist, colour_by, lines,
+               evt: gr.EventData, request: gr.Request = None):
+    """A click: an image shows itself and its nearest texts; a text highlights its nearest images."""
+    no = gr.update()
+    if data is None or not isinstance(getattr(evt, "_data", None), dict) or "point" not in evt._data:
+        return no, no, no, no, no, no
+    i = int(evt.point)
+    if 0 <= i < data.n_images:
+        near = rank(data.image_emb[i], data.text_emb, 3) if len(data.texts) else []
+        md = f"**{data.gallery.names[i]}**" + (f" — {data.gallery.captions[i]}" if data.gallery.captions[i] else "")
+        md += "".join(f"\n- {tr(request, 'map.near_text')}: *{data.texts[j]}* (cos {s:+.3f})" for j, s in near)
+        return data.gallery.images[i], md, no, no, no, no
+    j = i - data.n_images
+    if not 0 <= j < len(data.texts):
+        return no, no, no, no, no, no
+    ranked = rank(data.text_emb[j], data.image_emb, int(k))
+    hits = [Hit(r + 1, idx, data.gallery.names[idx], s, data.gallery.captions[idx]) for r, (idx, s) in enumerate(ranked)]
+    fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits)
+    return None, f"**{tr(request, 'map.text_point')}:** {data.texts[j]}", fig, _hits_table(hits), \
+        _hit_gallery(data, hits), hits
+
+
+def export(data: MapData | None, method, dims, n_neighbors, min_dist, request: gr.Request = None):
+    if data is None:
+        raise gr.Error(tr(request, "map.err_no_map"))
+    proj = project_map(data, method, int(dims), n_neighbors, min_dist)
+    paths = export_files(data, proj, tempfile.mkdtemp(prefix="clipdemo-map-"))
+    return [str(p) for p in paths.values()]
+
+
+# ---------------------------------------------------------------- the HTTP API
+
+
+def _api_gallery(images) -> galleries.Gallery:
+    return galleries.user_gallery(images) if images else galleries.toy_gallery()
+
+
+def api_embedding_map(ctx: UIContext, images, texts, model_name=None):
+    """`embedding_map`: (images, texts) -> one record per point {kind, name, x, y}, and a summary.
+
+    No images: the toy gallery. Texts: one per line, added to the images' captions.
+    """
+    encoder = ctx.encoder(model_name)
+    try:
+        data = build_map_data(encoder, _api_gallery(images), texts, model_name=model_name or ctx.registry.default)
+        proj = project_map(data, "umap", 2)
+    except USER_ERRORS as e:
+        raise user_error(e) from e
+    gap = data.gap()
+    summary = {"method": proj.method, "dims": proj.dims, "images": data.n_images, "texts": len(data.texts),
+               "modality_gap": gap.as_dict() if gap else None, "notices": data.notices + proj.notices}
+    return records(data, proj), summary
+
+
+def api_search(ctx: UIContext, query, images, model_name=None):
+    """`search`: (query text, images) -> the images ranked by cosine, best first. No images: the toy gallery."""
+    encoder = ctx.encoder(model_name)
+    try:
+        gal = _api_gallery(images)
+        emb = encoder.encode_images(gal.images)
+        hits = search_text(encoder, query, emb, gal.names, gal.captions, k=len(gal))
+    except USER_ERRORS as e:
+        raise user_error(e) from e
+    return [h.as_dict() for h in hits]
+
+
+# ---------------------------------------------------------------- layout
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    gr.Markdown("Coming soon.")
+    start_background_work(ctx)
+    gr.Markdown(t("map.intro"))
+    data_state = gr.State(None)
+    hits_state = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            source = gr.Radio([(t("map.src_toy"), "toy"), (t("map.src_photos"), "photos"),
+                               (t("map.src_upload"), "upload")], value="toy", label=t("map.source"))
+            files = gr.File(label=t("map.files"), file_count="multiple", visible=False,
+                            file_types=["image", ".zip", ".csv"])
+            use_captions = gr.Checkbox(True, label=t("map.captions"))
+            extra_texts = gr.Textbox(label=t("map.extra_texts"), lines=2, placeholder="a red heart\ntwo blue stars")
+            labels = gr.Textbox(TOY_LABELS, label=t("map.labels"), lines=2)
+            label_points = gr.Checkbox(True, label=t("map.label_points"))
+            with gr.Row():
+                method = gr.Radio([("UMAP", "umap"), ("PCA", "pca"), ("t-SNE", "tsne")], value="umap",
+                                  label=t("map.method"))
+                dims = gr.Radio([("2D", 2), ("3D", 3)], value=2, label=t("map.dims"))
+            n_neighbors = gr.Slider(2, 100, value=15, step=1, label=t("map.n_neighbors"), info=t("map.nn_info"))
+            min_dist = gr.Slider(0.0, 0.99, value=0.1, step=0.01, label=t("map.min_dist"), info=t("map.md_info"))
+            colour_by = gr.Radio([(t("map.by_modality"), "modality"), (t("map.by_label"), "label"),
+                                  (t("map.by_group"), "group")], value="modality", label=t("map.colour_by"))
+            lines = gr.Checkbox(False, label=t("map.lines"))
+            run = gr.Button(t("map.run"), variant="primary")
+        with gr.Column(scale=3):
+            plot = gr.Plot(empty_figure("…"), label=t("map.plot"), elem_id="clipdemo-map-plot")
+            hook = gr.HTML("[]", html_template="<div class='clipdemo-map-hook'></div>", js_on_load=HOOK_JS,
+                           padding=False)
+            gap_md = gr.Markdown()
+            gr.Markdown(t("map.gap_explain"))
+            notes = gr.Markdown()
+    with gr.Row():
+        with gr.Column(scale=1):
+            gr.Markdown("### " + t("map.search"))
+            query = gr.Textbox(label=t("map.query"), value="a red circle")
+            query_image = gr.Image(label=t("map.query_image"), type="filepath", height=160)
+            k = gr.Slider(1, 30, value=8, step=1, label=t("map.k"))
+            search_btn = gr.Button(t("map.search_btn"))
+        with gr.Column(scale=2):
+            hit_gallery = gr.Gallery(label=t("map.hits"), columns=8, height=170, object_fit="contain")
+            hit_table = gr.Dataframe(headers=["rank", "name", "caption", "cosine"], label=t("map.hits_table"),
+                                     interactive=False, max_height=260)
+        with gr.Column(scale=1):
+            gr.Markdown("### " + t("map.clicked"))
+            point_image = gr.Image(label=t("map.clicked_image"), height=160, interactive=False)
+            point_md = gr.Markdown(t("map.click_hint"))
+    with gr.Accordion(t("map.export"), open=False):
+        export_btn = gr.Button(t("map.export_btn"))
+        export_files_out = gr.File(label=t("map.export_files"), file_count="multiple")
+    with gr.Column(visible=False):  # the HTTP API: exactly (images, texts) and (query, images)
+        api_images = gr.File(file_count="multiple", label="images")
+        api_texts = gr.Textbox(label="texts")
+        api_query = gr.Textbox(label="query")
+        api_records, api_summary, api_ranked = gr.JSON(label="points"), gr.JSON(label="summary"), gr.JSON()
+        api_map_btn, api_search_btn = gr.Button(), gr.Button()
+
+    view = [method, dims, n_neighbors, min_dist, colour_by, lines]
+
+    # Closures with explicit parameters: gradio finds gr.Request / gr.Progress by position and annotation.
+    def on_draw(source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
+                min_dist, colour_by, lines, model, request: gr.Request, progress=gr.Progress()):
+        return draw(ctx, source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
+                    min_dist, colour_by, lines, model, request=request, progress=progress)
+
+    def on_search(data, query, image, k, method, dims, n_neighbors, min_dist, colour_by, lines,
+                  request: gr.Request):
+        return run_search(ctx, data, query, image, k, method, dims, n_neighbors, min_dist, colour_by, lines, request)
+
+    def on_submit(data, query, image, k, method, dims, n_neighbors, min_dist, colour_by, lines,
+                  request: gr.Request):
+        return run_search(ctx, data, query, None, k, method, dims, n_neighbors, min_dist, colour_by, lines, request)
+
+    def on_api_map(images, texts, model):
+        return api_embedding_map(ctx, images, texts, model)
+
+    def on_api_search(query, images, model):
+        return api_search(ctx, query, images, model)
+
+    source.change(lambda s: (gr.update(visible=s == "upload"), DEFAULT_LABELS.get(s, "")), [source],
+                  [files, labels], api_visibility="private")
+    run.click(on_draw, [source, files, use_captions, extra_texts, labels, label_points, *view, model_name],
+              [plot, gap_md, notes, data_state, hits_state, hook, hit_table, hit_gallery],
+              concurrency_limit=1, concurrency_id="map", api_visibility="private")
+    for control in (method, dims, colour_by, lines):
+        control.change(redraw, [data_state, *view, hits_state], [plot, notes], api_visibility="private",
+                       concurrency_limit=1, concurrency_id="map_view")
+    for control in (n_neighbors, min_dist):
+        control.release(redraw, [data_state, *view, hits_state], [plot, notes], api_visibility="private",
+                        concurrency_limit=1, concurrency_id="map_view")
+    search_io = dict(inputs=[data_state, query, query_image, k, *view],
+                     outputs=[plot, hit_table, hit_gallery, hits_state], api_visibility="private",
+                     concurrency_limit=ctx.concurrency, concurrency_id="encode")
+    search_btn.click(on_search, **search_io)
+    query.submit(on_submit, **search_io)
+    hook.click(show_point, [data_state, k, *view], [point_image, point_md, plot, hit_table, hit_gallery, hits_state],
+               api_visibility="private")
+    export_btn.click(export, [data_state, method, dims, n_neighbors, min_dist], [export_files_out],
+                     api_visibility="private")
+    api_map_btn.click(on_api_map, [api_images, api_texts, model_name], [api_records, api_summary],
+                      api_name="embedding_map", concurrency_limit=1, concurrency_id="map")
+    api_search_btn.click(on_api_search, [api_query, api_images, model_name], [api_ranked], api_name="search",
+                         concurrency_limit=ctx.concurrency, concurrency_id="encode")
