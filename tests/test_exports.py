@@ -1,0 +1,117 @@
+"""Exported files load back: session JSON, CSV/JSON tables, figure HTML (and PNG where kaleido works)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from PIL import Image
+
+from clipdemo import exports
+from clipdemo.zeroshot import zero_shot
+
+
+@pytest.fixture(scope="module")
+def result(bundled_encoder):
+    images = [Image.new("RGB", (64, 64), c) for c in ("red", "blue")]
+    return zero_shot(bundled_encoder, images, "red circle, blue square, 绿色三角形", "imagenet7")
+
+
+def test_session_round_trip(tmp_path, result, bundled_encoder):
+    record = exports.session_record("zero_shot", "bundled", {"top_k": 5, "template": "imagenet7"}, result.labels,
+                                    result.templates, seed=7, loaded=bundled_encoder.loaded, images=["a.png"])
+    back = exports.read_session(exports.write_session(tmp_path / "s" / "session.json", record))
+    assert back == json.loads(json.dumps(record))
+    assert back["model"] == "bundled" and back["seed"] == 7 and back["labels"][2] == "绿色三角形"
+    assert back["templates"] == result.templates and back["settings"]["top_k"] == 5
+    assert back["model_info"]["scores"] == "softmax" and back["model_info"]["family"] == "clip"
+    assert "绿色三角形" in (tmp_path / "s" / "session.json").read_text(encoding="utf-8")  # readable, not \\u-escaped
+
+
+def test_read_session_refuses_other_files(tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text('{"labels": ["a"]}')
+    with pytest.raises(ValueError, match="not a clipdemo session"):
+        exports.read_session(other)
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{nope")
+    with pytest.raises(ValueError, match="not a readable session"):
+        exports.read_session(garbage)
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({"format": exports.SESSION_FORMAT, "version": 99}))
+    with pytest.raises(ValueError, match="newer clipdemo"):
+        exports.read_session(newer)
+
+
+def test_zero_shot_table_as_csv_and_json(tmp_path, result):
+    records = exports.zero_shot_records(result, ["red.png", "blue.png"])
+    assert len(records) == 6 and [r["rank"] for r in records[:3]] == [1, 2, 3]
+    frame = pd.read_csv(exports.write_records_csv(tmp_path / "zs.csv", records))
+    assert list(frame.columns) == ["image", "rank", "label", "probability", "cosine"]
+    red = frame[frame["image"] == "red.png"].set_index("label")
+    for j, label in enumerate(result.labels):
+        assert red.loc[label, "probability"] == pytest.approx(result.probs[0, j], rel=1e-6)
+        assert red.loc[label, "cosine"] == pytest.approx(result.cosine[0, j], rel=1e-6)
+    loaded = json.loads(exports.write_records_json(tmp_path / "zs.json", records, {"model": "bundled"}).read_text())
+    assert loaded["meta"] == {"model": "bundled"} and loaded["records"] == json.loads(json.dumps(records))
+
+
+def test_csv_columns_are_the_union_of_keys(tmp_path):
+    frame = pd.read_csv(exports.write_records_csv(tmp_path / "t.csv", [{"a": 1}, {"b": np.float32(2.5), "a": 3}]))
+    assert list(frame.columns) == ["a", "b"] and frame["b"].iloc[1] == 2.5 and pd.isna(frame["b"].iloc[0])
+
+
+def test_json_writer_handles_numpy(tmp_path):
+    path = exports.write_records_json(tmp_path / "n.json", [{"v": np.float32(0.5), "m": np.eye(2)}])
+    assert json.loads(path.read_text())["records"][0] == {"v": 0.5, "m": [[1.0, 0.0], [0.0, 1.0]]}
+
+
+def _figure() -> go.Figure:
+    return go.Figure(go.Bar(x=[0.7, 0.2, 0.1], y=["red circle", "blue square", "绿色三角形"], orientation="h"))
+
+
+def test_figure_html_is_self_contained(tmp_path):
+    html = exports.write_figure_html(_figure(), tmp_path / "fig.html").read_text(encoding="utf-8")
+    assert "<html" in html and "red circle" in html and "绿色三角形" in html
+    assert not re.search(r"<script[^>]*src=", html)  # no script fetched from the net: opens offline
+    assert len(html) > 1_000_000  # because plotly.js itself is inlined
+
+
+def test_figure_png_when_kaleido_can_render(tmp_path):
+    path = exports.write_figure_png(_figure(), tmp_path / "fig.png", scale=1)
+    if path is None:
+        pytest.skip("kaleido or a Chrome it can drive is not installed here: PNG export is optional")
+    with Image.open(path) as png:
+        assert png.format == "PNG" and png.size[0] >= 300
+
+
+def test_png_export_reports_missing_kaleido(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_kaleido(name, *args, **kwargs):
+        if name == "kaleido":
+            raise ImportError("no kaleido")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_kaleido)
+    assert exports.write_figure_png(_figure(), tmp_path / "fig.png") is None
+    assert not (tmp_path / "fig.png").exists()
+
+
+def test_embeddings_write_and_load_back(tmp_path):
+    emb = np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32)
+    files = exports.write_embeddings(tmp_path, ["a.png", "b.png", "c.png"], emb, {"width": [1, 2, 3]},
+                                     meta={"model": "x"})
+    table = pd.read_parquet(files["parquet"])
+    assert list(table["name"]) == ["a.png", "b.png", "c.png"] and list(table["width"]) == [1, 2, 3]
+    np.testing.assert_array_equal(np.load(files["npy"]), emb)
+    np.testing.assert_array_equal(np.stack(table["embedding"].to_numpy()), emb)
+    assert json.loads(files["meta"].read_text()) == {"rows": 3, "dim": 8, "normalised": True, "model": "x"}
+    with pytest.raises(ValueError, match="2 names"):
+        exports.write_embeddings(tmp_path, ["a", "b"], emb)
