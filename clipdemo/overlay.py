@@ -56,7 +56,8 @@ def overlay(image: Image.Image, smap: SpatialMap, opacity: float = 0.6, mark_pea
     base = _shown(image, size)
     heat = smap.on_image(*size)
     seen = ~np.isnan(heat)
-    a = float(np.clip(opacity, 0, 1))
+    # Hot patches take more colour than cold ones, so the picture stays readable where nothing matches.
+    a = float(np.clip(opacity, 0, 1)) * (0.35 + 0.65 * np.nan_to_num(heat, nan=0.0))[..., None]
     out = base * 0.45  # dim what the model never saw
     blend = base * (1 - a) + colourise(heat).astype(np.float64) * a
     out[seen] = blend[seen]
@@ -78,7 +79,3 @@ def raw_map(smap: SpatialMap, image_size: tuple[int, int] | None = None) -> Imag
     picture = Image.fromarray(colourise(m))
     _box_outline(ImageDraw.Draw(picture), smap, size)
     return picture
-
-
-def colour_bar(width: int = 256, height: int = 14) -> Image.Image:
-    return Image.fromarray(np.repeat(colourise(np.linspace(0, 1, width)[None, :]), height, axis=0))
