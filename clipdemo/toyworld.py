@@ -120,6 +120,9 @@ _POLYGONS = {
 _POLYGONS = {k: [(x * math.sqrt(math.pi / _polygon_area(v)), y * math.sqrt(math.pi / _polygon_area(v))) for x, y in v]
              for k, v in _POLYGONS.items()}
 _CRESCENT_R = 1.25  # outer radius; the bite removes about a third, leaving roughly unit-circle area
+# How far each shape reaches from its centre, in equal-area radii (placement keeps shapes apart and inside).
+EXTENT = {"circle": 1.0, "crescent": _CRESCENT_R,
+          **{k: max(math.hypot(x, y) for x, y in v) for k, v in _POLYGONS.items()}}
 
 
 def _rotate(pts, angle_deg):
@@ -187,13 +190,14 @@ def allowed_combos(split: str = "train") -> list[tuple[str, str]]:
     return combos
 
 
-def _place(rng: random.Random, radii: list[float], tries: int = 200) -> list[tuple[float, float]] | None:
+def _place(rng: random.Random, reach: list[float], tries: int = 200) -> list[tuple[float, float]] | None:
+    """Centres such that no two shapes touch and none leaves the canvas; `reach` = radius x extent."""
     placed: list[tuple[float, float, float]] = []
-    for r in radii:
-        m = r * 1.3  # crescents reach past the equal-area radius
+    for r in reach:
+        m = r * 1.04
         for _ in range(tries):
             x, y = rng.uniform(m, 1 - m), rng.uniform(m, 1 - m)
-            if all(math.hypot(x - px, y - py) > (r + pr) * 1.25 for px, py, pr in placed):
+            if all(math.hypot(x - px, y - py) > (r + pr) * 1.06 for px, py, pr in placed):
                 placed.append((x, y, r))
                 break
         else:
@@ -233,7 +237,7 @@ def sample_scene(
         radii = [rng.uniform(0.18, 0.23) if s == "large" else rng.uniform(0.115, 0.145) for s in sizes]
         if len(specs) == 3:
             radii = [r * 0.88 for r in radii]
-        centres = _place(rng, radii)
+        centres = _place(rng, [r * EXTENT[s] for r, (_, s) in zip(radii, specs)])
         if centres is not None:
             break
     objs = []

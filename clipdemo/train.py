@@ -16,6 +16,7 @@ import json
 import math
 import platform
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -227,7 +228,8 @@ def main(argv=None) -> None:
         if args.save_every and rec["step"] % args.save_every == 0:
             save_checkpoint(trainer.model, tokenizer, args.out, cfg.image_size)
     save_checkpoint(trainer.model, tokenizer, args.out, cfg.image_size)
-    info = {"config": asdict(cfg), "train_seconds": round(time.time() - t0, 1), "parameters": n_params,
+    info = {"command": "python -m clipdemo.train " + " ".join(sys.argv[1:] if argv is None else argv),
+            "config": asdict(cfg), "train_seconds": round(time.time() - t0, 1), "parameters": n_params,
             "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads".strip(),
             "torch": torch.__version__, "log": log}
     (Path(args.out) / "training_log.json").write_text(json.dumps(info, indent=1))
