@@ -207,9 +207,14 @@ class _Member:
     data: bytes
 
 
-def _skip_member_name(name: str) -> bool:
-    parts = PurePosixPath(name).parts
-    return any(p.startswith(".") or p == "__MACOSX" for p in parts)
+def _clean_parts(name: str) -> list[str]:
+    """The path's real components: no '/', '.', '..' (names are only ever displayed, never opened)."""
+    return [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("/", ".", "..")]
+
+
+def _skip_member_name(parts: list[str]) -> bool:
+    # hidden files and macOS resource forks (__MACOSX/._photo.jpg) are not the user's pictures
+    return not parts or any(p.startswith(".") or p == "__MACOSX" for p in parts)
 
 
 def read_zip(source, notices: list[str]) -> tuple[list[_Member], bytes | None]:
@@ -228,10 +233,10 @@ def read_zip(source, notices: list[str]) -> tuple[list[_Member], bytes | None]:
             notices.append(f"the zip holds {len(infos)} files; only the first {ZIP_MAX_MEMBERS} were looked at")
             infos = infos[:ZIP_MAX_MEMBERS]
         for info in infos:
-            raw_name = info.filename.replace("\\", "/")
-            if _skip_member_name(raw_name):
+            parts = _clean_parts(info.filename)
+            if _skip_member_name(parts):
                 continue
-            path = PurePosixPath(raw_name)
+            path = PurePosixPath(*parts)
             suffix = path.suffix.lower()
             if suffix not in (*IMAGE_SUFFIXES, ".csv"):
                 skipped.append(path.name)
@@ -259,7 +264,7 @@ def read_zip(source, notices: list[str]) -> tuple[list[_Member], bytes | None]:
             if suffix == ".csv":
                 csv_data = csv_data if csv_data is not None else data
             else:
-                members.append(_Member(path.name, path.parent.name if len(path.parts) > 1 else "", data))
+                members.append(_Member(path.name, parts[-2] if len(parts) > 1 else "", data))
     if skipped:
         notices.append(f"skipped {len(skipped)} file(s) in the zip that are not images: "
                        + ", ".join(skipped[:5]) + (" …" if len(skipped) > 5 else ""))
@@ -276,7 +281,8 @@ def user_gallery(files, max_images: int = MAX_IMAGES) -> Gallery:
     members: list[_Member] = []
     csv_blobs: list[bytes] = []
     for f in files or []:
-        path = Path(getattr(f, "name", f))
+        # Paths and strings as they are; gradio's older file wrappers carry the path in .name
+        path = Path(f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", f))
         suffix = path.suffix.lower()
         if suffix == ".zip":
             found, csv_data = read_zip(path, notices)
