@@ -126,6 +126,14 @@ def _save_toy_cache(folder: Path, images, captions, groups) -> None:
         pass  # a read-only home only costs a re-render next time
 
 
+def _toyworld_digest() -> str:
+    """Changes whenever toyworld.py changes, so a cache never serves scenes from an older renderer."""
+    try:
+        return hashlib.blake2b(Path(toyworld.__file__).read_bytes(), digest_size=4).hexdigest()
+    except OSError:
+        return "unknown"
+
+
 _TOY_MEMO: dict[tuple[int, int, int], Gallery] = {}
 _TOY_LOCK = threading.Lock()
 
@@ -137,7 +145,7 @@ def toy_gallery(n: int = TOY_DEFAULT_SIZE, seed: int = TOY_SEED, size: int = TOY
     with _TOY_LOCK:
         if key in _TOY_MEMO:
             return _TOY_MEMO[key]
-        folder = cache_root() / "gallery" / f"toy-v{TOY_GALLERY_VERSION}-{n}-{seed}-{size}"
+        folder = cache_root() / "gallery" / f"toy-v{TOY_GALLERY_VERSION}-{_toyworld_digest()}-{n}-{seed}-{size}"
         cached = _load_toy_cache(folder, n) if use_disk else None
         images, captions, groups = cached or _render_toy(n, seed, size)
         if use_disk and cached is None:

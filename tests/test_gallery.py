@@ -31,7 +31,7 @@ def test_toy_gallery_is_deterministic_and_cached_on_disk(cache_dir, monkeypatch)
     first = gallery.toy_gallery(n=10, seed=7, size=48)
     assert len(first) == 10 and first.source == "toy"
     assert all(c for c in first.captions) and first.names[0] == "toy_000.png"
-    folder = cache_dir / "gallery" / "toy-v1-10-7-48"
+    folder = cache_dir / "gallery" / f"toy-v1-{gallery._toyworld_digest()}-10-7-48"
     assert (folder / "index.json").exists() and len(list(folder.glob("*.png"))) == 10
     assert gallery.toy_gallery(n=10, seed=7, size=48) is first  # in-memory memo
 
