@@ -18,7 +18,7 @@ from clipdemo.encoding import Encoder
 from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS
 
 MAX_LABELS = 1000
-MAX_LABEL_CHARS = 300
+MAX_LABEL_CHARS = 1000
 
 
 class LabelError(ValueError):

@@ -1,0 +1,166 @@
+"""Benchmark the engine and print one table (speed goals live here, not in timed tests).
+
+    python -m clipdemo.bench [--models bundled vitb32] [--skip-app]
+
+For each model: image encoding throughput (batch 1 and 32, with and without preprocessing), text
+encoding, zero-shot latency cold and warm (80-template ensemble, 10 labels; warm = labels cached,
+a new image) against `transformers.pipeline("zero-shot-image-classification")` on the same model
+(one template, no ensembling), and cold encoding of 800 prompts. "vitb32" is a random-weight
+model with the exact shape of OpenAI's ViT-B/32, built from its config (no download needed).
+Finally the time from `python app.py` to a page that answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from clipdemo import toyworld
+from clipdemo.encoding import Encoder
+from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
+from clipdemo.templates import IMAGENET_TEMPLATES
+from clipdemo.zeroshot import zero_shot
+
+LABELS = ["red circle", "blue square", "yellow star", "green triangle", "purple heart", "orange cross",
+          "pink crescent", "cyan diamond", "red star", "blue heart"]
+
+
+def build_vitb32_shape(out_dir: Path) -> Path:
+    """OpenAI ViT-B/32's architecture with random weights, plus the bundled (real-BPE) tokenizer."""
+    from transformers import AutoTokenizer, CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    config = CLIPConfig(text_config=dict(vocab_size=49408, hidden_size=512, intermediate_size=2048,
+                                         num_hidden_layers=12, num_attention_heads=8, max_position_embeddings=77),
+                        vision_config=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                                           num_attention_heads=12, image_size=224, patch_size=32),
+                        projection_dim=512)
+    tok = AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
+    config.text_config.eos_token_id = tok.eos_token_id
+    config.text_config.bos_token_id = tok.bos_token_id
+    config.text_config.pad_token_id = tok.pad_token_id
+    torch.manual_seed(0)
+    CLIPModel(config).save_pretrained(out_dir)
+    CLIPProcessor(image_processor=CLIPImageProcessor(), tokenizer=tok).save_pretrained(out_dir)
+    return out_dir
+
+
+def _time(fn, repeat: int = 3) -> float:
+    """Best-of-`repeat` seconds (the least disturbed run)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def bench_model(name: str, source: str, dtype: str) -> list[tuple[str, str, str]]:
+    rows = []
+    lm = load_model(source, device="cpu", dtype=dtype)
+    rng = np.random.default_rng(0)
+    images = [toyworld.render(s, 224) for s in
+              [toyworld.sample_scene(__import__("random").Random(i)) for i in range(64)]]
+
+    def fresh_encoder():
+        return Encoder(lm, image_cache=1, text_cache=1)  # caches off: measure the model
+
+    enc = fresh_encoder()
+    enc.encode_images(images[:2])  # warm-up (lazy init, allocator)
+    for bs in (1, 32):
+        batch = images[:bs]
+        pixels = enc.preprocess(batch)
+        bare = _time(lambda px=pixels: enc.image_features_from_pixels(px))
+        full = _time(lambda b=batch: fresh_encoder().encode_images(b))
+        rows.append((name, f"image encode, batch {bs}, model only", f"{bs / bare:.1f} img/s"))
+        rows.append((name, f"image encode, batch {bs}, with preprocessing", f"{bs / full:.1f} img/s "
+                     f"({bare / full:.0%} of model only)"))
+    prompts = [t.format(lab) for lab in LABELS for t in IMAGENET_TEMPLATES]  # 800 prompts
+    cold = _time(lambda: fresh_encoder().encode_texts(prompts), repeat=2)
+    rows.append((name, "text encode, 800 prompts, cold", f"{cold:.2f} s ({800 / cold:.0f} prompts/s)"))
+
+    enc = Encoder(lm)
+    t = time.perf_counter()
+    zero_shot(enc, [images[0]], LABELS, "imagenet80")
+    rows.append((name, "zero-shot, 10 labels × 80 templates, cold", f"{(time.perf_counter() - t) * 1000:.0f} ms"))
+    warm_images = iter(images[1:])
+    warm = _time(lambda: zero_shot(enc, [next(warm_images)], LABELS, "imagenet80"), repeat=5)
+    rows.append((name, "zero-shot, 10 labels × 80 templates, warm (new image)", f"{warm * 1000:.1f} ms"))
+
+    from transformers import pipeline
+
+    pipe = pipeline("zero-shot-image-classification", model=lm.model, tokenizer=lm.tokenizer,
+                    image_processor=lm.processor.image_processor, device="cpu")
+    pipe(images[0], candidate_labels=LABELS)
+    pipe_t = _time(lambda: pipe(images[int(rng.integers(64))], candidate_labels=LABELS), repeat=5)
+    rows.append((name, "transformers pipeline, 10 labels × 1 template", f"{pipe_t * 1000:.1f} ms"))
+    rows.append((name, "speed-up: warm 80-template ensemble vs pipeline", f"{pipe_t / warm:.1f}×"))
+    return rows
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    root = Path(__file__).resolve().parent.parent
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--model", "bundled", "--port", str(port)],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - t < timeout:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=1)
+                return ("app", "launch → page answers (bundled model)", f"{time.perf_counter() - t:.1f} s")
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.1)
+        return ("app", "launch → page answers (bundled model)", "timed out")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def print_table(rows) -> None:
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    head = ("model", "measurement", "result")
+    w = [max(a, len(b)) for a, b in zip(w, head)]
+    print(" | ".join(h.ljust(x) for h, x in zip(head, w)))
+    print("-|-".join("-" * x for x in w))
+    for r in rows:
+        print(" | ".join(c.ljust(x) for c, x in zip(r, w)))
+
+
+def main(argv=None) -> list:
+    p = argparse.ArgumentParser(prog="python -m clipdemo.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--models", nargs="+", default=["bundled", "vitb32"], help="bundled, vitb32, or a folder")
+    p.add_argument("--dtype", default="auto", help="auto (bf16 where the CPU is faster with it), fp32, bf16")
+    p.add_argument("--skip-app", action="store_true")
+    args = p.parse_args(argv)
+    Image.init()
+    rows = [("machine", "CPU threads / dtype", f"{torch.get_num_threads()} / {args.dtype}")]
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in args.models:
+            source = str(build_vitb32_shape(Path(tmp) / "vitb32")) if m == "vitb32" else m
+            rows += bench_model(m, source, args.dtype)
+    if not args.skip_app:
+        rows.append(bench_app_start())
+    print_table(rows)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

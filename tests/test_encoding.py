@@ -1,0 +1,68 @@
+import numpy as np
+from PIL import Image
+
+from clipdemo.encoding import Encoder, LRUCache, image_key
+
+
+def test_embeddings_are_unit_vectors(tiny_encoder, toy_images):
+    imgs = tiny_encoder.encode_images([x[0] for x in toy_images])
+    txts = tiny_encoder.encode_texts(["a red circle", "two blue squares"])
+    assert imgs.shape == (6, tiny_encoder.dim) and txts.shape == (2, tiny_encoder.dim)
+    assert np.allclose(np.linalg.norm(imgs, axis=1), 1, atol=1e-5)
+    assert np.allclose(np.linalg.norm(txts, axis=1), 1, atol=1e-5)
+
+
+def test_batching_does_not_change_results(tiny_clip_dir, toy_images):
+    from clipdemo.loading import load_model
+
+    lm = load_model(str(tiny_clip_dir), device="cpu", dtype="fp32")
+    images = [x[0] for x in toy_images]
+    a = Encoder(lm, batch_size=1).encode_images(images)
+    b = Encoder(lm, batch_size=4).encode_images(images)
+    assert np.allclose(a, b, atol=1e-5)
+
+
+def test_caches_prevent_re_encoding(tiny_clip_dir, toy_images):
+    from clipdemo.loading import load_model
+
+    enc = Encoder(load_model(str(tiny_clip_dir), device="cpu", dtype="fp32"))
+    calls = []
+    original = enc.image_features_from_pixels
+    enc.image_features_from_pixels = lambda px: calls.append(len(px)) or original(px)
+    images = [x[0] for x in toy_images[:3]]
+    first = enc.encode_images(images)
+    second = enc.encode_images(list(reversed(images)))
+    assert calls == [3]  # the second call was served from the cache
+    assert np.allclose(first[::-1], second)
+    enc.encode_texts(["a", "b"])
+    hits = enc.text_cache.hits
+    enc.encode_texts(["b", "a"])
+    assert enc.text_cache.hits == hits + 2
+
+
+def test_image_key_depends_on_pixels_not_identity():
+    a = Image.new("RGB", (8, 8), (1, 2, 3))
+    b = Image.new("RGB", (8, 8), (1, 2, 3))
+    c = Image.new("RGB", (8, 8), (1, 2, 4))
+    assert image_key(a) == image_key(b) != image_key(c)
+
+
+def test_lru_cache_is_bounded():
+    cache = LRUCache(2)
+    for k in "abc":
+        cache.put(k, k)
+    assert len(cache) == 2 and cache.get("a") is None and cache.get("c") == "c"
+
+
+def test_model_view_is_model_sized(tiny_encoder):
+    view = tiny_encoder.model_view(Image.new("RGB", (300, 120), (200, 10, 10)))
+    assert view.size == (tiny_encoder.loaded.image_size,) * 2
+    assert np.asarray(view)[..., 0].mean() > 150  # colours survive the round trip
+
+
+def test_softmax_probabilities_sum_to_one(tiny_encoder):
+    cos = np.array([[0.1, 0.3, 0.2]])
+    p = tiny_encoder.probabilities(cos)
+    assert np.isclose(p.sum(), 1) and p.argmax() == 1
+    sharper = tiny_encoder.probabilities(cos, temperature=100.0)
+    assert sharper.max() > p.max()

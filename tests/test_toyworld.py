@@ -1,0 +1,72 @@
+import random
+
+import numpy as np
+
+from clipdemo import toyworld
+
+
+def test_world_has_required_vocabulary():
+    assert len(toyworld.COLOURS) >= 8 and len(toyworld.SHAPES) >= 8
+    assert {"red", "green", "blue", "yellow"} <= set(toyworld.COLOURS)
+    assert {"circle", "square", "triangle"} <= set(toyworld.SHAPES)
+
+
+def test_held_out_combinations_never_drawn_for_training():
+    rng = random.Random(0)
+    seen = set()
+    for _ in range(400):
+        scene = toyworld.sample_scene(rng)
+        seen |= {(o.colour, o.shape) for o in scene.objects}
+    assert not seen & toyworld.HELD_OUT
+    # every colour and every shape still appears in training
+    assert {c for c, _ in seen} == set(toyworld.COLOURS) and {s for _, s in seen} == set(toyworld.SHAPES)
+
+
+def test_generation_is_deterministic_and_seed_dependent():
+    a = toyworld.generate(3, seed=5, size=64)
+    b = toyworld.generate(3, seed=5, size=64)
+    c = toyworld.generate(3, seed=6, size=64)
+    assert [x[1] for x in a] == [x[1] for x in b]
+    assert all(np.array_equal(np.asarray(x[0]), np.asarray(y[0])) for x, y in zip(a, b))
+    assert [x[1] for x in a] != [x[1] for x in c]
+
+
+def test_objects_do_not_overlap_and_stay_inside():
+    rng = random.Random(1)
+    for _ in range(200):
+        scene = toyworld.sample_scene(rng, kind="mixed", n_objects=3)
+        masks = [toyworld.object_mask(scene, i, 128) for i in range(len(scene.objects))]
+        total = sum(m.astype(int) for m in masks)
+        assert total.max() == 1
+        assert all(m.sum() > 20 for m in masks)
+
+
+def test_equal_area_shapes_do_not_give_shape_away_by_size():
+    # every shape at the same radius covers a similar area, so area is no cue for shape
+    areas = {}
+    for shape in toyworld.SHAPES:
+        obj = toyworld.SceneObject("red", shape, "large", 0.5, 0.5, 0.2, 0.0, (255, 0, 0), False)
+        scene = toyworld.Scene((obj,), ("flat", (128, 128, 128)))
+        areas[shape] = toyworld.object_mask(scene, 0, 256).sum()
+    lo, hi = min(areas.values()), max(areas.values())
+    assert hi / lo < 1.5, areas
+
+
+def test_captions_name_what_is_drawn():
+    rng = random.Random(2)
+    for _ in range(100):
+        scene = toyworld.sample_scene(rng)
+        cap = toyworld.full_caption(scene)
+        for o in scene.objects:
+            assert o.colour in cap and (o.shape in cap or toyworld.plural(o.shape) in cap)
+        if scene.kind == "count":
+            assert cap.startswith(toyworld.COUNT_WORDS[len(scene.objects)])
+
+
+def test_render_colours_match_caption():
+    rng = random.Random(3)
+    scene = toyworld.sample_scene(rng, kind="single", combos=[("red", "square")])
+    img = np.asarray(toyworld.render(scene, 128)).astype(int)
+    mask = toyworld.object_mask(scene, 0, 128)
+    inner = img[mask].mean(axis=0)
+    assert inner[0] > 150 and inner[1] < 90 and inner[2] < 90
