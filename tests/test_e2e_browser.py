@@ -1,0 +1,82 @@
+"""End to end: the real app in Debian's Chromium (Playwright from PyPI, no downloaded browser).
+
+Uploads an image, enters labels, runs, and checks that the chart and the label output show the
+top label the engine itself computes for the same image and labels.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed "
+                                 "(scripts/test.sh installs it with apt)")]
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen([sys.executable, "app.py", "--model", "bundled", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "config", timeout=2)
+            break
+        except Exception:  # noqa: BLE001 - not up yet
+            if proc.poll() is not None:
+                pytest.fail("the app exited during start-up")
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start within 180 s")
+    yield url
+    proc.terminate()
+    proc.wait(20)
+
+
+def test_zero_shot_in_the_browser(app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from clipdemo.encoding import Encoder
+    from clipdemo.images import load_image
+    from clipdemo.loading import load_model
+    from clipdemo.zeroshot import zero_shot
+
+    image = ROOT / "assets" / "toy" / "00_a_small_red_circle_on_the_left.png"
+    labels = "red circle, blue square, yellow star, green triangle"
+    expected = zero_shot(Encoder(load_model("bundled")), [load_image(image)], labels).top(0, 1)[0][0]
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url, wait_until="networkidle")
+        page.locator("input[type=file]").first.set_input_files(str(image))
+        box = page.get_by_label("Labels (comma or one per line)")
+        box.fill(labels)
+        page.get_by_role("button", name="Label it").click()
+        chart = page.locator(".js-plotly-plot").first
+        expect(chart).to_be_visible(timeout=60_000)
+        expect(chart).to_contain_text(expected, timeout=30_000)
+        # the Label component names the winner in its heading
+        expect(page.locator("[data-testid=label-output-value], .output-class").first).to_contain_text(
+            expected, timeout=30_000)
+        page.screenshot(path=str(tmp_path / "zero_shot.png"), full_page=True)
+        browser.close()
