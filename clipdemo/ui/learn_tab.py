@@ -1,13 +1,358 @@
-"""Placeholder: this tab is being built (see the issue tracker)."""
+"""Learn tab: train a tiny CLIP from scratch on the toy world and watch the diagonal emerge.
+
+The engine (`clipdemo.live_training`) trains in a background thread; this tab starts, pauses and
+stops it, and a gr.Timer polls its snapshot (plain numbers) to redraw the figures.
+"""
 
 from __future__ import annotations
 
 import gradio as gr
 
+from clipdemo.live_training import CONCEPTS, LiveConfig, LiveTrainingError, LiveTrainingManager
+from clipdemo.loading import BUNDLED, ModelNotAvailable
+from clipdemo.ui import learn_plots
 from clipdemo.ui.context import UIContext
+from clipdemo.ui.i18n import t, tr
 
-STRINGS: dict[str, dict[str, str]] = {"en": {}, "zh-CN": {}}
+POLL_S = 1.5  # how often the browser asks for a new snapshot while a run is active
+DEFAULTS = LiveConfig()
+LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
+WIDTH_CHOICES = [32, 64, 128]
+
+STRINGS = {
+    "en": {
+        "learn.tab": "Learn: train a CLIP",
+        "learn.intro": "Train a tiny CLIP **from scratch**, here on the server, on pictures of coloured shapes. "
+                       "Each step shows the model a batch of N pictures with their captions. It embeds all of them, "
+                       "scores every picture against every caption (an N×N matrix) and is pushed to make each "
+                       "picture's own caption — the **diagonal** — win its row and its column. "
+                       "With the defaults a diagonal appears within a minute or two.",
+        "learn.knobs": "Settings",
+        "learn.batch": "Batch size (N pairs per step)",
+        "learn.lr": "Learning rate",
+        "learn.width": "Width (size of both encoders)",
+        "learn.concepts": "What the captions mention",
+        "learn.concepts_info": "colours and shapes: 'a small red circle'; colours only: 'a photo of something red'; "
+                               "shapes only: 'a photo of a circle'",
+        "learn.concepts.all": "colours and shapes",
+        "learn.concepts.colour": "colours only",
+        "learn.concepts.shape": "shapes only",
+        "learn.steps": "Training steps",
+        "learn.start": "Start",
+        "learn.pause": "Pause",
+        "learn.resume": "Resume",
+        "learn.reset": "Reset",
+        "learn.use": "Use this model in the other tabs",
+        "learn.back": "Back to the bundled model",
+        "learn.idle": "Press **Start** to train a tiny CLIP. Nothing runs until you do.",
+        "learn.status": "**{state}** · step {step} / {steps} · {secs:.0f} s of training · {params:.2f}M parameters",
+        "learn.status_reason": " · {reason}",
+        "learn.state.running": "Training",
+        "learn.state.paused": "Paused",
+        "learn.state.finished": "Finished",
+        "learn.state.stopped": "Stopped",
+        "learn.state.error": "Failed",
+        "learn.reason.time_limit": "the time limit for one training was reached",
+        "learn.reason.idle": "nobody was watching, so it stopped to free the server",
+        "learn.reason.user": "stopped by you",
+        "learn.reason.reset": "reset",
+        "learn.reason.session_end": "the browser tab was closed",
+        "learn.reason.error": "error: {error}",
+        "learn.reason.done": "all steps done",
+        "learn.err.busy": "{running} trainings are already running on this server (the limit is {limit}). "
+                          "Try again when one has finished.",
+        "learn.err.no_run": "There is no training in this session yet: press Start first.",
+        "learn.err.no_model": "This training was reset; start a new one first.",
+        "learn.err.bad_knob": "{knob} must lie between {lo} and {hi}.",
+        "learn.err.title": "Training",
+        "learn.using": "The other tabs now use the model you trained (step {step}). "
+                       "*Back to the bundled model* switches back.",
+        "learn.using_bundled": "The other tabs use the bundled model.",
+        "learn.waiting": "The matrix appears after the first steps.",
+        "learn.note.matrix": "**What to look at:** each row is one picture of the fixed batch, each column one "
+                             "caption; bright means a high score. At the start the matrix is noise. As training "
+                             "goes on, the **diagonal** (each picture with its own caption) lights up and the rest "
+                             "darkens. The circles mark the caption each picture picks. With *colours only* the two "
+                             "pictures of the same colour get the same caption, so they stay tied.",
+        "learn.note.loss": "**Loss:** the cross-entropy of picking the right caption for each picture "
+                           "(image→text, rows) and the right picture for each caption (text→image, columns). "
+                           "Guessing gives ln N (dotted line); the loss falls as the diagonal wins.",
+        "learn.note.temperature": "**Temperature:** the model learns how much to sharpen its scores before the "
+                                  "softmax (logit = temperature × cosine). CLIP starts at 14.3 and caps it at 100.",
+        "learn.note.accuracy": "**Held-out pairs:** eight colour–shape pairs (e.g. a blue circle) never appear in "
+                               "training. The red curve asks the model to name pictures of them among all 64 pairs; "
+                               "the green curve does the same for pairs it has seen. Any red success is compositional "
+                               "zero-shot: it combines a colour and a shape it learned apart.",
+        "learn.note.use": "*Use this model* saves the trained weights and loads them the same way as any other "
+                          "model, so Zero-shot, Similarity and Map then show what *your* model learned.",
+        "learn.note.limits": "One training per browser tab and at most {limit} at once on this server; "
+                             "a training stops after {minutes:.0f} minutes or when its tab is closed.",
+        "learn.fig.matrix.title": "Logits of one fixed batch · step {step} · {hits}/{n} pictures pick their caption",
+        "learn.fig.matrix.x": "captions",
+        "learn.fig.matrix.y": "pictures",
+        "learn.fig.matrix.logit": "logit",
+        "learn.fig.matrix.choice": "picked caption",
+        "learn.fig.matrix.hover": "picture %{y} · %{customdata}<br>logit %{z:.2f}",
+        "learn.fig.loss.title": "Loss, both directions",
+        "learn.fig.loss.i2t": "image → text",
+        "learn.fig.loss.t2i": "text → image",
+        "learn.fig.loss.chance": "guessing: ln N = {v:.2f}",
+        "learn.fig.loss.y": "cross-entropy",
+        "learn.fig.x": "step",
+        "learn.fig.temp.title": "Learned temperature",
+        "learn.fig.temp.y": "temperature",
+        "learn.fig.acc.title": "Naming colour–shape pairs (among all 64)",
+        "learn.fig.acc.seen": "pairs seen in training",
+        "learn.fig.acc.heldout": "held-out pairs (never seen)",
+        "learn.fig.acc.chance": "guessing: {v:.1%}",
+        "learn.fig.acc.y": "accuracy",
+        "learn.fig.empty": "Press Start",
+    },
+    "zh-CN": {
+        "learn.tab": "学习：训练一个 CLIP",
+        "learn.intro": "在服务器上**从零开始**训练一个小小的 CLIP，训练数据是彩色图形的图片。每一步给模型看一批 N 张"
+                       "图片及其描述。模型把它们全部编码成向量，为每张图片和每条描述打分（一个 N×N 矩阵），并被推动着"
+                       "让每张图片自己的描述——也就是**对角线**——在所在的行和列中胜出。使用默认设置，一两分钟内"
+                       "就能看到对角线出现。",
+        "learn.knobs": "设置",
+        "learn.batch": "批大小（每步 N 对图文）",
+        "learn.lr": "学习率",
+        "learn.width": "宽度（两个编码器的大小）",
+        "learn.concepts": "描述里提到什么",
+        "learn.concepts_info": "颜色和形状：'a small red circle'；只有颜色：'a photo of something red'；"
+                               "只有形状：'a photo of a circle'",
+        "learn.concepts.all": "颜色和形状",
+        "learn.concepts.colour": "只有颜色",
+        "learn.concepts.shape": "只有形状",
+        "learn.steps": "训练步数",
+        "learn.start": "开始",
+        "learn.pause": "暂停",
+        "learn.resume": "继续",
+        "learn.reset": "重置",
+        "learn.use": "在其他标签页中使用这个模型",
+        "learn.back": "换回内置模型",
+        "learn.idle": "点击**开始**来训练一个小小的 CLIP。在你点击之前什么也不会运行。",
+        "learn.status": "**{state}** · 第 {step} / {steps} 步 · 已训练 {secs:.0f} 秒 · {params:.2f}M 个参数",
+        "learn.status_reason": " · {reason}",
+        "learn.state.running": "训练中",
+        "learn.state.paused": "已暂停",
+        "learn.state.finished": "已完成",
+        "learn.state.stopped": "已停止",
+        "learn.state.error": "失败",
+        "learn.reason.time_limit": "达到了单次训练的时间上限",
+        "learn.reason.idle": "没有人在看，为了释放服务器资源已停止",
+        "learn.reason.user": "你停止了训练",
+        "learn.reason.reset": "已重置",
+        "learn.reason.session_end": "浏览器标签页已关闭",
+        "learn.reason.error": "错误：{error}",
+        "learn.reason.done": "所有步骤已完成",
+        "learn.err.busy": "这台服务器上已经有 {running} 个训练在运行（上限为 {limit} 个）。请等其中一个结束后再试。",
+        "learn.err.no_run": "这个会话里还没有训练：请先点击开始。",
+        "learn.err.no_model": "这次训练已被重置；请先开始新的训练。",
+        "learn.err.bad_knob": "{knob} 必须在 {lo} 到 {hi} 之间。",
+        "learn.err.title": "训练",
+        "learn.using": "其他标签页现在使用你训练的模型（第 {step} 步）。点击*换回内置模型*可以切换回去。",
+        "learn.using_bundled": "其他标签页使用内置模型。",
+        "learn.waiting": "训练几步之后矩阵就会出现。",
+        "learn.note.matrix": "**注意观察：**每一行是固定批次中的一张图片，每一列是一条描述；越亮表示分数越高。"
+                             "一开始矩阵只是噪声。随着训练进行，**对角线**（每张图片与它自己的描述）逐渐变亮，"
+                             "其余部分变暗。圆圈标出每张图片选中的描述。选择*只有颜色*时，颜色相同的两张图片"
+                             "得到相同的描述，所以它们始终分不开。",
+        "learn.note.loss": "**损失：**为每张图片选出正确描述（图像→文本，按行）以及为每条描述选出正确图片"
+                           "（文本→图像，按列）的交叉熵。随机猜测的损失是 ln N（虚线）；对角线胜出时损失下降。",
+        "learn.note.temperature": "**温度：**模型学习在 softmax 之前把分数放大多少（logit = 温度 × 余弦相似度）。"
+                                  "CLIP 从 14.3 开始，上限为 100。",
+        "learn.note.accuracy": "**留出的组合：**有八种颜色与形状的组合（例如蓝色圆形）从不出现在训练中。红色曲线让模型"
+                               "在全部 64 种组合中说出这些图片是什么；绿色曲线对训练中见过的组合做同样的测试。"
+                               "红色曲线上的任何成功都是组合式零样本：模型把分别学到的颜色和形状组合了起来。",
+        "learn.note.use": "*使用这个模型*会保存训练好的权重，并像加载其他模型一样加载它，"
+                          "这样零样本、相似度和地图标签页就会显示*你的*模型学到了什么。",
+        "learn.note.limits": "每个浏览器标签页只能有一个训练，这台服务器同时最多 {limit} 个；"
+                             "训练在 {minutes:.0f} 分钟后或标签页关闭时停止。",
+        "learn.fig.matrix.title": "一个固定批次的 logits · 第 {step} 步 · {hits}/{n} 张图片选中了自己的描述",
+        "learn.fig.matrix.x": "描述",
+        "learn.fig.matrix.y": "图片",
+        "learn.fig.matrix.logit": "logit",
+        "learn.fig.matrix.choice": "选中的描述",
+        "learn.fig.matrix.hover": "图片 %{y} · %{customdata}<br>logit %{z:.2f}",
+        "learn.fig.loss.title": "两个方向的损失",
+        "learn.fig.loss.i2t": "图像 → 文本",
+        "learn.fig.loss.t2i": "文本 → 图像",
+        "learn.fig.loss.chance": "随机猜测：ln N = {v:.2f}",
+        "learn.fig.loss.y": "交叉熵",
+        "learn.fig.x": "步数",
+        "learn.fig.temp.title": "学到的温度",
+        "learn.fig.temp.y": "温度",
+        "learn.fig.acc.title": "说出颜色与形状的组合（在全部 64 种中）",
+        "learn.fig.acc.seen": "训练中见过的组合",
+        "learn.fig.acc.heldout": "留出的组合（从未见过）",
+        "learn.fig.acc.chance": "随机猜测：{v:.1%}",
+        "learn.fig.acc.y": "准确率",
+        "learn.fig.empty": "点击开始",
+    },
+}
+
+
+def manager_of(ctx: UIContext) -> LiveTrainingManager:
+    """One manager per server, kept in the context (app.py may put a configured one there first)."""
+    return ctx.extra.setdefault("live_training", LiveTrainingManager.from_env())
+
+
+def session_of(request: gr.Request | None) -> str:
+    sid = getattr(request, "session_hash", None)
+    if not sid:
+        raise gr.Error("No browser session.")
+    return sid
+
+
+def training_error(request, e: LiveTrainingError) -> gr.Error:
+    return gr.Error(tr(request, f"learn.err.{e.code}", **e.info), title=tr(request, "learn.err.title"))
+
+
+def status_text(request, snap: dict | None) -> str:
+    if snap is None:
+        return tr(request, "learn.idle")
+    text = tr(request, "learn.status", state=tr(request, f"learn.state.{snap['state']}"), step=snap["step"],
+              steps=snap["steps"], secs=snap["train_s"], params=snap["n_params"] / 1e6)
+    if snap["reason"] and snap["state"] != "running":
+        reason = tr(request, f"learn.reason.{snap['reason']}", error=snap["error"])
+        text += tr(request, "learn.status_reason", reason=reason)
+    return text
+
+
+def _words(request, prefix: str, keys: tuple[str, ...]) -> dict[str, str]:
+    out = {k: tr(request, f"learn.fig.{prefix}.{k}") for k in keys}
+    out["x"] = tr(request, "learn.fig.x") if "x" not in keys else out["x"]
+    return out
+
+
+def figures(request, snap: dict | None) -> tuple:
+    """(matrix, loss, temperature, accuracy) for a snapshot; placeholders before the first run."""
+    if snap is None:
+        empty = tr(request, "learn.fig.empty")
+        return (learn_plots.empty_figure(empty, 640), learn_plots.empty_figure(empty),
+                learn_plots.empty_figure(empty), learn_plots.empty_figure(empty))
+    matrix = learn_plots.logits_heatmap(snap, _words(request, "matrix", ("title", "x", "y", "logit", "choice",
+                                                                          "hover"))) \
+        if snap["logits"] else learn_plots.empty_figure(tr(request, "learn.waiting"), 640)
+    return (matrix,
+            learn_plots.loss_figure(snap, _words(request, "loss", ("title", "i2t", "t2i", "chance", "y"))),
+            learn_plots.temperature_figure(snap, _words(request, "temp", ("title", "y"))),
+            learn_plots.accuracy_figure(snap, _words(request, "acc", ("title", "seen", "heldout", "chance", "y"))))
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    gr.Markdown("Coming soon.")
+    manager = manager_of(ctx)
+    gr.Markdown(t("learn.intro"))
+    # Holds this session's id once it trains, so Gradio's state clean-up can stop the run as well.
+    session = gr.State(None, delete_callback=lambda sid: manager.reset(sid, ctx.registry) if sid else None)
+    marker = gr.State(None)  # what was drawn last: (logits step, history length, state)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            with gr.Group():
+                batch = gr.Slider(8, 128, value=DEFAULTS.batch_size, step=8, label=t("learn.batch"))
+                lr = gr.Dropdown(LR_CHOICES, value=DEFAULTS.lr, label=t("learn.lr"))
+                width = gr.Dropdown(WIDTH_CHOICES, value=DEFAULTS.width, label=t("learn.width"))
+                concepts = gr.Radio([(t(f"learn.concepts.{c}"), c) for c in CONCEPTS], value=DEFAULTS.concepts,
+                                    label=t("learn.concepts"), info=t("learn.concepts_info"))
+                steps = gr.Slider(100, 3000, value=DEFAULTS.steps, step=50, label=t("learn.steps"))
+            with gr.Row():
+                start = gr.Button(t("learn.start"), variant="primary", min_width=80)
+                pause = gr.Button(t("learn.pause"), min_width=80)
+            with gr.Row():
+                resume = gr.Button(t("learn.resume"), min_width=80)
+                reset = gr.Button(t("learn.reset"), variant="stop", min_width=80)
+            status = gr.Markdown(t("learn.idle"))
+            gr.Markdown(t("learn.note.matrix"))
+            use = gr.Button(t("learn.use"), variant="primary")
+            back = gr.Button(t("learn.back"))
+            using = gr.Markdown()
+            gr.Markdown(t("learn.note.use"))
+            gr.Markdown(tr(None, "learn.note.limits", limit=manager.max_running, minutes=manager.time_limit_s / 60))
+        with gr.Column(scale=2):
+            matrix = gr.Plot(show_label=False)
+    with gr.Row():
+        with gr.Column():
+            loss = gr.Plot(show_label=False)
+            gr.Markdown(t("learn.note.loss"))
+        with gr.Column():
+            temperature = gr.Plot(show_label=False)
+            gr.Markdown(t("learn.note.temperature"))
+        with gr.Column():
+            accuracy = gr.Plot(show_label=False)
+            gr.Markdown(t("learn.note.accuracy"))
+    timer = gr.Timer(POLL_S, active=False)
+    plots = [matrix, loss, temperature, accuracy]
+
+    def redraw(request: gr.Request, snap: dict | None):
+        active = snap is not None and snap["state"] in ("running", "paused")
+        key = None if snap is None else (snap["logits_step"], snap["step"], snap["state"], len(snap["accuracy"]["step"]))
+        return (status_text(request, snap), *figures(request, snap), gr.Timer(active=active), key)
+
+    def on_start(b, rate, w, c, n, request: gr.Request):
+        sid = session_of(request)
+        cfg = LiveConfig(batch_size=int(b), lr=float(rate), width=int(w), concepts=c or "all", steps=int(n))
+        try:
+            snap = manager.start(sid, cfg)
+        except LiveTrainingError as e:
+            raise training_error(request, e) from e
+        return sid, *redraw(request, snap)
+
+    def control(action: str):
+        def handler(request: gr.Request):
+            try:
+                snap = getattr(manager, action)(session_of(request))
+            except LiveTrainingError as e:
+                raise training_error(request, e) from e
+            return redraw(request, snap)
+        return handler
+
+    def on_tick(last, request: gr.Request):
+        snap = manager.snapshot(session_of(request))
+        out = redraw(request, snap)
+        if out[-1] == last and snap is not None:  # nothing new: leave the figures as they are
+            return (out[0], *[gr.skip()] * 4, out[5], last)
+        return out
+
+    def on_reset(current: str | None, request: gr.Request):
+        sid = session_of(request)
+        mine = {str(f.resolve()) for f in manager.exported_folders(sid)}
+        manager.reset(sid, ctx.registry)
+        name = BUNDLED if current in mine else current
+        return (*redraw(request, None), name, "" if name == current else tr(request, "learn.using_bundled"))
+
+    def on_use(request: gr.Request):
+        sid = session_of(request)
+        try:
+            name = manager.use_model(sid, ctx.registry)
+        except LiveTrainingError as e:
+            raise training_error(request, e) from e
+        except ModelNotAvailable as e:
+            raise gr.Error(str(e), title=tr(request, "learn.err.title")) from e
+        return name, tr(request, "learn.using", step=manager.snapshot(sid)["step"])
+
+    outputs = [status, *plots, timer, marker]
+    start.click(on_start, [batch, lr, width, concepts, steps], [session, *outputs], api_name="learn_start",
+                concurrency_limit=2, concurrency_id="learn_control")
+    pause.click(control("pause"), None, outputs, api_name="learn_pause", concurrency_id="learn_control")
+    resume.click(control("resume"), None, outputs, api_name="learn_resume", concurrency_id="learn_control")
+    reset.click(on_reset, [model_name], [*outputs, model_name, using], api_name="learn_reset",
+                concurrency_id="learn_control")
+    timer.tick(on_tick, [marker], outputs, show_progress="hidden", concurrency_limit=8, concurrency_id="learn_poll",
+               api_visibility="undocumented", trigger_mode="always_last")
+    use.click(on_use, None, [model_name, using], api_name="learn_use_model", concurrency_limit=1,
+              concurrency_id="load_model")
+    def on_back(request: gr.Request):
+        return BUNDLED, tr(request, "learn.using_bundled")
+
+    def on_unload(request: gr.Request):  # the tab closed: stop the run and free its memory at once
+        manager.reset(request.session_hash, ctx.registry)
+
+    def on_load(request: gr.Request):
+        return figures(request, None)
+
+    back.click(on_back, None, [model_name, using], api_name="learn_use_bundled")
+    demo = gr.context.Context.root_block
+    if demo is not None:
+        demo.load(on_load, None, plots, api_visibility="undocumented", show_progress="hidden")
+        demo.unload(on_unload)

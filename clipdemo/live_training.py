@@ -1,0 +1,443 @@
+"""Live training for the Learn tab: a tiny CLIP trained from scratch in a background thread.
+
+One run per browser session and a server-wide cap on runs that hold a slot (running or paused),
+so a classroom cannot overload the server. Each run uses `clipdemo.train.Trainer` (the real
+objective), a step at a time, in its own thread with its own small torch thread count: torch
+releases the GIL during its kernels, so other users' requests keep being served. A run stops at
+its step count, on request, after a wall-clock limit, when its session ends, or when nobody has
+looked at it for a while; stopping drops the optimiser (the weights stay until reset or session
+end, for "use this model"). Views read `snapshot()`: plain numbers only.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from clipdemo import toyworld
+from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
+from clipdemo.train import TrainConfig, Trainer, save_checkpoint
+
+CONCEPTS = ("all", "colour", "shape")
+# Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
+LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
+EVAL_PER_COMBO = 2  # held-out / seen images per colour-shape combination in the accuracy curves
+RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
+ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
+
+
+class LiveTrainingError(RuntimeError):
+    """A request the manager refuses; `code` names the reason so the UI can say it in any language."""
+
+    def __init__(self, code: str, message: str, **info):
+        super().__init__(message)
+        self.code = code
+        self.info = info
+
+
+@dataclass
+class LiveConfig:
+    """The Learn tab's knobs. Defaults show a clear diagonal within 2 minutes on a 2-core CPU."""
+
+    batch_size: int = 32
+    lr: float = 2e-3
+    width: int = 64
+    concepts: str = "all"
+    steps: int = 600
+    layers: int = 2
+    heads: int = 2
+    image_size: int = 48
+    patch_size: int = 8
+    warmup: int = 20
+    seed: int = 0
+    logits_every: int = 10  # redraw the heatmap's matrix this often (steps)
+    eval_every: int = 50  # held-out accuracy this often (steps)
+
+    def validate(self) -> LiveConfig:
+        for name, (lo, hi) in LIMITS.items():
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise LiveTrainingError("bad_knob", f"{name} must lie between {lo:g} and {hi:g} (got {value:g}).",
+                                        knob=name, lo=lo, hi=hi, value=value)
+        if self.concepts not in CONCEPTS:
+            raise LiveTrainingError("bad_knob", f"concepts must be one of {', '.join(CONCEPTS)}.",
+                                    knob="concepts", lo=CONCEPTS[0], hi=CONCEPTS[-1], value=self.concepts)
+        if self.width % self.heads:
+            raise LiveTrainingError("bad_knob", f"width must be a multiple of {self.heads}.", knob="width",
+                                    lo=LIMITS["width"][0], hi=LIMITS["width"][1], value=self.width)
+        return self
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(steps=self.steps, batch_size=self.batch_size, lr=self.lr, warmup=self.warmup,
+                           seed=self.seed, width=self.width, vision_layers=self.layers, text_layers=self.layers,
+                           heads=self.heads, image_size=self.image_size, patch_size=self.patch_size,
+                           projection_dim=self.width, concepts=self.concepts)
+
+
+# ---------------------------------------------------------------- what the views look at
+
+
+def fixed_captions(combos: list[tuple[str, str]], concepts: str) -> list[str]:
+    """Captions for the heatmap batch, phrased as the training captions for these concepts are."""
+    if concepts == "colour":
+        return [f"a photo of something {c}" for c, _ in combos]
+    if concepts == "shape":
+        return [f"a photo of a {s}" for _, s in combos]
+    return [f"a {c} {s}" for c, s in combos]
+
+
+def _shifted_pairs(shift: int) -> list[tuple[str, str]]:
+    """Colour i with shape 3i+shift: every colour and every shape once. HELD_OUT is shift 1."""
+    shapes = toyworld.SHAPES
+    return [(c, shapes[(3 * i + shift) % len(shapes)]) for i, c in enumerate(toyworld.COLOURS)]
+
+
+def fixed_batch(concepts: str, image_size: int, seed: int = 7):
+    """One batch that never changes during a run: 16 single objects of 16 seen colour-shape pairs, each
+    colour and each shape twice, so colour-only or shape-only captions show up as ties in the matrix."""
+    rng = random.Random(seed)
+    combos = [cs for cs in _shifted_pairs(2) + _shifted_pairs(5) if cs not in toyworld.HELD_OUT]
+    rng.shuffle(combos)
+    images = [toyworld.render(toyworld.sample_scene(rng, "single", [cs]), image_size) for cs in combos]
+    return images, fixed_captions(combos, concepts), combos
+
+
+def accuracy_sets(image_size: int, per_combo: int = EVAL_PER_COMBO, seed: int = 11):
+    """Images of the 8 held-out pairs and of 8 seen pairs (each colour and shape once), with their true pair."""
+    rng = random.Random(seed)
+    out = {}
+    seen = [cs for cs in _shifted_pairs(2) if cs not in toyworld.HELD_OUT]
+    for name, combos in (("heldout", toyworld.allowed_combos("heldout")), ("seen", seen)):
+        pairs = [cs for cs in combos for _ in range(per_combo)]
+        out[name] = ([toyworld.render(toyworld.sample_scene(rng, "single", [cs]), image_size) for cs in pairs], pairs)
+    return out
+
+
+ALL_PAIRS = toyworld.allowed_combos("all")
+PAIR_LABELS = [f"a {c} {s}" for c, s in ALL_PAIRS]  # accuracy asks "which of all 64 pairs is it?"
+
+
+def _pooled(out) -> torch.Tensor:
+    # transformers 5 returns an output object; pooler_output is the projected embedding.
+    return out if isinstance(out, torch.Tensor) else out.pooler_output
+
+
+# ---------------------------------------------------------------- one run
+
+
+class LiveRun:
+    """One session's training: a Trainer driven a step at a time by a daemon thread."""
+
+    def __init__(self, session_id: str, cfg: LiveConfig, tokenizer, time_limit_s: float, idle_timeout_s: float,
+                 threads: int):
+        self.session_id = session_id
+        self.cfg = cfg
+        self.time_limit_s = time_limit_s
+        self.idle_timeout_s = idle_timeout_s
+        self.threads = threads
+        self.trainer: Trainer | None = Trainer(cfg.train_config(), tokenizer)
+        self.tokenizer = tokenizer
+        self.n_params = sum(p.numel() for p in self.trainer.model.parameters())
+        self.images, self.captions, self.combos = fixed_batch(cfg.concepts, cfg.image_size)
+        self.eval_sets = accuracy_sets(cfg.image_size)
+        self.state = RUNNING
+        self.reason = ""
+        self.error = ""
+        self.started = self.last_seen = time.monotonic()
+        self.elapsed_running = 0.0
+        self.history: dict[str, list[float]] = {k: [] for k in ("step", "loss", "loss_i2t", "loss_t2i",
+                                                                "temperature")}
+        self.accuracy: dict[str, list[float]] = {"step": [], "heldout": [], "seen": []}
+        self.logits: list[list[float]] = []
+        self.logits_step = -1
+        self.exports: list[Path] = []
+        self._lock = threading.Lock()  # guards the fields above
+        self._model_lock = threading.Lock()  # held during a step, so exports never see half an update
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"live-train-{session_id[:8]}", daemon=True)
+
+    # ------------------------------------------------------------ control (called from request threads)
+    def start(self) -> None:
+        self._thread.start()
+
+    def pause(self) -> None:
+        with self._lock:
+            if self.state == RUNNING:
+                self.state = PAUSED
+
+    def resume(self) -> None:
+        with self._lock:
+            if self.state == PAUSED:
+                self.state = RUNNING
+        self._wake.set()
+
+    def stop(self, reason: str = "user") -> None:
+        with self._lock:
+            if self.state in ACTIVE:
+                self.state, self.reason = STOPPED, reason
+        self._stop.set()
+        self._wake.set()
+
+    def join(self, timeout: float = 10.0) -> None:
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def release(self) -> None:
+        """Drop the model and the optimiser (reset or session end)."""
+        self.stop("reset")
+        self.join()
+        with self._model_lock:
+            self.trainer = None
+        for folder in self.exports:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    # ------------------------------------------------------------ the loop (training thread)
+    def _loop(self) -> None:
+        torch.set_num_threads(self.threads)  # per thread under OpenMP: other requests keep their threads
+        try:
+            self._measure()
+            while not self._stop.is_set():
+                if self._over_limits():
+                    break
+                if self.state == PAUSED:
+                    self._wake.wait(1.0)
+                    self._wake.clear()
+                    continue
+                t0 = time.monotonic()
+                with self._model_lock:
+                    rec = self.trainer.step()
+                    step = rec["step"]
+                    evaluate = step % self.cfg.eval_every == 0 or step == self.cfg.steps
+                    if evaluate or step % self.cfg.logits_every == 0:
+                        self._measure(logits_only=not evaluate)
+                with self._lock:
+                    self.elapsed_running += time.monotonic() - t0
+                    for k in self.history:
+                        self.history[k].append(float(rec[k]))
+                    if step >= self.cfg.steps and self.state in ACTIVE:
+                        self.state, self.reason = FINISHED, "done"
+                if self.state == FINISHED:
+                    break
+        except Exception as e:  # noqa: BLE001 - a failed run reports its error, the server carries on
+            with self._lock:
+                self.state, self.reason, self.error = FAILED, "error", f"{type(e).__name__}: {e}"
+        finally:
+            if self.trainer is not None:  # the optimiser's moments are twice the model: free them now
+                self.trainer.opt = None
+            gc.collect()
+
+    def _over_limits(self) -> bool:
+        now = time.monotonic()
+        reason = "time_limit" if now - self.started > self.time_limit_s else \
+            "idle" if now - self.last_seen > self.idle_timeout_s else ""
+        if reason:
+            self.stop(reason)
+        return bool(reason)
+
+    @torch.no_grad()
+    def _measure(self, logits_only: bool = False) -> None:
+        trainer = self.trainer
+        model = trainer.model
+        model.eval()
+        try:
+            logits = trainer.logits(self.images, self.captions).float().numpy()
+            acc = None if logits_only else self._accuracy(trainer)
+        finally:
+            model.train()
+        with self._lock:
+            self.logits = np.round(logits, 3).tolist()
+            self.logits_step = trainer.step_count
+            if acc is not None:
+                self.accuracy["step"].append(trainer.step_count)
+                self.accuracy["heldout"].append(acc["heldout"])
+                self.accuracy["seen"].append(acc["seen"])
+
+    def _accuracy(self, trainer: Trainer) -> dict[str, float]:
+        model = trainer.model
+        tok = self.tokenizer(PAIR_LABELS, padding=True, truncation=True, return_tensors="pt")
+        text = torch.nn.functional.normalize(_pooled(model.get_text_features(**tok)).float(), dim=-1)
+        out = {}
+        for name, (images, pairs) in self.eval_sets.items():
+            pixels = trainer.encode_batch(images, ["x"] * len(images))[2]
+            img = torch.nn.functional.normalize(_pooled(model.get_image_features(pixel_values=pixels)).float(), dim=-1)
+            pred = (img @ text.T).argmax(dim=1).tolist()
+            out[name] = float(np.mean([ALL_PAIRS[j] == p for j, p in zip(pred, pairs, strict=True)]))
+        return out
+
+    # ------------------------------------------------------------ reading
+    def snapshot(self) -> dict:
+        self.last_seen = time.monotonic()
+        with self._lock:
+            return {
+                "session": self.session_id, "state": self.state, "reason": self.reason, "error": self.error,
+                "step": len(self.history["step"]), "steps": self.cfg.steps, "config": asdict(self.cfg),
+                "n_params": self.n_params, "wall_s": round(time.monotonic() - self.started, 1),
+                "train_s": round(self.elapsed_running, 1),
+                "history": {k: list(v) for k, v in self.history.items()},
+                "accuracy": {k: list(v) for k, v in self.accuracy.items()},
+                "chance": 1 / len(ALL_PAIRS),
+                "logits": [list(r) for r in self.logits], "logits_step": self.logits_step,
+                "captions": list(self.captions), "has_model": self.trainer is not None,
+            }
+
+    def export(self, root: Path) -> Path:
+        """Write the current weights as a standard HF CLIP folder (the same format as the bundled model)."""
+        with self._model_lock:
+            if self.trainer is None:
+                raise LiveTrainingError("no_model", "This training was reset; start a new one first.")
+            step = self.trainer.step_count
+            folder = Path(tempfile.mkdtemp(prefix=f"{self.session_id[:8]}-step{step}-", dir=root))
+            save_checkpoint(self.trainer.model, self.tokenizer, folder, self.cfg.image_size, fp16=False)
+        for name in ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json"):
+            if (BUNDLED_MODEL_DIR / name).exists() and not (folder / name).exists():
+                shutil.copy(BUNDLED_MODEL_DIR / name, folder / name)
+        self.exports.append(folder)
+        return folder
+
+
+# ---------------------------------------------------------------- the server-wide manager
+
+
+class LiveTrainingManager:
+    """All live runs of one server: at most one per session and `max_running` holding slots at once."""
+
+    def __init__(self, max_running: int = 2, time_limit_s: float = 900, idle_timeout_s: float = 300,
+                 threads: int = 1, tokenizer=None, export_root: str | Path | None = None):
+        self.max_running = max(0, int(max_running))
+        self.time_limit_s = time_limit_s
+        self.idle_timeout_s = idle_timeout_s
+        self.threads = max(1, int(threads))
+        self._tokenizer = tokenizer
+        self._runs: dict[str, LiveRun] = {}
+        self._lock = threading.Lock()
+        self.export_root = Path(export_root or tempfile.mkdtemp(prefix="clipdemo-learned-"))
+
+    @classmethod
+    def from_env(cls) -> LiveTrainingManager:
+        """CLIPDEMO_MAX_TRAININGS (default 2), CLIPDEMO_TRAIN_TIME_LIMIT seconds (900), CLIPDEMO_TRAIN_THREADS (1)."""
+        env = os.environ.get
+        return cls(max_running=int(env("CLIPDEMO_MAX_TRAININGS", "2")),
+                   time_limit_s=float(env("CLIPDEMO_TRAIN_TIME_LIMIT", "900")),
+                   threads=int(env("CLIPDEMO_TRAIN_THREADS", "1")))
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
+        return self._tokenizer
+
+    def running_count(self) -> int:
+        with self._lock:
+            return sum(r.active for r in self._runs.values())
+
+    def _run(self, session_id: str) -> LiveRun:
+        run = self._runs.get(session_id)
+        if run is None:
+            raise LiveTrainingError("no_run", "There is no training in this session; press Start first.")
+        return run
+
+    def start(self, session_id: str, cfg: LiveConfig | None = None) -> dict:
+        """Start (or restart) this session's run. Refused while the server's slots are all taken."""
+        cfg = (cfg or LiveConfig()).validate()
+        old = None
+        with self._lock:
+            others = sum(r.active for s, r in self._runs.items() if s != session_id)
+            if others >= self.max_running:
+                raise LiveTrainingError("busy", f"{others} trainings are running on this server (the limit is "
+                                        f"{self.max_running}). Try again when one has finished.",
+                                        running=others, limit=self.max_running)
+            old = self._runs.pop(session_id, None)
+        if old is not None:  # one run per session: a new start replaces the old one
+            old.release()
+        run = LiveRun(session_id, cfg, self.tokenizer, self.time_limit_s, self.idle_timeout_s, self.threads)
+        with self._lock:
+            if sum(r.active for r in self._runs.values()) >= self.max_running:  # lost a race for the last slot
+                raise LiveTrainingError("busy", "All training slots were just taken; try again shortly.",
+                                        running=self.max_running, limit=self.max_running)
+            self._runs[session_id] = run
+        run.start()
+        return run.snapshot()
+
+    def pause(self, session_id: str) -> dict:
+        run = self._run(session_id)
+        run.pause()
+        return run.snapshot()
+
+    def resume(self, session_id: str) -> dict:
+        run = self._run(session_id)
+        run.resume()
+        return run.snapshot()
+
+    def stop(self, session_id: str, reason: str = "user") -> dict:
+        run = self._run(session_id)
+        run.stop(reason)
+        run.join()
+        return run.snapshot()
+
+    def reset(self, session_id: str, registry=None) -> None:
+        """Stop and forget this session's run, freeing its memory (and its exported models' folders)."""
+        if registry is not None:
+            self.forget_exports(session_id, registry)
+        with self._lock:
+            run = self._runs.pop(session_id, None)
+        if run is not None:
+            run.release()
+        gc.collect()
+
+    end_session = reset  # the browser tab closed: same clean-up
+
+    def snapshot(self, session_id: str) -> dict | None:
+        with self._lock:
+            run = self._runs.get(session_id)
+        return run.snapshot() if run is not None else None
+
+    def export(self, session_id: str) -> Path:
+        return self._run(session_id).export(self.export_root)
+
+    def use_model(self, session_id: str, registry) -> str:
+        """Save the weights, load them back through `load_model` (the path every model takes) and register
+        them; the returned name is what the other tabs pass to `registry.get`."""
+        folder = self.export(session_id).resolve()
+        loaded = load_model(str(folder), registry.device, registry.dtype)
+        name = str(folder)
+        # The registry reloads evicted models only from allowed folders: allow this one, so the other
+        # tabs keep working after eviction. Session end removes the folder again (see forget_exports).
+        if name not in registry.allowed_folders:
+            registry.allowed_folders = (*registry.allowed_folders, name)
+        registry.add(name, loaded)
+        return name
+
+    def forget_exports(self, session_id: str, registry) -> None:
+        """Withdraw this session's exported models from the registry's allow-list (reset does it)."""
+        gone = {str(f.resolve()) for f in self.exported_folders(session_id)}
+        registry.allowed_folders = tuple(f for f in registry.allowed_folders if f not in gone)
+
+    def exported_folders(self, session_id: str) -> list[Path]:
+        with self._lock:
+            run = self._runs.get(session_id)
+        return list(run.exports) if run is not None else []
+
+    def shutdown(self) -> None:
+        with self._lock:
+            runs = list(self._runs.values())
+            self._runs.clear()
+        for run in runs:
+            run.release()
+        shutil.rmtree(self.export_root, ignore_errors=True)

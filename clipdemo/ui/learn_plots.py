@@ -1,0 +1,100 @@
+"""Figures for the Learn tab, drawn from a live-training snapshot (plain numbers) and translated words."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from functools import lru_cache
+
+import plotly.graph_objects as go
+
+from clipdemo.live_training import fixed_batch
+
+LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.2))
+
+
+@lru_cache(maxsize=8)
+def batch_thumbnails(concepts: str, image_size: int) -> tuple[str, ...]:
+    """The fixed batch's pictures as data URIs (the batch is seeded: the same pictures the run uses)."""
+    out = []
+    for im in fixed_batch(concepts, image_size)[0]:
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+        out.append("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+    return tuple(out)
+
+
+def logits_heatmap(snap: dict, words: dict[str, str]) -> go.Figure:
+    """Rows: the batch's pictures; columns: their captions; colour: logit. Dots: each row's choice."""
+    logits = snap["logits"]
+    n = len(logits)
+    captions = snap["captions"]
+    fig = go.Figure()
+    if n:
+        fig.add_trace(go.Heatmap(
+            z=logits, x=list(range(n)), y=list(range(n)), colorscale="Viridis",
+            colorbar=dict(title=dict(text=words["logit"], side="right"), thickness=12),
+            customdata=[list(captions) for _ in range(n)],
+            hovertemplate=words["hover"] + "<extra></extra>"))
+        best = [max(range(n), key=row.__getitem__) for row in logits]
+        fig.add_trace(go.Scatter(x=best, y=list(range(n)), mode="markers", name=words["choice"],
+                                 marker=dict(symbol="circle-open", size=11, color="#ff4d4d", line=dict(width=2)),
+                                 hoverinfo="skip"))
+        cfg = snap["config"]
+        for i, src in enumerate(batch_thumbnails(cfg["concepts"], cfg["image_size"])[:n]):
+            fig.add_layout_image(source=src, xref="x", yref="y", x=-0.6, y=i, sizex=0.95, sizey=0.95,
+                                 xanchor="right", yanchor="middle", layer="above")
+    hits = sum(max(range(n), key=row.__getitem__) == i for i, row in enumerate(logits)) if n else 0
+    fig.update_layout(
+        title=dict(text=words["title"].format(step=max(snap["logits_step"], 0), hits=hits, n=n), x=0.02),
+        xaxis=dict(tickmode="array", tickvals=list(range(n)), ticktext=captions, tickangle=-40, side="bottom",
+                   title=words["x"], range=[-1.7, n - 0.5], showgrid=False, zeroline=False),
+        yaxis=dict(tickmode="array", tickvals=list(range(n)), ticktext=[""] * n, range=[n - 0.5, -0.5],
+                   title=words["y"], scaleanchor="x", constrain="domain", showgrid=False, zeroline=False),
+        height=640, showlegend=False, template="plotly_white", margin=dict(l=40, r=10, t=50, b=170))
+    return fig
+
+
+def loss_figure(snap: dict, words: dict[str, str]) -> go.Figure:
+    h = snap["history"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=h["step"], y=h["loss_i2t"], name=words["i2t"], line=dict(color="#4f7cff")))
+    fig.add_trace(go.Scatter(x=h["step"], y=h["loss_t2i"], name=words["t2i"], line=dict(color="#ff8c42")))
+    chance = math.log(snap["config"]["batch_size"])
+    fig.add_hline(y=chance, line_dash="dot", line_color="#888", annotation_text=words["chance"].format(v=chance),
+                  annotation_position="top right")
+    fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
+                      yaxis=dict(title=words["y"], rangemode="tozero"), height=300, **LAYOUT)
+    return fig
+
+
+def temperature_figure(snap: dict, words: dict[str, str]) -> go.Figure:
+    h = snap["history"]
+    fig = go.Figure(go.Scatter(x=h["step"], y=h["temperature"], name=words["y"], line=dict(color="#7b4fff")))
+    fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
+                      yaxis=dict(title=words["y"]), height=300, **LAYOUT)
+    return fig
+
+
+def accuracy_figure(snap: dict, words: dict[str, str]) -> go.Figure:
+    a = snap["accuracy"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=a["step"], y=a["seen"], name=words["seen"], mode="lines+markers",
+                             line=dict(color="#2ca25f")))
+    fig.add_trace(go.Scatter(x=a["step"], y=a["heldout"], name=words["heldout"], mode="lines+markers",
+                             line=dict(color="#d7301f")))
+    fig.add_hline(y=snap["chance"], line_dash="dot", line_color="#888",
+                  annotation_text=words["chance"].format(v=snap["chance"]), annotation_position="top right")
+    fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
+                      yaxis=dict(title=words["y"], range=[0, 1.02], tickformat=".0%"), height=300, **LAYOUT)
+    return fig
+
+
+def empty_figure(text: str, height: int = 300) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font=dict(size=14, color="#888"))
+    fig.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False), height=height, template="plotly_white",
+                      margin=dict(l=10, r=10, t=10, b=10))
+    return fig

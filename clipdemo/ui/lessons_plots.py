@@ -1,0 +1,86 @@
+"""Figures for the Lessons tab: each takes an experiment's result (plain numbers) and translated words."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from clipdemo.lessons import ModalityGap, Probe, TemperatureLesson, TemplateComparison
+
+LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=10, t=50, b=40), legend=dict(orientation="h", y=-0.2))
+COLOURS = ("#4f7cff", "#ff8c42", "#2ca25f", "#d7301f", "#7b4fff")
+
+
+def _chance_line(fig: go.Figure, value: float, text: str) -> None:
+    fig.add_hline(y=value, line_dash="dot", line_color="#888", annotation_text=text, annotation_position="top right")
+
+
+def templates_figure(res: TemplateComparison, words: dict[str, str]) -> go.Figure:
+    names = list(res.accuracy)
+    xs = [words[f"set.{n}"] for n in names]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=xs, y=[res.accuracy[n] for n in names], name=words["accuracy"], marker_color=COLOURS[0],
+                         text=[f"{res.accuracy[n]:.0%}" for n in names], textposition="outside"))
+    mean_true = [sum(res.true_prob[n]) / len(res.true_prob[n]) for n in names]
+    fig.add_trace(go.Bar(x=xs, y=mean_true, name=words["true_prob"], marker_color=COLOURS[1],
+                         text=[f"{v:.0%}" for v in mean_true], textposition="outside"))
+    _chance_line(fig, 1 / len(res.labels), words["chance"].format(v=1 / len(res.labels)))
+    fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.1], tickformat=".0%"),
+                      barmode="group", height=360, **LAYOUT)
+    return fig
+
+
+def temperature_figure(res: TemperatureLesson, words: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    labels = [f"<b>{lab}</b>" if i == res.truth else lab for i, lab in enumerate(res.labels)]
+    for k, (temp, probs) in enumerate(zip(res.temperatures, res.probs, strict=True)):
+        own = abs(temp - res.model_temperature) < 1e-6
+        name = words["own"].format(t=temp) if own else words["temp"].format(t=temp)
+        fig.add_trace(go.Bar(x=labels, y=probs, name=name, marker_color=COLOURS[k % len(COLOURS)],
+                             hovertemplate="%{x}<br>p = %{y:.3f}<extra>" + name + "</extra>"))
+    fig.update_layout(title=dict(text=words["title"], x=0.02), barmode="group",
+                      yaxis=dict(range=[0, 1], tickformat=".0%", title=words["y"]), height=380, **LAYOUT)
+    return fig
+
+
+def gap_figure(res: ModalityGap, words: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for (xi, yi), (xt, yt) in zip(res.image_xy, res.text_xy, strict=True):
+        fig.add_trace(go.Scatter(x=[xi, xt], y=[yi, yt], mode="lines", line=dict(color="#ccc", width=1),
+                                 hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=[p[0] for p in res.image_xy], y=[p[1] for p in res.image_xy], mode="markers",
+                             name=words["images"], marker=dict(color=COLOURS[0], size=10),
+                             text=res.captions, hovertemplate="🖼 %{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[p[0] for p in res.text_xy], y=[p[1] for p in res.text_xy], mode="markers",
+                             name=words["texts"], marker=dict(color=COLOURS[1], size=10, symbol="diamond"),
+                             text=res.captions, hovertemplate="✎ %{text}<extra></extra>"))
+    fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title="PC 1", zeroline=False),
+                      yaxis=dict(title="PC 2", zeroline=False, scaleanchor="x"), height=440, **LAYOUT)
+    return fig
+
+
+def probe_figure(probe: Probe, words: dict[str, str]) -> go.Figure:
+    """Accuracy per group of the probe, with each group's chance level."""
+    groups = probe.groups()
+    xs = [words.get(f"group.{g}", g) for g in groups]
+    acc = [probe.accuracy(g) for g in groups]
+    fig = go.Figure(go.Bar(x=xs, y=acc, marker_color=COLOURS[0], text=[f"{a:.0%}" for a in acc],
+                           textposition="outside", name=words["accuracy"]))
+    fig.add_trace(go.Scatter(x=xs, y=[probe.chance(g) for g in groups], mode="markers", name=words["chance_marker"],
+                             marker=dict(symbol="line-ew-open", size=40, color="#888", line=dict(width=2))))
+    fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.1], tickformat=".0%"),
+                      height=340, **LAYOUT)
+    return fig
+
+
+def counting_figure(probe: Probe, words: dict[str, str]) -> go.Figure:
+    """Confusion matrix: how many pictures of n objects got each answer."""
+    counts = [[0, 0, 0] for _ in range(3)]
+    for it in probe.items:
+        counts[it.truth][it.answer] += 1
+    ticks = [words["n1"], words["n2"], words["n3"]]
+    fig = go.Figure(go.Heatmap(z=counts, x=ticks, y=ticks, colorscale="Blues", text=counts, texttemplate="%{text}",
+                               showscale=False, hovertemplate="%{y} → %{x}: %{z}<extra></extra>"))
+    fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["answer"]),
+                      yaxis=dict(title=words["truth"], autorange="reversed"), height=340, template="plotly_white",
+                      margin=dict(l=60, r=10, t=50, b=50))
+    return fig

@@ -1,0 +1,311 @@
+"""Lessons tab: one-click experiments a teacher can run in class, each with the model's real answers."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from clipdemo import lessons
+from clipdemo.ui import lessons_plots
+from clipdemo.ui.context import UIContext
+from clipdemo.ui.i18n import t, tr
+
+STRINGS = {
+    "en": {
+        "lessons.tab": "Lessons",
+        "lessons.intro": "Short experiments to run in class. Each one puts generated pictures to the **active "
+                         "model** (the one picked at the top, or the one you trained in the Learn tab) and shows its "
+                         "actual answers — nothing here is scripted, so another model can answer differently.",
+        "lessons.run": "Run the experiment",
+        "lessons.model": "Model: `{model}`",
+        "lessons.right": "✓",
+        "lessons.wrong": "✗",
+        "lessons.answer": "{mark} {answer} ({p:.0%})",
+        "lessons.answer_truth": "{mark} {answer} ({p:.0%}) · true: {truth}",
+        "lessons.chance": "guessing: {v:.0%}",
+        "lessons.chance_marker": "guessing",
+        "lessons.accuracy": "right answers",
+        "lessons.templates.tab": "1 · Prompt templates",
+        "lessons.templates.about": "CLIP learned from captions, not from single words. The same labels can be "
+                                   "written bare (*red circle*), in a sentence (*a photo of a red circle.*), or in 80 "
+                                   "sentences whose embeddings are averaged (OpenAI's ensemble). **Look at** how the "
+                                   "answers and the confidence in the right label change on the very same pictures.",
+        "lessons.templates.title": "Same pictures, three ways to write the labels",
+        "lessons.templates.true_prob": "mean probability of the right label",
+        "lessons.templates.set.bare": "bare label",
+        "lessons.templates.set.single": "'a photo of a {}.'",
+        "lessons.templates.set.imagenet80": "80-template ensemble",
+        "lessons.templates.col.truth": "picture shows",
+        "lessons.templates.summary": "{n} pictures, {k} labels. Prompts encoded: bare {bare}, one template "
+                                     "{single}, ensemble {imagenet80}.",
+        "lessons.temperature.tab": "2 · Temperature",
+        "lessons.temperature.about": "The model only measures cosine similarities, and they are close together "
+                                     "(see the table). Before the softmax CLIP multiplies them by a learned "
+                                     "**temperature**. **Look at** how the same cosines give a flat guess at 1 and a "
+                                     "confident answer at 100.",
+        "lessons.temperature.title": "The same cosines as probabilities at several temperatures",
+        "lessons.temperature.temp": "temperature {t:g}",
+        "lessons.temperature.own": "temperature {t:g} (the model's own)",
+        "lessons.temperature.y": "probability",
+        "lessons.temperature.col.label": "label",
+        "lessons.temperature.col.cos": "cosine",
+        "lessons.temperature.summary": "The picture shows a **{truth}**. Cosines range from {lo:+.3f} to {hi:+.3f}; "
+                                       "the model's learned temperature is {own:.1f}.",
+        "lessons.gap.tab": "3 · Two clouds",
+        "lessons.gap.about": "Pictures and captions live in one space, but they do not mix: the pictures form one "
+                             "cloud and the captions another (the **modality gap**). Matching still works because "
+                             "what counts is which caption is *relatively* closest. **Look at** the two clouds and "
+                             "the grey lines joining each picture to its own caption.",
+        "lessons.gap.title": "{n} pictures and their captions, flattened to 2-D (PCA)",
+        "lessons.gap.images": "pictures",
+        "lessons.gap.texts": "captions",
+        "lessons.gap.summary": "- distance between the two clouds' centres: **{gap:.2f}** (0 = no gap, 2 = opposite)\n"
+                               "- picture with picture: mean cosine **{ii:+.2f}**; caption with caption: **{tt:+.2f}**\n"
+                               "- picture with its own caption: **{matched:+.2f}**; with another caption: "
+                               "**{mismatched:+.2f}**\n"
+                               "- picture finds its own caption among the {n}: **{retrieval:.0%}**",
+        "lessons.heldout.tab": "4 · Never-seen pairs",
+        "lessons.heldout.about": "The toy model never saw eight colour–shape pairs (for example a blue circle), "
+                                 "though it saw blue things and circles. Can it name them? Each picture must pick its "
+                                 "pair among all 64. **Look at** the held-out bar next to the seen one: anything "
+                                 "well above guessing is compositional zero-shot.",
+        "lessons.heldout.title": "Naming colour–shape pairs among all 64",
+        "lessons.heldout.group.heldout": "held-out pairs",
+        "lessons.heldout.group.seen": "seen pairs",
+        "lessons.heldout.summary": "Held-out pairs: colour right **{hc:.0%}**, shape right **{hs:.0%}**. "
+                                   "Seen pairs: colour right **{sc:.0%}**, shape right **{ss:.0%}**.",
+        "lessons.counting.tab": "5 · Counting",
+        "lessons.counting.about": "CLIP is known to be poor at counting. Here each picture holds one, two or three "
+                                  "identical shapes and the model picks between *one …*, *two …* and *three …*. "
+                                  "**Look at** the diagonal of the table: those are the right counts.",
+        "lessons.counting.title": "How many? (rows: true count, columns: the model's answer)",
+        "lessons.counting.n1": "one",
+        "lessons.counting.n2": "two",
+        "lessons.counting.n3": "three",
+        "lessons.counting.answer": "model says",
+        "lessons.counting.truth": "picture has",
+        "lessons.counting.summary": "Right answers: **{acc:.0%}** (guessing: 33%).",
+        "lessons.leftright.tab": "6 · Left and right",
+        "lessons.leftright.about": "CLIP is also known to mix up where things are. Each picture is offered the true "
+                                   "sentence and its mirror image, in three phrasings: one shape *on the left / on the "
+                                   "right*; two shapes named in left-to-right order (*a red circle and a blue square*, "
+                                   "the order the toy captions use) or reversed; and *to the left of / to the right "
+                                   "of* (never in the toy captions). **Look at** which bars rise above guessing (50%).",
+        "lessons.leftright.title": "Where is it? Right answers per phrasing",
+        "lessons.leftright.group.single": "one shape: on the left / right",
+        "lessons.leftright.group.order": "two shapes: order of mention",
+        "lessons.leftright.group.relation": "two shapes: to the left of",
+        "lessons.leftright.summary": "Right answers: **{acc:.0%}** over {n} pictures (guessing: 50%).",
+    },
+    "zh-CN": {
+        "lessons.tab": "课堂实验",
+        "lessons.intro": "可以在课堂上运行的小实验。每个实验都把生成的图片交给**当前模型**（页面顶部选中的模型，"
+                         "或你在“学习”标签页中训练的模型），并展示它真实的回答——这里没有任何预先写好的结果，"
+                         "换一个模型可能得到不同的答案。",
+        "lessons.run": "运行实验",
+        "lessons.model": "模型：`{model}`",
+        "lessons.right": "✓",
+        "lessons.wrong": "✗",
+        "lessons.answer": "{mark} {answer}（{p:.0%}）",
+        "lessons.answer_truth": "{mark} {answer}（{p:.0%}）· 正确答案：{truth}",
+        "lessons.chance": "随机猜测：{v:.0%}",
+        "lessons.chance_marker": "随机猜测",
+        "lessons.accuracy": "答对的比例",
+        "lessons.templates.tab": "1 · 提示模板",
+        "lessons.templates.about": "CLIP 是从句子般的描述中学习的，而不是从单个词。同样的标签可以直接写（*red circle*），"
+                                   "写进一句话（*a photo of a red circle.*），或者写进 80 句话再把它们的向量取平均"
+                                   "（OpenAI 的模板集成）。**注意观察**：在完全相同的图片上，答案以及对正确标签的"
+                                   "信心如何变化。",
+        "lessons.templates.title": "同样的图片，三种写标签的方式",
+        "lessons.templates.true_prob": "正确标签的平均概率",
+        "lessons.templates.set.bare": "只有标签",
+        "lessons.templates.set.single": "'a photo of a {}.'",
+        "lessons.templates.set.imagenet80": "80 个模板的集成",
+        "lessons.templates.col.truth": "图片内容",
+        "lessons.templates.summary": "{n} 张图片，{k} 个标签。编码的提示语数量：只有标签 {bare}，单个模板 {single}，"
+                                     "模板集成 {imagenet80}。",
+        "lessons.temperature.tab": "2 · 温度",
+        "lessons.temperature.about": "模型只计算余弦相似度，而这些值彼此很接近（见表格）。在 softmax 之前，CLIP 会把它们"
+                                     "乘以一个学到的**温度**。**注意观察**：同样的余弦值，在温度为 1 时几乎是平均猜测，"
+                                     "在温度为 100 时却给出很自信的答案。",
+        "lessons.temperature.title": "同样的余弦相似度在不同温度下变成的概率",
+        "lessons.temperature.temp": "温度 {t:g}",
+        "lessons.temperature.own": "温度 {t:g}（模型自己的）",
+        "lessons.temperature.y": "概率",
+        "lessons.temperature.col.label": "标签",
+        "lessons.temperature.col.cos": "余弦相似度",
+        "lessons.temperature.summary": "图片内容是 **{truth}**。余弦相似度从 {lo:+.3f} 到 {hi:+.3f}；"
+                                       "模型学到的温度是 {own:.1f}。",
+        "lessons.gap.tab": "3 · 两团点云",
+        "lessons.gap.about": "图片和文字位于同一个空间，但它们并不混在一起：图片形成一团，文字形成另一团"
+                             "（**模态鸿沟**）。匹配仍然有效，因为关键在于哪条描述*相对*最近。**注意观察**这两团点，"
+                             "以及把每张图片和它自己的描述连起来的灰线。",
+        "lessons.gap.title": "{n} 张图片及其描述，用 PCA 压缩到二维",
+        "lessons.gap.images": "图片",
+        "lessons.gap.texts": "描述",
+        "lessons.gap.summary": "- 两团点中心之间的距离：**{gap:.2f}**（0 = 没有鸿沟，2 = 完全相反）\n"
+                               "- 图片与图片：平均余弦 **{ii:+.2f}**；描述与描述：**{tt:+.2f}**\n"
+                               "- 图片与它自己的描述：**{matched:+.2f}**；与其他描述：**{mismatched:+.2f}**\n"
+                               "- 图片在 {n} 条描述中找到自己的描述：**{retrieval:.0%}**",
+        "lessons.heldout.tab": "4 · 从未见过的组合",
+        "lessons.heldout.about": "玩具模型从未见过八种颜色与形状的组合（例如蓝色圆形），虽然它见过蓝色的东西，也见过圆形。"
+                                 "它能说出这些组合吗？每张图片都要在全部 64 种组合中选出自己的组合。**注意观察**"
+                                 "留出组合的柱子和见过组合的柱子：明显高于随机猜测就是组合式零样本。",
+        "lessons.heldout.title": "在全部 64 种组合中说出颜色与形状",
+        "lessons.heldout.group.heldout": "留出的组合",
+        "lessons.heldout.group.seen": "见过的组合",
+        "lessons.heldout.summary": "留出的组合：颜色正确 **{hc:.0%}**，形状正确 **{hs:.0%}**。"
+                                   "见过的组合：颜色正确 **{sc:.0%}**，形状正确 **{ss:.0%}**。",
+        "lessons.counting.tab": "5 · 数数",
+        "lessons.counting.about": "众所周知，CLIP 不擅长数数。这里每张图片有一个、两个或三个相同的图形，模型要在"
+                                  "*one …*、*two …* 和 *three …* 之间选择。**注意观察**表格的对角线：那些是数对的情况。",
+        "lessons.counting.title": "有几个？（行：真实数量，列：模型的回答）",
+        "lessons.counting.n1": "一个",
+        "lessons.counting.n2": "两个",
+        "lessons.counting.n3": "三个",
+        "lessons.counting.answer": "模型的回答",
+        "lessons.counting.truth": "图片中的数量",
+        "lessons.counting.summary": "答对的比例：**{acc:.0%}**（随机猜测：33%）。",
+        "lessons.leftright.tab": "6 · 左和右",
+        "lessons.leftright.about": "CLIP 也常常分不清东西的位置。每张图片会得到正确的句子和它的镜像版本，共三种说法："
+                                   "一个图形 *on the left / on the right*；两个图形按从左到右的顺序说出"
+                                   "（*a red circle and a blue square*，玩具描述使用的顺序）或顺序颠倒；以及 "
+                                   "*to the left of / to the right of*（玩具描述中从未出现）。**注意观察**哪些柱子"
+                                   "高于随机猜测（50%）。",
+        "lessons.leftright.title": "它在哪里？每种说法的正确率",
+        "lessons.leftright.group.single": "一个图形：在左边 / 右边",
+        "lessons.leftright.group.order": "两个图形：提到的顺序",
+        "lessons.leftright.group.relation": "两个图形：在……的左边",
+        "lessons.leftright.summary": "答对的比例：**{acc:.0%}**，共 {n} 张图片（随机猜测：50%）。",
+    },
+}
+
+
+def _words(request, prefix: str, keys: tuple[str, ...], **extra_fmt) -> dict[str, str]:
+    words = {k: tr(request, f"lessons.{prefix}.{k}") for k in keys}
+    words.update(accuracy=tr(request, "lessons.accuracy"), chance=tr(request, "lessons.chance"),
+                 chance_marker=tr(request, "lessons.chance_marker"))
+    if extra_fmt:
+        words["title"] = tr(request, f"lessons.{prefix}.title", **extra_fmt)
+    return words
+
+
+def _caption(request, item: lessons.ProbeItem, with_truth: bool = True) -> str:
+    mark = tr(request, "lessons.right" if item.correct else "lessons.wrong")
+    answer, p = item.options[item.answer], item.probs[item.answer]
+    if item.correct or not with_truth:
+        return tr(request, "lessons.answer", mark=mark, answer=answer, p=p)
+    return tr(request, "lessons.answer_truth", mark=mark, answer=answer, p=p, truth=item.options[item.truth])
+
+
+def _gallery(request, probe: lessons.Probe) -> list:
+    return [(it.image, _caption(request, it)) for it in probe.items]
+
+
+def _model_line(request, name: str) -> str:
+    return tr(request, "lessons.model", model=name)
+
+
+# ---------------------------------------------------------------- one handler per lesson
+
+
+def run_templates(encoder, request):
+    res = lessons.template_comparison(encoder)
+    words = _words(request, "templates", ("title", "true_prob", "set.bare", "set.single", "set.imagenet80"))
+    headers = ["#", tr(request, "lessons.templates.col.truth"), *[words[f"set.{n}"] for n in res.predictions]]
+    rows = []
+    for i, truth in enumerate(res.truth):
+        cells = []
+        for n in res.predictions:
+            pred = res.predictions[n][i]
+            mark = tr(request, "lessons.right" if pred == truth else "lessons.wrong")
+            cells.append(f"{mark} {pred} ({res.confidence[n][i]:.0%})")
+        rows.append([i + 1, truth, *cells])
+    summary = tr(request, "lessons.templates.summary", n=len(res.images), k=len(res.labels), **res.n_prompts)
+    gallery = [(im, f"{i + 1}. {truth}") for i, (im, truth) in enumerate(zip(res.images, res.truth, strict=True))]
+    return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.templates_figure(res, words),
+            gr.update(value=rows, headers=headers), gallery)
+
+
+def run_temperature(encoder, request):
+    res = lessons.temperature_lesson(encoder)
+    words = _words(request, "temperature", ("title", "temp", "own", "y"))
+    rows = [[lab, round(c, 4)] for lab, c in zip(res.labels, res.cosine, strict=True)]
+    headers = [tr(request, "lessons.temperature.col.label"), tr(request, "lessons.temperature.col.cos")]
+    summary = tr(request, "lessons.temperature.summary", truth=res.labels[res.truth], lo=min(res.cosine),
+                 hi=max(res.cosine), own=res.model_temperature)
+    return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.temperature_figure(res, words),
+            gr.update(value=rows, headers=headers), [(res.image, res.labels[res.truth])])
+
+
+def run_gap(encoder, request):
+    res = lessons.modality_gap(encoder)
+    words = _words(request, "gap", ("images", "texts"), n=len(res.images))
+    summary = tr(request, "lessons.gap.summary", gap=res.centroid_distance, ii=res.cos_image_image,
+                 tt=res.cos_text_text, matched=res.cos_matched, mismatched=res.cos_mismatched, n=len(res.images),
+                 retrieval=res.retrieval)
+    gallery = [(im, cap) for im, cap in zip(res.images, res.captions, strict=True)]
+    return _model_line(request, res.model) + "\n\n" + summary, lessons_plots.gap_figure(res, words), gallery
+
+
+def run_heldout(encoder, request):
+    probe = lessons.compositional(encoder)
+    words = _words(request, "heldout", ("title", "group.heldout", "group.seen"))
+    n = probe.notes
+    summary = tr(request, "lessons.heldout.summary", hc=n["heldout_colour"], hs=n["heldout_shape"],
+                 sc=n["seen_colour"], ss=n["seen_shape"])
+    heldout = [(it.image, _caption(request, it)) for it in probe.items if it.group == "heldout"]
+    return _model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words), heldout
+
+
+def run_counting(encoder, request):
+    probe = lessons.counting_probe(encoder)
+    words = _words(request, "counting", ("title", "n1", "n2", "n3", "answer", "truth"))
+    summary = tr(request, "lessons.counting.summary", acc=probe.accuracy())
+    return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.counting_figure(probe, words),
+            _gallery(request, probe))
+
+
+def run_leftright(encoder, request):
+    probe = lessons.left_right_probe(encoder)
+    words = _words(request, "leftright", ("title", "group.single", "group.order", "group.relation"))
+    summary = tr(request, "lessons.leftright.summary", acc=probe.accuracy(), n=len(probe.items))
+    return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words),
+            _gallery(request, probe))
+
+
+LESSONS = (  # (key, handler, has a table)
+    ("templates", run_templates, True),
+    ("temperature", run_temperature, True),
+    ("gap", run_gap, False),
+    ("heldout", run_heldout, False),
+    ("counting", run_counting, False),
+    ("leftright", run_leftright, False),
+)
+
+
+def build(ctx: UIContext, model_name: gr.State) -> None:
+    gr.Markdown(t("lessons.intro"))
+    with gr.Tabs():
+        for key, handler, has_table in LESSONS:
+            with gr.Tab(t(f"lessons.{key}.tab"), id=f"lesson-{key}"):
+                gr.Markdown(t(f"lessons.{key}.about"))
+                run = gr.Button(t("lessons.run"), variant="primary")
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        plot = gr.Plot(show_label=False)
+                    with gr.Column(scale=2):
+                        summary = gr.Markdown()
+                        table = gr.Dataframe(interactive=False, wrap=True, visible=has_table)
+                gallery = gr.Gallery(show_label=False, columns=8, height="auto", object_fit="contain",
+                                     allow_preview=True)
+                outputs = [summary, plot, table, gallery] if has_table else [summary, plot, gallery]
+
+                def fn(name, request: gr.Request, _handler=handler):
+                    encoder = ctx.encoder(name)
+                    try:
+                        return _handler(encoder, request)
+                    except (ValueError, RuntimeError) as e:
+                        raise gr.Error(tr(request, "err.generic", error=e)) from e
+
+                run.click(fn, [model_name], outputs, api_name=f"lesson_{key}", concurrency_limit=ctx.concurrency,
+                          concurrency_id="encode")
