@@ -7,6 +7,7 @@ so switching back to earlier settings is instant. Points are ordered images firs
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
@@ -143,7 +144,7 @@ def project_map(data: MapData, method: str = "umap", dims: int = 2, n_neighbors:
     with _PROJ_LOCK:
         if key in _PROJECTIONS:
             _PROJECTIONS.move_to_end(key)
-            return _PROJECTIONS[key]
+            return dataclasses.replace(_PROJECTIONS[key], cached=True)
     proj = projection.project(data.embeddings(), method, int(dims), int(n_neighbors), float(min_dist), seed=seed)
     with _PROJ_LOCK:
         _PROJECTIONS[key] = proj

@@ -31,6 +31,7 @@ class Projection:
     dims: int
     seconds: float = 0.0
     notices: list[str] = field(default_factory=list)
+    cached: bool = False  # True when handed back from a cache instead of computed now
 
 
 # ---------------------------------------------------------------- the individual methods

@@ -40,6 +40,8 @@ STRINGS = {
         "map.gap_pairs": "An image and its own caption: mean cosine **{paired:+.3f}**; an image and the other "
                          "captions: **{unpaired:+.3f}** (difference {diff:+.3f}).",
         "map.note_points": "{images} images and {texts} texts; {method} in {dims}D took {seconds:.2f} s",
+        "map.note_points_cached": "{images} images and {texts} texts; {method} in {dims}D reused (it took "
+                                  "{seconds:.2f} s when first computed)",
         "map.note_encoded": "embedded {n} new images in {seconds:.1f} s (later maps of them reuse the cache)",
         "map.note_cached": "embeddings reused: no model run",
         "map.progress_gallery": "preparing the gallery",
@@ -101,6 +103,8 @@ STRINGS = {
         "map.gap_pairs": "图片与自己的说明：平均余弦 **{paired:+.3f}**；图片与其他说明：**{unpaired:+.3f}**"
                          "（差值 {diff:+.3f}）。",
         "map.note_points": "{images} 张图片、{texts} 条文字；{method} {dims}D 投影用时 {seconds:.2f} 秒",
+        "map.note_points_cached": "{images} 张图片、{texts} 条文字；复用已算好的 {method} {dims}D 投影"
+                                  "（首次计算用时 {seconds:.2f} 秒）",
         "map.note_encoded": "新嵌入 {n} 张图片，用时 {seconds:.1f} 秒（之后的地图直接复用缓存）",
         "map.note_cached": "复用已有嵌入：没有再运行模型",
         "map.progress_gallery": "准备图库",

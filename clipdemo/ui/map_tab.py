@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import threading
+import time
 
 import gradio as gr
 
@@ -59,14 +61,35 @@ setInterval(hook, 600);
 """
 
 
+def _wait_for_imports_to_settle(quiet_s: float = 1.5, max_wait_s: float = 20.0) -> None:
+    """Wait until the main thread stops importing (the app is built and launching).
+
+    Importing umap-learn (sklearn, scipy, numba) while the main thread imports plotly/narwhals
+    deadlocked Python's per-module import locks once ("_DeadlockError ... narwhals.stable.v2"), so the
+    warm-up only starts importing once the set of loaded modules has been still for a moment.
+    """
+    deadline = time.monotonic() + max_wait_s
+    count, still_since = len(sys.modules), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        if len(sys.modules) != count:
+            count, still_since = len(sys.modules), time.monotonic()
+        elif time.monotonic() - still_since >= quiet_s:
+            return
+
+
 def start_background_work(ctx: UIContext) -> threading.Thread | None:
     """Pay umap-learn's numba compile and render the toy gallery once, off the request path."""
     if not ctx.extra.get("warm_up", "PYTEST_CURRENT_TEST" not in os.environ):
         return None
 
     def work():
-        projection.warm_up()
-        galleries.toy_gallery()
+        _wait_for_imports_to_settle()
+        try:
+            projection.warm_up()
+            galleries.toy_gallery()
+        except Exception as e:  # noqa: BLE001 - a failed warm-up only means the first map is slower
+            print(f"clipdemo: map warm-up failed ({e!r}); the first UMAP will compile on demand", file=sys.stderr)
 
     thread = threading.Thread(target=work, name="map-warm-up", daemon=True)
     thread.start()
@@ -91,7 +114,7 @@ def _hits_table(hits: list[Hit]) -> list[list]:
 
 
 def _hit_gallery(data: MapData, hits: list[Hit]) -> list:
-    return [(data.gallery.images[h.index], f"#{h.rank} {h.name} · {h.score:+.3f}") for h in hits]
+    return [(data.gallery.images[h.index], f"#{h.rank} · {h.score:+.3f}") for h in hits]
 
 
 def gap_readout(data: MapData, request: gr.Request | None = None) -> str:
@@ -107,8 +130,8 @@ def gap_readout(data: MapData, request: gr.Request | None = None) -> str:
 
 def _notes(data: MapData, proj: projection.Projection, encoded: int, seconds: float | None,
            request: gr.Request | None) -> str:
-    lines = [tr(request, "map.note_points", images=data.n_images, texts=len(data.texts), method=proj.method.upper(),
-                dims=proj.dims, seconds=proj.seconds)]
+    lines = [tr(request, "map.note_points_cached" if proj.cached else "map.note_points", images=data.n_images,
+                texts=len(data.texts), method=proj.method.upper(), dims=proj.dims, seconds=proj.seconds)]
     if seconds is not None:
         lines.append(tr(request, "map.note_encoded", n=encoded, seconds=seconds) if encoded
                      else tr(request, "map.note_cached"))
@@ -119,8 +142,6 @@ def _notes(data: MapData, proj: projection.Projection, encoded: int, seconds: fl
 def draw(ctx: UIContext, source, files, use_captions, extra_texts, labels, label_points, method, dims,
          n_neighbors, min_dist, colour_by, lines, model_name, request: gr.Request = None,
          progress=gr.Progress()):
-    import time
-
     encoder = ctx.encoder(model_name)
     try:
         progress(0, desc=tr(request, "map.progress_gallery"))
@@ -244,7 +265,6 @@ def api_search(ctx: UIContext, query, images, model_name=None):
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    start_background_work(ctx)
     gr.Markdown(t("map.intro"))
     data_state = gr.State(None)
     hits_state = gr.State(None)
@@ -285,7 +305,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         with gr.Column(scale=2):
             hit_gallery = gr.Gallery(label=t("map.hits"), columns=8, height=170, object_fit="contain")
             hit_table = gr.Dataframe(headers=["rank", "name", "caption", "cosine"], label=t("map.hits_table"),
-                                     interactive=False, max_height=260)
+                                     interactive=False, max_height=260, column_widths=["9%", "22%", "53%", "16%"])
         with gr.Column(scale=1):
             gr.Markdown("### " + t("map.clicked"))
             point_image = gr.Image(label=t("map.clicked_image"), height=160, interactive=False)
@@ -346,3 +366,4 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                       api_name="embedding_map", concurrency_limit=1, concurrency_id="map")
     api_search_btn.click(on_api_search, [api_query, api_images, model_name], [api_ranked], api_name="search",
                          concurrency_limit=ctx.concurrency, concurrency_id="encode")
+    start_background_work(ctx)  # last: this tab's own imports (plotly, narwhals) are done by now

@@ -1,0 +1,27 @@
+"""The map benchmark runs end to end and reports every step (PCA stands in for UMAP to keep numba out)."""
+
+from __future__ import annotations
+
+from clipdemo import bench_map, projection
+
+
+def test_benchmark_rows_and_table(tiny_clip_dir, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("CLIPDEMO_CACHE", str(tmp_path))
+    real_project = projection.project
+    monkeypatch.setattr(projection, "project", lambda x, method="umap", dims=2, *a, **k: real_project(x, "pca", dims))
+    monkeypatch.setattr(projection, "warm_up", lambda: 0.0)
+    rows = bench_map.run_map_benchmark(str(tiny_clip_dir), n_images=10)
+    steps = [r.step for r in rows]
+    assert any("end to end" in s for s in steps) and any("re-projection" in s for s in steps)
+    end_to_end = next(r for r in rows if "end to end" in r.step)
+    assert end_to_end.bar == 15.0 and end_to_end.seconds > 0 and "10 images encoded" in end_to_end.detail
+    reprojection = next(r for r in rows if "re-projection" in r.step)
+    assert "re-encoded: 0 images, 0 texts" in reprojection.detail
+    out = capsys.readouterr().out
+    assert "load average" in out and "end to end" in out and out.count("\n") == len(rows) + 2
+
+
+def test_row_ok_compares_with_the_bar():
+    assert bench_map.Row("a", 2.0, 3.0).ok is True
+    assert bench_map.Row("a", 4.0, 3.0).ok is False
+    assert bench_map.Row("a", 4.0).ok is None
