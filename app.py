@@ -26,7 +26,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-models", type=int, default=int(env("CLIPDEMO_MAX_MODELS", "2")),
                    help="models kept in memory at once (CLIPDEMO_MAX_MODELS)")
     p.add_argument("--allow-folder", action="append", default=[f for f in env("CLIPDEMO_ALLOW_FOLDERS", "").split(
-        os.pathsep) if f], help="a local model folder the picker may offer (repeatable; CLIPDEMO_ALLOW_FOLDERS)")
+        os.pathsep) if f], help="a local model folder the picker may offer, or a folder of them as written by "
+                                "`python -m clipdemo download` (repeatable; CLIPDEMO_ALLOW_FOLDERS, "
+                                f"'{os.pathsep}'-separated)")
     p.add_argument("--concurrency", type=int, default=int(env("CLIPDEMO_CONCURRENCY", "2")),
                    help="requests computed at once per kind of work (CLIPDEMO_CONCURRENCY)")
     p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
@@ -36,13 +38,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from clipdemo.download import launch_models
     from clipdemo.loading import default_model_name
     from clipdemo.registry import ModelRegistry
     from clipdemo.ui.app import build_app, launch_kwargs
     from clipdemo.ui.context import UIContext
 
-    registry = ModelRegistry(args.model or default_model_name(), device=args.device, dtype=args.dtype,
-                             max_models=args.max_models, allowed_folders=tuple(args.allow_folder))
+    # a folder of downloaded models (offline classroom) starts with the best one and offers them all
+    model, allowed = launch_models(args.model or default_model_name(), args.allow_folder)
+    registry = ModelRegistry(model, device=args.device, dtype=args.dtype, max_models=args.max_models,
+                             allowed_folders=allowed)
     registry.get()  # load the default model before the first visitor arrives
     ctx = UIContext(registry, concurrency=args.concurrency)
     demo = build_app(ctx)

@@ -1,54 +1,144 @@
-"""The header: which model is active (always visible), and the model picker."""
+"""The header: the model picker, and which model is active (always visible).
+
+The picker offers the bundled model, the well-known hub checkpoints and the local folders allowed at
+launch (`--allow-folder`). Choosing one loads it once (with a progress indicator, no restart) into the
+registry, which keeps at most `--max-models` in memory; the choice is per browser session. The status
+line names the active model, its device, dtype and size, and how it scores (softmax or SigLIP's sigmoid).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
-from clipdemo.loading import KNOWN_MODELS, ModelNotAvailable
+from clipdemo.devices import dtype_name
+from clipdemo.download import source_repo
+from clipdemo.loading import BUNDLED, KNOWN_MODELS, ModelNotAvailable, cached_locally, is_offline
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import t
 
 STRINGS = {
     "en": {
         "hdr.model": "Model",
-        "hdr.model_info": "Switching loads the model once; the other tabs use it at once.",
+        "hdr.model_info": "Switching loads the model once (no restart); every tab then uses it. "
+                          "✓ here on this machine · ⤓ downloads on first use · ✗ not downloaded (offline)",
         "hdr.bundled_note": "**You are using the bundled toy CLIP.** It was trained by this project on "
                             "generated pictures of coloured shapes (8 colours × 8 shapes, 1–3 objects, counts, "
-                            "sizes, left/right), so it only understands that world. For real photos pick "
-                            "*openai/clip-vit-base-patch32* on a machine with internet, or prepare it once: "
-                            "`python -m clipdemo download openai/clip-vit-base-patch32`.",
+                            "sizes, left/right), so it only understands that world: try labels like *red circle* "
+                            "or *three blue squares*. For real photos pick *OpenAI CLIP ViT-B/32* on a machine "
+                            "with internet, or prepare it once for offline use: "
+                            "`python -m clipdemo download openai/clip-vit-base-patch32 --to models` and start "
+                            "with `CLIPDEMO_MODEL=models python app.py`.",
+        "hdr.sigmoid_note": "**SigLIP scores with a sigmoid, not a softmax.** Each label gets its own "
+                            "probability that it matches the image, so the numbers need not add up to 100 %, and "
+                            "adding a label does not lower the others. Every view uses the sigmoid for this model.",
+        "hdr.chinese_note": "**Chinese-CLIP reads Chinese.** Write labels and templates in Chinese, "
+                            "e.g. the template `一张{}的照片。`",
     },
     "zh-CN": {
         "hdr.model": "模型",
-        "hdr.model_info": "切换时会加载一次模型，其他标签页立即使用它。",
+        "hdr.model_info": "切换时只加载一次模型（无需重启），之后所有标签页都使用它。"
+                          "✓ 本机已有 · ⤓ 首次使用时下载 · ✗ 未下载（离线）",
         "hdr.bundled_note": "**你正在使用内置的玩具 CLIP。** 它由本项目在生成的彩色图形图片上训练"
-                            "（8 种颜色 × 8 种形状，1–3 个物体，数量、大小、左右位置），只认识这个世界。"
-                            "要识别真实照片，请在联网的机器上选择 *openai/clip-vit-base-patch32*，或提前下载："
-                            "`python -m clipdemo download openai/clip-vit-base-patch32`。",
+                            "（8 种颜色 × 8 种形状，1–3 个物体，数量、大小、左右位置），只认识这个世界："
+                            "试试 *red circle* 或 *three blue squares* 这样的标签。要识别真实照片，请在联网的机器上"
+                            "选择 *OpenAI CLIP ViT-B/32*，或提前下载以便离线使用："
+                            "`python -m clipdemo download openai/clip-vit-base-patch32 --to models`，"
+                            "然后用 `CLIPDEMO_MODEL=models python app.py` 启动。",
+        "hdr.sigmoid_note": "**SigLIP 用 sigmoid 而不是 softmax 打分。** 每个标签单独得到一个与图片匹配的概率，"
+                            "所以这些数字加起来不必等于 100%，增加一个标签也不会压低其他标签。"
+                            "对这个模型，所有视图都使用 sigmoid。",
+        "hdr.chinese_note": "**Chinese-CLIP 读中文。** 请用中文写标签和模板，例如模板 `一张{}的照片。`",
     },
 }
 
 
-def status_line(ctx: UIContext, name: str) -> str:
+# ---------------------------------------------------------------- what the picker offers
+
+
+def availability(name: str) -> str:
+    """✓ can load here now, ⤓ will download on first use, ✗ cannot be had (offline and not cached)."""
+    if name == BUNDLED or Path(name).expanduser().is_dir():
+        return "✓"
+    if cached_locally(name):
+        return "✓"
+    return "✗" if is_offline() else "⤓"
+
+
+def display_name(name: str) -> str:
+    """A person's name for a model: the known name, else the hub id a downloaded folder came from."""
+    if name in KNOWN_MODELS:
+        return KNOWN_MODELS[name] if name == BUNDLED else f"{KNOWN_MODELS[name]} · {name}"
+    repo = source_repo(name)
+    if repo:
+        return f"{KNOWN_MODELS.get(repo, repo)} · {Path(name).name} (local folder)"
+    return f"{Path(name).name} (local folder)" if Path(name).expanduser().is_dir() else name
+
+
+def choices(ctx: UIContext) -> list[tuple[str, str]]:
+    return [(f"{availability(n)} {display_name(n)}", n) for n in ctx.registry.choices()]
+
+
+# ---------------------------------------------------------------- what the header says
+
+
+def size_text(n_params: int, n_bytes: int) -> str:
+    params = f"{n_params / 1e9:.2f}B" if n_params >= 1e9 else f"{n_params / 1e6:.1f}M"
+    return f"{params} parameters, {n_bytes / 2**20:.0f} MB in memory"
+
+
+def status_markdown(ctx: UIContext, name: str) -> str:
     enc = ctx.registry.get(name)
-    label = KNOWN_MODELS.get(name, name)
-    return f"**Active model:** {label} — `{enc.loaded.describe()}`"
+    lm = enc.loaded
+    n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
+    scores = (f"sigmoid per label (scale {lm.logit_scale:.1f}, bias {lm.logit_bias:+.1f})" if lm.uses_sigmoid
+              else f"softmax over labels at temperature {lm.logit_scale:.1f}")
+    kept = ", ".join(f"`{n if n in KNOWN_MODELS else Path(n).name}`" for n in ctx.registry.loaded_names())
+    where = f" — `{lm.source}`" if not lm.is_bundled and Path(lm.source).is_dir() else ""
+    return (f"**Active model:** {display_name(name)}{where}  \n"
+            f"{lm.family} · {size_text(lm.n_params, n_bytes)} · device **{lm.device.type}** · "
+            f"dtype **{dtype_name(lm.dtype)}** · {lm.image_size} px input · scores: {scores}  \n"
+            f"<small>in memory: {kept} (at most {ctx.registry.max_models})</small>")
+
+
+def notes_visibility(ctx: UIContext, name: str) -> tuple[dict, dict, dict]:
+    lm = ctx.registry.get(name).loaded
+    return (gr.update(visible=lm.is_bundled), gr.update(visible=lm.uses_sigmoid),
+            gr.update(visible=lm.family == "chinese_clip"))
+
+
+def switch_model(ctx: UIContext, name: str, current: str, progress=None):
+    """Load `name` (or find it loaded); on failure stay on `current` and say why."""
+    if progress is not None:
+        progress(0.05, desc=f"loading {display_name(name)} …")
+    try:
+        ctx.registry.get(name)
+    except ModelNotAvailable as e:
+        gr.Warning(str(e), title="Model not available")
+        name = current
+    if progress is not None:
+        progress(1.0, desc="ready")
+    return (name, gr.update(value=name, choices=choices(ctx)), status_markdown(ctx, name),
+            *notes_visibility(ctx, name))
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    with gr.Row(equal_height=True):
-        picker = gr.Dropdown(ctx.registry.choices(), value=ctx.registry.default, label=t("hdr.model"),
-                             info=t("hdr.model_info"), allow_custom_value=False, scale=1)
-        status = gr.Markdown(status_line(ctx, ctx.registry.default))
-    note = gr.Markdown(t("hdr.bundled_note"), visible=ctx.registry.get().loaded.is_bundled)
+    default = ctx.registry.default
+    with gr.Row(equal_height=True, elem_id="model-header"):
+        picker = gr.Dropdown(choices(ctx), value=default, label=t("hdr.model"), info=t("hdr.model_info"),
+                             allow_custom_value=False, scale=2, elem_id="model-picker")
+        status = gr.Markdown(status_markdown(ctx, default), elem_id="model-status")
+    visible = notes_visibility(ctx, default)
+    bundled_note = gr.Markdown(t("hdr.bundled_note"), visible=visible[0]["visible"], elem_id="bundled-note")
+    sigmoid_note = gr.Markdown(t("hdr.sigmoid_note"), visible=visible[1]["visible"], elem_id="sigmoid-note")
+    chinese_note = gr.Markdown(t("hdr.chinese_note"), visible=visible[2]["visible"])
 
-    def switch(name: str, progress=gr.Progress()):
-        progress(0.1, desc=f"loading {name}")
-        try:
-            enc = ctx.registry.get(name)
-        except ModelNotAvailable as e:
-            raise gr.Error(str(e), title="Model not available") from e
-        return name, status_line(ctx, name), gr.update(visible=enc.loaded.is_bundled)
+    def on_pick(name, current, progress=gr.Progress()):
+        return switch_model(ctx, name, current, progress)
 
-    picker.change(switch, [picker], [model_name, status, note], api_name="switch_model", concurrency_limit=1,
-                  concurrency_id="load_model")
+    # .input, not .change: putting the picker back after a failed load must not fire another switch
+    picker.input(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
+                                                 chinese_note],
+                 api_name="switch_model", concurrency_limit=1, concurrency_id="load_model",
+                 show_progress="full")

@@ -9,7 +9,9 @@ from pathlib import Path
 import gradio as gr
 import plotly.graph_objects as go
 
+from clipdemo.exports import zero_shot_records
 from clipdemo.images import load_image
+from clipdemo.ui import exports as ex
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
 from clipdemo.ui.i18n import t
 from clipdemo.zeroshot import zero_shot
@@ -76,7 +78,7 @@ def bar_chart(top: list[tuple[str, float, float]], sigmoid: bool) -> go.Figure:
     cos = [c for _, _, c in top][::-1]
     fig = go.Figure(go.Bar(
         x=probs, y=labels, orientation="h", marker_color="#4f7cff",
-        text=[f"{p:.1%} · cos {c:+.3f}" for p, c in zip(probs, cos)], textposition="auto",
+        text=[f"{p:.1%} · cos {c:+.3f}" for p, c in zip(probs, cos, strict=True)], textposition="auto",
         hovertemplate="%{y}<br>p = %{x:.3f}<br>%{text}<extra></extra>"))
     fig.update_layout(
         xaxis=dict(range=[0, 1], tickformat=".0%",
@@ -94,7 +96,8 @@ def _notes(result) -> str:
 
 
 def classify(ctx: UIContext, image, labels: str, template: str, model_name: str | None = None):
-    """The `zero_shot` API: (image, labels, template) -> {label: probability}, chart, model view, notes."""
+    """The `zero_shot` API: (image, labels, template) -> {label: probability}, chart, model view, notes
+    (and, for the export box, the figure, numbers and session)."""
     encoder = ctx.encoder(model_name)
     try:
         img = load_image(image)
@@ -103,7 +106,12 @@ def classify(ctx: UIContext, image, labels: str, template: str, model_name: str 
         raise user_error(e) from e
     top = result.top(0, k=10)
     confidences = {lab: p for lab, p, _ in result.top(0, k=len(result.labels))}
-    return confidences, bar_chart(top, result.sigmoid), encoder.model_view(img), _notes(result)
+    fig = bar_chart(top, result.sigmoid)
+    name = Path(image).name if isinstance(image, (str, Path)) else "image"
+    export = ex.payload("zero_shot", figures={"chart": fig}, tables={"scores": zero_shot_records(result, [name])},
+                        session=ex.session(encoder, "zero_shot", model_name, {"template": template or "single"},
+                                           result.labels, result.templates, images=[name]))
+    return confidences, fig, encoder.model_view(img), _notes(result), export
 
 
 def classify_many(ctx: UIContext, files, labels: str, template: str, model_name: str | None = None):
@@ -134,7 +142,10 @@ def classify_many(ctx: UIContext, files, labels: str, template: str, model_name:
     with out.open("w", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
     notes = _notes(result) + "".join(f"\n- skipped: {p}" for p in problems)
-    return gr.update(value=rows, headers=header), str(out), notes
+    export = ex.payload("zero_shot_batch", tables={"scores": zero_shot_records(result, names)},
+                        session=ex.session(encoder, "zero_shot_batch", model_name, {"template": template or "single"},
+                                           result.labels, result.templates, images=names))
+    return gr.update(value=rows, headers=header), str(out), notes, export
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
@@ -153,10 +164,11 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             with gr.Row():
                 view = gr.Image(label=t("zs.view"), height=160, interactive=False, show_label=True)
                 notes = gr.Markdown()
+            export = ex.export_box("zero_shot")
     gr.Examples([[p, TOY_LABELS] for p in example_toys()[:6]], [image, labels], label=t("zs.examples_toy"))
     gr.Examples([[p, PHOTO_LABELS] for p in example_photos()], [image, labels], label=t("zs.examples_photo"))
     run.click(lambda *a: classify(ctx, *a), [image, labels, template, model_name],
-              [label_out, chart, view, notes], api_name="zero_shot", concurrency_limit=ctx.concurrency,
+              [label_out, chart, view, notes, export], api_name="zero_shot", concurrency_limit=ctx.concurrency,
               concurrency_id="encode")
     with gr.Accordion(t("zs.batch"), open=False):
         files = gr.File(label=t("zs.files"), file_count="multiple", file_types=["image"])
@@ -164,6 +176,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         table = gr.Dataframe(label=t("zs.table"), interactive=False)
         csv_out = gr.File(label=t("zs.csv"))
         batch_notes = gr.Markdown()
+        batch_export = ex.export_box("zero_shot_batch")
     run_many.click(lambda *a: classify_many(ctx, *a), [files, labels, template, model_name],
-                   [table, csv_out, batch_notes], api_name="zero_shot_batch", concurrency_limit=1,
+                   [table, csv_out, batch_notes, batch_export], api_name="zero_shot_batch", concurrency_limit=1,
                    concurrency_id="encode_many")

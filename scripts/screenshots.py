@@ -1,0 +1,173 @@
+"""Drive the real app in headless Chromium and write the README screenshots (docs/screenshots/*.png).
+
+    python scripts/screenshots.py [--out docs/screenshots] [--port 7871] [--lang en]
+
+Starts `python app.py` on the bundled model, with a second, tiny random-weight checkpoint in the picker
+(built here in a temporary folder), then for each view: opens its tab, runs it the way a visitor would
+and takes a picture. Uses Debian's Chromium (`/usr/bin/chromium`, or CHROMIUM=...); never downloads a
+browser. Re-run it whenever the UI changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def build_second_model(out: Path) -> Path:
+    """A tiny random-weight CLIP in standard HF format: a second local checkpoint for the picker."""
+    from transformers import AutoTokenizer
+
+    from clipdemo.loading import BUNDLED_MODEL_DIR
+    from clipdemo.train import TrainConfig, build_model, save_checkpoint
+
+    tokenizer = AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
+    cfg = TrainConfig(width=64, vision_layers=2, text_layers=2, heads=2, image_size=64, patch_size=8,
+                      projection_dim=64, seed=1)
+    save_checkpoint(build_model(cfg, tokenizer), tokenizer, out, cfg.image_size, fp16=False)
+    for name in ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json"):
+        if (BUNDLED_MODEL_DIR / name).exists() and not (out / name).exists():
+            shutil.copy(BUNDLED_MODEL_DIR / name, out / name)
+    return out
+
+
+def free_port(start: int) -> int:
+    for port in range(start, 7900):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError("no free port in 7870-7899")
+
+
+def start_app(port: int, allow_folder: Path, log: Path) -> subprocess.Popen:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    cmd = [sys.executable, "app.py", "--model", "bundled", "--port", str(port), "--allow-folder", str(allow_folder),
+           "--device", "cpu", "--dtype", "fp32"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited; see {log}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2)
+            return proc
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError(f"the app did not answer within 180 s; see {log}")
+
+
+def wait_idle(page, timeout_ms: int = 120_000) -> None:
+    """Until Gradio shows no progress indicator (the run has finished)."""
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('.progress-text, .eta-bar, .progress-level')",
+                           timeout=timeout_ms)
+    page.wait_for_timeout(800)
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).first.click()
+    page.wait_for_timeout(600)
+
+
+def shot_zero_shot(page, out: Path) -> None:
+    open_tab(page, "Zero-shot labeling")
+    page.locator("tr.tr-body").first.click()  # the first toy-world example (Gradio 6 renders examples as a table)
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Label it").click()
+    wait_idle(page)
+    page.get_by_text("Export", exact=True).first.click()
+    page.get_by_role("button", name="Make export files").first.click()
+    wait_idle(page)
+    page.screenshot(path=str(out / "zero-shot.png"), full_page=True)
+
+
+def shot_generic(page, tab: str, file: str, out: Path, run_timeout_ms: int = 120_000) -> None:
+    """Other views: open the tab, press its first primary button, wait, take the picture."""
+    open_tab(page, tab)
+    panel = page.locator("[role='tabpanel']:visible").first
+    button = panel.locator("button.primary:visible").first
+    if button.count():
+        button.click()
+        try:
+            wait_idle(page, run_timeout_ms)
+        except Exception:  # noqa: BLE001 - a long view (training) is pictured mid-way
+            pass
+    page.screenshot(path=str(out / file), full_page=True)
+
+
+def shot_picker(page, out: Path, second_label: str) -> None:
+    """Switch to the second local checkpoint in the picker and picture the header."""
+    open_tab(page, "Zero-shot labeling")
+    page.locator("#model-picker input").click()
+    page.get_by_role("option", name=second_label).first.click()
+    page.wait_for_function(f"() => document.querySelector('#model-status')?.innerText.includes('{second_label}')",
+                           timeout=120_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Label it").click()
+    wait_idle(page)
+    page.screenshot(path=str(out / "model-picker.png"), clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
+                                                              "height": 900})
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    p.add_argument("--port", type=int, default=7871)
+    p.add_argument("--lang", default="en", help="browser language: en or zh-CN")
+    p.add_argument("--views", nargs="+", default=["zero-shot", "similarity", "map", "learn", "picker"])
+    args = p.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="clipdemo-shots-"))
+    second = build_second_model(tmp / "tiny-random-clip")
+    port = free_port(args.port)
+    proc = start_app(port, second, tmp / "app.log")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                                         args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT, locale=args.lang)
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
+            page.wait_for_selector("#model-status")
+            steps = {
+                "zero-shot": lambda: shot_zero_shot(page, out),
+                "similarity": lambda: shot_generic(page, "Similarity", "similarity.png", out),
+                "map": lambda: shot_generic(page, "Embedding map", "map.png", out),
+                "learn": lambda: shot_generic(page, "Learn", "learn.png", out, run_timeout_ms=60_000),
+                "picker": lambda: shot_picker(page, out, second.name),
+            }
+            for view in args.views:
+                t = time.time()
+                try:
+                    steps[view]()
+                    print(f"{view}: {time.time() - t:.1f} s")
+                except Exception as e:  # noqa: BLE001 - one view failing must not lose the others
+                    page.screenshot(path=str(tmp / f"failed-{view}.png"), full_page=True)
+                    print(f"{view}: FAILED ({type(e).__name__}: {str(e).splitlines()[0]}); "
+                          f"see {tmp / f'failed-{view}.png'}")
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    print(f"screenshots in {out}")
+
+
+if __name__ == "__main__":
+    main()
