@@ -193,7 +193,15 @@ def write_card(model_dir: Path, results: dict, command: str) -> Path:
     old = card_path.read_text() if card_path.exists() else ""
     kept = re.search(r"<!-- pointing:start -->.*?<!-- pointing:end -->", old, re.S)
     cfg = log.get("config", {})
-    train_cmd = log.get("command", "python -m clipdemo.train --out assets/toy-clip")
+    phases = []
+    entry = log
+    while entry:
+        phases.insert(0, entry)
+        entry = entry.get("previous")
+    train_cmd = "\n".join(ph.get("command", "python -m clipdemo.train") for ph in phases)
+    minutes = sum(ph.get("train_seconds", 0) for ph in phases) / 60
+    steps = " + ".join(f"{ph.get('config', {}).get('steps', '?')} steps (lr {ph.get('config', {}).get('lr', '?')}, "
+                       f"two-colour batches {ph.get('config', {}).get('hard_batches', 0):.0%})" for ph in phases)
     held = ", ".join(f"{c} {s}" for c, s in sorted(HELD_OUT))
     text = f"""---
 license: mit
@@ -227,8 +235,10 @@ model never trains.
 ```
 {train_cmd}
 ```
-{cfg.get('steps', '?')} steps of {cfg.get('batch_size', '?')} image–caption pairs, AdamW lr {cfg.get('lr', '?')}, seed
-{cfg.get('seed', 0)}; {log.get('train_seconds', 0) / 60:.0f} minutes on {log.get('machine', '?')} (torch {log.get('torch', '?')}).
+{len(phases)} phase(s), each seeded: {steps}, batches of {cfg.get('batch_size', '?')} image–caption pairs, AdamW with
+warm-up and cosine decay; {minutes:.0f} minutes in all on {log.get('machine', '?')} (torch {log.get('torch', '?')}),
+while other work shared the machine's 2 cores. The toy world is `clipdemo/toyworld.py`; training captions come from
+`toyworld.training_caption` wrapped in OpenAI's ImageNet templates (those naming colour, size or count left out).
 
 ## Evaluation
 ```

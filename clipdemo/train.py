@@ -52,6 +52,10 @@ class TrainConfig:
     patch_size: int = 8
     projection_dim: int = 128
     concepts: str = "all"  # "all" | "colour" | "shape": what the captions mention (Learn tab)
+    # Share of batches drawn from only two colours: colour cannot tell the pairs apart there, so
+    # shape (and size, count, position) must. Speeds up learning shape, the hard part.
+    hard_batches: float = 0.0
+    init_from: str = ""  # continue from a saved checkpoint folder (a second, seeded training phase)
     log_every: int = 50
     extra: dict = field(default_factory=dict)
 
@@ -87,8 +91,12 @@ def concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str) ->
                                                       for w in words))
 
 
-def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "all"):
-    scenes = [toyworld.sample_scene(rng) for _ in range(n)]
+def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "all", hard: float = 0.0):
+    combos = None
+    if hard and rng.random() < hard:
+        pair = rng.sample(list(toyworld.COLOURS), 2)
+        combos = [cs for cs in toyworld.allowed_combos("train") if cs[0] in pair]
+    scenes = [toyworld.sample_scene(rng, combos=combos) for _ in range(n)]
     images = [toyworld.render(s, image_size, supersample=2) for s in scenes]
     captions = [concept_caption(s, rng, concepts) for s in scenes]
     return scenes, images, captions
@@ -103,7 +111,8 @@ class _Batches(torch.utils.data.IterableDataset):
     def __iter__(self):
         rng = random.Random(self.cfg.seed + 1)
         while True:
-            yield sample_batch(rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts)[1:]
+            yield sample_batch(rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
+                               self.cfg.hard_batches)[1:]
 
 
 def prefetched_batches(cfg: TrainConfig):
@@ -125,6 +134,10 @@ class Trainer:
         self.cfg = cfg
         self.tokenizer = tokenizer
         self.model = build_model(cfg, tokenizer)
+        if cfg.init_from:
+            from transformers import CLIPModel
+
+            self.model.load_state_dict(CLIPModel.from_pretrained(cfg.init_from, dtype=torch.float32).state_dict())
         self.rng = random.Random(cfg.seed)
         decay = [p for n, p in self.model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
         rest = [p for n, p in self.model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
@@ -153,7 +166,8 @@ class Trainer:
         """One optimiser step; `batch` = (images, captions), else one is drawn here."""
         self.model.train()
         if batch is None:
-            batch = sample_batch(self.rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts)[1:]
+            batch = sample_batch(self.rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
+                                 self.cfg.hard_batches)[1:]
         images, captions = batch
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step_count)
@@ -201,6 +215,8 @@ def main(argv=None) -> None:
               "patch_size", "projection_dim", "warmup", "log_every"):
         p.add_argument("--" + f.replace("_", "-"), type=int, default=getattr(TrainConfig, f))
     p.add_argument("--lr", type=float, default=TrainConfig.lr)
+    p.add_argument("--hard-batches", type=float, default=0.0, help="share of two-colour batches (see TrainConfig)")
+    p.add_argument("--init-from", default="", help="checkpoint folder to continue from")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--save-every", type=int, default=0)
     args = p.parse_args(argv)
@@ -232,6 +248,9 @@ def main(argv=None) -> None:
             "config": asdict(cfg), "train_seconds": round(time.time() - t0, 1), "parameters": n_params,
             "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads".strip(),
             "torch": torch.__version__, "log": log}
+    previous = Path(cfg.init_from) / "training_log.json" if cfg.init_from else None
+    if previous and previous.exists():  # keep the whole history: every phase's command, time and curve
+        info["previous"] = json.loads(previous.read_text())
     (Path(args.out) / "training_log.json").write_text(json.dumps(info, indent=1))
     print(f"saved to {args.out} in {info['train_seconds']:.0f}s", flush=True)
 
