@@ -106,9 +106,12 @@ def _text_arg(value: str | None) -> str | None:
 
 
 def _load_encoder(model: str | None, device: str, dtype: str):
+    from transformers.utils import logging as hf_logging
+
     from clipdemo.encoding import Encoder
     from clipdemo.loading import default_model_name, load_model
 
+    hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
     return Encoder(load_model(model or default_model_name(), device, dtype))
 
 
