@@ -1,0 +1,90 @@
+"""Lessons: each experiment returns the model's own numbers, consistent with the engine's scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clipdemo import lessons, toyworld
+from clipdemo.zeroshot import class_embeddings
+
+
+def test_template_comparison_matches_the_engine(tiny_encoder):
+    res = lessons.template_comparison(tiny_encoder, n_images=6)
+    assert set(res.accuracy) == {"bare", "single", "imagenet80"}
+    assert res.n_prompts == {"bare": 6, "single": 6, "imagenet80": 6 * 80}
+    img = tiny_encoder.encode_images(res.images)
+    for name, templates in lessons.TEMPLATE_SETS.items():
+        probs = tiny_encoder.probabilities(img @ class_embeddings(tiny_encoder, res.labels, templates).T, axis=1)
+        assert res.predictions[name] == [res.labels[j] for j in probs.argmax(axis=1)]
+        assert res.true_prob[name] == pytest.approx(np.diag(probs).tolist(), abs=1e-6)
+        assert res.accuracy[name] == np.mean(probs.argmax(axis=1) == np.arange(6))
+    assert res.images[0].size == (32, 32)  # rendered at the model's own input size
+
+
+def test_temperature_sharpens_the_same_cosines(tiny_encoder):
+    res = lessons.temperature_lesson(tiny_encoder)
+    assert res.labels[res.truth] in {f"{c} {s}" for c, s in toyworld.allowed_combos("train")}
+    assert len(res.probs) == len(res.temperatures) and res.temperatures == sorted(res.temperatures)
+    assert any(t == pytest.approx(res.model_temperature, abs=0.01) for t in res.temperatures)
+    for row in res.probs:
+        assert sum(row) == pytest.approx(1, abs=1e-6)
+    peaks = [max(row) for row in res.probs]
+    assert peaks == sorted(peaks) and peaks[-1] > peaks[0]  # hotter: more confident, same ranking
+    assert [int(np.argmax(r)) for r in res.probs[1:]] == [int(np.argmax(res.cosine))] * (len(res.probs) - 1)
+    cos = tiny_encoder.encode_images([res.image])[0] @ class_embeddings(tiny_encoder, res.labels, ["a photo of a {}."]).T
+    assert res.cosine == pytest.approx(cos.tolist(), abs=1e-5)
+
+
+def test_modality_gap_numbers(tiny_encoder):
+    res = lessons.modality_gap(tiny_encoder, n=10)
+    img, txt = tiny_encoder.encode_images(res.images), tiny_encoder.encode_texts(res.captions)
+    assert res.cos_matched == pytest.approx(float(np.mean(np.sum(img * txt, axis=1))), abs=1e-5)
+    assert res.centroid_distance == pytest.approx(float(np.linalg.norm(img.mean(0) - txt.mean(0))), abs=1e-5)
+    assert 0 <= res.centroid_distance <= 2 and 0 <= res.retrieval <= 1
+    assert np.array(res.image_xy).shape == (10, 2) and np.array(res.text_xy).shape == (10, 2)
+
+
+def test_compositional_asks_about_heldout_and_seen_pairs(tiny_encoder):
+    probe = lessons.compositional(tiny_encoder, per_pair=1)
+    assert probe.groups() == ["heldout", "seen"]
+    held = {tuple(it.options[it.truth].split()) for it in probe.items if it.group == "heldout"}
+    seen = {tuple(it.options[it.truth].split()) for it in probe.items if it.group == "seen"}
+    assert held == set(toyworld.HELD_OUT) and not seen & toyworld.HELD_OUT and len(seen) == 8
+    assert all(len(it.options) == 64 and sum(it.probs) == pytest.approx(1, abs=1e-5) for it in probe.items)
+    assert probe.chance() == pytest.approx(1 / 64)
+    assert {"heldout_colour", "heldout_shape", "seen_colour", "seen_shape"} <= set(probe.notes)
+
+
+def test_counting_probe_offers_one_two_three(tiny_encoder):
+    probe = lessons.counting_probe(tiny_encoder, per_count=2)
+    assert probe.groups() == ["1", "2", "3"] and len(probe.items) == 6
+    for it in probe.items:
+        assert [o.split()[0] for o in it.options] == ["one", "two", "three"]
+        assert it.truth == int(it.group) - 1
+    assert probe.accuracy() == np.mean([it.correct for it in probe.items])
+
+
+def test_left_right_probe_offers_mirror_sentences(tiny_encoder):
+    probe = lessons.left_right_probe(tiny_encoder, per_kind=4)
+    assert probe.groups() == ["single", "order", "relation"]
+    assert {it.truth for it in probe.items} == {0, 1}  # the right sentence is not always first
+    for it in probe.items:
+        a, b = it.options
+        mirrored = a.replace("left", "@").replace("right", "left").replace("@", "right") == b
+        assert a != b and (mirrored if it.group != "order" else sorted(a.split()) == sorted(b.split()))
+    assert probe.chance() == pytest.approx(0.5)
+
+
+def test_answers_come_from_the_model_not_a_script(tiny_encoder, tmp_path):
+    """Another model (other random weights) answers the same questions differently."""
+    from conftest import build_tiny_clip
+
+    from clipdemo.encoding import Encoder
+    from clipdemo.loading import load_model
+
+    other = Encoder(load_model(str(build_tiny_clip(tmp_path / "other", seed=1)), device="cpu", dtype="fp32"))
+    a = lessons.counting_probe(tiny_encoder, per_count=2)
+    b = lessons.counting_probe(other, per_count=2)
+    assert [it.options for it in a.items] == [it.options for it in b.items]  # same questions (seeded)
+    assert not np.allclose([it.probs for it in a.items], [it.probs for it in b.items])
