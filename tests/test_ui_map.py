@@ -76,7 +76,7 @@ def data(tiny_encoder, small_toy):
 def test_figure_marks_images_and_texts_differently(data):
     fig = map_plot.map_figure(data, em.project_map(data, "pca", 2))
     symbols = {tr.name: tr.marker.symbol for tr in fig.data}
-    assert symbols == {"images (●)": "circle", "texts (◆)": "diamond"}
+    assert symbols == {"images ●": "circle", "texts ◆": "diamond"}
     n = sum(len(tr.x) for tr in fig.data)
     assert n == data.n_points
     assert all(isinstance(tr, go.Scatter) for tr in fig.data)  # SVG for small maps
@@ -98,12 +98,17 @@ def test_figure_lines_hits_3d_and_group_colours(data):
     for group, colour in colours.items():
         if group in map_plot.NAMED_COLOURS:
             assert colour == map_plot.NAMED_COLOURS[group]
+    legend = [tr.name for tr in fig.data[1:-1] if tr.showlegend]
+    assert len(legend) == len(set(legend)) == len(colours)  # one legend entry per colour, not per kind
+    words = {"images": "图片", "texts": "文字", "hits": "搜索结果"}
+    zh = map_plot.map_figure(data, em.project_map(data, "pca", 2), hits=hits, words=words)
+    assert [tr.name for tr in zh.data] == ["图片 ●", "文字 ◆", "搜索结果"]
 
 
 def test_label_colouring_falls_back_to_modality_without_labels(tiny_encoder, small_toy):
     plain = em.build_map_data(tiny_encoder, small_toy)
     fig = map_plot.map_figure(plain, em.project_map(plain, "pca", 2), colour_by="label")
-    assert {tr.name for tr in fig.data} == {"images (●)", "texts (◆)"}
+    assert {tr.name for tr in fig.data} == {"images ●", "texts ◆"}
 
 
 # ---------------------------------------------------------------- handlers

@@ -52,8 +52,15 @@ def _axis_title(method: str, k: int) -> str:
     return f"{method.upper()} {k}" if method != "pca" else f"PC {k}"
 
 
+# Words drawn inside the figure; the tab passes translated ones.
+WORDS = {"images": "images", "texts": "texts", "image": "image", "text": "text", "hits": "search hits",
+         "lines": "image → caption"}
+
+
 def map_figure(data: MapData, proj: Projection, colour_by: str = "modality", lines: bool = False,
-               hits: list[Hit] | None = None, height: int = 640, title: str = "") -> go.Figure:
+               hits: list[Hit] | None = None, height: int = 640, title: str = "",
+               words: dict[str, str] | None = None) -> go.Figure:
+    w = {**WORDS, **(words or {})}
     kinds = data.point_kinds()
     names = data.point_names()
     texts = data.point_captions()
@@ -75,25 +82,30 @@ def map_figure(data: MapData, proj: Projection, colour_by: str = "modality", lin
             a, b = xyz[i], xyz[data.n_images + j]
             for d in range(proj.dims):
                 seg[d] += [float(a[d]), float(b[d]), None]
-        line_kw = dict(x=seg[0], y=seg[1], mode="lines", hoverinfo="skip", name="image → caption",
+        line_kw = dict(x=seg[0], y=seg[1], mode="lines", hoverinfo="skip", name=w["lines"],
                        line=dict(color="rgba(90,90,90,0.28)", width=1))
         fig.add_trace(go.Scatter3d(z=seg[2], **line_kw) if three_d else go.Scatter(**line_kw))
 
+    in_legend: set[str] = set()
     for kind in ("image", "text"):
         for key in dict.fromkeys(k for k, kd in zip(keys, kinds, strict=True) if kd == kind):
             idx = [i for i in range(len(kinds)) if kinds[i] == kind and keys[i] == key]
             if not idx:
                 continue
             custom = [[i, names[i], _wrap(texts[i]) if kind == "image" else _wrap(names[i])] for i in idx]
-            hover = ("<b>%{customdata[1]}</b><br>%{customdata[2]}<extra>image</extra>" if kind == "image"
-                     else "%{customdata[2]}<extra>text</extra>")
+            hover = (f"<b>%{{customdata[1]}}</b><br>%{{customdata[2]}}<extra>{w['image']}</extra>" if kind == "image"
+                     else f"%{{customdata[2]}}<extra>{w['text']}</extra>")
             marker = dict(color=colours.get(key, "#888"), symbol=SYMBOLS[kind],
                           size=(5 if three_d else 8) if kind == "image" else (6 if three_d else 11),
                           opacity=0.85 if kind == "image" else 0.95,
                           line=dict(width=0 if kind == "image" else 1, color="#222"))
-            label = key if colour_by != "modality" else ("images" if kind == "image" else "texts")
+            if colour_by == "modality":
+                label = f"{w['images']} ●" if kind == "image" else f"{w['texts']} ◆"
+            else:
+                label = str(key)  # one legend entry per colour; the marker shape tells the kind
             trace = dict(x=xyz[idx, 0], y=xyz[idx, 1], mode="markers", marker=marker, customdata=custom,
-                         hovertemplate=hover, legendgroup=str(key), name=f"{label} ({'●' if kind == 'image' else '◆'})")
+                         hovertemplate=hover, legendgroup=str(key), name=label, showlegend=label not in in_legend)
+            in_legend.add(label)
             fig.add_trace(scatter(z=xyz[idx, 2], **trace) if three_d else scatter(**trace))
 
     if hits:
@@ -103,13 +115,14 @@ def map_figure(data: MapData, proj: Projection, colour_by: str = "modality", lin
                      marker=dict(symbol="circle-open", size=12 if three_d else 20, color=HIT_COLOUR,
                                  line=dict(width=3, color=HIT_COLOUR)),
                      customdata=[[h.index, h.name, f"#{h.rank} · cos {h.score:+.3f}"] for h in hits],
-                     hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra>search hit</extra>",
-                     name="search hits")
+                     hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>",
+                     name=w["hits"])
         fig.add_trace(go.Scatter3d(z=xyz[idx, 2], **trace) if three_d else go.Scatter(**trace))
 
     axis = dict(showticklabels=False, zeroline=False, showgrid=True, gridcolor="#eee")
     layout = dict(height=height, template="plotly_white", margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                  legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11)),
+                  legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11),
+                              title=dict(text="" if colour_by == "modality" else f"● {w['images']} ◆ {w['texts']}:")),
                   hoverlabel=dict(align="left"), uirevision=_revision(data, proj),
                   title=dict(text=title, font=dict(size=14)) if title else None)
     if three_d:

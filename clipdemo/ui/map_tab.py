@@ -109,6 +109,10 @@ def load_gallery(source: str, files, request: gr.Request | None = None) -> galle
     return galleries.toy_gallery()
 
 
+def figure_words(request: gr.Request | None) -> dict[str, str]:
+    return {k: tr(request, f"map.fig_{k}") for k in ("images", "texts", "image", "text", "hits", "lines")}
+
+
 def _hits_table(hits: list[Hit]) -> list[list]:
     return [[h.rank, h.name, h.caption, round(h.score, 4)] for h in hits]
 
@@ -159,7 +163,7 @@ def draw(ctx: UIContext, source, files, use_captions, extra_texts, labels, label
     except USER_ERRORS as e:
         raise user_error(e) from e
     thumbs = json.dumps([galleries.thumbnail_uri(im, THUMB_PX) for im in gal.images])
-    fig = map_figure(data, proj, colour_by, bool(lines))
+    fig = map_figure(data, proj, colour_by, bool(lines), words=figure_words(request))
     return (fig, gap_readout(data, request), _notes(data, proj, encoded, seconds, request), data, None, thumbs,
             [], [])
 
@@ -173,7 +177,8 @@ def redraw(data: MapData | None, method, dims, n_neighbors, min_dist, colour_by,
         proj = project_map(data, method, int(dims), n_neighbors, min_dist)
     except USER_ERRORS as e:
         raise user_error(e) from e
-    return map_figure(data, proj, colour_by, bool(lines), hits), _notes(data, proj, 0, None, request)
+    return (map_figure(data, proj, colour_by, bool(lines), hits, words=figure_words(request)),
+            _notes(data, proj, 0, None, request))
 
 
 def run_search(ctx: UIContext, data: MapData | None, query, image, k, method, dims, n_neighbors, min_dist,
@@ -191,7 +196,7 @@ def run_search(ctx: UIContext, data: MapData | None, query, image, k, method, di
             hits = search_text(encoder, query, *args)
     except USER_ERRORS as e:
         raise user_error(e) from e
-    fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits)
+    fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
     return fig, _hits_table(hits), _hit_gallery(data, hits), hits
 
 
@@ -212,7 +217,7 @@ def show_point(data: MapData | None, k, method, dims, n_neighbors, min_dist, col
         return no, no, no, no, no, no
     ranked = rank(data.text_emb[j], data.image_emb, int(k))
     hits = [Hit(r + 1, idx, data.gallery.names[idx], s, data.gallery.captions[idx]) for r, (idx, s) in enumerate(ranked)]
-    fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits)
+    fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
     return None, f"**{tr(request, 'map.text_point')}:** {data.texts[j]}", fig, _hits_table(hits), \
         _hit_gallery(data, hits), hits
 
@@ -305,7 +310,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         with gr.Column(scale=2):
             hit_gallery = gr.Gallery(label=t("map.hits"), columns=8, height=170, object_fit="contain")
             hit_table = gr.Dataframe(headers=["rank", "name", "caption", "cosine"], label=t("map.hits_table"),
-                                     interactive=False, max_height=260, column_widths=["9%", "22%", "53%", "16%"])
+                                     interactive=False, max_height=260, column_widths=["12%", "22%", "50%", "16%"])
         with gr.Column(scale=1):
             gr.Markdown("### " + t("map.clicked"))
             point_image = gr.Image(label=t("map.clicked_image"), height=160, interactive=False)
