@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from clipdemo.ui import header, learn_tab, map_tab, similarity_tab, zeroshot_tab
+from clipdemo.ui import header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import build_i18n, t
 
@@ -12,7 +12,8 @@ CSS = """
 .gradio-container {max-width: 1400px !important}
 """
 
-TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_tab), ("learn.tab", learn_tab))
+TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_tab), ("learn.tab", learn_tab),
+        ("lessons.tab", lessons_tab))
 
 
 def build_app(ctx: UIContext) -> gr.Blocks:
