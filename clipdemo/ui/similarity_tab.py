@@ -24,6 +24,7 @@ from clipdemo.similarity import SimilarityMatrix, similarity_matrix
 from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
 from clipdemo.ui.context import ASSETS, USER_ERRORS, UIContext, example_photos, user_error
 from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.inputs import ImageInput
 
 MODES = [("cosine", "cosine"), ("softmax over texts", "softmax_texts"), ("softmax over images", "softmax_images")]
 PHOTO_TEXTS = {"astronaut": "an astronaut", "camera": "a man with a camera", "chelsea": "a cat",
@@ -230,7 +231,10 @@ def _wrap(s: str, width: int = 18) -> str:
             cur = w
         else:
             cur = f"{cur} {w}".strip()
-    return "<br>".join([*lines, cur][:4])
+    lines = [*lines, cur]
+    if len(lines) > 4:  # keep the axis readable; the full text is in the hover and the table
+        lines = [*lines[:3], lines[3] + " …"]
+    return "<br>".join(lines)
 
 
 def _thumbnail(path: str):
@@ -262,12 +266,14 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
         for i in range(n):
             fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5,
                           line=dict(color="#ff3d7f", width=3))
-    fig.update_xaxes(tickvals=list(range(m)), ticktext=[_wrap(s) for s in matrix.texts], side="top",
+    ticks = [_wrap(s, 14 if m > 4 else 20) for s in matrix.texts]
+    fig.update_xaxes(tickvals=list(range(m)), ticktext=ticks,
+                     side="top", tickangle=0, tickfont=dict(size=11),
                      range=[-1.5 if thumbs else -0.5, m - 0.5], showgrid=False, zeroline=False)
     fig.update_yaxes(tickvals=list(range(n)), ticktext=[_wrap(s, 16) for s in matrix.images], autorange="reversed",
                      showgrid=False, zeroline=False, scaleanchor="x" if thumbs else None)
-    fig.update_layout(height=min(900, 110 + 78 * n + 16 * max(len(s) // 18 for s in matrix.texts)),
-                      margin=dict(l=10, r=10, t=10, b=10), template="plotly_white")
+    fig.update_layout(height=min(900, 90 + 78 * n + 15 * max(t.count("<br>") + 1 for t in ticks)),
+                      margin=dict(l=10, r=10, t=20, b=10), template="plotly_white")
     return fig
 
 
@@ -381,9 +387,9 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                                     label=t("sim.temperature"), info=t("sim.temperature_info"))
             notes = gr.Markdown()
         with gr.Column(scale=2):
-            figure = gr.Plot(label=t("sim.matrix"))
+            figure = gr.Plot(label=t("sim.matrix"), elem_id="sim-matrix")
             loss = gr.Markdown()
-            table = gr.Dataframe(label=t("sim.table"), interactive=False, wrap=True, max_height=320)
+            table = gr.Dataframe(label=t("sim.table"), interactive=False, wrap=True, max_height=320, elem_id="sim-table")
             with gr.Accordion(t("sim.numbers"), open=False):
                 numbers = gr.JSON()
     gr.Markdown("### " + t("sim.spatial"))
@@ -393,14 +399,14 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             with gr.Row():
                 pair_image = gr.Dropdown([], label=t("sim.pair_image"), interactive=True)
                 pair_text = gr.Dropdown([], label=t("sim.pair_text"), interactive=True)
-            image = gr.Image(label=t("sim.image"), type="filepath", sources=["upload", "clipboard"], height=220)
+            image = ImageInput(label=t("sim.image"), sources=["upload", "clipboard"], height=220)
             text = gr.Textbox(label=t("sim.text"), lines=1)
             method = gr.Radio(list(METHODS), value="surgery", label=t("sim.method"))
             run_map = gr.Button(t("sim.run_map"), variant="primary")
             opacity = gr.Slider(0, 1, value=DEFAULT_OPACITY, step=0.05, label=t("sim.opacity"))
         with gr.Column(scale=2):
             with gr.Row():
-                shown = gr.Image(label=t("sim.overlay"), interactive=False, height=360)
+                shown = gr.Image(label=t("sim.overlay"), interactive=False, height=360, elem_id="sim-overlay")
                 raw = gr.Image(label=t("sim.raw"), interactive=False, height=360)
             map_notes = gr.Markdown()
             with gr.Accordion(t("sim.map_numbers"), open=False):
@@ -411,22 +417,24 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                   show_progress="hidden", **PRIVATE)
     matrix_event = dict(fn=lambda *a: compute_matrix(ctx, *a), inputs=[files, texts, model_name],
                         outputs=[numbers, notes, mstate, temperature, pair_image, pair_text], **limits)
-    run.click(api_name="similarity_matrix", **matrix_event).then(**redraw)
+    map_event = dict(fn=lambda *a: compute_spatial(ctx, *a), inputs=[image, text, method, model_name],
+                     outputs=[shown, raw, grid_json, map_notes, sstate], **PRIVATE, **limits)
+    after_map = dict(fn=reblend, inputs=[sstate, opacity], outputs=[shown], show_progress="hidden", **PRIVATE)
+    to_pair = dict(fn=pair_inputs, inputs=[mstate, pair_image, pair_text], outputs=[image, text], **PRIVATE)
+
+    def show_pair(event):  # the linked view: a chosen pair goes to the spatial map
+        event.then(**to_pair).then(**map_event).then(**after_map)
+
+    show_pair(run.click(api_name="similarity_matrix", **matrix_event).then(**redraw))
     for button, maker in ((toy, lambda: toy_batch(6)), (toys, bundled_toys), (photos, bundled_photos)):
-        button.click(maker, None, [files, texts], **PRIVATE).then(
-            **PRIVATE, **matrix_event).then(**redraw)
+        show_pair(button.click(maker, None, [files, texts], **PRIVATE).then(**PRIVATE, **matrix_event).then(**redraw))
     mode.change(**redraw)
     temperature.release(**redraw)
 
-    map_event = dict(fn=lambda *a: compute_spatial(ctx, *a), inputs=[image, text, method, model_name],
-                     outputs=[shown, raw, grid_json, map_notes, sstate], **limits)
-    after_map = dict(fn=reblend, inputs=[sstate, opacity], outputs=[shown], show_progress="hidden", **PRIVATE)
-    run_map.click(api_name="spatial_heatmap", **map_event).then(**after_map)
-    method.input(**PRIVATE, **map_event).then(**after_map)
+    spatial_api = {**map_event, "api_visibility": "public"}
+    run_map.click(api_name="spatial_heatmap", **spatial_api).then(**after_map)
+    method.input(**map_event).then(**after_map)
     opacity.release(**after_map)
-    table.select(pick_cell, [mstate], [pair_image, pair_text], **PRIVATE).then(
-        pair_inputs, [mstate, pair_image, pair_text], [image, text], **PRIVATE).then(
-        **PRIVATE, **map_event).then(**after_map)
+    show_pair(table.select(pick_cell, [mstate], [pair_image, pair_text], **PRIVATE))
     for dd in (pair_image, pair_text):
-        dd.input(pair_inputs, [mstate, pair_image, pair_text], [image, text], **PRIVATE).then(
-            **PRIVATE, **map_event).then(**after_map)
+        dd.input(**to_pair).then(**map_event).then(**after_map)
