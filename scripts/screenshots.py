@@ -79,47 +79,52 @@ def wait_idle(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_timeout(800)
 
 
-def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).first.click()
+def open_tab(page, index: int) -> None:
+    """By position (zero-shot, similarity, map, learn), so it works in every UI language."""
+    page.get_by_role("tab").nth(index).click()
     page.wait_for_timeout(600)
 
 
+def run_visible_tab(page, timeout_ms: int = 120_000) -> bool:
+    """Press the first primary button of the open tab; False if it has none."""
+    button = page.locator("[role='tabpanel']:visible button.primary:visible").first
+    if not button.count():
+        return False
+    button.click()
+    wait_idle(page, timeout_ms)
+    return True
+
+
 def shot_zero_shot(page, out: Path) -> None:
-    open_tab(page, "Zero-shot labeling")
+    open_tab(page, 0)
     page.locator("tr.tr-body").first.click()  # the first toy-world example (Gradio 6 renders examples as a table)
     page.wait_for_timeout(800)
-    page.get_by_role("button", name="Label it").click()
-    wait_idle(page)
-    page.get_by_text("Export", exact=True).first.click()
-    page.get_by_role("button", name="Make export files").first.click()
+    run_visible_tab(page)
+    page.locator(".export-box").first.locator("button").first.click()  # open the Export accordion
+    page.locator("#export-zero_shot").click()
     wait_idle(page)
     page.screenshot(path=str(out / "zero-shot.png"), full_page=True)
 
 
-def shot_generic(page, tab: str, file: str, out: Path, run_timeout_ms: int = 120_000) -> None:
+def shot_generic(page, tab: int, file: str, out: Path, run_timeout_ms: int = 120_000) -> None:
     """Other views: open the tab, press its first primary button, wait, take the picture."""
     open_tab(page, tab)
-    panel = page.locator("[role='tabpanel']:visible").first
-    button = panel.locator("button.primary:visible").first
-    if button.count():
-        button.click()
-        try:
-            wait_idle(page, run_timeout_ms)
-        except Exception:  # noqa: BLE001 - a long view (training) is pictured mid-way
-            pass
+    try:
+        run_visible_tab(page, run_timeout_ms)
+    except Exception:  # noqa: BLE001 - a long view (training) is pictured mid-way
+        pass
     page.screenshot(path=str(out / file), full_page=True)
 
 
 def shot_picker(page, out: Path, second_label: str) -> None:
     """Switch to the second local checkpoint in the picker and picture the header."""
-    open_tab(page, "Zero-shot labeling")
+    open_tab(page, 0)
     page.locator("#model-picker input").click()
     page.get_by_role("option", name=second_label).first.click()
     page.wait_for_function(f"() => document.querySelector('#model-status')?.innerText.includes('{second_label}')",
                            timeout=120_000)
     wait_idle(page)
-    page.get_by_role("button", name="Label it").click()
-    wait_idle(page)
+    run_visible_tab(page)
     page.screenshot(path=str(out / "model-picker.png"), clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
                                                               "height": 900})
 
@@ -148,9 +153,9 @@ def main(argv=None) -> None:
             page.wait_for_selector("#model-status")
             steps = {
                 "zero-shot": lambda: shot_zero_shot(page, out),
-                "similarity": lambda: shot_generic(page, "Similarity", "similarity.png", out),
-                "map": lambda: shot_generic(page, "Embedding map", "map.png", out),
-                "learn": lambda: shot_generic(page, "Learn", "learn.png", out, run_timeout_ms=60_000),
+                "similarity": lambda: shot_generic(page, 1, "similarity.png", out),
+                "map": lambda: shot_generic(page, 2, "map.png", out),
+                "learn": lambda: shot_generic(page, 3, "learn.png", out, run_timeout_ms=60_000),
                 "picker": lambda: shot_picker(page, out, second.name),
             }
             for view in args.views:

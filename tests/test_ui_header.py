@@ -47,6 +47,8 @@ def test_status_names_model_device_dtype_size_and_scoring(ctx):
     for part in ("clipdemo toy CLIP", "device **cpu**", "dtype **fp32**", "M parameters", "MB in memory",
                  "softmax over labels at temperature", "in memory: `bundled`"):
         assert part in text, part
+    chinese = header.status_markdown(ctx, BUNDLED, "zh-CN")
+    assert "当前模型" in chinese and "设备 **cpu**" in chinese and "Active model" not in chinese
 
 
 def test_sigmoid_models_say_so(tmp_path):

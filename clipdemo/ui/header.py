@@ -16,7 +16,7 @@ from clipdemo.devices import dtype_name
 from clipdemo.download import source_repo
 from clipdemo.loading import BUNDLED, KNOWN_MODELS, ModelNotAvailable, cached_locally, is_offline
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.i18n import t
+from clipdemo.ui.i18n import locale_of, t
 
 STRINGS = {
     "en": {
@@ -35,6 +35,13 @@ STRINGS = {
                             "adding a label does not lower the others. Every view uses the sigmoid for this model.",
         "hdr.chinese_note": "**Chinese-CLIP reads Chinese.** Write labels and templates in Chinese, "
                             "e.g. the template `一张{}的照片。`",
+        "hdr.status": "**Active model:** {name}{where}  \n{family} · {size} · device **{device}** · dtype **{dtype}** · "
+                      "{px} px input · scores: {scores}  \n<small>in memory: {kept} (at most {max})</small>",
+        "hdr.size": "{params} parameters, {mb} MB in memory",
+        "hdr.softmax": "softmax over labels at temperature {t}",
+        "hdr.sigmoid": "sigmoid per label (scale {s}, bias {b})",
+        "hdr.loading": "loading {name} …",
+        "hdr.unavailable": "Model not available",
     },
     "zh-CN": {
         "hdr.model": "模型",
@@ -50,6 +57,13 @@ STRINGS = {
                             "所以这些数字加起来不必等于 100%，增加一个标签也不会压低其他标签。"
                             "对这个模型，所有视图都使用 sigmoid。",
         "hdr.chinese_note": "**Chinese-CLIP 读中文。** 请用中文写标签和模板，例如模板 `一张{}的照片。`",
+        "hdr.status": "**当前模型：** {name}{where}  \n{family} · {size} · 设备 **{device}** · 精度 **{dtype}** · "
+                      "输入 {px} 像素 · 打分：{scores}  \n<small>内存中：{kept}（最多 {max} 个）</small>",
+        "hdr.size": "{params} 参数，占内存 {mb} MB",
+        "hdr.softmax": "在各标签之间做 softmax，温度 {t}",
+        "hdr.sigmoid": "每个标签单独用 sigmoid（缩放 {s}，偏置 {b}）",
+        "hdr.loading": "正在加载 {name} …",
+        "hdr.unavailable": "模型不可用",
     },
 }
 
@@ -83,23 +97,26 @@ def choices(ctx: UIContext) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- what the header says
 
 
-def size_text(n_params: int, n_bytes: int) -> str:
+def _s(locale: str, key: str, **fmt) -> str:
+    return STRINGS.get(locale, STRINGS["en"])[key].format(**fmt)
+
+
+def size_text(n_params: int, n_bytes: int, locale: str = "en") -> str:
     params = f"{n_params / 1e9:.2f}B" if n_params >= 1e9 else f"{n_params / 1e6:.1f}M"
-    return f"{params} parameters, {n_bytes / 2**20:.0f} MB in memory"
+    return _s(locale, "hdr.size", params=params, mb=f"{n_bytes / 2**20:.0f}")
 
 
-def status_markdown(ctx: UIContext, name: str) -> str:
-    enc = ctx.registry.get(name)
-    lm = enc.loaded
+def status_markdown(ctx: UIContext, name: str, locale: str = "en") -> str:
+    """Active model, family, size, device, dtype, input size, how it scores, what the registry holds."""
+    lm = ctx.registry.get(name).loaded
     n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
-    scores = (f"sigmoid per label (scale {lm.logit_scale:.1f}, bias {lm.logit_bias:+.1f})" if lm.uses_sigmoid
-              else f"softmax over labels at temperature {lm.logit_scale:.1f}")
+    scores = (_s(locale, "hdr.sigmoid", s=f"{lm.logit_scale:.1f}", b=f"{lm.logit_bias:+.1f}") if lm.uses_sigmoid
+              else _s(locale, "hdr.softmax", t=f"{lm.logit_scale:.1f}"))
     kept = ", ".join(f"`{n if n in KNOWN_MODELS else Path(n).name}`" for n in ctx.registry.loaded_names())
     where = f" — `{lm.source}`" if not lm.is_bundled and Path(lm.source).is_dir() else ""
-    return (f"**Active model:** {display_name(name)}{where}  \n"
-            f"{lm.family} · {size_text(lm.n_params, n_bytes)} · device **{lm.device.type}** · "
-            f"dtype **{dtype_name(lm.dtype)}** · {lm.image_size} px input · scores: {scores}  \n"
-            f"<small>in memory: {kept} (at most {ctx.registry.max_models})</small>")
+    return _s(locale, "hdr.status", name=display_name(name), where=where, family=lm.family,
+              size=size_text(lm.n_params, n_bytes, locale), device=lm.device.type, dtype=dtype_name(lm.dtype),
+              px=lm.image_size, scores=scores, kept=kept, max=ctx.registry.max_models)
 
 
 def notes_visibility(ctx: UIContext, name: str) -> tuple[dict, dict, dict]:
@@ -108,34 +125,39 @@ def notes_visibility(ctx: UIContext, name: str) -> tuple[dict, dict, dict]:
             gr.update(visible=lm.family == "chinese_clip"))
 
 
-def switch_model(ctx: UIContext, name: str, current: str, progress=None):
+def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale: str = "en"):
     """Load `name` (or find it loaded); on failure stay on `current` and say why."""
     if progress is not None:
-        progress(0.05, desc=f"loading {display_name(name)} …")
+        progress(0.05, desc=_s(locale, "hdr.loading", name=display_name(name)))
     try:
         ctx.registry.get(name)
     except ModelNotAvailable as e:
-        gr.Warning(str(e), title="Model not available")
+        gr.Warning(str(e), title=_s(locale, "hdr.unavailable"))
         name = current
     if progress is not None:
-        progress(1.0, desc="ready")
-    return (name, gr.update(value=name, choices=choices(ctx)), status_markdown(ctx, name),
+        progress(1.0)
+    return (name, gr.update(value=name, choices=choices(ctx)), status_markdown(ctx, name, locale),
             *notes_visibility(ctx, name))
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
     default = ctx.registry.default
+
+    def current_status(name, request: gr.Request):
+        return status_markdown(ctx, name or default, locale_of(request))
+
     with gr.Row(equal_height=True, elem_id="model-header"):
         picker = gr.Dropdown(choices(ctx), value=default, label=t("hdr.model"), info=t("hdr.model_info"),
                              allow_custom_value=False, scale=2, elem_id="model-picker")
-        status = gr.Markdown(status_markdown(ctx, default), elem_id="model-status")
+        # built on the server at page load (and on each switch), in the visitor's language
+        status = gr.Markdown(current_status, inputs=[model_name], elem_id="model-status")
     visible = notes_visibility(ctx, default)
     bundled_note = gr.Markdown(t("hdr.bundled_note"), visible=visible[0]["visible"], elem_id="bundled-note")
     sigmoid_note = gr.Markdown(t("hdr.sigmoid_note"), visible=visible[1]["visible"], elem_id="sigmoid-note")
     chinese_note = gr.Markdown(t("hdr.chinese_note"), visible=visible[2]["visible"])
 
-    def on_pick(name, current, progress=gr.Progress()):
-        return switch_model(ctx, name, current, progress)
+    def on_pick(name, current, request: gr.Request, progress=gr.Progress()):
+        return switch_model(ctx, name, current, progress, locale_of(request))
 
     # .input, not .change: putting the picker back after a failed load must not fire another switch
     picker.input(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
