@@ -4,7 +4,7 @@
 
 Test images are drawn with a seed never used in training. Two test sets:
 - the toy renderer itself (varied grounds, outlines, blur), and
-- "other hands": plain Pillow shapes in Tableau colours on flat near-grey grounds at 224 px,
+- "other hands": plain Pillow shapes in CSS-named colours on flat near-grey grounds at 224 px,
   drawn by code that shares nothing with the training renderer, to check the model learned
   shapes rather than one renderer's quirks.
 """
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageColor, ImageDraw
 
 from clipdemo import toyworld
 from clipdemo.encoding import Encoder
@@ -31,9 +31,11 @@ from clipdemo.toyworld import COLOURS, COUNT_WORDS, HELD_OUT, SHAPES, plural
 TEST_SEED = 10_007  # training draws with seeds 0/1; this one is never used there
 BARS = {"colour": 0.97, "shape": 0.80, "zs64_seen": 0.80, "zs64_heldout": 0.70, "counting": 0.90,
         "recall_i2t": 0.75, "recall_t2i": 0.75}
-# "Other hands": Tableau's palette (gold for yellow), not the training renderer's colours.
-OTHER_COLOURS = {"red": (214, 39, 40), "orange": (255, 127, 14), "yellow": (255, 215, 0), "green": (44, 160, 44),
-                 "cyan": (23, 190, 207), "blue": (31, 119, 180), "purple": (148, 103, 189), "pink": (227, 119, 194)}
+# "Other hands": CSS colour names as a Pillow user would write them (ImageDraw fill="gold"), not the training
+# renderer's colours. Names chosen so each is nearest the hue its word names.
+OTHER_COLOURS = {c: ImageColor.getrgb(name) for c, name in {
+    "red": "red", "orange": "darkorange", "yellow": "gold", "green": "green", "cyan": "darkturquoise",
+    "blue": "blue", "purple": "darkviolet", "pink": "hotpink"}.items()}
 
 
 # ---------------------------------------------------------------- the "other hands" renderer
