@@ -17,6 +17,7 @@ def test_benchmark_rows_and_table(tiny_clip_dir, monkeypatch, capsys, tmp_path):
     assert end_to_end.bar == 15.0 and end_to_end.seconds > 0 and "10 images encoded" in end_to_end.detail
     reprojection = next(r for r in rows if "re-projection" in r.step)
     assert "re-encoded: 0 images, 0 texts" in reprojection.detail
+    assert all(r.cpu is not None and r.cpu >= 0 for r in rows)
     out = capsys.readouterr().out
     assert "load average" in out and "end to end" in out and out.count("\n") == len(rows) + 2
 
