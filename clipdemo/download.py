@@ -19,7 +19,15 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from clipdemo.loading import DEFAULT_HUB_MODEL, KNOWN_MODELS, ModelNotAvailable, check_weights, is_offline
+from clipdemo.loading import (
+    DEFAULT_HUB_MODEL,
+    HUB_URL,
+    KNOWN_MODELS,
+    ModelNotAvailable,
+    check_weights,
+    hub_reachable,
+    is_offline,
+)
 
 ALLOW_PATTERNS = ["*.safetensors", "*.json", "*.txt", "*.model"]
 PICKLE_PATTERNS = ["pytorch_model.bin", "pytorch_model-*.bin", "pytorch_model.bin.index.json"]
@@ -75,6 +83,9 @@ def convert_pickled_weights(folder: Path) -> Path | None:
 def download_models(repo_ids: Sequence[str], to_dir: str | Path, revision: str | None = None,
                     convert_pickle: bool = False, log: Callable[[str], None] = print, snapshot=None) -> list[Path]:
     _refuse_offline()
+    if snapshot is None and not hub_reachable(timeout=5):  # a 5 s probe, not huggingface_hub's retries
+        raise ModelNotAvailable(f"the Hugging Face hub ({HUB_URL}) cannot be reached from here; check the "
+                                "internet connection (or HF_ENDPOINT for a mirror).")
     done, failed = [], []
     for repo_id in repo_ids:
         log(f"downloading {repo_id} ({KNOWN_MODELS.get(repo_id, 'hub checkpoint')}) ...")
