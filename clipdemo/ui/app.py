@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from clipdemo.ui import header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
 from clipdemo.ui.context import UIContext
+from clipdemo.ui.guard import NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t
 
 CSS = """
@@ -17,7 +19,8 @@ TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_t
 
 
 def build_app(ctx: UIContext) -> gr.Blocks:
-    with gr.Blocks(title="clipdemo") as demo:
+    # no telemetry or version check: nothing leaves the machine at run time (offline classrooms)
+    with gr.Blocks(title="clipdemo", analytics_enabled=False) as demo:
         gr.Markdown("## " + t("app.title"))
         gr.Markdown(t("app.subtitle"))
         model_name = gr.State(ctx.registry.default)
@@ -31,4 +34,4 @@ def build_app(ctx: UIContext) -> gr.Blocks:
 
 def launch_kwargs(max_file_size: str = "25mb") -> dict:
     return dict(i18n=build_i18n(), css=CSS, theme=gr.themes.Soft(), max_file_size=max_file_size,
-                footer_links=["api", "settings"])
+                footer_links=["api", "settings"], app_kwargs={"middleware": [Middleware(NoRemoteFiles)]})
