@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import random
 import sys
@@ -206,6 +207,16 @@ def save_checkpoint(model, tokenizer, out_dir: str | Path, image_size: int, fp16
     return out_dir
 
 
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, torch using {torch.get_num_threads()} thread(s)"
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m clipdemo.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="assets/toy-clip")
@@ -246,7 +257,7 @@ def main(argv=None) -> None:
     save_checkpoint(trainer.model, tokenizer, args.out, cfg.image_size)
     info = {"command": "python -m clipdemo.train " + " ".join(sys.argv[1:] if argv is None else argv),
             "config": asdict(cfg), "train_seconds": round(time.time() - t0, 1), "parameters": n_params,
-            "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads".strip(),
+            "machine": machine_description(),
             "torch": torch.__version__, "log": log}
     previous = Path(cfg.init_from) / "training_log.json" if cfg.init_from else None
     if previous and previous.exists():  # keep the whole history: every phase's command, time and curve
