@@ -171,11 +171,13 @@ def photo_gallery() -> Gallery:
 
 
 def caption_from_filename(name: str) -> str:
-    """'Golden_Retriever-02.jpg' -> 'golden retriever': words of the stem, trailing numbers dropped."""
+    """'Golden_Retriever-02.jpg' -> 'golden retriever': words of the stem, numbering dropped at both ends."""
     stem = PurePosixPath(name).stem
     words = re.sub(r"[_\-.]+", " ", stem).split()
     while words and re.fullmatch(r"\(?\d+\)?|img|dsc|image|photo", words[-1].lower()):
         words.pop()
+    while words and words[0].isdigit():  # '00_a_red_circle.png': a sort prefix, not a word
+        words.pop(0)
     return " ".join(words).lower()
 
 

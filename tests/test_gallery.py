@@ -75,6 +75,7 @@ def test_photo_gallery_has_captions():
     ("cat.png", "cat"),
     ("a.red.circle (3).png", "a red circle"),
     ("IMG_1234.jpg", ""),
+    ("00_a_small_red_circle_on_the_left.png", "a small red circle on the left"),
 ])
 def test_caption_from_filename(name, caption):
     assert gallery.caption_from_filename(name) == caption
