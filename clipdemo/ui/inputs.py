@@ -7,6 +7,9 @@ path). RGB conversion also turns transparent pixels black and clips 16-bit image
 input asks Gradio for the uploaded file as it is (image_mode=None) and, if Gradio's own look at
 the file fails, still hands over the uploaded path: our loader then refuses it with a clear
 message (or reads it correctly: EXIF rotation, alpha on white, 16-bit scaled).
+
+A plain gr.Image with its preprocess wrapped, not a subclass: Gradio builds a component's browser
+props from its class's __init__ signature, and a subclass would have to repeat all of it.
 """
 
 from __future__ import annotations
@@ -14,21 +17,18 @@ from __future__ import annotations
 import gradio as gr
 
 
-class ImageInput(gr.Image):
-    is_template = True  # the browser draws it as a plain gr.Image (same Svelte component, same API type)
+def image_input(**kwargs) -> gr.Image:
+    image = gr.Image(type="filepath", image_mode=None, **kwargs)
+    gradio_preprocess = image.preprocess
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("type", "filepath")
-        kwargs.setdefault("image_mode", None)
-        if kwargs["type"] != "filepath":
-            raise ValueError("ImageInput hands over the uploaded file's path; use type='filepath'")
-        super().__init__(*args, **kwargs)
-
-    def preprocess(self, payload):
+    def preprocess(payload):
         try:
-            return super().preprocess(payload)
+            return gradio_preprocess(payload)
         except Exception:  # noqa: BLE001 - any failure here is an unusable upload; load_image says why
             path = getattr(payload, "path", None)
             if not path:
                 raise
             return str(path)
+
+    image.preprocess = preprocess  # Gradio calls block.preprocess on the instance
+    return image

@@ -23,7 +23,7 @@ from clipdemo.embedding_map import MapData, build_map_data, export_files, projec
 from clipdemo.search import Hit, rank, search_image, search_text
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
-from clipdemo.ui.inputs import ImageInput
+from clipdemo.ui.inputs import image_input
 from clipdemo.ui.map_plot import empty_figure, map_figure
 from clipdemo.ui.map_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 
@@ -305,7 +305,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         with gr.Column(scale=1):
             gr.Markdown("### " + t("map.search"))
             query = gr.Textbox(label=t("map.query"), value="a red circle")
-            query_image = ImageInput(label=t("map.query_image"), height=160)
+            query_image = image_input(label=t("map.query_image"), height=160)
             k = gr.Slider(1, 30, value=8, step=1, label=t("map.k"))
             search_btn = gr.Button(t("map.search_btn"))
         with gr.Column(scale=2):

@@ -24,7 +24,7 @@ from clipdemo.similarity import SimilarityMatrix, similarity_matrix
 from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
 from clipdemo.ui.context import ASSETS, USER_ERRORS, UIContext, example_photos, user_error
 from clipdemo.ui.i18n import t, tr
-from clipdemo.ui.inputs import ImageInput
+from clipdemo.ui.inputs import image_input
 
 MODES = [("cosine", "cosine"), ("softmax over texts", "softmax_texts"), ("softmax over images", "softmax_images")]
 PHOTO_TEXTS = {"astronaut": "an astronaut", "camera": "a man with a camera", "chelsea": "a cat",
@@ -399,7 +399,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             with gr.Row():
                 pair_image = gr.Dropdown([], label=t("sim.pair_image"), interactive=True)
                 pair_text = gr.Dropdown([], label=t("sim.pair_text"), interactive=True)
-            image = ImageInput(label=t("sim.image"), sources=["upload", "clipboard"], height=220)
+            image = image_input(label=t("sim.image"), sources=["upload", "clipboard"], height=220)
             text = gr.Textbox(label=t("sim.text"), lines=1)
             method = gr.Radio(list(METHODS), value="surgery", label=t("sim.method"))
             run_map = gr.Button(t("sim.run_map"), variant="primary")

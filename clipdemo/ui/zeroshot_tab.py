@@ -14,7 +14,7 @@ from clipdemo.images import load_image
 from clipdemo.ui import exports as ex
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
 from clipdemo.ui.i18n import t
-from clipdemo.ui.inputs import ImageInput
+from clipdemo.ui.inputs import image_input
 from clipdemo.zeroshot import zero_shot
 
 TEMPLATE_CHOICES = ["single", "imagenet7", "imagenet80", "bare"]
@@ -153,8 +153,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("zs.intro"))
     with gr.Row():
         with gr.Column(scale=1):
-            image = ImageInput(label=t("zs.image"), sources=["upload", "clipboard", "webcam"],
-                             height=300)
+            image = image_input(label=t("zs.image"), sources=["upload", "clipboard", "webcam"], height=300)
             labels = gr.Textbox(label=t("zs.labels"), value=TOY_LABELS, lines=3)
             template = gr.Dropdown(TEMPLATE_CHOICES, value="single", allow_custom_value=True,
                                    label=t("zs.template"), info=t("zs.template_info"))
