@@ -149,8 +149,10 @@ def main(argv=None) -> None:
             browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                                          args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=VIEWPORT, locale=args.lang)
+            page.set_default_timeout(120_000)  # a busy 2-core machine renders the page slowly
             page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
-            page.wait_for_selector("#model-status")
+            # the status line is filled by a load event: when it has text, the page is live
+            page.wait_for_function("() => (document.querySelector('#model-status')?.innerText || '').length > 20")
             steps = {
                 "zero-shot": lambda: shot_zero_shot(page, out),
                 "similarity": lambda: shot_generic(page, 1, "similarity.png", out),

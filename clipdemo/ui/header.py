@@ -149,8 +149,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     with gr.Row(equal_height=True, elem_id="model-header"):
         picker = gr.Dropdown(choices(ctx), value=default, label=t("hdr.model"), info=t("hdr.model_info"),
                              allow_custom_value=False, scale=2, elem_id="model-picker")
-        # built on the server at page load (and on each switch), in the visitor's language
-        status = gr.Markdown(current_status, inputs=[model_name], elem_id="model-status")
+        status = gr.Markdown(status_markdown(ctx, default), elem_id="model-status")
     visible = notes_visibility(ctx, default)
     bundled_note = gr.Markdown(t("hdr.bundled_note"), visible=visible[0]["visible"], elem_id="bundled-note")
     sigmoid_note = gr.Markdown(t("hdr.sigmoid_note"), visible=visible[1]["visible"], elem_id="sigmoid-note")
@@ -158,6 +157,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def on_pick(name, current, request: gr.Request, progress=gr.Progress()):
         return switch_model(ctx, name, current, progress, locale_of(request))
+
+    root = gr.context.Context.root_block
+    if root is not None:  # at page load, say it again in the visitor's language (the line is built on the server)
+        root.load(current_status, [model_name], [status], api_visibility="undocumented", show_progress="hidden")
 
     # .input, not .change: putting the picker back after a failed load must not fire another switch
     picker.input(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,

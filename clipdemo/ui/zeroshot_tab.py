@@ -84,7 +84,7 @@ def bar_chart(top: list[tuple[str, float, float]], sigmoid: bool) -> go.Figure:
     fig.update_layout(
         xaxis=dict(range=[0, 1], tickformat=".0%",
                    title="sigmoid probability (each label on its own)" if sigmoid else "softmax probability"),
-        height=max(220, 34 * len(labels) + 90), margin=dict(l=10, r=10, t=10, b=40), template="plotly_white")
+        height=max(250, 34 * len(labels) + 124), margin=dict(l=10, r=10, t=44, b=40), template="plotly_white")
     return fig
 
 
