@@ -4,10 +4,11 @@ STRINGS = {
     "en": {
         "map.tab": "Embedding map",
         "map.intro": "CLIP puts pictures and words into one space; this map flattens that space onto the page "
-                     "(● images, ◆ texts). **Look at** the two clouds: images gather on one side and texts on the "
-                     "other, the *modality gap*. Then switch on the image → caption lines and colour by caption "
-                     "group: a good model keeps the same groups in the same order on both sides, and a search "
-                     "lights up the images that match a sentence.",
+                     "(● images, ◆ texts). **Look at** the gap readout under the map: in real CLIP models the "
+                     "images and the texts sit in two separate clouds (the *modality gap*), yet each image is still "
+                     "far closer to its own caption than to the others. Colour by caption group and switch on the "
+                     "image → caption lines to see the pairs, then search for a sentence to light up the images it "
+                     "describes.",
         "map.source": "Gallery",
         "map.src_toy": "Toy world (300 generated scenes)",
         "map.src_photos": "Bundled photos",
@@ -75,9 +76,9 @@ STRINGS = {
     "zh-CN": {
         "map.tab": "嵌入地图",
         "map.intro": "CLIP 把图片和文字放进同一个空间；这张地图把这个空间压平到页面上（● 图片，◆ 文字）。"
-                     "**注意观察**两团点云：图片聚在一边，文字聚在另一边，这就是*模态间隙*。然后打开“图片 → 说明”"
-                     "连线，并按说明分组着色：好的模型在两边保持相同的分组和相同的排列；搜索一句话，"
-                     "与之匹配的图片会被点亮。",
+                     "**注意观察**地图下方的间隙读数：在真正的 CLIP 模型里，图片和文字分处两团点云（*模态间隙*），"
+                     "但每张图片离自己的说明仍然远比离其他说明近。按说明分组着色并打开“图片 → 说明”连线来查看配对，"
+                     "再搜索一句话，点亮它所描述的图片。",
         "map.source": "图库",
         "map.src_toy": "玩具世界（300 张生成的场景）",
         "map.src_photos": "内置照片",

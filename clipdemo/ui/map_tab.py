@@ -119,7 +119,7 @@ def _hits_table(hits: list[Hit]) -> list[list]:
 
 
 def _hit_gallery(data: MapData, hits: list[Hit]) -> list:
-    return [(data.gallery.images[h.index], f"#{h.rank} · {h.score:+.3f}") for h in hits]
+    return [(data.gallery.images[h.index], f"#{h.rank} {h.score:.2f}") for h in hits]
 
 
 def gap_readout(data: MapData, request: gr.Request | None = None) -> str:
