@@ -103,6 +103,8 @@ def shot_zero_shot(page, out: Path) -> None:
     page.locator(".export-box").first.locator("button").first.click()  # open the Export accordion
     page.locator("#export-zero_shot").click()
     wait_idle(page)
+    page.locator(".js-plotly-plot:visible").first.hover()  # shows plotly's toolbar (its camera = PNG export)
+    page.wait_for_timeout(500)
     page.screenshot(path=str(out / "zero-shot.png"), full_page=True)
 
 

@@ -64,3 +64,10 @@ def test_zero_shot_tab_hands_its_result_to_the_export_box(tmp_path):
 
 def test_every_export_string_has_both_languages():
     assert set(ex.STRINGS["en"]) == set(ex.STRINGS["zh-CN"])
+
+
+def test_png_ready_keeps_the_camera_in_the_toolbar():
+    fig = ex.png_ready(go.Figure(go.Bar(x=[1], y=["a"])))
+    removed = set(fig.layout.modebar.remove)
+    assert {"zoom", "pan", "zoomIn"} <= removed and "toImage" not in removed
+    assert "toImage" not in fig.to_dict()["layout"]["modebar"]["remove"]  # survives serialisation to the browser

@@ -9,7 +9,8 @@ Use in a tab's build():
                                session=ex.session(encoder, "zero_shot", model_name, settings, labels, templates))
 
 Files are written only when the user presses the button (the HTML inlines plotly.js, ~4 MB, so it
-opens offline). PNG: the camera icon on every chart is plotly's own PNG export.
+opens offline). PNG: the camera icon on every chart is plotly's own PNG export; `png_ready(fig)` trims
+the chart's toolbar so the camera stays in sight.
 """
 
 from __future__ import annotations
@@ -56,6 +57,19 @@ def session(encoder, view: str, model_name: str | None, settings: Mapping | None
     """The session record for the model in use (see clipdemo.exports.session_record)."""
     return exports.session_record(view, model_name or encoder.loaded.name, settings, labels, templates, seed,
                                   loaded=encoder.loaded, **extra)
+
+
+# Plotly's toolbar shows on hover at the chart's top right, where Gradio's label can cover its left end; keeping
+# only the camera (PNG download) and full-view buttons leaves the camera in sight.
+MODEBAR_REMOVE = ["zoom", "pan", "select", "lasso", "zoomIn", "zoomOut", "autoScale", "toggleSpikelines",
+                  "hoverClosestCartesian", "hoverCompareCartesian", "zoom3d", "pan3d", "orbitRotation",
+                  "tableRotation", "resetCameraLastSave3d", "hoverClosest3d"]
+
+
+def png_ready(fig):
+    """Trim a figure's toolbar to the PNG camera (and reset view); returns the figure."""
+    fig.update_layout(modebar=dict(remove=MODEBAR_REMOVE))
+    return fig
 
 
 def _slug(text: str) -> str:

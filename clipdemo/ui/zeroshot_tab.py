@@ -85,7 +85,7 @@ def bar_chart(top: list[tuple[str, float, float]], sigmoid: bool) -> go.Figure:
         xaxis=dict(range=[0, 1], tickformat=".0%",
                    title="sigmoid probability (each label on its own)" if sigmoid else "softmax probability"),
         height=max(250, 34 * len(labels) + 124), margin=dict(l=10, r=10, t=44, b=40), template="plotly_white")
-    return fig
+    return ex.png_ready(fig)
 
 
 def _notes(result) -> str:
