@@ -26,11 +26,14 @@ import torch
 
 from clipdemo import toyworld
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
-from clipdemo.train import TrainConfig, Trainer, save_checkpoint
+from clipdemo.train import TrainConfig, Trainer, concept_caption, save_checkpoint
 
 CONCEPTS = ("all", "colour", "shape")
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
+# Rendering is a third of a step on a small CPU: after the first POOL_SIZE scenes, batches re-use them
+# (captions are still drawn afresh each time), like epochs over a dataset of that size.
+POOL_SIZE = 2048
 EVAL_PER_COMBO = 2  # held-out / seen images per colour-shape combination in the accuracy curves
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
@@ -104,10 +107,12 @@ def _shifted_pairs(shift: int) -> list[tuple[str, str]]:
 
 def fixed_batch(concepts: str, image_size: int, seed: int = 7):
     """One batch that never changes during a run: 16 single objects of 16 seen colour-shape pairs, each
-    colour and each shape twice, so colour-only or shape-only captions show up as ties in the matrix."""
+    colour and each shape twice. Rows come in colour pairs: once colours are learned the diagonal shows
+    as 2x2 blocks, which sharpen into single cells as shapes are learned (with colour-only captions
+    they never can: the two captions are the same)."""
     rng = random.Random(seed)
-    combos = [cs for cs in _shifted_pairs(2) + _shifted_pairs(5) if cs not in toyworld.HELD_OUT]
-    rng.shuffle(combos)
+    first, second = _shifted_pairs(2), _shifted_pairs(5)
+    combos = [cs for pair in zip(first, second, strict=True) for cs in pair if cs not in toyworld.HELD_OUT]
     images = [toyworld.render(toyworld.sample_scene(rng, "single", [cs]), image_size) for cs in combos]
     return images, fixed_captions(combos, concepts), combos
 
@@ -161,6 +166,7 @@ class LiveRun:
         self.logits: list[list[float]] = []
         self.logits_step = -1
         self.exports: list[Path] = []
+        self.pool: list[tuple[toyworld.Scene, object]] = []
         self._lock = threading.Lock()  # guards the fields above
         self._model_lock = threading.Lock()  # held during a step, so exports never see half an update
         self._wake = threading.Event()
@@ -199,6 +205,7 @@ class LiveRun:
         self.join()
         with self._model_lock:
             self.trainer = None
+        self.pool = []
         for folder in self.exports:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -220,7 +227,7 @@ class LiveRun:
                     continue
                 t0 = time.monotonic()
                 with self._model_lock:
-                    rec = self.trainer.step()
+                    rec = self.trainer.step(self._batch())
                     step = rec["step"]
                     evaluate = step % self.cfg.eval_every == 0 or step == self.cfg.steps
                     if evaluate or step % self.cfg.logits_every == 0:
@@ -240,6 +247,16 @@ class LiveRun:
             if self.trainer is not None:  # the optimiser's moments are twice the model: free them now
                 self.trainer.opt = None
             gc.collect()
+
+    def _batch(self) -> tuple[list, list[str]]:
+        rng, cfg = self.trainer.rng, self.cfg
+        if len(self.pool) < POOL_SIZE:
+            scenes = [toyworld.sample_scene(rng) for _ in range(cfg.batch_size)]
+            chosen = [(s, toyworld.render(s, cfg.image_size, supersample=2)) for s in scenes]
+            self.pool.extend(chosen)
+        else:
+            chosen = rng.sample(self.pool, cfg.batch_size)
+        return [im for _, im in chosen], [concept_caption(s, rng, cfg.concepts) for s, _ in chosen]
 
     def _over_limits(self) -> bool:
         now = time.monotonic()

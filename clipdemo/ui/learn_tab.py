@@ -154,15 +154,15 @@ STRINGS = {
         "learn.using": "其他标签页现在使用你训练的模型（第 {step} 步）。点击*换回内置模型*可以切换回去。",
         "learn.using_bundled": "其他标签页使用内置模型。",
         "learn.waiting": "训练几步之后矩阵就会出现。",
-        "learn.note.matrix": "**注意观察：**每一行是固定批次中的一张图片，每一列是一条描述；越亮表示分数越高。"
+        "learn.note.matrix": "**注意观察**：每一行是固定批次中的一张图片，每一列是一条描述；越亮表示分数越高。"
                              "一开始矩阵只是噪声。随着训练进行，**对角线**（每张图片与它自己的描述）逐渐变亮，"
                              "其余部分变暗。圆圈标出每张图片选中的描述。选择*只有颜色*时，颜色相同的两张图片"
                              "得到相同的描述，所以它们始终分不开。",
-        "learn.note.loss": "**损失：**为每张图片选出正确描述（图像→文本，按行）以及为每条描述选出正确图片"
+        "learn.note.loss": "**损失**：为每张图片选出正确描述（图像→文本，按行）以及为每条描述选出正确图片"
                            "（文本→图像，按列）的交叉熵。随机猜测的损失是 ln N（虚线）；对角线胜出时损失下降。",
-        "learn.note.temperature": "**温度：**模型学习在 softmax 之前把分数放大多少（logit = 温度 × 余弦相似度）。"
+        "learn.note.temperature": "**温度**：模型学习在 softmax 之前把分数放大多少（logit = 温度 × 余弦相似度）。"
                                   "CLIP 从 14.3 开始，上限为 100。",
-        "learn.note.accuracy": "**留出的组合：**有八种颜色与形状的组合（例如蓝色圆形）从不出现在训练中。红色曲线让模型"
+        "learn.note.accuracy": "**留出的组合**：有八种颜色与形状的组合（例如蓝色圆形）从不出现在训练中。红色曲线让模型"
                                "在全部 64 种组合中说出这些图片是什么；绿色曲线对训练中见过的组合做同样的测试。"
                                "红色曲线上的任何成功都是组合式零样本：模型把分别学到的颜色和形状组合了起来。",
         "learn.note.use": "*使用这个模型*会保存训练好的权重，并像加载其他模型一样加载它，"
@@ -226,19 +226,32 @@ def _words(request, prefix: str, keys: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def figures(request, snap: dict | None) -> tuple:
-    """(matrix, loss, temperature, accuracy) for a snapshot; placeholders before the first run."""
+def figure_keys(snap: dict | None) -> list | None:
+    """What each figure shows, to skip redrawing the ones that did not change."""
+    if snap is None:
+        return None
+    return [[snap["session"], snap["logits_step"]], [snap["session"], snap["step"]], [snap["session"], snap["step"]],
+            [snap["session"], len(snap["accuracy"]["step"])]]
+
+
+def figures(request, snap: dict | None, which: list[bool] | None = None) -> tuple:
+    """(matrix, loss, temperature, accuracy) for a snapshot; placeholders before the first run.
+    `which` picks the figures to draw; the others come back as gr.skip()."""
     if snap is None:
         empty = tr(request, "learn.fig.empty")
         return (learn_plots.empty_figure(empty, 640), learn_plots.empty_figure(empty),
                 learn_plots.empty_figure(empty), learn_plots.empty_figure(empty))
-    matrix = learn_plots.logits_heatmap(snap, _words(request, "matrix", ("title", "x", "y", "logit", "choice",
-                                                                          "hover"))) \
-        if snap["logits"] else learn_plots.empty_figure(tr(request, "learn.waiting"), 640)
-    return (matrix,
-            learn_plots.loss_figure(snap, _words(request, "loss", ("title", "i2t", "t2i", "chance", "y"))),
-            learn_plots.temperature_figure(snap, _words(request, "temp", ("title", "y"))),
-            learn_plots.accuracy_figure(snap, _words(request, "acc", ("title", "seen", "heldout", "chance", "y"))))
+    which = which or [True] * 4
+    draw = (
+        lambda: learn_plots.logits_heatmap(snap, _words(request, "matrix", ("title", "x", "y", "logit", "choice",
+                                                                            "hover")))
+        if snap["logits"] else learn_plots.empty_figure(tr(request, "learn.waiting"), 640),
+        lambda: learn_plots.loss_figure(snap, _words(request, "loss", ("title", "i2t", "t2i", "chance", "y"))),
+        lambda: learn_plots.temperature_figure(snap, _words(request, "temp", ("title", "y"))),
+        lambda: learn_plots.accuracy_figure(snap, _words(request, "acc", ("title", "seen", "heldout", "chance",
+                                                                          "y"))),
+    )
+    return tuple(fn() if w else gr.skip() for fn, w in zip(draw, which, strict=True))
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
@@ -246,7 +259,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("learn.intro"))
     # Holds this session's id once it trains, so Gradio's state clean-up can stop the run as well.
     session = gr.State(None, delete_callback=lambda sid: manager.reset(sid, ctx.registry) if sid else None)
-    marker = gr.State(None)  # what was drawn last: (logits step, history length, state)
+    marker = gr.State(None)  # what the figures show now (figure_keys)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             with gr.Group():
@@ -268,7 +281,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             back = gr.Button(t("learn.back"))
             using = gr.Markdown()
             gr.Markdown(t("learn.note.use"))
-            gr.Markdown(tr(None, "learn.note.limits", limit=manager.max_running, minutes=manager.time_limit_s / 60))
+            limits = gr.Markdown()  # filled on page load, in the visitor's language
         with gr.Column(scale=2):
             matrix = gr.Plot(show_label=False)
     with gr.Row():
@@ -286,8 +299,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def redraw(request: gr.Request, snap: dict | None):
         active = snap is not None and snap["state"] in ("running", "paused")
-        key = None if snap is None else (snap["logits_step"], snap["step"], snap["state"], len(snap["accuracy"]["step"]))
-        return (status_text(request, snap), *figures(request, snap), gr.Timer(active=active), key)
+        return (status_text(request, snap), *figures(request, snap), gr.Timer(active=active), figure_keys(snap))
 
     def on_start(b, rate, w, c, n, request: gr.Request):
         sid = session_of(request)
@@ -309,10 +321,14 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def on_tick(last, request: gr.Request):
         snap = manager.snapshot(session_of(request))
-        out = redraw(request, snap)
-        if out[-1] == last and snap is not None:  # nothing new: leave the figures as they are
-            return (out[0], *[gr.skip()] * 4, out[5], last)
-        return out
+        keys = figure_keys(snap)
+        if snap is None or last is None or len(last) != len(keys):
+            return redraw(request, snap)
+        # Redraw only the figures whose numbers changed: building figures holds the GIL the training needs.
+        stale = [k != old for k, old in zip(keys, last, strict=True)]
+        drawn = figures(request, snap, which=stale)
+        active = snap["state"] in ("running", "paused")
+        return (status_text(request, snap), *drawn, gr.Timer(active=active), keys)
 
     def on_reset(current: str | None, request: gr.Request):
         sid = session_of(request)
@@ -349,10 +365,11 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         manager.reset(request.session_hash, ctx.registry)
 
     def on_load(request: gr.Request):
-        return figures(request, None)
+        note = tr(request, "learn.note.limits", limit=manager.max_running, minutes=manager.time_limit_s / 60)
+        return (*figures(request, None), note)
 
     back.click(on_back, None, [model_name, using], api_name="learn_use_bundled")
     demo = gr.context.Context.root_block
     if demo is not None:
-        demo.load(on_load, None, plots, api_visibility="undocumented", show_progress="hidden")
+        demo.load(on_load, None, [*plots, limits], api_visibility="undocumented", show_progress="hidden")
         demo.unload(on_unload)
