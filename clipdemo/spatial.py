@@ -1,19 +1,21 @@
 """Where in an image does a text match? Relevance maps for ViT-based CLIPs.
 
-Three methods, all over the model's patch grid:
+Four methods, all over the model's patch grid:
 
-* ``surgery`` (gradient-free, after CLIP Surgery, Li et al. 2023). Patch tokens of a plain
-  CLIP point at the wrong places ("opposite visualisation"): the last layers' query-key
-  attention mixes global information into every patch. A second path replaces it with
-  value-value attention (no MLP) in the last layers, so each patch keeps its own content; the
-  patches are projected into the joint space like the class token. Feature surgery then removes
-  what the text shares with a neutral prompt (or with the other texts), i.e. the part of the
-  similarity that is high everywhere.
-* ``gradcam`` (gradient-based, Grad-CAM for ViTs): the gradient of the image-text cosine with
-  respect to the tokens entering the last layers weights their channels; the positive part
-  of the weighted sum is the map.
-* ``naive``: raw cosine between each final patch token (projected) and the text. Kept as the
-  baseline that shows CLIP's opposite visualisation.
+* ``decomposition`` (gradient-free; after Gandelsman et al., ICLR 2024). The image embedding is
+  the class token read out through a layer norm and a projection; in the last layers the class
+  token is a sum of what its attention took from each patch. Linearising the final layer norm
+  splits the image-text cosine into one term per patch: what that patch *gave* the image
+  embedding. This sidesteps CLIP's "opposite visualisation", which comes from reading a patch's
+  *own* token, a token the image embedding never uses directly.
+* ``gradcam`` (gradient-based; Grad-CAM on attention, after Chefer et al. 2021): the gradient of
+  the image-text cosine with respect to the class token's attention weights in the last layers,
+  times those weights, positive part, averaged over heads and summed over layers.
+* ``surgery`` (gradient-free; CLIP Surgery, Li et al. 2023): patch tokens from a value-value
+  attention path without MLPs, read out like the class token, minus the part the text shares
+  with an empty prompt (feature surgery).
+* ``naive``: the raw cosine of each final patch token (read out the same way) with the text;
+  kept as the baseline that shows the opposite visualisation.
 
 The map covers the region of the original image the model saw (after resize and crop); `box`
 says where that is, so maps land on non-square, tiny and huge originals correctly.
@@ -29,131 +31,17 @@ import torch.nn.functional as F
 from PIL import Image
 
 from clipdemo.encoding import Encoder
-from clipdemo.loading import LoadedModel
+from clipdemo.vit_tower import SpatialUnavailable, VisionTower, forward, surgery_tokens, vision_tower
 
-METHODS = ("surgery", "gradcam", "naive")
+__all__ = ["METHODS", "SpatialMap", "SpatialUnavailable", "place_grid", "spatial_map", "view_box"]
+
+METHODS = ("decomposition", "gradcam", "surgery", "naive")
 SURGERY_NEUTRAL = ""  # CLIP Surgery's redundant feature for a single text: the empty prompt
 
 
-class SpatialUnavailable(ValueError):
-    """This model has no patch grid we know how to read (not a ViT, or an unknown layout)."""
-
-
-# ---------------------------------------------------------------- the vision tower, driven by hand
-
-
-@dataclass
-class VisionTower:
-    """The parts of a ViT image encoder this module runs layer by layer (CLIP, Chinese-CLIP, SigLIP)."""
-
-    embeddings: torch.nn.Module
-    pre_norm: torch.nn.Module | None
-    layers: list
-    post_norm: torch.nn.Module
-    projection: torch.nn.Module | None  # CLIP: visual_projection after the class token
-    head: torch.nn.Module | None  # SigLIP: attention-pooling head instead of a class token
-    grid: tuple[int, int]
-
-    @property
-    def n_prefix(self) -> int:
-        """Tokens before the patches (1 class token for CLIP, none for SigLIP)."""
-        return 0 if self.head is not None else 1
-
-    def embed(self, pixels: torch.Tensor) -> torch.Tensor:
-        x = self.embeddings(pixels)
-        return self.pre_norm(x) if self.pre_norm is not None else x
-
-    def pool(self, x: torch.Tensor) -> torch.Tensor:
-        """Final token sequence -> image embedding (un-normalised), as get_image_features does."""
-        if self.head is not None:
-            return self.head(self.post_norm(x))
-        return self.projection(self.post_norm(x[:, 0]))
-
-    def project_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Patch tokens -> the joint space, through the same read-out the pooled token takes."""
-        x = self.post_norm(tokens)
-        if self.head is None:
-            return self.projection(x)
-        # SigLIP's pooling head with all attention on one token: value + output projection, then its MLP.
-        mha = self.head.attention
-        c = x.shape[-1]
-        h = mha.out_proj(F.linear(x, mha.in_proj_weight[2 * c:], mha.in_proj_bias[2 * c:]))
-        return h + self.head.mlp(self.head.layernorm(h))
-
-
-def vision_tower(loaded: LoadedModel) -> VisionTower:
-    """Find the ViT inside a loaded model, or say clearly why there is no spatial map."""
-    model = loaded.model
-    vm = getattr(model, "vision_model", None)
-    emb = getattr(vm, "embeddings", None)
-    layers = list(getattr(getattr(vm, "encoder", None), "layers", []) or [])
-    if vm is None or emb is None or not isinstance(getattr(emb, "patch_embedding", None), torch.nn.Conv2d):
-        raise SpatialUnavailable(f"{loaded.name} has no ViT image encoder with a patch grid: spatial maps are "
-                                 "available for ViT-based CLIP, Chinese-CLIP and SigLIP models only.")
-    attn = getattr(layers[0], "self_attn", None) if layers else None
-    if attn is None or not all(hasattr(attn, n) for n in ("q_proj", "k_proj", "v_proj", "out_proj")):
-        raise SpatialUnavailable(f"{loaded.name}: unknown attention layout, spatial maps are unavailable.")
-    head = getattr(vm, "head", None) if getattr(vm, "use_head", False) else None
-    projection = getattr(model, "visual_projection", None)
-    if head is None and (projection is None or not hasattr(emb, "class_embedding")):
-        raise SpatialUnavailable(f"{loaded.name}: no class token or pooling head found; spatial maps are "
-                                 "unavailable for this model.")
-    if head is not None and not isinstance(getattr(head, "attention", None), torch.nn.MultiheadAttention):
-        raise SpatialUnavailable(f"{loaded.name}: unknown pooling head; spatial maps are unavailable.")
-    cfg = vm.config
-    side = int(cfg.image_size) // int(cfg.patch_size)
-    return VisionTower(emb, getattr(vm, "pre_layrnorm", None), layers, vm.post_layernorm, projection, head,
-                       (side, side))
-
-
-def _attention(layer, h: torch.Tensor, value_value: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """One multi-head attention with the layer's own weights; value_value=True is CLIP Surgery's v-v attention."""
-    a = layer.self_attn
-    b, n, c = h.shape
-    heads = c // a.head_dim
-
-    def split(t):
-        return t.view(b, n, heads, a.head_dim).transpose(1, 2)
-
-    v = split(a.v_proj(h))
-    q, k = (v, v) if value_value else (split(a.q_proj(h)), split(a.k_proj(h)))
-    weights = torch.softmax((q @ k.transpose(-1, -2)).float() * a.scale, dim=-1).to(v.dtype)
-    out = (weights @ v).transpose(1, 2).reshape(b, n, c)
-    return a.out_proj(out), weights
-
-
-def _block(layer, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    y, weights = _attention(layer, layer.layer_norm1(x))
-    x = x + y
-    return x + layer.mlp(layer.layer_norm2(x)), weights
-
-
-def forward_tokens(tower: VisionTower, pixels: torch.Tensor) -> torch.Tensor:
-    """The ordinary forward pass, by hand (tests check it against get_image_features)."""
-    x = tower.embed(pixels)
-    for layer in tower.layers:
-        x, _ = _block(layer, x)
-    return x
-
-
-def surgery_depth(n_layers: int) -> int:
-    """How many final layers get the value-value path (CLIP Surgery uses the last half of ViT-B)."""
-    return max(1, n_layers // 2)
-
-
-def surgery_tokens(tower: VisionTower, pixels: torch.Tensor, depth: int | None = None):
-    """(final tokens of the ordinary path, patch tokens of the value-value path)."""
-    depth = depth or surgery_depth(len(tower.layers))
-    start = len(tower.layers) - depth
-    x = tower.embed(pixels)
-    new = None
-    for i, layer in enumerate(tower.layers):
-        if i == start:
-            new = x
-        if i >= start:  # the new path adds v-v attention of the ordinary path's features, and skips the MLP
-            new = new + _attention(layer, layer.layer_norm1(x), value_value=True)[0]
-        x, _ = _block(layer, x)
-    return x, new[:, tower.n_prefix:]
+def explained_layers(n_layers: int) -> int:
+    """How many final layers the decomposition and Grad-CAM read (4 of ViT-B's 12, a third of deeper ones)."""
+    return min(n_layers, max(4, n_layers // 3))
 
 
 # ---------------------------------------------------------------- the methods
@@ -168,6 +56,7 @@ class SpatialMap:
     box: tuple[float, float, float, float]  # the part of the original the model saw: x0, y0, x1, y1 in pixels
     image_size: tuple[int, int]  # original (width, height)
     score: float  # cosine of the whole image with the text
+    patches: tuple[int, int] = (0, 0)  # the model's patch grid (the map may be finer, see refine)
 
     def on_image(self, width: int | None = None, height: int | None = None) -> np.ndarray:
         """The map at (height, width) pixels over the original image; NaN where the model saw nothing."""
@@ -186,7 +75,7 @@ class SpatialMap:
     def as_json(self, digits: int = 4) -> dict:
         x, y = self.hottest_point()
         return {"method": self.method, "text": self.text, "score": round(self.score, digits),
-                "grid_size": list(self.grid.shape),
+                "grid_size": list(self.grid.shape), "patch_grid": list(self.patches),
                 "relevance": [[round(float(v), digits) for v in row] for row in self.grid],
                 "raw": [[round(float(v), digits) for v in row] for row in self.raw],
                 "box": [round(v, 2) for v in self.box], "image_size": list(self.image_size),
@@ -198,60 +87,113 @@ def _scale01(m: np.ndarray) -> np.ndarray:
     return (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
 
 
-def _text_embeddings(encoder: Encoder, texts: list[str], device, dtype) -> torch.Tensor:
-    return torch.from_numpy(encoder.encode_texts(texts)).to(device, dtype)
+def _text_embedding(encoder: Encoder, texts: list[str], device) -> torch.Tensor:
+    return torch.from_numpy(encoder.encode_texts(texts)).to(device, torch.float32)
+
+
+def _per_token(att, u: torch.Tensor) -> torch.Tensor:
+    """Sum over heads of attention(query 0 -> token) x (value(token) . u_head); u is (heads, head_dim)."""
+    w = att.weights[0, :, 0, :].float()  # heads x tokens: the class token's (or the probe's) attention
+    return (w * (att.values[0].float() @ u[:, :, None]).squeeze(-1)).sum(0)
 
 
 @torch.inference_mode()
-def _surgery(tower, encoder, pixels, text, contrast):
+def _decomposition(tower: VisionTower, encoder, pixels, text):
+    t = _text_embedding(encoder, [text], pixels.device)[0]
+    x, atts = forward(tower, pixels)
+    emb, head_att = tower.pool_with_attention(x)
+    scale = 1.0 / emb.float().norm()  # the cosine divides by |image embedding|
+    if tower.head is not None:  # SigLIP: what the pooling head's probe takes from each token (MLP left out)
+        out = tower.head.attention.out_proj.weight.float()
+        return _per_token(head_att, (out.T @ (t * scale)).view(head_att.values.shape[1], -1))
+    # The final layer norm is linear once its statistics are fixed to the class token's: a residual
+    # component c adds (c - mean c) . d to the cosine, with d the text direction seen through it.
+    ln = tower.post_norm
+    cls = x[0, 0].float()
+    sigma = torch.sqrt(cls.var(unbiased=False) + ln.eps)
+    d = ln.weight.float() * (tower.projection.weight.float().T @ t) * scale / sigma
+    d = d - d.mean()
+    k = explained_layers(len(tower.layers))
+    total = 0
+    for layer, att in zip(tower.layers[-k:], atts[-k:], strict=True):
+        u = layer.self_attn.out_proj.weight.float().T @ d  # through the output projection, split by head
+        total = total + _per_token(att, u.view(att.values.shape[1], -1))
+    return total[tower.n_prefix:]
+
+
+def _gradcam(tower: VisionTower, encoder, pixels, text):
+    t = _text_embedding(encoder, [text], pixels.device)[0]
+    k = explained_layers(len(tower.layers))
+    with torch.enable_grad():
+        x, atts = forward(tower, pixels.detach(), track=True)
+        emb, head_att = tower.pool_with_attention(x)
+        score = F.normalize(emb.float(), dim=-1)[0] @ t
+        weights = [head_att.weights] if tower.head is not None else [a.weights for a in atts[-k:]]
+        # autograd.grad, not backward: no .grad is left on the shared model's parameters.
+        grads = torch.autograd.grad(score, weights)
+    cam = sum(torch.relu(g.float() * w.detach().float()).mean(1)[0, 0] for w, g in zip(weights, grads, strict=True))
+    return cam[tower.n_prefix:]
+
+
+@torch.inference_mode()
+def _surgery(tower: VisionTower, encoder, pixels, text, contrast):
     final, new = surgery_tokens(tower, pixels)
-    dev = pixels.device
     patches = F.normalize(tower.project_tokens(new[0]).float(), dim=-1)
     others = [c for c in dict.fromkeys(contrast or []) if c and c != text]
     if not others:
-        t, neutral = _text_embeddings(encoder, [text, SURGERY_NEUTRAL], dev, torch.float32)
+        t, neutral = _text_embedding(encoder, [text, SURGERY_NEUTRAL], pixels.device)
         return patches @ (t - neutral)
     # Several texts: CLIP Surgery's class-weighted mean of the element-wise products is the redundancy.
-    texts = _text_embeddings(encoder, [text, *others], dev, torch.float32)
+    texts = _text_embedding(encoder, [text, *others], pixels.device)
     image = F.normalize(tower.pool(final).float(), dim=-1)[0]
     prob = torch.softmax(2 * (texts @ image), dim=0)
-    w = prob / prob.mean()
-    weighted = texts * w[:, None]
+    weighted = texts * (prob / prob.mean())[:, None]
     return patches @ (weighted[0] - weighted.mean(0))
 
 
 @torch.inference_mode()
-def _naive(tower, encoder, pixels, text):
-    x = forward_tokens(tower, pixels)
+def _naive(tower: VisionTower, encoder, pixels, text):
+    x, _ = forward(tower, pixels)
     patches = F.normalize(tower.project_tokens(x[0, tower.n_prefix:]).float(), dim=-1)
-    return patches @ _text_embeddings(encoder, [text], pixels.device, torch.float32)[0]
+    return patches @ _text_embedding(encoder, [text], pixels.device)[0]
 
 
-def _gradcam(tower, encoder, pixels, text, n_layers: int = 1):
-    """Grad-CAM on the tokens entering the last `n_layers` layers, averaged after scaling each."""
-    start = len(tower.layers) - n_layers
-    t = _text_embeddings(encoder, [text], pixels.device, torch.float32)[0]
-    with torch.enable_grad():
-        x = tower.embed(pixels.detach())
-        acts = []
-        for i, layer in enumerate(tower.layers):
-            if i >= start:
-                acts.append(x)
-            x, _ = _block(layer, x)
-        score = F.normalize(tower.pool(x).float(), dim=-1)[0] @ t
-        # autograd.grad, not backward: no .grad is left on the shared model's parameters.
-        grads = torch.autograd.grad(score, acts)
-    cams = []
-    for a, g in zip(acts, grads, strict=True):
-        a, g = a[0, tower.n_prefix:].float().detach(), g[0, tower.n_prefix:].float()
-        cams.append(torch.relu(a @ g.mean(0)))
-    cams = [c / c.max() if c.max() > 0 else c for c in cams]
-    return torch.stack(cams).mean(0)
+def _half_patch_shifts(method_fn, tower: VisionTower, pixels: torch.Tensor) -> np.ndarray:
+    """Run a method on the input shifted by 0 and 1/2 patch in each direction; average on a 2x finer grid.
+
+    A patch grid is coarse (8 x 8 for the bundled model, 7 x 7 for ViT-B/32): an object smaller than
+    two patches often peaks on a patch that is mostly background. The shifted runs see the object
+    split differently; each fine cell averages the patches that covered it.
+    """
+    gh, gw = tower.grid
+    size, half = pixels.shape[-1], tower.patch // 2
+    total, count = np.zeros((2 * gh, 2 * gw)), np.zeros((2 * gh, 2 * gw))
+    for dy in (0, half):
+        for dx in (0, half):
+            shifted = F.pad(pixels, (dx, 0, dy, 0), mode="replicate")[..., :size, :size]
+            coarse = method_fn(shifted).detach().float().cpu().numpy().reshape(gh, gw)
+            fine = coarse.repeat(2, axis=0).repeat(2, axis=1)  # coarse patch (r, c) covers fine 2r..2r+1
+            oy, ox = int(dy > 0), int(dx > 0)  # content moved down/right by half a patch = one fine cell
+            total[:2 * gh - oy, :2 * gw - ox] += fine[oy:, ox:]
+            count[:2 * gh - oy, :2 * gw - ox] += 1
+    return total / count
 
 
-def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "surgery",
-                contrast: list[str] | None = None) -> SpatialMap:
-    """Relevance of each image patch for `text`. `contrast`: other texts (surgery only; default: none)."""
+def _for_display(raw: np.ndarray, method: str) -> np.ndarray:
+    """Scale to [0, 1]. The decomposition's scale starts at the median patch: most patches give the
+    image embedding a little of everything, and only what stands out above that is shown."""
+    if method == "decomposition":
+        raw = np.maximum(raw - np.median(raw), 0)
+    return _scale01(raw)
+
+
+def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "decomposition",
+                contrast: list[str] | None = None, refine: bool = True) -> SpatialMap:
+    """Relevance of each image region for `text`.
+
+    contrast: other texts (surgery only; default: none). refine: half-patch shifts, a 2x finer grid
+    for 4 forward passes (the pointing game gains about 10 points on the bundled model).
+    """
     text = (text or "").strip()
     if not text:
         raise ValueError("Type a text to look for.")
@@ -260,17 +202,18 @@ def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "
     tower = vision_tower(encoder.loaded)
     image = image.convert("RGB")
     pixels = encoder.preprocess([image])
+    runs = {"decomposition": lambda px: _decomposition(tower, encoder, px, text),
+            "gradcam": lambda px: _gradcam(tower, encoder, px, text),
+            "surgery": lambda px: _surgery(tower, encoder, px, text, contrast),
+            "naive": lambda px: _naive(tower, encoder, px, text)}
     with encoder._lock:  # one forward pass per model at a time, as the encoder does
-        if method == "surgery":
-            raw = _surgery(tower, encoder, pixels, text, contrast)
-        elif method == "naive":
-            raw = _naive(tower, encoder, pixels, text)
+        if refine:
+            raw = _half_patch_shifts(runs[method], tower, pixels)
         else:
-            raw = _gradcam(tower, encoder, pixels, text)
-    raw = raw.detach().float().cpu().numpy().reshape(tower.grid)
+            raw = runs[method](pixels).detach().float().cpu().numpy().reshape(tower.grid)
     score = float(encoder.encode_images([image])[0] @ encoder.encode_texts([text])[0])
-    return SpatialMap(method, text, _scale01(raw), raw, view_box(encoder.loaded.processor, *image.size),
-                      image.size, score)
+    return SpatialMap(method, text, _for_display(raw, method), raw, view_box(encoder.loaded.processor, *image.size),
+                      image.size, score, tower.grid)
 
 
 # ---------------------------------------------------------------- placing the map on the original

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from clipdemo import overlay, spatial
+from clipdemo import overlay, spatial, vit_tower
 
 
 @pytest.fixture(scope="module")
@@ -18,20 +18,20 @@ def scene(toy_images):
 
 
 def test_hand_forward_matches_get_image_features(tiny_encoder, scene):
-    tower = spatial.vision_tower(tiny_encoder.loaded)
+    tower = vit_tower.vision_tower(tiny_encoder.loaded)
     pixels = tiny_encoder.preprocess([scene])
     with torch.no_grad():
-        mine = tower.pool(spatial.forward_tokens(tower, pixels))
+        mine = tower.pool(vit_tower.forward(tower, pixels)[0])
         theirs = tiny_encoder.loaded.model.get_image_features(pixel_values=pixels).pooler_output
     torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
 
 
 def test_surgery_path_keeps_the_ordinary_path_intact(tiny_encoder, scene):
-    tower = spatial.vision_tower(tiny_encoder.loaded)
+    tower = vit_tower.vision_tower(tiny_encoder.loaded)
     pixels = tiny_encoder.preprocess([scene])
     with torch.no_grad():
-        final, patches = spatial.surgery_tokens(tower, pixels)
-        plain = spatial.forward_tokens(tower, pixels)
+        final, patches = vit_tower.surgery_tokens(tower, pixels)
+        plain = vit_tower.forward(tower, pixels)[0]
     torch.testing.assert_close(final, plain)
     assert patches.shape[1] == tower.grid[0] * tower.grid[1]
     assert not torch.allclose(patches, plain[:, 1:])  # the value-value path really differs
@@ -40,12 +40,13 @@ def test_surgery_path_keeps_the_ordinary_path_intact(tiny_encoder, scene):
 @pytest.mark.parametrize("method", spatial.METHODS)
 def test_map_shape_and_range(tiny_encoder, scene, method):
     smap = spatial.spatial_map(tiny_encoder, scene, "a red circle", method)
-    assert smap.grid.shape == (4, 4)  # 32 px input, 8 px patches
+    assert smap.patches == (4, 4) and smap.grid.shape == (8, 8)  # 32 px input, 8 px patches, half-patch shifts
     assert np.isfinite(smap.raw).all()
     assert smap.grid.min() >= 0 and smap.grid.max() == pytest.approx(1.0)
     assert -1 <= smap.score <= 1
     js = smap.as_json()
-    assert np.array(js["relevance"]).shape == (4, 4) and js["method"] == method
+    assert np.array(js["relevance"]).shape == (8, 8) and js["method"] == method and js["patch_grid"] == [4, 4]
+    assert spatial.spatial_map(tiny_encoder, scene, "a red circle", method, refine=False).grid.shape == (4, 4)
 
 
 def test_naive_map_is_the_raw_patch_text_cosine(tiny_encoder, scene):
@@ -56,13 +57,13 @@ def test_naive_map_is_the_raw_patch_text_cosine(tiny_encoder, scene):
         patches = torch.nn.functional.normalize(
             model.visual_projection(model.vision_model.post_layernorm(tokens)), dim=-1)
     direct = (patches.numpy() @ tiny_encoder.encode_texts(["a blue star"])[0]).reshape(4, 4)
-    smap = spatial.spatial_map(tiny_encoder, scene, "a blue star", "naive")
+    smap = spatial.spatial_map(tiny_encoder, scene, "a blue star", "naive", refine=False)
     np.testing.assert_allclose(smap.raw, direct, atol=1e-5)
 
 
 def test_surgery_with_contrast_texts_differs_from_the_neutral_prompt(tiny_encoder, scene):
-    plain = spatial.spatial_map(tiny_encoder, scene, "a red circle", "surgery")
-    contrast = spatial.spatial_map(tiny_encoder, scene, "a red circle", "surgery",
+    plain = spatial.spatial_map(tiny_encoder, scene, "a red circle", "surgery", refine=False)
+    contrast = spatial.spatial_map(tiny_encoder, scene, "a red circle", "surgery", refine=False,
                                    contrast=["a blue square", "a green star", "a red circle"])
     assert not np.allclose(plain.raw, contrast.raw)
 
@@ -83,9 +84,9 @@ def test_non_vit_models_are_unavailable():
     resnet_like = SimpleNamespace(name="RN50", model=SimpleNamespace(vision_model=SimpleNamespace(
         embeddings=SimpleNamespace(patch_embedding=None))))
     with pytest.raises(spatial.SpatialUnavailable, match="ViT"):
-        spatial.vision_tower(resnet_like)
+        vit_tower.vision_tower(resnet_like)
     with pytest.raises(spatial.SpatialUnavailable):
-        spatial.vision_tower(SimpleNamespace(name="x", model=torch.nn.Linear(2, 2)))
+        vit_tower.vision_tower(SimpleNamespace(name="x", model=torch.nn.Linear(2, 2)))
 
 
 def _marker_centre(encoder, size, frac):
@@ -174,13 +175,58 @@ def test_siglip_tower_matches_its_own_forward():
     torch.manual_seed(0)
     model = SiglipModel(cfg).eval()
     loaded = SimpleNamespace(name="tiny-siglip", model=model)
-    tower = spatial.vision_tower(loaded)
-    assert tower.n_prefix == 0 and tower.grid == (4, 4)
+    tower = vit_tower.vision_tower(loaded)
+    assert tower.n_prefix == 0 and tower.grid == (4, 4) and tower.patch == 8
     pixels = torch.randn(1, 3, 32, 32)
     with torch.no_grad():
-        mine = tower.pool(spatial.forward_tokens(tower, pixels))
+        x, _ = vit_tower.forward(tower, pixels)
+        mine, head_attention = tower.pool_with_attention(x)
         theirs = model.get_image_features(pixel_values=pixels).pooler_output
-        _, patches = spatial.surgery_tokens(tower, pixels)
+        _, patches = vit_tower.surgery_tokens(tower, pixels)
         projected = tower.project_tokens(patches)
     torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
+    assert head_attention.weights.shape == (1, 2, 1, 16)  # the probe attends to the 16 patches
     assert projected.shape == (1, 16, 32)
+    text = torch.nn.functional.normalize(torch.randn(32), dim=0)
+    enc = SimpleNamespace(encode_texts=lambda texts: text[None].numpy())
+    decomposed = spatial._decomposition(tower, enc, pixels, "x")
+    with torch.no_grad():
+        cam = spatial._gradcam(tower, enc, pixels, "x")
+    assert decomposed.shape == cam.shape == (16,) and torch.isfinite(decomposed).all() and (cam >= 0).all()
+
+
+def test_decomposition_matches_an_explicit_per_patch_sum(tiny_encoder, scene):
+    """Rebuild each patch's term the long way: per-head residual vectors, the frozen layer norm, projection."""
+    tower = vit_tower.vision_tower(tiny_encoder.loaded)
+    pixels = tiny_encoder.preprocess([scene])
+    text = torch.from_numpy(tiny_encoder.encode_texts(["a green star"])[0])
+    with torch.no_grad():
+        x, atts = vit_tower.forward(tower, pixels)
+        emb = tower.pool(x)[0]
+        ln = tower.post_norm
+        sigma = torch.sqrt(x[0, 0].var(unbiased=False) + ln.eps)
+        expected = torch.zeros(16)
+        for layer, att in zip(tower.layers[-spatial.explained_layers(2):], atts[-2:], strict=True):
+            heads, head_dim = att.values.shape[1], att.values.shape[-1]
+            out_w = layer.self_attn.out_proj.weight
+            for h in range(heads):
+                sl = slice(h * head_dim, (h + 1) * head_dim)
+                for i in range(16):
+                    c = att.weights[0, h, 0, i + 1] * (out_w[:, sl] @ att.values[0, h, i + 1])
+                    normed = ln.weight * (c - c.mean()) / sigma
+                    expected[i] += tower.projection(normed) @ text / emb.norm()
+    got = spatial.spatial_map(tiny_encoder, scene, "a green star", "decomposition", refine=False).raw.reshape(-1)
+    np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_half_patch_shifts_put_fine_cells_where_the_patches_were():
+    tower = SimpleNamespace(grid=(2, 2), patch=8)
+    # A "method" that reports the mean brightness of each 8 x 8 patch of the (shifted) input.
+    def brightness(px):
+        return px[0, 0].reshape(2, 8, 2, 8).mean(axis=(1, 3)).reshape(-1)
+    pixels = torch.zeros(1, 3, 16, 16)
+    pixels[..., 4:8, 4:8] = 1.0  # a bright 4 x 4 square: fine cell (1, 1) of the 4 x 4 fine grid
+    fine = spatial._half_patch_shifts(brightness, tower, pixels)
+    assert fine.shape == (4, 4)
+    assert np.unravel_index(np.argmax(fine), fine.shape) == (1, 1)
+    assert fine[3, 3] == 0 and fine[1, 1] > fine[0, 0] > 0

@@ -98,19 +98,19 @@ def test_clicking_a_cell_picks_that_pair(built):
         st.pair_inputs(None, "x", "y")
 
 
-@pytest.mark.parametrize("method", ["surgery", "gradcam", "naive"])
+@pytest.mark.parametrize("method", ["decomposition", "gradcam", "surgery", "naive"])
 def test_spatial_api_returns_pictures_and_the_grid(ctx, batch, method):
     shown, raw, numbers, notes, state = st.compute_spatial(ctx, batch[0][0], "a red circle", method)
     assert isinstance(shown, Image.Image) and shown.size == raw.size
-    assert np.array(numbers["relevance"]).shape == (4, 4) and numbers["method"] == method
-    assert "4×4" in notes
+    assert np.array(numbers["relevance"]).shape == (8, 8) and numbers["method"] == method
+    assert "4×4" in notes and "8×8" in notes
     assert st.reblend(state, 0.0).size == shown.size
 
 
 def test_spatial_on_a_wide_photo_explains_the_crop(ctx, tmp_path):
     path = tmp_path / "wide.png"
     Image.new("RGB", (400, 100), (30, 120, 200)).save(path)
-    shown, raw, numbers, notes, _ = st.compute_spatial(ctx, str(path), "a blue square", "surgery")
+    shown, raw, numbers, notes, _ = st.compute_spatial(ctx, str(path), "a blue square", "decomposition")
     assert shown.size[0] == 4 * shown.size[1]
     assert numbers["box"] == pytest.approx([150, 0, 250, 100], abs=1.5)
     assert "centre" in notes

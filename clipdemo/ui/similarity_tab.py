@@ -53,13 +53,17 @@ STRINGS = {
         "sim.table": "Scores — click a cell to see where that text matches in that image",
         "sim.numbers": "Numbers (JSON, as the API returns them)",
         "sim.spatial": "Where does the text match?",
-        "sim.spatial_intro": "**CLIP Surgery** (gradient-free): the patch tokens are read out like the class token, "
-                             "after swapping the last layers' attention for value-value attention so each patch keeps "
-                             "its own content; the part of the similarity the text shares with an empty prompt is "
-                             "subtracted. **Grad-CAM** (gradients): the gradient of the image–text score weights the "
-                             "channels of the tokens entering the last layer; where the weighted sum is positive, "
-                             "that patch pushes the score up. **naive**: raw patch–text similarity — it often lights "
-                             "up the *wrong* object (CLIP's \"opposite visualisation\").",
+        "sim.spatial_intro": "**decomposition** (gradient-free): in the last layers the class token collects "
+                             "what its attention takes from each patch, so the image–text cosine splits into one term "
+                             "per patch. The map shows what each patch *gave* the image embedding towards the text. "
+                             "**gradcam** (gradients): the gradient of the image–text cosine with respect to the class "
+                             "token's attention in the last layers, times that attention; patches whose attention "
+                             "pushes the score up light up. **surgery** (gradient-free, CLIP Surgery): each patch's "
+                             "own token on a value-value attention path, compared with the text minus an empty "
+                             "prompt; on the small bundled model it mostly outlines objects. **naive**: each patch's "
+                             "own final token compared with the text — it often lights up the *other* object "
+                             "(CLIP's \"opposite visualisation\"). All maps are computed at half-patch shifts, so "
+                             "the grid is twice as fine as the model's patches.",
         "sim.pair_image": "Image from the batch",
         "sim.pair_text": "Text from the batch",
         "sim.image": "Image",
@@ -68,7 +72,7 @@ STRINGS = {
         "sim.run_map": "Show the map",
         "sim.opacity": "Overlay opacity",
         "sim.overlay": "Overlay (ring: hottest point)",
-        "sim.raw": "Raw map (one colour per patch)",
+        "sim.raw": "Raw map (one colour per grid cell)",
         "sim.map_numbers": "Relevance grid (JSON)",
         "sim.paired": "**Paired batch** (text *i* describes image *i*; diagonal outlined). CLIP's contrastive loss "
                       "at temperature {t:.1f}: image→text **{i2t:.3f}**, text→image **{t2i:.3f}**, mean **{mean:.3f}** "
@@ -80,8 +84,8 @@ STRINGS = {
         "sim.sigmoid_note": "This is a SigLIP model: it scores each (image, text) cell on its own with a sigmoid, "
                             "so both softmax views show sigmoid(t·cos + b) instead.",
         "sim.model_t": "Model's temperature: {t:.1f}.",
-        "sim.map_notes": "Whole-image cosine with the text: **{score:+.3f}** · method **{method}** · {grid} patch "
-                         "grid.",
+        "sim.map_notes": "Whole-image cosine with the text: **{score:+.3f}** · method **{method}** · the model's "
+                         "{patches} patches, shown on a {grid} grid (half-patch shifts).",
         "sim.map_cropped": "The model sees only the framed centre of this image (its processor crops); the dimmed "
                            "part gets no score.",
         "sim.unavailable": "No spatial map for this model: {reason}",
@@ -108,11 +112,13 @@ STRINGS = {
         "sim.table": "分数——点击一个格子，查看这段文字在这张图中对应的位置",
         "sim.numbers": "数值（JSON，与 API 返回的相同）",
         "sim.spatial": "文字对应图片的哪里？",
-        "sim.spatial_intro": "**CLIP Surgery**（无需梯度）：把最后几层的注意力换成 value-value 注意力，让每个图块保留"
-                             "自己的内容，再像类别 token 一样投影到联合空间；并减去文字与空提示语共有的那部分相似度。"
-                             "**Grad-CAM**（基于梯度）：图文得分对最后一层输入 token 的梯度给各通道加权；加权和为正的"
-                             "图块会推高得分。**naive**：图块与文字的原始相似度——它常常点亮*错误*的物体"
-                             "（CLIP 的“相反可视化”）。",
+        "sim.spatial_intro": "**decomposition**（无需梯度）：在最后几层，类别 token 通过注意力从每个图块收集信息，"
+                             "因此图文余弦相似度可以拆成每个图块一项。热图显示每个图块*贡献*给图像向量、指向这段文字的"
+                             "那部分。**gradcam**（基于梯度）：图文余弦相似度对最后几层中类别 token 注意力的梯度，乘以"
+                             "该注意力；注意力推高得分的图块会变亮。**surgery**（无需梯度，CLIP Surgery）：在 "
+                             "value-value 注意力路径上取每个图块自己的 token，与“文字减去空提示语”比较；在内置的小模型上"
+                             "它主要勾勒出物体的轮廓。**naive**：每个图块自己的最终 token 与文字比较——它常常点亮*另一个*"
+                             "物体（CLIP 的“相反可视化”）。所有热图都在半个图块的平移下计算，所以网格比模型的图块细一倍。",
         "sim.pair_image": "批次中的图片",
         "sim.pair_text": "批次中的文字",
         "sim.image": "图片",
@@ -121,7 +127,7 @@ STRINGS = {
         "sim.run_map": "显示热图",
         "sim.opacity": "叠加不透明度",
         "sim.overlay": "叠加图（圆圈：最热点）",
-        "sim.raw": "原始热图（每个图块一种颜色）",
+        "sim.raw": "原始热图（每个网格单元一种颜色）",
         "sim.map_numbers": "相关性网格（JSON）",
         "sim.paired": "**配对批次**（第 *i* 段文字描述第 *i* 张图；对角线已框出）。温度 {t:.1f} 下 CLIP 的对比损失："
                       "图→文 **{i2t:.3f}**，文→图 **{t2i:.3f}**，平均 **{mean:.3f}**"
@@ -132,7 +138,8 @@ STRINGS = {
         "sim.sigmoid_note": "这是 SigLIP 模型：它用 sigmoid 单独给每个（图片，文字）格子打分，所以两个 softmax 视图"
                             "显示的是 sigmoid(t·cos + b)。",
         "sim.model_t": "模型自身的温度：{t:.1f}。",
-        "sim.map_notes": "整张图与文字的余弦相似度：**{score:+.3f}** · 方法 **{method}** · {grid} 图块网格。",
+        "sim.map_notes": "整张图与文字的余弦相似度：**{score:+.3f}** · 方法 **{method}** · 模型的 {patches} 图块，"
+                         "以 {grid} 网格显示（半个图块的平移）。",
         "sim.map_cropped": "模型只看到这张图中被框出的中心部分（处理器会裁剪）；变暗的部分没有分数。",
         "sim.unavailable": "此模型无法生成空间热图：{reason}",
         "sim.no_images": "请先添加图片（上传，或点击上面的按钮）。",
@@ -345,13 +352,13 @@ def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: s
     encoder = ctx.encoder(model_name)
     try:
         img = load_image(image)
-        smap = spatial_map(encoder, img, text, method or "surgery")
+        smap = spatial_map(encoder, img, text, method or "decomposition")
     except SpatialUnavailable as e:
         raise gr.Error(tr(request, "sim.unavailable", reason=str(e)), title="Unavailable") from e
     except USER_ERRORS as e:
         raise user_error(e) from e
     notes = [tr(request, "sim.map_notes", score=smap.score, method=smap.method,
-                grid="×".join(str(v) for v in smap.grid.shape))]
+                patches="×".join(str(v) for v in smap.patches), grid="×".join(str(v) for v in smap.grid.shape))]
     w, h = smap.image_size
     if smap.box != (0.0, 0.0, float(w), float(h)):
         notes.append(tr(request, "sim.map_cropped"))
@@ -401,7 +408,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 pair_text = gr.Dropdown([], label=t("sim.pair_text"), interactive=True)
             image = image_input(label=t("sim.image"), sources=["upload", "clipboard"], height=220)
             text = gr.Textbox(label=t("sim.text"), lines=1)
-            method = gr.Radio(list(METHODS), value="surgery", label=t("sim.method"))
+            method = gr.Radio(list(METHODS), value="decomposition", label=t("sim.method"))
             run_map = gr.Button(t("sim.run_map"), variant="primary")
             opacity = gr.Slider(0, 1, value=DEFAULT_OPACITY, step=0.05, label=t("sim.opacity"))
         with gr.Column(scale=2):

@@ -1,0 +1,166 @@
+"""Drive a CLIP-family ViT image encoder layer by layer, keeping what relevance maps need.
+
+transformers runs the vision tower as one call; spatial maps need its insides: each layer's
+attention weights and values, tokens on an alternative path (CLIP Surgery) and the read-out
+that turns a token into the joint space. `VisionTower` wraps the modules of CLIP, Chinese-CLIP
+and SigLIP (which pools with an attention head instead of a class token) and re-runs them with
+the models' own weights; tests check the result against `get_image_features`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from clipdemo.loading import LoadedModel
+
+
+class SpatialUnavailable(ValueError):
+    """This model has no patch grid we know how to read (not a ViT, or an unknown layout)."""
+
+
+@dataclass
+class Attention:
+    """One layer's attention as used by the maps: weights (B, heads, queries, keys), values (B, heads, keys, d)."""
+
+    weights: torch.Tensor
+    values: torch.Tensor
+
+
+@dataclass
+class VisionTower:
+    embeddings: torch.nn.Module
+    pre_norm: torch.nn.Module | None
+    layers: list
+    post_norm: torch.nn.Module
+    projection: torch.nn.Module | None  # CLIP: visual_projection after the class token
+    head: torch.nn.Module | None  # SigLIP: attention-pooling head instead of a class token
+    grid: tuple[int, int]  # patches (rows, columns)
+    patch: int  # patch side in input pixels
+
+    @property
+    def n_prefix(self) -> int:
+        """Tokens before the patches (1 class token for CLIP, none for SigLIP)."""
+        return 0 if self.head is not None else 1
+
+    def embed(self, pixels: torch.Tensor) -> torch.Tensor:
+        x = self.embeddings(pixels)
+        return self.pre_norm(x) if self.pre_norm is not None else x
+
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """Final token sequence -> image embedding (un-normalised), as get_image_features does."""
+        return self.pool_with_attention(x)[0]
+
+    def pool_with_attention(self, x: torch.Tensor) -> tuple[torch.Tensor, Attention | None]:
+        """The embedding, and for SigLIP the pooling head's attention (its probe is the only query)."""
+        if self.head is None:
+            return self.projection(self.post_norm(x[:, 0])), None
+        mha = self.head.attention
+        b, n, c = x.shape
+        heads = mha.num_heads
+        d = c // heads
+        tokens = self.post_norm(x)
+        wq, wk, wv = mha.in_proj_weight.split(c)
+        bq, bk, bv = mha.in_proj_bias.split(c)
+        q = F.linear(self.head.probe.expand(b, 1, c), wq, bq).view(b, 1, heads, d).transpose(1, 2)
+        k = F.linear(tokens, wk, bk).view(b, n, heads, d).transpose(1, 2)
+        v = F.linear(tokens, wv, bv).view(b, n, heads, d).transpose(1, 2)
+        weights = torch.softmax((q @ k.transpose(-1, -2)).float() * d ** -0.5, dim=-1).to(v.dtype)
+        h = mha.out_proj((weights @ v).transpose(1, 2).reshape(b, 1, c))
+        h = h + self.head.mlp(self.head.layernorm(h))
+        return h[:, 0], Attention(weights, v)
+
+    def project_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Patch tokens -> the joint space, through the same read-out the pooled token takes."""
+        x = self.post_norm(tokens)
+        if self.head is None:
+            return self.projection(x)
+        # SigLIP's pooling head with all attention on one token: value + output projection, then its MLP.
+        mha = self.head.attention
+        c = x.shape[-1]
+        h = mha.out_proj(F.linear(x, mha.in_proj_weight[2 * c:], mha.in_proj_bias[2 * c:]))
+        return h + self.head.mlp(self.head.layernorm(h))
+
+
+def vision_tower(loaded: LoadedModel) -> VisionTower:
+    """Find the ViT inside a loaded model, or say clearly why there is no spatial map."""
+    model = loaded.model
+    vm = getattr(model, "vision_model", None)
+    emb = getattr(vm, "embeddings", None)
+    layers = list(getattr(getattr(vm, "encoder", None), "layers", []) or [])
+    if vm is None or emb is None or not isinstance(getattr(emb, "patch_embedding", None), torch.nn.Conv2d):
+        raise SpatialUnavailable(f"{loaded.name} has no ViT image encoder with a patch grid: spatial maps are "
+                                 "available for ViT-based CLIP, Chinese-CLIP and SigLIP models only.")
+    attn = getattr(layers[0], "self_attn", None) if layers else None
+    if attn is None or not all(hasattr(attn, n) for n in ("q_proj", "k_proj", "v_proj", "out_proj")):
+        raise SpatialUnavailable(f"{loaded.name}: unknown attention layout, spatial maps are unavailable.")
+    head = getattr(vm, "head", None) if getattr(vm, "use_head", False) else None
+    projection = getattr(model, "visual_projection", None)
+    if head is None and (projection is None or not hasattr(emb, "class_embedding")):
+        raise SpatialUnavailable(f"{loaded.name}: no class token or pooling head found; spatial maps are "
+                                 "unavailable for this model.")
+    if head is not None and not isinstance(getattr(head, "attention", None), torch.nn.MultiheadAttention):
+        raise SpatialUnavailable(f"{loaded.name}: unknown pooling head; spatial maps are unavailable.")
+    cfg = vm.config
+    side = int(cfg.image_size) // int(cfg.patch_size)
+    return VisionTower(emb, getattr(vm, "pre_layrnorm", None), layers, vm.post_layernorm, projection, head,
+                       (side, side), int(cfg.patch_size))
+
+
+def attention(layer, h: torch.Tensor, value_value: bool = False) -> tuple[torch.Tensor, Attention]:
+    """One multi-head attention with the layer's own weights; value_value=True is CLIP Surgery's v-v attention."""
+    a = layer.self_attn
+    b, n, c = h.shape
+    heads = c // a.head_dim
+
+    def split(t):
+        return t.view(b, n, heads, a.head_dim).transpose(1, 2)
+
+    v = split(a.v_proj(h))
+    q, k = (v, v) if value_value else (split(a.q_proj(h)), split(a.k_proj(h)))
+    weights = torch.softmax((q @ k.transpose(-1, -2)).float() * a.scale, dim=-1).to(v.dtype)
+    out = (weights @ v).transpose(1, 2).reshape(b, n, c)
+    return a.out_proj(out), Attention(weights, v)
+
+
+def block(layer, x: torch.Tensor) -> tuple[torch.Tensor, Attention]:
+    y, att = attention(layer, layer.layer_norm1(x))
+    x = x + y
+    return x + layer.mlp(layer.layer_norm2(x)), att
+
+
+def forward(tower: VisionTower, pixels: torch.Tensor, track: bool = False) -> tuple[torch.Tensor, list[Attention]]:
+    """The ordinary forward pass, by hand: final tokens and every layer's attention.
+
+    track=True makes sure the graph is recorded even when the model's parameters are frozen.
+    """
+    x = tower.embed(pixels)
+    if track and not x.requires_grad:
+        x = x.detach().requires_grad_()
+    atts = []
+    for layer in tower.layers:
+        x, att = block(layer, x)
+        atts.append(att)
+    return x, atts
+
+
+def surgery_depth(n_layers: int) -> int:
+    """How many final layers get the value-value path (CLIP Surgery uses the last half of ViT-B)."""
+    return max(1, n_layers // 2)
+
+
+def surgery_tokens(tower: VisionTower, pixels: torch.Tensor, depth: int | None = None):
+    """(final tokens of the ordinary path, patch tokens of the value-value path)."""
+    depth = depth or surgery_depth(len(tower.layers))
+    start = len(tower.layers) - depth
+    x = tower.embed(pixels)
+    new = None
+    for i, layer in enumerate(tower.layers):
+        if i == start:
+            new = x
+        if i >= start:  # the new path adds v-v attention of the ordinary path's features, and skips the MLP
+            new = new + attention(layer, layer.layer_norm1(x), value_value=True)[0]
+        x, _ = block(layer, x)
+    return x, new[:, tower.n_prefix:]
