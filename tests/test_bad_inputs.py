@@ -386,7 +386,7 @@ def test_unknown_model_id_is_refused(client):
 
 
 @pytest.mark.parametrize("kind, words", [("no_weights", ["no model weights", "safetensors"]),
-                                         ("pickle_only", ["pytorch_model.bin", "safetensors only"])])
+                                         ("pickle_only", ["pytorch_model.bin", "safetensors weights only"])])
 def test_bad_model_folder_is_refused_and_the_app_stays_on_its_model(client, model_folders, kind, words):
     out, logs = _status_after_switch(client, str(model_folders[kind].resolve()))
     picker, status = out[0], out[1]  # (the model-name State is not part of the API)
@@ -399,3 +399,13 @@ def test_bad_model_folder_is_refused_and_the_app_stays_on_its_model(client, mode
 def test_learn_knob_out_of_range_is_refused(client):
     msg = refused(client, "/learn_start", 100000, 0.001, 64, "all", 300)
     assert "100000" in msg or "maximum" in msg.lower() or "between" in msg
+
+
+def test_image_inputs_keep_their_browser_props(client):
+    """The pass-through image inputs are still whole gr.Image components in the page (label, sources)."""
+    config = client.config
+    inputs = [c for c in config["components"] if c.get("type") == "image" and c["props"].get("interactive") is not False
+              and c["props"].get("image_mode") is None]
+    assert len(inputs) >= 3  # zero-shot, spatial map, search by image
+    for c in inputs:
+        assert c["props"].get("label") and c["props"].get("sources"), c["props"]

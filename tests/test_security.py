@@ -235,6 +235,7 @@ def test_the_app_disables_gradio_telemetry():
 
     demo = build_app(UIContext(ModelRegistry("bundled", device="cpu")))
     assert demo.analytics_enabled is False
+    assert demo.delete_cache is not None  # the upload/output cache is swept (see test_caches_have_caps)
 
 
 # ---------------------------------------------------------------- weights and code
@@ -309,6 +310,12 @@ def test_caches_have_caps():
     defaults = inspect.signature(encoding.Encoder.__init__).parameters
     assert 0 < defaults["image_cache"].default <= 10_000 and 0 < defaults["text_cache"].default <= 100_000
     assert 0 < embedding_map.MAX_CACHED_PROJECTIONS <= 100
+
+    from clipdemo.ui import app as ui_app
+
+    every, age = ui_app.CACHE_SWEEP  # Gradio's upload/output cache is swept
+    assert 0 < every <= age <= 24 * 3600
+    assert 0 < ui_app.launch_kwargs()["state_session_capacity"] <= 5000
 
     registry = ModelRegistry("bundled", max_models=2)
     for name in ("a", "b", "c", "d"):
