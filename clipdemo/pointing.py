@@ -139,8 +139,10 @@ def card_section(scores: list[MethodScore], model: str, seed: int, size: int) ->
         table(scores),
         "",
         f"Best method: **{best.method}** at {best.accuracy:.1%}, which {verdict} the bar "
-        f"(≥ {BAR:.0%} with chance under 15%). `naive` is the raw patch–text similarity: its peak often lands "
-        "on another object, CLIP's \"opposite visualisation\".",
+        f"(≥ {BAR:.0%} with chance under 15%). Maps are computed at half-patch shifts (`clipdemo.spatial`). "
+        "`naive` compares each patch's own token with the text: its peak often lands on another object, CLIP's "
+        "\"opposite visualisation\". `decomposition` and `gradcam` read what the class token takes from each "
+        "patch instead.",
         CARD_END,
     ])
 
