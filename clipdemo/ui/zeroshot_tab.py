@@ -165,8 +165,11 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 view = gr.Image(label=t("zs.view"), height=160, interactive=False, show_label=True)
                 notes = gr.Markdown()
             export = ex.export_box("zero_shot")
-    gr.Examples([[p, TOY_LABELS] for p in example_toys()[:6]], [image, labels], label=t("zs.examples_toy"))
-    gr.Examples([[p, PHOTO_LABELS] for p in example_photos()], [image, labels], label=t("zs.examples_photo"))
+    # Image-only examples render as a strip of thumbnails (no table headers); a click also sets fitting labels.
+    for paths, suggested, key in ((example_toys()[:8], TOY_LABELS, "zs.examples_toy"),
+                                  (example_photos(), PHOTO_LABELS, "zs.examples_photo")):
+        gr.Examples([[p] for p in paths], [image], outputs=[labels], fn=lambda _path, s=suggested: s,
+                    run_on_click=True, cache_examples=False, label=t(key), api_name=False)
     run.click(lambda *a: classify(ctx, *a), [image, labels, template, model_name],
               [label_out, chart, view, notes, export], api_name="zero_shot", concurrency_limit=ctx.concurrency,
               concurrency_id="encode")
