@@ -243,7 +243,9 @@ model never trains.
 ```
 {len(phases)} phase(s), each seeded: {steps}, batches of {cfg.get('batch_size', '?')} image–caption pairs, AdamW with
 warm-up and cosine decay; {minutes:.0f} minutes in all on {log.get('machine', '?')} (torch {log.get('torch', '?')}),
-while other work shared the machine's 2 cores. The toy world is `clipdemo/toyworld.py`; training captions come from
+while other work shared the machine's 2 cores. `--bpe` takes the open-clip-torch wheel
+(`pip download --no-deps open-clip-torch==3.3.0`); each phase's `--init-from` is the previous phase's output folder.
+The toy world is `clipdemo/toyworld.py`; training captions come from
 `toyworld.training_caption` wrapped in OpenAI's ImageNet templates (those naming colour, size or count left out).
 
 ## Evaluation
