@@ -31,8 +31,8 @@ from clipdemo.train import TrainConfig, Trainer, concept_caption, save_checkpoin
 CONCEPTS = ("all", "colour", "shape")
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
-# Rendering is a third of a step on a small CPU: after the first POOL_SIZE scenes, batches re-use them
-# (captions are still drawn afresh each time), like epochs over a dataset of that size.
+# Rendering 32 pictures costs as much as a training step on a small CPU: batches re-use rendered scenes
+# (captions are still drawn afresh), growing the pool by a quarter batch per step up to POOL_SIZE.
 POOL_SIZE = 2048
 EVAL_PER_COMBO = 2  # held-out / seen images per colour-shape combination in the accuracy curves
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
@@ -249,13 +249,17 @@ class LiveRun:
             gc.collect()
 
     def _batch(self) -> tuple[list, list[str]]:
+        """A quarter of each batch is freshly rendered (all of the first) until the pool is full; the rest
+        is drawn from the pool. Captions are always drawn afresh."""
         rng, cfg = self.trainer.rng, self.cfg
-        if len(self.pool) < POOL_SIZE:
-            scenes = [toyworld.sample_scene(rng) for _ in range(cfg.batch_size)]
-            chosen = [(s, toyworld.render(s, cfg.image_size, supersample=2)) for s in scenes]
-            self.pool.extend(chosen)
-        else:
-            chosen = rng.sample(self.pool, cfg.batch_size)
+        n_new = 0 if len(self.pool) >= POOL_SIZE else cfg.batch_size if len(self.pool) < cfg.batch_size else \
+            max(1, cfg.batch_size // 4)
+        fresh = []
+        for _ in range(n_new):
+            scene = toyworld.sample_scene(rng)
+            fresh.append((scene, toyworld.render(scene, cfg.image_size, supersample=2)))
+        chosen = fresh + rng.sample(self.pool, cfg.batch_size - n_new)
+        self.pool.extend(fresh)
         return [im for _, im in chosen], [concept_caption(s, rng, cfg.concepts) for s, _ in chosen]
 
     def _over_limits(self) -> bool:
@@ -318,6 +322,7 @@ class LiveRun:
             if self.trainer is None:
                 raise LiveTrainingError("no_model", "This training was reset; start a new one first.")
             step = self.trainer.step_count
+            root.mkdir(parents=True, exist_ok=True)
             folder = Path(tempfile.mkdtemp(prefix=f"{self.session_id[:8]}-step{step}-", dir=root))
             save_checkpoint(self.trainer.model, self.tokenizer, folder, self.cfg.image_size, fp16=False)
         for name in ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json"):
@@ -342,6 +347,7 @@ class LiveTrainingManager:
         self._tokenizer = tokenizer
         self._runs: dict[str, LiveRun] = {}
         self._lock = threading.Lock()
+        self._own_root = export_root is None  # only a folder made here is removed at shutdown
         self.export_root = Path(export_root or tempfile.mkdtemp(prefix="clipdemo-learned-"))
 
     @classmethod
@@ -457,4 +463,5 @@ class LiveTrainingManager:
             self._runs.clear()
         for run in runs:
             run.release()
-        shutil.rmtree(self.export_root, ignore_errors=True)
+        if self._own_root:
+            shutil.rmtree(self.export_root, ignore_errors=True)

@@ -7,6 +7,7 @@ import random
 import time
 
 import numpy as np
+import PIL.Image
 import pytest
 import torch
 
@@ -244,6 +245,18 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
               f"training steps so far {steps}")
         assert max(busy) < max(10 * idle, 5.0)  # slower on a shared CPU, never stalled
         assert manager.running_count() == 2  # still both running: the requests did not wait for them
+
+        # "Use this model": the same session's zero-shot now runs on the trained model (48 px input) ...
+        def view_size(client) -> tuple[int, int]:
+            out = client.predict(handle_file(str(image)), "red circle, blue square", "single", api_name="/zero_shot")
+            return PIL.Image.open(out[2]).size
+
+        assert view_size(students[0]) == (32, 32)  # the app's default model (tiny, 32 px)
+        students[0].predict(api_name="/learn_use_model")
+        assert view_size(students[0]) == (48, 48)
+        assert view_size(labeller) == (32, 32)  # ... and nobody else's
+        students[0].predict(api_name="/learn_use_bundled")  # the bundled model is one click away
+        assert view_size(students[0]) == (64, 64)
     finally:
         demo.close()
         manager.shutdown()
