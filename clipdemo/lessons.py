@@ -115,12 +115,16 @@ class TemplateComparison:
 
 
 def template_comparison(encoder: Encoder, n_images: int = 8, seed: int = 0) -> TemplateComparison:
-    """The same pictures and labels, three ways of phrasing the labels."""
+    """The same pictures and labels, three ways of phrasing the labels. The labels are the pictures' own
+    pairs plus as many look-alikes (each picture's colour with the next picture's shape), so that
+    naming the colour alone is not enough."""
     rng = random.Random(seed)
     pairs = rng.sample(toyworld.allowed_combos("train"), n_images)
     size = _image_size(encoder)
     images = [_render(toyworld.sample_scene(rng, "single", [p]), size) for p in pairs]
-    labels = [_pair_name(p) for p in pairs]
+    truth = [_pair_name(p) for p in pairs]
+    decoys = [_pair_name((c, pairs[(i + 1) % n_images][1])) for i, (c, _) in enumerate(pairs)]
+    labels = list(dict.fromkeys(truth + decoys))
     img = encoder.encode_images(images)
     preds, conf, true_p, acc, n_prompts = {}, {}, {}, {}, {}
     for name, templates in TEMPLATE_SETS.items():
@@ -128,10 +132,10 @@ def template_comparison(encoder: Encoder, n_images: int = 8, seed: int = 0) -> T
         best = probs.argmax(axis=1)
         preds[name] = [labels[j] for j in best]
         conf[name] = [float(probs[i, j]) for i, j in enumerate(best)]
-        true_p[name] = [float(probs[i, i]) for i in range(len(labels))]  # image i shows label i
-        acc[name] = float(np.mean(best == np.arange(len(labels))))
+        true_p[name] = [float(probs[i, labels.index(t)]) for i, t in enumerate(truth)]
+        acc[name] = float(np.mean([p == t for p, t in zip(preds[name], truth, strict=True)]))
         n_prompts[name] = len(labels) * len(templates)
-    return TemplateComparison(images, labels, labels, preds, conf, true_p, acc, n_prompts, encoder.loaded.name)
+    return TemplateComparison(images, truth, labels, preds, conf, true_p, acc, n_prompts, encoder.loaded.name)
 
 
 # ---------------------------------------------------------------- temperature
@@ -276,7 +280,7 @@ def _one_aside(rng: random.Random, tries: int = 200) -> toyworld.Scene:
     raise RuntimeError("could not draw an off-centre scene")
 
 
-def left_right_probe(encoder: Encoder, per_kind: int = 6, seed: int = 17) -> Probe:
+def left_right_probe(encoder: Encoder, per_kind: int = 8, seed: int = 17) -> Probe:
     """Three ways to ask where things are; each offers the true sentence and its mirror image.
 
     single: 'a red circle on the left' vs '... on the right' (a phrasing the toy model was trained on)

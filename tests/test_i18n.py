@@ -97,7 +97,7 @@ def test_learn_and_lessons_dynamic_keys_exist():
         needed = [f"learn.state.{s}" for s in states] + [f"learn.reason.{r}" for r in reasons] + \
                  [f"learn.err.{c}" for c in codes] + [f"learn.concepts.{c}" for c in CONCEPTS]
         assert not [k for k in needed if k not in learn[loc]]
-        lesson_keys = [f"lessons.{key}.{part}" for key, _, _ in lessons_tab.LESSONS for part in ("tab", "about")]
+        lesson_keys = [f"lessons.{key}.{part}" for key, *_ in lessons_tab.LESSONS for part in ("tab", "about")]
         assert not [k for k in lesson_keys if k not in lessons_tab.STRINGS[loc]]
 
 

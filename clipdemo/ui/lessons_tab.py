@@ -24,6 +24,10 @@ STRINGS = {
         "lessons.chance": "guessing: {v:.0%}",
         "lessons.chance_marker": "guessing",
         "lessons.accuracy": "right answers",
+        "lessons.col.answer": "model says",
+        "lessons.col.p": "probability",
+        "lessons.col.truth": "right answer",
+        "lessons.col.group": "question",
         "lessons.templates.tab": "1 · Prompt templates",
         "lessons.templates.about": "CLIP learned from captions, not from single words. The same labels can be "
                                    "written bare (*red circle*), in a sentence (*a photo of a red circle.*), or in 80 "
@@ -51,10 +55,11 @@ STRINGS = {
         "lessons.temperature.summary": "The picture shows a **{truth}**. Cosines range from {lo:+.3f} to {hi:+.3f}; "
                                        "the model's learned temperature is {own:.1f}.",
         "lessons.gap.tab": "3 · Two clouds",
-        "lessons.gap.about": "Pictures and captions live in one space, but they do not mix: the pictures form one "
-                             "cloud and the captions another (the **modality gap**). Matching still works because "
-                             "what counts is which caption is *relatively* closest. **Look at** the two clouds and "
-                             "the grey lines joining each picture to its own caption.",
+        "lessons.gap.about": "Pictures and captions live in one space, yet in real CLIP models they do not mix: the "
+                             "pictures form one cloud and the captions another (the **modality gap**). Matching still "
+                             "works because what counts is which caption is *relatively* closest. **Look at** whether "
+                             "this model shows two clouds, how far apart their centres are, and the grey lines "
+                             "joining each picture to its own caption.",
         "lessons.gap.title": "{n} pictures and their captions, flattened to 2-D (PCA)",
         "lessons.gap.images": "pictures",
         "lessons.gap.texts": "captions",
@@ -76,7 +81,8 @@ STRINGS = {
         "lessons.counting.tab": "5 · Counting",
         "lessons.counting.about": "CLIP is known to be poor at counting. Here each picture holds one, two or three "
                                   "identical shapes and the model picks between *one …*, *two …* and *three …*. "
-                                  "**Look at** the diagonal of the table: those are the right counts.",
+                                  "**Look at** the diagonal of the table: those are the right counts. (The toy model's "
+                                  "captions often say how many, so it may count better than a real CLIP.)",
         "lessons.counting.title": "How many? (rows: true count, columns: the model's answer)",
         "lessons.counting.n1": "one",
         "lessons.counting.n2": "two",
@@ -110,6 +116,10 @@ STRINGS = {
         "lessons.chance": "随机猜测：{v:.0%}",
         "lessons.chance_marker": "随机猜测",
         "lessons.accuracy": "答对的比例",
+        "lessons.col.answer": "模型的回答",
+        "lessons.col.p": "概率",
+        "lessons.col.truth": "正确答案",
+        "lessons.col.group": "问题",
         "lessons.templates.tab": "1 · 提示模板",
         "lessons.templates.about": "CLIP 是从句子般的描述中学习的，而不是从单个词。同样的标签可以直接写（*red circle*），"
                                    "写进一句话（*a photo of a red circle.*），或者写进 80 句话再把它们的向量取平均"
@@ -136,9 +146,10 @@ STRINGS = {
         "lessons.temperature.summary": "图片内容是 **{truth}**。余弦相似度从 {lo:+.3f} 到 {hi:+.3f}；"
                                        "模型学到的温度是 {own:.1f}。",
         "lessons.gap.tab": "3 · 两团点云",
-        "lessons.gap.about": "图片和文字位于同一个空间，但它们并不混在一起：图片形成一团，文字形成另一团"
-                             "（**模态鸿沟**）。匹配仍然有效，因为关键在于哪条描述*相对*最近。**注意观察**这两团点，"
-                             "以及把每张图片和它自己的描述连起来的灰线。",
+        "lessons.gap.about": "图片和文字位于同一个空间，但在真正的 CLIP 模型里它们并不混在一起：图片形成一团，"
+                             "文字形成另一团（**模态鸿沟**）。匹配仍然有效，因为关键在于哪条描述*相对*最近。"
+                             "**注意观察**这个模型是否也分成两团、两团中心相距多远，以及把每张图片和它自己的描述"
+                             "连起来的灰线。",
         "lessons.gap.title": "{n} 张图片及其描述，用 PCA 压缩到二维",
         "lessons.gap.images": "图片",
         "lessons.gap.texts": "描述",
@@ -157,7 +168,8 @@ STRINGS = {
                                    "见过的组合：颜色正确 **{sc:.0%}**，形状正确 **{ss:.0%}**。",
         "lessons.counting.tab": "5 · 数数",
         "lessons.counting.about": "众所周知，CLIP 不擅长数数。这里每张图片有一个、两个或三个相同的图形，模型要在"
-                                  "*one …*、*two …* 和 *three …* 之间选择。**注意观察**表格的对角线：那些是数对的情况。",
+                                  "*one …*、*two …* 和 *three …* 之间选择。**注意观察**表格的对角线：那些是数对的情况。"
+                                  "（玩具模型的训练描述经常说出数量，所以它可能比真正的 CLIP 数得更好。）",
         "lessons.counting.title": "有几个？（行：真实数量，列：模型的回答）",
         "lessons.counting.n1": "一个",
         "lessons.counting.n2": "两个",
@@ -197,8 +209,22 @@ def _caption(request, item: lessons.ProbeItem, with_truth: bool = True) -> str:
     return tr(request, "lessons.answer_truth", mark=mark, answer=answer, p=p, truth=item.options[item.truth])
 
 
-def _gallery(request, probe: lessons.Probe) -> list:
-    return [(it.image, _caption(request, it)) for it in probe.items]
+def _gallery(request, probe: lessons.Probe, group: str | None = None) -> list:
+    return [(it.image, f"{i + 1}. {_caption(request, it, with_truth=False)}") for i, it in enumerate(probe.items)
+            if group is None or it.group == group]
+
+
+def _table(request, probe: lessons.Probe, prefix: str, group: str | None = None):
+    """One row per picture: the model's answer, its probability, the right answer."""
+    headers = ["#", tr(request, "lessons.col.group"), tr(request, "lessons.col.answer"), tr(request, "lessons.col.p"),
+               tr(request, "lessons.col.truth")]
+    rows = []
+    for i, it in enumerate(probe.items):
+        if group is None or it.group == group:
+            mark = tr(request, "lessons.right" if it.correct else "lessons.wrong")
+            rows.append([i + 1, tr(request, f"lessons.{prefix}.group.{it.group}") if prefix else it.group,
+                         f"{mark} {it.options[it.answer]}", round(it.probs[it.answer], 3), it.options[it.truth]])
+    return gr.update(value=rows, headers=headers)
 
 
 def _model_line(request, name: str) -> str:
@@ -234,7 +260,7 @@ def run_temperature(encoder, request):
     summary = tr(request, "lessons.temperature.summary", truth=res.labels[res.truth], lo=min(res.cosine),
                  hi=max(res.cosine), own=res.model_temperature)
     return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.temperature_figure(res, words),
-            gr.update(value=rows, headers=headers), [(res.image, res.labels[res.truth])])
+            gr.update(value=rows, headers=headers), res.image)
 
 
 def run_gap(encoder, request):
@@ -244,7 +270,8 @@ def run_gap(encoder, request):
                  tt=res.cos_text_text, matched=res.cos_matched, mismatched=res.cos_mismatched, n=len(res.images),
                  retrieval=res.retrieval)
     gallery = [(im, cap) for im, cap in zip(res.images, res.captions, strict=True)]
-    return _model_line(request, res.model) + "\n\n" + summary, lessons_plots.gap_figure(res, words), gallery
+    return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.gap_figure(res, words), gr.skip(),
+            gallery)
 
 
 def run_heldout(encoder, request):
@@ -253,8 +280,8 @@ def run_heldout(encoder, request):
     n = probe.notes
     summary = tr(request, "lessons.heldout.summary", hc=n["heldout_colour"], hs=n["heldout_shape"],
                  sc=n["seen_colour"], ss=n["seen_shape"])
-    heldout = [(it.image, _caption(request, it)) for it in probe.items if it.group == "heldout"]
-    return _model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words), heldout
+    return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words),
+            _table(request, probe, "heldout", "heldout"), _gallery(request, probe, "heldout"))
 
 
 def run_counting(encoder, request):
@@ -262,7 +289,7 @@ def run_counting(encoder, request):
     words = _words(request, "counting", ("title", "n1", "n2", "n3", "answer", "truth"))
     summary = tr(request, "lessons.counting.summary", acc=probe.accuracy())
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.counting_figure(probe, words),
-            _gallery(request, probe))
+            _table(request, probe, ""), _gallery(request, probe))
 
 
 def run_leftright(encoder, request):
@@ -270,23 +297,23 @@ def run_leftright(encoder, request):
     words = _words(request, "leftright", ("title", "group.single", "group.order", "group.relation"))
     summary = tr(request, "lessons.leftright.summary", acc=probe.accuracy(), n=len(probe.items))
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words),
-            _gallery(request, probe))
+            _table(request, probe, "leftright"), _gallery(request, probe))
 
 
-LESSONS = (  # (key, handler, has a table)
-    ("templates", run_templates, True),
-    ("temperature", run_temperature, True),
-    ("gap", run_gap, False),
-    ("heldout", run_heldout, False),
-    ("counting", run_counting, False),
-    ("leftright", run_leftright, False),
+LESSONS = (  # (key, handler, shows a table, shows one picture instead of a gallery)
+    ("templates", run_templates, True, False),
+    ("temperature", run_temperature, True, True),
+    ("gap", run_gap, False, False),
+    ("heldout", run_heldout, True, False),
+    ("counting", run_counting, True, False),
+    ("leftright", run_leftright, True, False),
 )
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("lessons.intro"))
     with gr.Tabs():
-        for key, handler, has_table in LESSONS:
+        for key, handler, has_table, one_picture in LESSONS:
             with gr.Tab(t(f"lessons.{key}.tab"), id=f"lesson-{key}"):
                 gr.Markdown(t(f"lessons.{key}.about"))
                 run = gr.Button(t("lessons.run"), variant="primary")
@@ -295,10 +322,13 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                         plot = gr.Plot(show_label=False)
                     with gr.Column(scale=2):
                         summary = gr.Markdown()
-                        table = gr.Dataframe(interactive=False, wrap=True, visible=has_table)
-                gallery = gr.Gallery(show_label=False, columns=8, height="auto", object_fit="contain",
-                                     allow_preview=True)
-                outputs = [summary, plot, table, gallery] if has_table else [summary, plot, gallery]
+                        if one_picture:
+                            visual = gr.Image(show_label=False, height=200, interactive=False)
+                table = gr.Dataframe(interactive=False, wrap=True, visible=has_table, max_height=320,
+                                     show_label=False)
+                if not one_picture:
+                    visual = gr.Gallery(show_label=False, columns=8, height="auto", object_fit="contain",
+                                        allow_preview=True)
 
                 def fn(name, request: gr.Request, _handler=handler):
                     encoder = ctx.encoder(name)
@@ -307,5 +337,5 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                     except (ValueError, RuntimeError) as e:
                         raise gr.Error(tr(request, "err.generic", error=e)) from e
 
-                run.click(fn, [model_name], outputs, api_name=f"lesson_{key}", concurrency_limit=ctx.concurrency,
-                          concurrency_id="encode")
+                run.click(fn, [model_name], [summary, plot, table, visual], api_name=f"lesson_{key}",
+                          concurrency_limit=ctx.concurrency, concurrency_id="encode")
