@@ -1,6 +1,6 @@
 """Drive the real app in headless Chromium and write the README screenshots (docs/screenshots/*.png).
 
-    python scripts/screenshots.py [--out docs/screenshots] [--port 7871] [--lang en]
+    python scripts/screenshots.py [--out docs/screenshots] [--port 7887] [--lang en]
 
 Starts `python app.py` on the bundled model, with a second, tiny random-weight checkpoint in the picker
 (built here in a temporary folder), then for each view: opens its tab, runs it the way a visitor would
@@ -74,13 +74,14 @@ def start_app(port: int, allow_folder: Path, log: Path) -> subprocess.Popen:
 def wait_idle(page, timeout_ms: int = 120_000) -> None:
     """Until Gradio shows no progress indicator (the run has finished)."""
     page.wait_for_timeout(500)
-    page.wait_for_function("() => !document.querySelector('.progress-text, .eta-bar, .progress-level')",
-                           timeout=timeout_ms)
+    # only visible indicators count: a training run in another tab keeps its own going
+    page.wait_for_function("() => ![...document.querySelectorAll('.progress-text, .eta-bar, .progress-level')]"
+                           ".some(e => e.offsetParent !== null)", timeout=timeout_ms)
     page.wait_for_timeout(800)
 
 
 def open_tab(page, index: int) -> None:
-    """By position (zero-shot, similarity, map, learn), so it works in every UI language."""
+    """By position (zero-shot, similarity, map, learn, lessons), so it works in every UI language."""
     page.get_by_role("tab").nth(index).click()
     page.wait_for_timeout(600)
 
@@ -97,7 +98,7 @@ def run_visible_tab(page, timeout_ms: int = 120_000) -> bool:
 
 def shot_zero_shot(page, out: Path) -> None:
     open_tab(page, 0)
-    page.locator("tr.tr-body").first.click()  # the first toy-world example (Gradio 6 renders examples as a table)
+    page.locator("[role='tabpanel']:visible img[src*='00_a_small']").first.click()  # the first toy example
     page.wait_for_timeout(800)
     run_visible_tab(page)
     page.locator(".export-box").first.locator("button").first.click()  # open the Export accordion
@@ -108,13 +109,19 @@ def shot_zero_shot(page, out: Path) -> None:
     page.screenshot(path=str(out / "zero-shot.png"), full_page=True)
 
 
-def shot_generic(page, tab: int, file: str, out: Path, run_timeout_ms: int = 120_000) -> None:
-    """Other views: open the tab, press its first primary button, wait, take the picture."""
+def shot_generic(page, tab: int, file: str, out: Path, run_timeout_ms: int = 120_000, prepare: str = "",
+                 settle_ms: int = 0) -> None:
+    """Other views: open the tab, press `prepare` (a button's text) if given, then its first primary button,
+    wait, take the picture."""
     open_tab(page, tab)
+    if prepare:
+        page.locator("[role='tabpanel']:visible button:visible", has_text=prepare).first.click()
+        wait_idle(page)
     try:
         run_visible_tab(page, run_timeout_ms)
     except Exception:  # noqa: BLE001 - a long view (training) is pictured mid-way
         pass
+    page.wait_for_timeout(settle_ms)  # e.g. let a live training run draw a few steps
     page.screenshot(path=str(out / file), full_page=True)
 
 
@@ -134,9 +141,10 @@ def shot_picker(page, out: Path, second_label: str) -> None:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--port", type=int, default=7871)
+    p.add_argument("--port", type=int, default=7887)
     p.add_argument("--lang", default="en", help="browser language: en or zh-CN")
-    p.add_argument("--views", nargs="+", default=["zero-shot", "similarity", "map", "learn", "picker"])
+    # the picker last: every other view is pictured with the bundled model
+    p.add_argument("--views", nargs="+", default=["zero-shot", "similarity", "map", "learn", "lessons", "picker"])
     args = p.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -152,14 +160,15 @@ def main(argv=None) -> None:
                                          args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=VIEWPORT, locale=args.lang)
             page.set_default_timeout(120_000)  # a busy 2-core machine renders the page slowly
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
             # the status line is filled by a load event: when it has text, the page is live
             page.wait_for_function("() => (document.querySelector('#model-status')?.innerText || '').length > 20")
             steps = {
                 "zero-shot": lambda: shot_zero_shot(page, out),
-                "similarity": lambda: shot_generic(page, 1, "similarity.png", out),
+                "similarity": lambda: shot_generic(page, 1, "similarity.png", out, prepare="Toy batch"),
                 "map": lambda: shot_generic(page, 2, "map.png", out),
-                "learn": lambda: shot_generic(page, 3, "learn.png", out, run_timeout_ms=60_000),
+                "learn": lambda: shot_generic(page, 3, "learn.png", out, run_timeout_ms=60_000, settle_ms=40_000),
+                "lessons": lambda: shot_generic(page, 4, "lessons.png", out),
                 "picker": lambda: shot_picker(page, out, second.name),
             }
             for view in args.views:
