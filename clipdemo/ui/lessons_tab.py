@@ -300,6 +300,7 @@ def run_leftright(encoder, request):
             _table(request, probe, "leftright"), _gallery(request, probe))
 
 
+GALLERY_ROW_PX = 150
 LESSONS = (  # (key, handler, shows a table, shows one picture instead of a gallery)
     ("templates", run_templates, True, False),
     ("temperature", run_temperature, True, True),
@@ -330,12 +331,15 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                     visual = gr.Gallery(show_label=False, columns=8, height="auto", object_fit="contain",
                                         allow_preview=True)
 
-                def fn(name, request: gr.Request, _handler=handler):
+                def fn(name, request: gr.Request, _handler=handler, _one=one_picture):
                     encoder = ctx.encoder(name)
                     try:
-                        return _handler(encoder, request)
+                        *out, pictures = _handler(encoder, request)
                     except (ValueError, RuntimeError) as e:
                         raise gr.Error(tr(request, "err.generic", error=e)) from e
+                    if not _one:  # as tall as its rows, no empty band below
+                        pictures = gr.update(value=pictures, height=GALLERY_ROW_PX * -(-len(pictures) // 8) + 24)
+                    return (*out, pictures)
 
                 run.click(fn, [model_name], [summary, plot, table, visual], api_name=f"lesson_{key}",
                           concurrency_limit=ctx.concurrency, concurrency_id="encode")
