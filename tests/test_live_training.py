@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 import PIL.Image
@@ -261,3 +262,48 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
         demo.close()
         manager.shutdown()
     assert manager.running_count() == 0
+
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(tiny_clip_dir, tmp_path):
+    import gradio as gr
+    from playwright.sync_api import expect, sync_playwright
+
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.ui import learn_tab
+    from clipdemo.ui.context import UIContext
+    from clipdemo.ui.i18n import build_i18n
+
+    registry = ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32")
+    manager = LiveTrainingManager(max_running=2, export_root=tmp_path / "exports")
+    ctx = UIContext(registry, extra={"live_training": manager})
+    with gr.Blocks() as demo:
+        learn_tab.build(ctx, gr.State(registry.default))
+    demo.queue()
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True, i18n=build_i18n())
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.set_default_timeout(90_000)
+            page.goto(url)
+            page.get_by_role("button", name="开始", exact=True).click()  # the Chinese UI, from the browser's locale
+            expect(page.get_by_text("训练中", exact=True)).to_be_visible(timeout=60_000)
+            wait_for(lambda: manager.running_count() == 1, timeout=30)
+            expect(page.locator(".heatmaplayer")).to_have_count(1, timeout=60_000)  # the logits matrix is drawn
+            page.get_by_role("button", name="暂停", exact=True).click()
+            expect(page.get_by_text("已暂停", exact=True)).to_be_visible(timeout=60_000)
+            page.get_by_role("button", name="继续", exact=True).click()
+            expect(page.get_by_text("训练中", exact=True)).to_be_visible(timeout=60_000)
+            page.close()  # the tab closes: Gradio's unload stops and frees the run
+            wait_for(lambda: manager.running_count() == 0 and not manager._runs, timeout=60)
+            browser.close()
+    finally:
+        demo.close()
+        manager.shutdown()
