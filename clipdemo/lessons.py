@@ -18,6 +18,7 @@ from PIL import Image
 
 from clipdemo import toyworld
 from clipdemo.encoding import Encoder
+from clipdemo.live_data import shifted_pairs
 from clipdemo.templates import IMAGENET_TEMPLATES
 from clipdemo.zeroshot import class_embeddings
 
@@ -216,11 +217,9 @@ def modality_gap(encoder: Encoder, n: int = 24, seed: int = 5) -> ModalityGap:
 def compositional(encoder: Encoder, per_pair: int = 2, seed: int = 11) -> Probe:
     """Pictures of the 8 held-out colour-shape pairs and of 8 seen pairs; each picks among all 64 pairs."""
     rng = random.Random(seed)
-    shapes = toyworld.SHAPES
     heldout = toyworld.allowed_combos("heldout")
-    # colour i with shape 3i+2: each colour and shape once, like HELD_OUT, but all seen in training
-    seen = [(c, shapes[(3 * i + 2) % len(shapes)]) for i, c in enumerate(toyworld.COLOURS)]
-    seen = [p for p in seen if p not in toyworld.HELD_OUT]
+    # each colour and shape once, like HELD_OUT, but all seen in training
+    seen = [p for p in shifted_pairs(2) if p not in toyworld.HELD_OUT]
     options = [_pair_name(p) for p in toyworld.allowed_combos("all")]
     size = _image_size(encoder)
     images, truths, groups = [], [], []

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import os
-import random
 import shutil
 import tempfile
 import threading
@@ -24,17 +23,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clipdemo import toyworld
+from clipdemo.live_data import ALL_PAIRS, PAIR_LABELS, ScenePool, accuracy_sets, fixed_batch
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
-from clipdemo.train import TrainConfig, Trainer, concept_caption, save_checkpoint
+from clipdemo.train import TrainConfig, Trainer, save_checkpoint
 
 CONCEPTS = ("all", "colour", "shape")
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
-# Rendering 32 pictures costs as much as a training step on a small CPU: batches re-use rendered scenes
-# (captions are still drawn afresh), growing the pool by a quarter batch per step up to POOL_SIZE.
-POOL_SIZE = 2048
-EVAL_PER_COMBO = 2  # held-out / seen images per colour-shape combination in the accuracy curves
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
 
@@ -87,51 +82,6 @@ class LiveConfig:
                            projection_dim=self.width, concepts=self.concepts)
 
 
-# ---------------------------------------------------------------- what the views look at
-
-
-def fixed_captions(combos: list[tuple[str, str]], concepts: str) -> list[str]:
-    """Captions for the heatmap batch, phrased as the training captions for these concepts are."""
-    if concepts == "colour":
-        return [f"a photo of something {c}" for c, _ in combos]
-    if concepts == "shape":
-        return [f"a photo of a {s}" for _, s in combos]
-    return [f"a {c} {s}" for c, s in combos]
-
-
-def _shifted_pairs(shift: int) -> list[tuple[str, str]]:
-    """Colour i with shape 3i+shift: every colour and every shape once. HELD_OUT is shift 1."""
-    shapes = toyworld.SHAPES
-    return [(c, shapes[(3 * i + shift) % len(shapes)]) for i, c in enumerate(toyworld.COLOURS)]
-
-
-def fixed_batch(concepts: str, image_size: int, seed: int = 7):
-    """One batch that never changes during a run: 16 single objects of 16 seen colour-shape pairs, each
-    colour and each shape twice. Rows come in colour pairs: once colours are learned the diagonal shows
-    as 2x2 blocks, which sharpen into single cells as shapes are learned (with colour-only captions
-    they never can: the two captions are the same)."""
-    rng = random.Random(seed)
-    first, second = _shifted_pairs(2), _shifted_pairs(5)
-    combos = [cs for pair in zip(first, second, strict=True) for cs in pair if cs not in toyworld.HELD_OUT]
-    images = [toyworld.render(toyworld.sample_scene(rng, "single", [cs]), image_size) for cs in combos]
-    return images, fixed_captions(combos, concepts), combos
-
-
-def accuracy_sets(image_size: int, per_combo: int = EVAL_PER_COMBO, seed: int = 11):
-    """Images of the 8 held-out pairs and of 8 seen pairs (each colour and shape once), with their true pair."""
-    rng = random.Random(seed)
-    out = {}
-    seen = [cs for cs in _shifted_pairs(2) if cs not in toyworld.HELD_OUT]
-    for name, combos in (("heldout", toyworld.allowed_combos("heldout")), ("seen", seen)):
-        pairs = [cs for cs in combos for _ in range(per_combo)]
-        out[name] = ([toyworld.render(toyworld.sample_scene(rng, "single", [cs]), image_size) for cs in pairs], pairs)
-    return out
-
-
-ALL_PAIRS = toyworld.allowed_combos("all")
-PAIR_LABELS = [f"a {c} {s}" for c, s in ALL_PAIRS]  # accuracy asks "which of all 64 pairs is it?"
-
-
 def _pooled(out) -> torch.Tensor:
     # transformers 5 returns an output object; pooler_output is the projected embedding.
     return out if isinstance(out, torch.Tensor) else out.pooler_output
@@ -166,7 +116,7 @@ class LiveRun:
         self.logits: list[list[float]] = []
         self.logits_step = -1
         self.exports: list[Path] = []
-        self.pool: list[tuple[toyworld.Scene, object]] = []
+        self.pool = ScenePool(cfg.image_size, cfg.concepts)  # training batches
         self._lock = threading.Lock()  # guards the fields above
         self._model_lock = threading.Lock()  # held during a step, so exports never see half an update
         self._wake = threading.Event()
@@ -205,7 +155,7 @@ class LiveRun:
         self.join()
         with self._model_lock:
             self.trainer = None
-        self.pool = []
+        self.pool = ScenePool(self.cfg.image_size, self.cfg.concepts)
         for folder in self.exports:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -227,7 +177,7 @@ class LiveRun:
                     continue
                 t0 = time.monotonic()
                 with self._model_lock:
-                    rec = self.trainer.step(self._batch())
+                    rec = self.trainer.step(self.pool.batch(self.trainer.rng, self.cfg.batch_size))
                     step = rec["step"]
                     evaluate = step % self.cfg.eval_every == 0 or step == self.cfg.steps
                     if evaluate or step % self.cfg.logits_every == 0:
@@ -247,20 +197,6 @@ class LiveRun:
             if self.trainer is not None:  # the optimiser's moments are twice the model: free them now
                 self.trainer.opt = None
             gc.collect()
-
-    def _batch(self) -> tuple[list, list[str]]:
-        """A quarter of each batch is freshly rendered (all of the first) until the pool is full; the rest
-        is drawn from the pool. Captions are always drawn afresh."""
-        rng, cfg = self.trainer.rng, self.cfg
-        n_new = 0 if len(self.pool) >= POOL_SIZE else cfg.batch_size if len(self.pool) < cfg.batch_size else \
-            max(1, cfg.batch_size // 4)
-        fresh = []
-        for _ in range(n_new):
-            scene = toyworld.sample_scene(rng)
-            fresh.append((scene, toyworld.render(scene, cfg.image_size, supersample=2)))
-        chosen = fresh + rng.sample(self.pool, cfg.batch_size - n_new)
-        self.pool.extend(fresh)
-        return [im for _, im in chosen], [concept_caption(s, rng, cfg.concepts) for s, _ in chosen]
 
     def _over_limits(self) -> bool:
         now = time.monotonic()

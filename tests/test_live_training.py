@@ -14,13 +14,10 @@ import torch
 
 from clipdemo import toyworld
 from clipdemo.live_training import (
-    ALL_PAIRS,
     LiveConfig,
     LiveTrainingError,
     LiveTrainingManager,
-    accuracy_sets,
     fixed_batch,
-    fixed_captions,
 )
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
@@ -59,24 +56,6 @@ def test_bad_knobs_are_refused_with_a_code():
         with pytest.raises(LiveTrainingError) as e:
             LiveConfig(**bad).validate()
         assert e.value.code == "bad_knob" and e.value.info["knob"] in bad
-
-
-def test_fixed_batch_pairs_are_seen_distinct_and_balanced():
-    images, captions, combos = fixed_batch("all", 32)
-    assert len(images) == len(captions) == len(set(combos)) == 16
-    assert not set(combos) & toyworld.HELD_OUT
-    assert all(sum(c == col for c, _ in combos) == 2 for col in toyworld.COLOURS)
-    assert images[0].size == (32, 32)
-    # colour-only captions cannot tell two pictures of one colour apart: 8 distinct captions, not 16
-    assert len(set(fixed_captions(combos, "colour"))) == 8 and len(set(fixed_captions(combos, "shape"))) == 8
-    assert fixed_batch("all", 32)[1] == captions  # fixed: the same batch every time
-
-
-def test_accuracy_sets_hold_heldout_and_seen_pairs():
-    sets = accuracy_sets(32, per_combo=1)
-    assert set(sets["heldout"][1]) == toyworld.HELD_OUT
-    assert not set(sets["seen"][1]) & toyworld.HELD_OUT and len(set(sets["seen"][1])) == 8
-    assert set(sets["seen"][1]) <= set(ALL_PAIRS)
 
 
 def test_a_run_trains_to_the_end_and_reports_plain_numbers(manager):

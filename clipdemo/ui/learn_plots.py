@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import plotly.graph_objects as go
 
-from clipdemo.live_training import fixed_batch
+from clipdemo.live_data import fixed_batch
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.2))
 

@@ -1,0 +1,83 @@
+"""The pictures the Learn tab's training sees and is measured on.
+
+- the heatmap's fixed batch: 16 seen colour-shape pairs, in colour pairs, captioned as the chosen
+  concepts are in training;
+- the accuracy sets: pictures of the 8 held-out pairs and of 8 seen pairs, named among all 64 pairs;
+- `ScenePool`: training batches that re-use rendered scenes (rendering 32 pictures costs as much as a
+  training step on a small CPU), growing by a quarter batch per step; captions are drawn afresh.
+"""
+
+from __future__ import annotations
+
+import random
+
+from clipdemo import toyworld
+from clipdemo.train import concept_caption
+
+POOL_SIZE = 2048
+EVAL_PER_COMBO = 2  # held-out / seen images per colour-shape pair in the accuracy curves
+
+
+def fixed_captions(combos: list[tuple[str, str]], concepts: str) -> list[str]:
+    """Captions for the heatmap batch, phrased as the training captions for these concepts are."""
+    if concepts == "colour":
+        return [f"a photo of something {c}" for c, _ in combos]
+    if concepts == "shape":
+        return [f"a photo of a {s}" for _, s in combos]
+    return [f"a {c} {s}" for c, s in combos]
+
+
+def shifted_pairs(shift: int) -> list[tuple[str, str]]:
+    """Colour i with shape 3i+shift: every colour and every shape once. HELD_OUT is shift 1."""
+    shapes = toyworld.SHAPES
+    return [(c, shapes[(3 * i + shift) % len(shapes)]) for i, c in enumerate(toyworld.COLOURS)]
+
+
+def fixed_batch(concepts: str, image_size: int, seed: int = 7):
+    """One batch that never changes during a run: 16 single objects of 16 seen colour-shape pairs, each
+    colour and each shape twice. Rows come in colour pairs: once colours are learned the diagonal shows
+    as 2x2 blocks, which sharpen into single cells as shapes are learned (with colour-only captions
+    they never can: the two captions are the same)."""
+    rng = random.Random(seed)
+    first, second = shifted_pairs(2), shifted_pairs(5)
+    combos = [cs for pair in zip(first, second, strict=True) for cs in pair if cs not in toyworld.HELD_OUT]
+    images = [toyworld.render(toyworld.sample_scene(rng, "single", [cs]), image_size) for cs in combos]
+    return images, fixed_captions(combos, concepts), combos
+
+
+def accuracy_sets(image_size: int, per_combo: int = EVAL_PER_COMBO, seed: int = 11):
+    """Images of the 8 held-out pairs and of 8 seen pairs (each colour and shape once), with their true pair."""
+    rng = random.Random(seed)
+    out = {}
+    seen = [cs for cs in shifted_pairs(2) if cs not in toyworld.HELD_OUT]
+    for name, combos in (("heldout", toyworld.allowed_combos("heldout")), ("seen", seen)):
+        pairs = [cs for cs in combos for _ in range(per_combo)]
+        out[name] = ([toyworld.render(toyworld.sample_scene(rng, "single", [cs]), image_size) for cs in pairs], pairs)
+    return out
+
+
+ALL_PAIRS = toyworld.allowed_combos("all")
+PAIR_LABELS = [f"a {c} {s}" for c, s in ALL_PAIRS]  # accuracy asks "which of all 64 pairs is it?"
+
+
+class ScenePool:
+    """Training batches from a growing pool of rendered scenes."""
+
+    def __init__(self, image_size: int, concepts: str, size: int = POOL_SIZE):
+        self.image_size, self.concepts, self.size = image_size, concepts, size
+        self.items: list[tuple[toyworld.Scene, object]] = []
+
+    def batch(self, rng: random.Random, n: int) -> tuple[list, list[str]]:
+        """All of the first batch is rendered, then a quarter of each until the pool is full; the rest is drawn
+        from the pool."""
+        n_new = 0 if len(self.items) >= self.size else n if len(self.items) < n else max(1, n // 4)
+        fresh = []
+        for _ in range(n_new):
+            scene = toyworld.sample_scene(rng)
+            fresh.append((scene, toyworld.render(scene, self.image_size, supersample=2)))
+        chosen = fresh + rng.sample(self.items, n - n_new)
+        self.items.extend(fresh)
+        return [im for _, im in chosen], [concept_caption(s, rng, self.concepts) for s, _ in chosen]
+
+    def __len__(self) -> int:
+        return len(self.items)
