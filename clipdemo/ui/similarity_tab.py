@@ -406,10 +406,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             with gr.Row():
                 pair_image = gr.Dropdown([], label=t("sim.pair_image"), interactive=True)
                 pair_text = gr.Dropdown([], label=t("sim.pair_text"), interactive=True)
-            image = image_input(label=t("sim.image"), sources=["upload", "clipboard"], height=220)
-            text = gr.Textbox(label=t("sim.text"), lines=1)
+            image = image_input(label=t("sim.image"), sources=["upload", "clipboard"], height=220, elem_id="sim-image")
+            text = gr.Textbox(label=t("sim.text"), lines=1, elem_id="sim-text")
             method = gr.Radio(list(METHODS), value="decomposition", label=t("sim.method"))
-            run_map = gr.Button(t("sim.run_map"), variant="primary")
+            run_map = gr.Button(t("sim.run_map"), variant="primary", elem_id="sim-run-map")
             opacity = gr.Slider(0, 1, value=DEFAULT_OPACITY, step=0.05, label=t("sim.opacity"))
         with gr.Column(scale=2):
             with gr.Row():
