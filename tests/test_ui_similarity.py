@@ -138,3 +138,35 @@ def test_app_exposes_both_endpoints(ctx):
     demo = build_app(ctx)
     names = {dep.get("api_name") for dep in demo.config["dependencies"]}
     assert {"similarity_matrix", "spatial_heatmap"} <= names
+
+
+def test_http_api_through_gradio_client(ctx, batch):
+    """Both endpoints, called the way a script would call them, against a launched app."""
+    import socket
+
+    from gradio_client import Client, handle_file
+
+    from clipdemo.ui.app import build_app, launch_kwargs
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = build_app(ctx)
+    demo.queue()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+        assert [p["parameter_name"] for p in params["/similarity_matrix"]["parameters"]] == ["images", "texts"]
+        assert [p["parameter_name"] for p in params["/spatial_heatmap"]["parameters"]] == ["image", "text", "method"]
+        files, texts = batch
+        out = client.predict([handle_file(f) for f in files[:2]], "\n".join(texts.splitlines()[:3]),
+                             api_name="/similarity_matrix")
+        numbers = out[0]
+        assert numbers["images"] == ["toy_1.png", "toy_2.png"] and len(numbers["texts"]) == 3
+        assert np.array(numbers["cosine"]).shape == (2, 3)
+        out = client.predict(handle_file(files[0]), "a red circle", "gradcam", api_name="/spatial_heatmap")
+        grid = next(o for o in out if isinstance(o, dict))
+        assert np.array(grid["relevance"]).shape == (8, 8) and grid["method"] == "gradcam"
+    finally:
+        demo.close()

@@ -26,7 +26,7 @@ from clipdemo.ui.context import ASSETS, USER_ERRORS, UIContext, example_photos, 
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
 
-MODES = [("cosine", "cosine"), ("softmax over texts", "softmax_texts"), ("softmax over images", "softmax_images")]
+MODES = ("cosine", "softmax_texts", "softmax_images")
 PHOTO_TEXTS = {"astronaut": "an astronaut", "camera": "a man with a camera", "chelsea": "a cat",
                "coffee": "a cup of coffee", "horse": "a horse", "rocket": "a rocket"}
 DEFAULT_OPACITY = 0.6
@@ -47,6 +47,9 @@ STRINGS = {
         "sim.toy_files": "Bundled toy pictures",
         "sim.photos": "Bundled photos",
         "sim.mode": "Show",
+        "sim.mode_cosine": "cosine",
+        "sim.mode_softmax_texts": "softmax over texts",
+        "sim.mode_softmax_images": "softmax over images",
         "sim.temperature": "Temperature (logit scale)",
         "sim.temperature_info": "Set to the model's own value after each build; slide it to sharpen or flatten.",
         "sim.matrix": "Image × text matrix",
@@ -106,6 +109,9 @@ STRINGS = {
         "sim.toy_files": "内置玩具图片",
         "sim.photos": "内置照片",
         "sim.mode": "显示",
+        "sim.mode_cosine": "余弦相似度",
+        "sim.mode_softmax_texts": "对文字做 softmax",
+        "sim.mode_softmax_images": "对图片做 softmax",
         "sim.temperature": "温度（logit 缩放）",
         "sim.temperature_info": "每次生成后设为模型自身的值；拖动它让分布变尖锐或变平缓。",
         "sim.matrix": "图片 × 文字矩阵",
@@ -389,7 +395,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 toys = gr.Button(t("sim.toy_files"), size="sm")
                 photos = gr.Button(t("sim.photos"), size="sm")
             run = gr.Button(t("sim.run"), variant="primary")
-            mode = gr.Radio(MODES, value="cosine", label=t("sim.mode"))
+            mode = gr.Radio([(t(f"sim.mode_{m}"), m) for m in MODES], value="cosine", label=t("sim.mode"))
             temperature = gr.Slider(1, 100, value=round(ctx.registry.get().loaded.logit_scale, 2), step=0.5,
                                     label=t("sim.temperature"), info=t("sim.temperature_info"))
             notes = gr.Markdown()
@@ -419,12 +425,19 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             with gr.Accordion(t("sim.map_numbers"), open=False):
                 grid_json = gr.JSON()
 
+    # Named functions with a gr.Request parameter (a lambda would hide it): messages follow the visitor's language.
+    def matrix_fn(images, texts, model_name, request: gr.Request):  # API parameter names: images, texts
+        return compute_matrix(ctx, images, texts, model_name, request)
+
+    def spatial_fn(image, text, method, model_name, request: gr.Request):
+        return compute_spatial(ctx, image, text, method, model_name, request)
+
     limits = dict(concurrency_limit=ctx.concurrency, concurrency_id="encode")
     redraw = dict(fn=render_matrix, inputs=[mstate, mode, temperature], outputs=[figure, loss, table],
                   show_progress="hidden", **PRIVATE)
-    matrix_event = dict(fn=lambda *a: compute_matrix(ctx, *a), inputs=[files, texts, model_name],
+    matrix_event = dict(fn=matrix_fn, inputs=[files, texts, model_name],
                         outputs=[numbers, notes, mstate, temperature, pair_image, pair_text], **limits)
-    map_event = dict(fn=lambda *a: compute_spatial(ctx, *a), inputs=[image, text, method, model_name],
+    map_event = dict(fn=spatial_fn, inputs=[image, text, method, model_name],
                      outputs=[shown, raw, grid_json, map_notes, sstate], **PRIVATE, **limits)
     after_map = dict(fn=reblend, inputs=[sstate, opacity], outputs=[shown], show_progress="hidden", **PRIVATE)
     to_pair = dict(fn=pair_inputs, inputs=[mstate, pair_image, pair_text], outputs=[image, text], **PRIVATE)
