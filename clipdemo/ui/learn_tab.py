@@ -72,8 +72,10 @@ STRINGS = {
         "learn.note.matrix": "**What to look at:** each row is one picture of the fixed batch, each column one "
                              "caption; bright means a high score. At the start the matrix is noise. As training "
                              "goes on, the **diagonal** (each picture with its own caption) lights up and the rest "
-                             "darkens. The circles mark the caption each picture picks. With *colours only* the two "
-                             "pictures of the same colour get the same caption, so they stay tied.",
+                             "darkens. The pictures come in pairs of one colour: colours are learned first, so the "
+                             "diagonal first shows as 2×2 squares, which split as the model learns shapes. The "
+                             "circles mark the caption each picture picks. With *colours only* the two pictures of "
+                             "a colour get the same caption, so their square never splits.",
         "learn.note.loss": "**Loss:** the cross-entropy of picking the right caption for each picture "
                            "(image→text, rows) and the right picture for each caption (text→image, columns). "
                            "Guessing gives ln N (dotted line); the loss falls as the diagonal wins.",
@@ -156,8 +158,9 @@ STRINGS = {
         "learn.waiting": "训练几步之后矩阵就会出现。",
         "learn.note.matrix": "**注意观察**：每一行是固定批次中的一张图片，每一列是一条描述；越亮表示分数越高。"
                              "一开始矩阵只是噪声。随着训练进行，**对角线**（每张图片与它自己的描述）逐渐变亮，"
-                             "其余部分变暗。圆圈标出每张图片选中的描述。选择*只有颜色*时，颜色相同的两张图片"
-                             "得到相同的描述，所以它们始终分不开。",
+                             "其余部分变暗。图片按颜色两两成对：模型先学会颜色，所以对角线起初是一个个 2×2 的方块，"
+                             "等模型学会形状后方块才会分开。圆圈标出每张图片选中的描述。选择*只有颜色*时，同一颜色"
+                             "的两张图片得到相同的描述，所以它们的方块永远不会分开。",
         "learn.note.loss": "**损失**：为每张图片选出正确描述（图像→文本，按行）以及为每条描述选出正确图片"
                            "（文本→图像，按列）的交叉熵。随机猜测的损失是 ln N（虚线）；对角线胜出时损失下降。",
         "learn.note.temperature": "**温度**：模型学习在 softmax 之前把分数放大多少（logit = 温度 × 余弦相似度）。"
