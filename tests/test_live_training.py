@@ -73,6 +73,9 @@ def test_a_run_trains_to_the_end_and_reports_plain_numbers(manager):
     assert all(0 <= a <= 1 for a in snap["accuracy"]["heldout"] + snap["accuracy"]["seen"])
     assert manager.running_count() == 0  # a finished run gives its slot back
     assert snap["has_model"]
+    run = manager._runs["s1"]
+    run.join()
+    assert run.trainer.opt is None  # the optimiser's state is freed at once; the weights stay for "use"
 
 
 def test_training_on_one_batch_pulls_up_the_diagonal(tokenizer):
@@ -102,8 +105,10 @@ def test_pause_resume_stop_and_reset(manager):
     wait_for(lambda: manager.snapshot("s1")["step"] > step)
     snap = manager.stop("s1")
     assert snap["state"] == "stopped" and snap["reason"] == "user" and manager.running_count() == 0
+    run = manager._runs["s1"]
     manager.reset("s1")
     assert manager.snapshot("s1") is None
+    assert run.trainer is None and len(run.pool) == 0 and not run._thread.is_alive()  # memory freed
     with pytest.raises(LiveTrainingError) as e:
         manager.pause("s1")
     assert e.value.code == "no_run"
