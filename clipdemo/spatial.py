@@ -187,7 +187,7 @@ def _for_display(raw: np.ndarray, method: str) -> np.ndarray:
     return _scale01(raw)
 
 
-def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "decomposition",
+def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "gradcam",
                 contrast: list[str] | None = None, refine: bool = True) -> SpatialMap:
     """Relevance of each image region for `text`.
 

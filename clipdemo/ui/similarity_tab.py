@@ -358,7 +358,7 @@ def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: s
     encoder = ctx.encoder(model_name)
     try:
         img = load_image(image)
-        smap = spatial_map(encoder, img, text, method or "decomposition")
+        smap = spatial_map(encoder, img, text, method or "gradcam")
     except SpatialUnavailable as e:
         raise gr.Error(tr(request, "sim.unavailable", reason=str(e)), title="Unavailable") from e
     except USER_ERRORS as e:
@@ -414,7 +414,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 pair_text = gr.Dropdown([], label=t("sim.pair_text"), interactive=True)
             image = image_input(label=t("sim.image"), sources=["upload", "clipboard"], height=220, elem_id="sim-image")
             text = gr.Textbox(label=t("sim.text"), lines=1, elem_id="sim-text")
-            method = gr.Radio(list(METHODS), value="decomposition", label=t("sim.method"))
+            method = gr.Radio(list(METHODS), value="gradcam", label=t("sim.method"))
             run_map = gr.Button(t("sim.run_map"), variant="primary", elem_id="sim-run-map")
             opacity = gr.Slider(0, 1, value=DEFAULT_OPACITY, step=0.05, label=t("sim.opacity"))
         with gr.Column(scale=2):
