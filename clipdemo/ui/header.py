@@ -162,6 +162,13 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     if root is not None:  # at page load, say it again in the visitor's language (the line is built on the server)
         root.load(current_status, [model_name], [status], api_visibility="undocumented", show_progress="hidden")
 
+    def on_model_state(name, request: gr.Request):
+        return (current_status(name, request), *notes_visibility(ctx, name or default))
+
+    # Another tab (the Learn tab's "use this model") may switch this session's model: keep the header true.
+    model_name.change(on_model_state, [model_name], [status, bundled_note, sigmoid_note, chinese_note],
+                      api_visibility="undocumented", show_progress="hidden")
+
     # .input, not .change: putting the picker back after a failed load must not fire another switch
     picker.input(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
                                                  chinese_note],
