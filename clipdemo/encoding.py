@@ -131,14 +131,25 @@ class Encoder:
         out: list[np.ndarray | None] = [self.text_cache.get(t) for t in texts]
         todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
         done: dict[str, np.ndarray] = {}
-        for start in range(0, len(todo), max(self.batch_size, 256)):
-            chunk = todo[start:start + max(self.batch_size, 256)]
+        for chunk in self._length_sorted_chunks(todo):
             feats = self.text_features_from_tokens(self.tokenize(chunk)).cpu().numpy()
             for t, f in zip(chunk, feats):
                 done[t] = f
                 self.text_cache.put(t, f)
         out = [v if v is not None else done[t] for t, v in zip(texts, out)]
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
+
+    def _length_sorted_chunks(self, texts: list[str]) -> list[list[str]]:
+        """Batches of texts of similar token length. A batch is padded to its longest text, and 80
+        templates differ by 2x in length, so sorting first cuts a third of the work (padding is
+        masked out, so no embedding changes)."""
+        size = max(self.batch_size, 128)
+        if len(texts) <= size:
+            return [texts] if texts else []
+        lengths = [len(ids) for ids in self.loaded.tokenizer(texts, truncation=True,
+                                                             max_length=self.loaded.max_text_length)["input_ids"]]
+        ordered = [t for _, t in sorted(zip(lengths, texts), key=lambda pair: pair[0])]
+        return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
     @property
     def dim(self) -> int:

@@ -311,7 +311,7 @@ def full_caption(scene: Scene) -> str:
         if len(objs) == 2 else ", ".join(f"a {describe(o)}" for o in objs[:-1]) + f" and a {describe(objs[-1])}"
 
 
-_PLURAL_TEMPLATES = ("a photo of {}.", "{}", "a picture of {}.", "a drawing of {}.", "an image of {}.",
+PLURAL_TEMPLATES = ("a photo of {}.", "{}", "a picture of {}.", "a drawing of {}.", "an image of {}.",
                      "there are {}.", "a photo showing {}.")
 
 
@@ -336,7 +336,7 @@ def training_caption(scene: Scene, rng: random.Random, templates: list[str]) -> 
         o = objs[0]
         n = COUNT_WORDS[len(objs)]
         desc = f"{n} {o.colour} {plural(o.shape)}" if u < 0.7 else full_caption(scene)
-        return rng.choice(_PLURAL_TEMPLATES).format(desc)
+        return rng.choice(PLURAL_TEMPLATES).format(desc)
     if u < 0.6:
         return full_caption(scene)
     parts = [f"a {o.colour} {o.shape}" for o in objs]

@@ -66,3 +66,19 @@ def test_softmax_probabilities_sum_to_one(tiny_encoder):
     assert np.isclose(p.sum(), 1) and p.argmax() == 1
     sharper = tiny_encoder.probabilities(cos, temperature=100.0)
     assert sharper.max() > p.max()
+
+
+def test_length_sorted_text_batches_keep_order_and_values(tiny_clip_dir):
+    from clipdemo.loading import load_model
+
+    lm = load_model(str(tiny_clip_dir), device="cpu", dtype="fp32")
+    # 300 texts of 1 to 12 words, long and short interleaved: more than one sorted batch.
+    texts = [" ".join(["red", "circle", "blue", "square"][: 1 + i % 4] * (1 + i % 3)) + f" {i}" for i in range(300)]
+    enc = Encoder(lm, text_cache=1)
+    chunks = enc._length_sorted_chunks(texts)
+    assert len(chunks) > 1 and sorted(t for c in chunks for t in c) == sorted(texts)
+    lengths = [[len(lm.tokenizer(t)["input_ids"]) for t in c] for c in chunks]
+    assert all(max(a) <= min(b) for a, b in zip(lengths, lengths[1:]))  # each batch holds similar lengths
+    batched = enc.encode_texts(texts)
+    one_by_one = np.stack([Encoder(lm, text_cache=1).encode_texts([t])[0] for t in texts[::29]])
+    assert np.allclose(batched[::29], one_by_one, atol=1e-5)

@@ -67,3 +67,20 @@ def test_colour_is_learned_within_150_steps_and_checkpoint_loads(tmp_path):
     pred = (img @ txt.T).argmax(1)
     acc = np.mean(pred == np.array([colours.index(s.objects[0].colour) for s in scenes]))
     assert acc > 0.5, acc  # chance is 1/8
+
+
+def test_shape_captions_name_shapes_and_nothing_else():
+    import random
+
+    from clipdemo import toyworld
+    from clipdemo.train import concept_caption
+
+    rng = random.Random(0)
+    scenes = [toyworld.sample_scene(rng) for _ in range(60)]
+    captions = [concept_caption(s, rng, "all", shape_share=1.0) for s in scenes]
+    for scene, caption in zip(scenes, captions):
+        words = set(caption.replace(".", " ").split())
+        assert not words & set(toyworld.COLOURS), caption
+        assert all(o.shape in caption for o in scene.objects), caption
+    plain = [concept_caption(s, rng, "all") for s in scenes]
+    assert sum(any(c in p for c in toyworld.COLOURS) for p in plain) > 40  # the default mix names colours
