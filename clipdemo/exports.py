@@ -55,16 +55,28 @@ def write_session(path: str | Path, record: Mapping) -> Path:
     return _write_json(path, record)
 
 
+class SessionError(ValueError):
+    """A file that is not a session this clipdemo can read; `code` says why (for translated messages):
+    "unreadable" (not a file, not JSON), "not_session" (JSON, but no session format mark), "newer"."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
 def read_session(path: str | Path) -> dict:
     """Read a session file back; refuse anything that is not one (with a message a user can act on)."""
     try:
         record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: not a readable session file ({e}).") from e
+    except (OSError, ValueError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise SessionError("unreadable", f"{path}: not a readable session file ({e}).") from e
     if not isinstance(record, dict) or record.get("format") != SESSION_FORMAT:
-        raise ValueError(f"{path}: not a clipdemo session file (no \"format\": \"{SESSION_FORMAT}\").")
-    if record.get("version", 0) > SESSION_VERSION:
-        raise ValueError(f"{path}: written by a newer clipdemo (session version {record['version']}).")
+        raise SessionError("not_session", f"{path}: not a clipdemo session file (no \"format\": \"{SESSION_FORMAT}\").")
+    version = record.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SessionError("not_session", f"{path}: not a clipdemo session file (version {version!r}).")
+    if version > SESSION_VERSION:
+        raise SessionError("newer", f"{path}: written by a newer clipdemo (session version {version}).")
     return record
 
 

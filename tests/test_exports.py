@@ -47,6 +47,20 @@ def test_read_session_refuses_other_files(tmp_path):
         exports.read_session(newer)
 
 
+@pytest.mark.parametrize("content, code", [
+    (b"{nope", "unreadable"), (b"\xff\xfe\x00binary", "unreadable"), (b"[1, 2]", "not_session"),
+    (b'{"format": "clipdemo-session", "version": "1"}', "not_session"),
+    (b'{"format": "clipdemo-session", "version": 2}', "newer")])
+def test_session_errors_say_why_with_a_code(tmp_path, content, code):
+    path = tmp_path / "s.json"
+    path.write_bytes(content)
+    with pytest.raises(exports.SessionError) as err:
+        exports.read_session(path)
+    assert err.value.code == code and isinstance(err.value, ValueError)  # callers catching ValueError still work
+    with pytest.raises(exports.SessionError, match="not a readable"):
+        exports.read_session(tmp_path / "missing.json")
+
+
 def test_zero_shot_table_as_csv_and_json(tmp_path, result):
     records = exports.zero_shot_records(result, ["red.png", "blue.png"])
     assert len(records) == 6 and [r["rank"] for r in records[:3]] == [1, 2, 3]
