@@ -28,6 +28,7 @@ from PIL import Image
 
 from clipdemo import toyworld
 from clipdemo.encoding import Encoder
+from clipdemo.devices import dtype_name
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
 from clipdemo.templates import IMAGENET_TEMPLATES
 from clipdemo.zeroshot import zero_shot
@@ -55,19 +56,28 @@ def build_vitb32_shape(out_dir: Path) -> Path:
     return out_dir
 
 
-def _time(fn, repeat: int = 3) -> float:
+def _time(fn, repeat: int = 3, device: str = "cpu") -> float:
     """Best-of-`repeat` seconds (the least disturbed run)."""
     best = float("inf")
     for _ in range(repeat):
+        _sync(device)
         t = time.perf_counter()
         fn()
+        _sync(device)
         best = min(best, time.perf_counter() - t)
     return best
 
 
-def bench_model(name: str, source: str, dtype: str) -> list[tuple[str, str, str]]:
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):  # GPU work is asynchronous: wait for it before reading the clock
+        torch.cuda.synchronize()
+
+
+def bench_model(name: str, source: str, dtype: str, device: str = "cpu") -> list[tuple[str, str, str]]:
     rows = []
-    lm = load_model(source, device="cpu", dtype=dtype)
+    lm = load_model(source, device=device, dtype=dtype)
+    device = lm.device.type
+    name = f"{name} ({device}, {dtype_name(lm.dtype)})"
     rng = np.random.default_rng(0)
     images = [toyworld.render(s, 224) for s in
               [toyworld.sample_scene(__import__("random").Random(i)) for i in range(64)]]
@@ -80,7 +90,7 @@ def bench_model(name: str, source: str, dtype: str) -> list[tuple[str, str, str]
     for bs in (1, 32):
         batch = images[:bs]
         pixels = enc.preprocess(batch)
-        bare = _time(lambda px=pixels: enc.image_features_from_pixels(px))
+        bare = _time(lambda px=pixels: enc.image_features_from_pixels(px), device=device)
         full = _time(lambda b=batch: fresh_encoder().encode_images(b))
         rows.append((name, f"image encode, batch {bs}, model only", f"{bs / bare:.1f} img/s"))
         rows.append((name, f"image encode, batch {bs}, with preprocessing", f"{bs / full:.1f} img/s "
@@ -100,8 +110,12 @@ def bench_model(name: str, source: str, dtype: str) -> list[tuple[str, str, str]
     from transformers import pipeline
 
     pipe = pipeline("zero-shot-image-classification", model=lm.model, tokenizer=lm.tokenizer,
-                    image_processor=lm.processor.image_processor, device="cpu")
-    pipe(images[0], candidate_labels=LABELS)
+                    image_processor=lm.processor.image_processor, device=lm.device, dtype=lm.dtype)
+    try:
+        pipe(images[0], candidate_labels=LABELS)
+    except Exception as e:  # noqa: BLE001 - a pipeline that cannot run here is a row, not a crash
+        rows.append((name, "transformers pipeline, 10 labels × 1 template", f"failed: {e}"[:120]))
+        return rows
     pipe_t = _time(lambda: pipe(images[int(rng.integers(64))], candidate_labels=LABELS), repeat=5)
     rows.append((name, "transformers pipeline, 10 labels × 1 template", f"{pipe_t * 1000:.1f} ms"))
     rows.append((name, "speed-up: warm 80-template ensemble vs pipeline", f"{pipe_t / warm:.1f}×"))
@@ -134,9 +148,8 @@ def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
         proc.wait(10)
 
 
-def print_table(rows) -> None:
+def print_table(rows, head=("model", "measurement", "result")) -> None:
     w = [max(len(r[i]) for r in rows) for i in range(3)]
-    head = ("model", "measurement", "result")
     w = [max(a, len(b)) for a, b in zip(w, head)]
     print(" | ".join(h.ljust(x) for h, x in zip(head, w)))
     print("-|-".join("-" * x for x in w))
@@ -148,6 +161,7 @@ def main(argv=None) -> list:
     p = argparse.ArgumentParser(prog="python -m clipdemo.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="+", default=["bundled", "vitb32"], help="bundled, vitb32, or a folder")
     p.add_argument("--dtype", default="auto", help="auto (bf16 where the CPU is faster with it), fp32, bf16")
+    p.add_argument("--device", default="cpu", help="cpu (the default: the table's targets are for a CPU), auto, cuda")
     p.add_argument("--skip-app", action="store_true")
     args = p.parse_args(argv)
     Image.init()
@@ -155,7 +169,7 @@ def main(argv=None) -> list:
     with tempfile.TemporaryDirectory() as tmp:
         for m in args.models:
             source = str(build_vitb32_shape(Path(tmp) / "vitb32")) if m == "vitb32" else m
-            rows += bench_model(m, source, args.dtype)
+            rows += bench_model(m, source, args.dtype, args.device)
     if not args.skip_app:
         rows.append(bench_app_start())
     print_table(rows)
