@@ -9,9 +9,11 @@ two at once, and it keeps memory flat under concurrent users).
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -58,6 +60,27 @@ def image_key(image: Image.Image) -> str:
     return h.hexdigest()
 
 
+PREPROCESS_THREADS = min(4, os.cpu_count() or 1)
+PREPROCESS_MIN_SLICE = 4  # fewer images than this per thread: not worth a thread hop
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _preprocess_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(PREPROCESS_THREADS, thread_name_prefix="clipdemo-preprocess")
+        return _pool
+
+
+def _slices(items: list, n: int, min_size: int) -> list[list]:
+    """Split into at most n contiguous, near-equal slices of at least min_size items (order kept)."""
+    n = max(1, min(n, len(items) // max(1, min_size)))
+    bounds = [round(i * len(items) / n) for i in range(n + 1)]
+    return [items[a:b] for a, b in zip(bounds, bounds[1:])] or [items]
+
+
 def _features(out) -> torch.Tensor:
     # transformers 5 returns an output object whose pooler_output is the projected embedding.
     return out if isinstance(out, torch.Tensor) else out.pooler_output
@@ -75,9 +98,19 @@ class Encoder:
 
     # ------------------------------------------------------------------ inputs
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
-        rgb = [im.convert("RGB") for im in images]
-        pixels = self.loaded.processor.image_processor(images=rgb, return_tensors="pt")["pixel_values"]
+        """The model's own image processor, run on slices of the batch in threads: Pillow's resize
+        releases the GIL, and on a small model (or a GPU) resizing costs as much as encoding."""
+        chunks = _slices(list(images), PREPROCESS_THREADS, PREPROCESS_MIN_SLICE)
+        if len(chunks) > 1:
+            parts = list(_preprocess_pool().map(self._process, chunks))
+        else:
+            parts = [self._process(c) for c in chunks]
+        pixels = parts[0] if len(parts) == 1 else torch.cat(parts)
         return pixels.to(self.loaded.device, self.loaded.dtype)
+
+    def _process(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        rgb = [im.convert("RGB") for im in images]
+        return self.loaded.processor.image_processor(images=rgb, return_tensors="pt")["pixel_values"]
 
     def tokenize(self, texts: Sequence[str]) -> dict:
         lm = self.loaded

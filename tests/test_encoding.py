@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 from PIL import Image
 
 from clipdemo.encoding import Encoder, LRUCache, image_key
@@ -82,3 +83,15 @@ def test_length_sorted_text_batches_keep_order_and_values(tiny_clip_dir):
     batched = enc.encode_texts(texts)
     one_by_one = np.stack([Encoder(lm, text_cache=1).encode_texts([t])[0] for t in texts[::29]])
     assert np.allclose(batched[::29], one_by_one, atol=1e-5)
+
+
+def test_threaded_preprocessing_equals_one_call_in_order(tiny_encoder):
+    from clipdemo.encoding import _slices
+
+    assert _slices(list(range(10)), 4, 4) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    assert _slices(list(range(3)), 4, 4) == [[0, 1, 2]]
+    assert _slices([], 4, 4) == [[]]
+    images = [Image.new("RGB", (40 + 7 * i, 30 + 3 * i), (i * 8, 255 - i * 8, 100)) for i in range(30)]
+    threaded = tiny_encoder.preprocess(images)
+    single = tiny_encoder.loaded.processor.image_processor(images=images, return_tensors="pt")["pixel_values"]
+    assert threaded.shape == single.shape and torch.equal(threaded, single.to(threaded.dtype))
