@@ -10,6 +10,7 @@ from functools import lru_cache
 import plotly.graph_objects as go
 
 from clipdemo.live_data import fixed_batch
+from clipdemo.ui.exports import png_ready  # the chart's toolbar keeps its PNG camera in sight
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.2))
 
@@ -53,7 +54,7 @@ def logits_heatmap(snap: dict, words: dict[str, str]) -> go.Figure:
         yaxis=dict(tickmode="array", tickvals=list(range(n)), ticktext=[""] * n, range=[n - 0.5, -0.5],
                    title=words["y"], showgrid=False, zeroline=False),
         height=640, showlegend=False, template="plotly_white", margin=dict(l=40, r=10, t=50, b=170))
-    return fig
+    return png_ready(fig)
 
 
 def loss_figure(snap: dict, words: dict[str, str]) -> go.Figure:
@@ -66,7 +67,7 @@ def loss_figure(snap: dict, words: dict[str, str]) -> go.Figure:
                   annotation_position="top right")
     fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
                       yaxis=dict(title=words["y"], rangemode="tozero"), height=300, **LAYOUT)
-    return fig
+    return png_ready(fig)
 
 
 def temperature_figure(snap: dict, words: dict[str, str]) -> go.Figure:
@@ -74,7 +75,7 @@ def temperature_figure(snap: dict, words: dict[str, str]) -> go.Figure:
     fig = go.Figure(go.Scatter(x=h["step"], y=h["temperature"], name=words["y"], line=dict(color="#7b4fff")))
     fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
                       yaxis=dict(title=words["y"]), height=300, **LAYOUT)
-    return fig
+    return png_ready(fig)
 
 
 def accuracy_figure(snap: dict, words: dict[str, str]) -> go.Figure:
@@ -88,7 +89,7 @@ def accuracy_figure(snap: dict, words: dict[str, str]) -> go.Figure:
                   annotation_text=words["chance"].format(v=snap["chance"]), annotation_position="top right")
     fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
                       yaxis=dict(title=words["y"], range=[0, 1.02], tickformat=".0%"), height=300, **LAYOUT)
-    return fig
+    return png_ready(fig)
 
 
 def empty_figure(text: str, height: int = 300) -> go.Figure:

@@ -258,6 +258,8 @@ def figures(request, snap: dict | None, which: list[bool] | None = None) -> tupl
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
+    from clipdemo.ui import learn_export  # here, not at the top: it imports this module
+
     manager = manager_of(ctx)
     gr.Markdown(t("learn.intro"))
     # Holds this session's id once it trains, so Gradio's state clean-up can stop the run as well.
@@ -297,6 +299,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         with gr.Column():
             accuracy = gr.Plot(show_label=False)
             gr.Markdown(t("learn.note.accuracy"))
+    learn_export.box(manager, [batch, lr, width, concepts, steps])  # files from a snapshot when asked
     timer = gr.Timer(POLL_S, active=False)
     plots = [matrix, loss, temperature, accuracy]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from clipdemo.lessons import ModalityGap, Probe, TemperatureLesson, TemplateComparison
+from clipdemo.ui.exports import png_ready  # the chart's toolbar keeps its PNG camera in sight
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=10, t=50, b=40), legend=dict(orientation="h", y=-0.2))
 COLOURS = ("#4f7cff", "#ff8c42", "#2ca25f", "#d7301f", "#7b4fff")
@@ -26,7 +27,7 @@ def templates_figure(res: TemplateComparison, words: dict[str, str]) -> go.Figur
     _chance_line(fig, 1 / len(res.labels), words["chance"].format(v=1 / len(res.labels)))
     fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.1], tickformat=".0%"),
                       barmode="group", height=360, **LAYOUT)
-    return fig
+    return png_ready(fig)
 
 
 def temperature_figure(res: TemperatureLesson, words: dict[str, str]) -> go.Figure:
@@ -39,7 +40,7 @@ def temperature_figure(res: TemperatureLesson, words: dict[str, str]) -> go.Figu
                              hovertemplate="%{x}<br>p = %{y:.3f}<extra>" + name + "</extra>"))
     fig.update_layout(title=dict(text=words["title"], x=0.02), barmode="group",
                       yaxis=dict(range=[0, 1], tickformat=".0%", title=words["y"]), height=380, **LAYOUT)
-    return fig
+    return png_ready(fig)
 
 
 def gap_figure(res: ModalityGap, words: dict[str, str]) -> go.Figure:
@@ -55,7 +56,7 @@ def gap_figure(res: ModalityGap, words: dict[str, str]) -> go.Figure:
                              text=res.captions, hovertemplate="✎ %{text}<extra></extra>"))
     fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title="PC 1", zeroline=False),
                       yaxis=dict(title="PC 2", zeroline=False, scaleanchor="x"), height=440, **LAYOUT)
-    return fig
+    return png_ready(fig)
 
 
 def probe_figure(probe: Probe, words: dict[str, str]) -> go.Figure:
@@ -69,7 +70,7 @@ def probe_figure(probe: Probe, words: dict[str, str]) -> go.Figure:
                              marker=dict(symbol="line-ew-open", size=40, color="#888", line=dict(width=2))))
     fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.1], tickformat=".0%"),
                       height=340, **LAYOUT)
-    return fig
+    return png_ready(fig)
 
 
 def counting_figure(probe: Probe, words: dict[str, str]) -> go.Figure:
@@ -83,4 +84,4 @@ def counting_figure(probe: Probe, words: dict[str, str]) -> go.Figure:
     fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["answer"]),
                       yaxis=dict(title=words["truth"], autorange="reversed"), height=340, template="plotly_white",
                       margin=dict(l=60, r=10, t=50, b=50))
-    return fig
+    return png_ready(fig)

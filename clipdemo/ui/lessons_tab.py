@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import lessons
-from clipdemo.ui import lessons_plots
+from clipdemo.ui import lessons_export, lessons_plots
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import t, tr
 
@@ -232,6 +232,7 @@ def _model_line(request, name: str) -> str:
 
 
 # ---------------------------------------------------------------- one handler per lesson
+# Each returns (summary, figure, table, pictures, the experiment's result); the result feeds the export box.
 
 
 def run_templates(encoder, request):
@@ -249,7 +250,7 @@ def run_templates(encoder, request):
     summary = tr(request, "lessons.templates.summary", n=len(res.images), k=len(res.labels), **res.n_prompts)
     gallery = [(im, f"{i + 1}. {truth}") for i, (im, truth) in enumerate(zip(res.images, res.truth, strict=True))]
     return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.templates_figure(res, words),
-            gr.update(value=rows, headers=headers), gallery)
+            gr.update(value=rows, headers=headers), gallery, res)
 
 
 def run_temperature(encoder, request):
@@ -260,7 +261,7 @@ def run_temperature(encoder, request):
     summary = tr(request, "lessons.temperature.summary", truth=res.labels[res.truth], lo=min(res.cosine),
                  hi=max(res.cosine), own=res.model_temperature)
     return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.temperature_figure(res, words),
-            gr.update(value=rows, headers=headers), res.image)
+            gr.update(value=rows, headers=headers), res.image, res)
 
 
 def run_gap(encoder, request):
@@ -271,7 +272,7 @@ def run_gap(encoder, request):
                  retrieval=res.retrieval)
     gallery = [(im, cap) for im, cap in zip(res.images, res.captions, strict=True)]
     return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.gap_figure(res, words), gr.skip(),
-            gallery)
+            gallery, res)
 
 
 def run_heldout(encoder, request):
@@ -281,7 +282,7 @@ def run_heldout(encoder, request):
     summary = tr(request, "lessons.heldout.summary", hc=n["heldout_colour"], hs=n["heldout_shape"],
                  sc=n["seen_colour"], ss=n["seen_shape"])
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words),
-            _table(request, probe, "heldout", "heldout"), _gallery(request, probe, "heldout"))
+            _table(request, probe, "heldout", "heldout"), _gallery(request, probe, "heldout"), probe)
 
 
 def run_counting(encoder, request):
@@ -289,7 +290,7 @@ def run_counting(encoder, request):
     words = _words(request, "counting", ("title", "n1", "n2", "n3", "answer", "truth"))
     summary = tr(request, "lessons.counting.summary", acc=probe.accuracy())
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.counting_figure(probe, words),
-            _table(request, probe, ""), _gallery(request, probe))
+            _table(request, probe, ""), _gallery(request, probe), probe)
 
 
 def run_leftright(encoder, request):
@@ -297,7 +298,7 @@ def run_leftright(encoder, request):
     words = _words(request, "leftright", ("title", "group.single", "group.order", "group.relation"))
     summary = tr(request, "lessons.leftright.summary", acc=probe.accuracy(), n=len(probe.items))
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words),
-            _table(request, probe, "leftright"), _gallery(request, probe))
+            _table(request, probe, "leftright"), _gallery(request, probe), probe)
 
 
 GALLERY_ROW_PX = 150
@@ -313,7 +314,7 @@ LESSONS = (  # (key, handler, shows a table, shows one picture instead of a gall
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("lessons.intro"))
-    with gr.Tabs():
+    with gr.Tabs() as tabs:
         for key, handler, has_table, one_picture in LESSONS:
             with gr.Tab(t(f"lessons.{key}.tab"), id=f"lesson-{key}"):
                 gr.Markdown(t(f"lessons.{key}.about"))
@@ -330,16 +331,18 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 if not one_picture:
                     visual = gr.Gallery(show_label=False, columns=8, height="auto", object_fit="contain",
                                         allow_preview=True)
+                export = lessons_export.box(key, tabs, model_name)
 
-                def fn(name, request: gr.Request, _handler=handler, _one=one_picture):
+                def fn(name, request: gr.Request, _handler=handler, _one=one_picture, _key=key):
                     encoder = ctx.encoder(name)
                     try:
-                        *out, pictures = _handler(encoder, request)
+                        *out, pictures, result = _handler(encoder, request)
                     except (ValueError, RuntimeError) as e:
                         raise gr.Error(tr(request, "err.generic", error=e)) from e
                     if not _one:  # as tall as its rows, no empty band below
                         pictures = gr.update(value=pictures, height=GALLERY_ROW_PX * -(-len(pictures) // 8) + 24)
-                    return (*out, pictures)
+                    return (*out, pictures, lessons_export.payload(_key, encoder, name, out[1], result))
 
-                run.click(fn, [model_name], [summary, plot, table, visual], api_name=f"lesson_{key}",
+                # `export` is a gr.State: the endpoint's outputs stay (summary, plot, table, pictures)
+                run.click(fn, [model_name], [summary, plot, table, visual, export], api_name=f"lesson_{key}",
                           concurrency_limit=ctx.concurrency, concurrency_id="encode")

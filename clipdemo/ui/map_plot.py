@@ -16,6 +16,7 @@ from clipdemo.embedding_map import MapData
 from clipdemo.projection import Projection
 from clipdemo.search import Hit
 from clipdemo.toyworld import COLOURS
+from clipdemo.ui.exports import png_ready  # the chart's toolbar keeps its PNG camera in sight
 
 COLOUR_BY = ("modality", "label", "group")
 MODALITY_COLOURS = {"image": "#4f7cff", "text": "#f28e2b"}
@@ -132,7 +133,7 @@ def map_figure(data: MapData, proj: Projection, colour_by: str = "modality", lin
         layout["xaxis"] = dict(title=_axis_title(proj.method, 1), **axis)
         layout["yaxis"] = dict(title=_axis_title(proj.method, 2), scaleanchor="x", scaleratio=1, **axis)
     fig.update_layout(**layout)
-    return fig
+    return png_ready(fig)
 
 
 def empty_figure(message: str, height: int = 640) -> go.Figure:

@@ -21,6 +21,8 @@ from clipdemo import gallery as galleries
 from clipdemo import projection
 from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map, records
 from clipdemo.search import Hit, rank, search_image, search_text
+from clipdemo.ui import exports as ex
+from clipdemo.ui import map_export
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
@@ -319,6 +321,9 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     with gr.Accordion(t("map.export"), open=False):
         export_btn = gr.Button(t("map.export_btn"))
         export_files_out = gr.File(label=t("map.export_files"), file_count="multiple")
+    restore = ex.Restore([source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
+                          min_dist, colour_by, lines], map_export.restore_inputs, model=model_name)
+    export_state = ex.export_box("map", restore=restore)
     with gr.Column(visible=False):  # the HTTP API: exactly (images, texts) and (query, images)
         api_images = gr.File(file_count="multiple", label="images")
         api_texts = gr.Textbox(label="texts")
@@ -331,8 +336,15 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     # Closures with explicit parameters: gradio finds gr.Request / gr.Progress by position and annotation.
     def on_draw(source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
                 min_dist, colour_by, lines, model, request: gr.Request, progress=gr.Progress()):
-        return draw(ctx, source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
-                    min_dist, colour_by, lines, model, request=request, progress=progress)
+        out = draw(ctx, source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
+                   min_dist, colour_by, lines, model, request=request, progress=progress)
+        return (*out, map_export.after_draw(ctx.encoder(model), model, out[3], out[0], source, use_captions,
+                                            label_points, method, dims, n_neighbors, min_dist, colour_by, lines))
+
+    def on_redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, previous, request: gr.Request):
+        fig, notes = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
+        return fig, notes, map_export.after_redraw(previous, data, fig, method, dims, n_neighbors, min_dist,
+                                                   colour_by, lines)
 
     def on_search(data, query, image, k, method, dims, n_neighbors, min_dist, colour_by, lines,
                   request: gr.Request):
@@ -348,17 +360,17 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     def on_api_search(query, images, model):
         return api_search(ctx, query, images, model)
 
-    source.change(lambda s: (gr.update(visible=s == "upload"), DEFAULT_LABELS.get(s, "")), [source],
+    source.input(lambda s: (gr.update(visible=s == "upload"), DEFAULT_LABELS.get(s, "")), [source],
                   [files, labels], api_visibility="private")
     run.click(on_draw, [source, files, use_captions, extra_texts, labels, label_points, *view, model_name],
-              [plot, gap_md, notes, data_state, hits_state, hook, hit_table, hit_gallery],
+              [plot, gap_md, notes, data_state, hits_state, hook, hit_table, hit_gallery, export_state],
               concurrency_limit=1, concurrency_id="map", api_visibility="private")
+    redraw_io = dict(inputs=[data_state, *view, hits_state, export_state], outputs=[plot, notes, export_state],
+                     api_visibility="private", concurrency_limit=1, concurrency_id="map_view")
     for control in (method, dims, colour_by, lines):
-        control.change(redraw, [data_state, *view, hits_state], [plot, notes], api_visibility="private",
-                       concurrency_limit=1, concurrency_id="map_view")
+        control.change(on_redraw, **redraw_io)
     for control in (n_neighbors, min_dist):
-        control.release(redraw, [data_state, *view, hits_state], [plot, notes], api_visibility="private",
-                        concurrency_limit=1, concurrency_id="map_view")
+        control.release(on_redraw, **redraw_io)
     search_io = dict(inputs=[data_state, query, query_image, k, *view],
                      outputs=[plot, hit_table, hit_gallery, hits_state], api_visibility="private",
                      concurrency_limit=ctx.concurrency, concurrency_id="encode")

@@ -22,6 +22,7 @@ from clipdemo import overlay, toyworld
 from clipdemo.images import load_image
 from clipdemo.similarity import SimilarityMatrix, similarity_matrix
 from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
+from clipdemo.ui import exports as ex
 from clipdemo.ui.context import ASSETS, USER_ERRORS, UIContext, example_photos, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
@@ -64,6 +65,12 @@ def load_batch(files) -> tuple[list, list[str], list[str], list[str]]:
         except USER_ERRORS as e:
             problems.append(str(e))
     return images, _unique(names), paths, problems
+
+
+def toy_click(n: int = 6) -> tuple[list[str], str, dict]:
+    """The toy button: a new random batch, and its seed (for the session file)."""
+    seed = random.randrange(10**6)
+    return (*toy_batch(n, seed), {"kind": "toy", "n": n, "seed": seed})
 
 
 def toy_batch(n: int = 6, seed: int | None = None) -> tuple[list[str], str]:
@@ -109,7 +116,8 @@ def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = N
     if matrix.sigmoid:
         notes.append(tr(request, "sim.sigmoid_note"))
     notes.append(tr(request, "sim.model_t", t=matrix.logit_scale))
-    state = {"matrix": matrix, "paths": dict(zip(names, paths, strict=True))}
+    state = {"matrix": matrix, "paths": dict(zip(names, paths, strict=True)),
+             "session": ex.session(encoder, "similarity", model_name)}  # settings are added at export
     return (matrix.as_json(), "\n\n".join(notes), state, gr.update(value=round(matrix.logit_scale, 2)),
             gr.update(choices=names, value=names[0]), gr.update(choices=matrix.texts, value=matrix.texts[0]))
 
@@ -165,7 +173,7 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
                      showgrid=False, zeroline=False, scaleanchor="x" if thumbs else None)
     fig.update_layout(height=min(900, 90 + 78 * n + 15 * max(t.count("<br>") + 1 for t in ticks)),
                       margin=dict(l=10, r=10, t=20, b=10), template="plotly_white")
-    return fig
+    return ex.png_ready(fig)
 
 
 def score_table(matrix: SimilarityMatrix, values: np.ndarray, mode: str):
@@ -246,7 +254,7 @@ def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: s
     w, h = smap.image_size
     if smap.box != (0.0, 0.0, float(w), float(h)):
         notes.append(tr(request, "sim.map_cropped"))
-    state = {"image": img, "map": smap}
+    state = {"image": img, "map": smap, "session": ex.session(encoder, "similarity", model_name)}
     return (overlay.overlay(img, smap, DEFAULT_OPACITY), overlay.raw_map(smap), smap.as_json(), "\n\n".join(notes),
             state)
 
@@ -261,8 +269,11 @@ def reblend(state: dict | None, opacity: float):
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
+    from clipdemo.ui import similarity_export as sx  # here, not at the top: it imports this module
+
     gr.Markdown(t("sim.intro"))
     mstate, sstate = gr.State(None), gr.State(None)
+    batch, pending = gr.State(None), gr.State(None)  # which batch the buttons made; a restored temperature
     with gr.Row():
         with gr.Column(scale=1):
             files = gr.File(label=t("sim.images"), file_count="multiple", file_types=["image"], type="filepath",
@@ -302,6 +313,9 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             map_notes = gr.Markdown()
             with gr.Accordion(t("sim.map_numbers"), open=False):
                 grid_json = gr.JSON()
+    restore = ex.Restore([texts, mode, temperature, method, text, files, pending], sx.restore_inputs,
+                         model=model_name)
+    export = ex.export_box("similarity", restore=restore)
 
     # Named functions with a gr.Request parameter (a lambda would hide it): messages follow the visitor's language.
     def matrix_fn(images, texts, model_name, request: gr.Request):  # API parameter names: images, texts
@@ -310,9 +324,17 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     def spatial_fn(image, text, method, model_name, request: gr.Request):
         return compute_spatial(ctx, image, text, method, model_name, request)
 
+    def redraw_fn(mstate, sstate, mode, temperature, method, batch, image, request: gr.Request):
+        fig, note, cells = render_matrix(mstate, mode, temperature, request)
+        return fig, note, cells, sx.payload(mstate, sstate, mode, temperature, method, batch, image, fig)
+
     limits = dict(concurrency_limit=ctx.concurrency, concurrency_id="encode")
-    redraw = dict(fn=render_matrix, inputs=[mstate, mode, temperature], outputs=[figure, loss, table],
-                  show_progress="hidden", **PRIVATE)
+    view_now = [mstate, sstate, mode, temperature, method, batch, image]
+    redraw = dict(fn=redraw_fn, inputs=view_now, outputs=[figure, loss, table, export], show_progress="hidden",
+                  **PRIVATE)
+    keep = dict(fn=sx.keep_temperature, inputs=[pending], outputs=[temperature, pending], show_progress="hidden",
+                **PRIVATE)
+    refresh = dict(fn=sx.payload, inputs=view_now, outputs=[export], show_progress="hidden", **PRIVATE)
     matrix_event = dict(fn=matrix_fn, inputs=[files, texts, model_name],
                         outputs=[numbers, notes, mstate, temperature, pair_image, pair_text], **limits)
     map_event = dict(fn=spatial_fn, inputs=[image, text, method, model_name],
@@ -321,18 +343,23 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     to_pair = dict(fn=pair_inputs, inputs=[mstate, pair_image, pair_text], outputs=[image, text], **PRIVATE)
 
     def show_pair(event):  # the linked view: a chosen pair goes to the spatial map
-        event.then(**to_pair).then(**map_event).then(**after_map)
+        event.then(**to_pair).then(**map_event).then(**after_map).then(**refresh)
 
-    show_pair(run.click(api_name="similarity_matrix", **matrix_event).then(**redraw))
-    for button, maker in ((toy, lambda: toy_batch(6)), (toys, bundled_toys), (photos, bundled_photos)):
-        show_pair(button.click(maker, None, [files, texts], **PRIVATE).then(**PRIVATE, **matrix_event).then(**redraw))
+    show_pair(run.click(api_name="similarity_matrix", **matrix_event).then(**keep).then(**redraw))
+    makers = ((toy, toy_click), (toys, lambda: (*bundled_toys(), {"kind": "bundled_toys"})),
+              (photos, lambda: (*bundled_photos(), {"kind": "photos"})))
+    for button, maker in makers:
+        show_pair(button.click(maker, None, [files, texts, batch], **PRIVATE).then(**PRIVATE, **matrix_event)
+                  .then(**keep).then(**redraw))
+    files.upload(lambda: None, None, [batch], **PRIVATE)  # the user's own files: no longer a known batch
     mode.change(**redraw)
     temperature.release(**redraw)
+    temperature.input(lambda: None, None, [pending], **PRIVATE)  # moved by hand: forget a restored value
 
     spatial_api = {**map_event, "api_visibility": "public"}
-    run_map.click(api_name="spatial_heatmap", **spatial_api).then(**after_map)
-    method.input(**map_event).then(**after_map)
+    run_map.click(api_name="spatial_heatmap", **spatial_api).then(**after_map).then(**refresh)
+    method.input(**map_event).then(**after_map).then(**refresh)
     opacity.release(**after_map)
     show_pair(table.select(pick_cell, [mstate], [pair_image, pair_text], **PRIVATE))
     for dd in (pair_image, pair_text):
-        dd.input(**to_pair).then(**map_event).then(**after_map)
+        dd.input(**to_pair).then(**map_event).then(**after_map).then(**refresh)

@@ -149,6 +149,14 @@ def classify_many(ctx: UIContext, files, labels: str, template: str, model_name:
     return gr.update(value=rows, headers=header), str(out), notes, export
 
 
+def restore_inputs(record: dict) -> tuple:
+    """A zero-shot session -> (labels text, template): the labels as typed (comma separated), the template choice."""
+    labels = ex.text_list(record, "labels")
+    template = ex.setting(record, "template", kind=str)
+    sep = "\n" if any("," in lab for lab in labels) else ", "
+    return (sep.join(labels) if labels else gr.skip()), template
+
+
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("zs.intro"))
     with gr.Row():
@@ -164,7 +172,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             with gr.Row():
                 view = gr.Image(label=t("zs.view"), height=160, interactive=False, show_label=True)
                 notes = gr.Markdown()
-            export = ex.export_box("zero_shot")
+            restore = ex.Restore([labels, template], restore_inputs, views=["zero_shot_batch"], model=model_name)
+            export = ex.export_box("zero_shot", restore=restore)
     # Image-only examples render as a strip of thumbnails (no table headers); a click also sets fitting labels.
     for paths, suggested, key in ((example_toys()[:8], TOY_LABELS, "zs.examples_toy"),
                                   (example_photos(), PHOTO_LABELS, "zs.examples_photo")):
@@ -179,7 +188,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         table = gr.Dataframe(label=t("zs.table"), interactive=False)
         csv_out = gr.File(label=t("zs.csv"))
         batch_notes = gr.Markdown()
-        batch_export = ex.export_box("zero_shot_batch")
+        batch_export = ex.export_box("zero_shot_batch", restore=ex.Restore([labels, template], restore_inputs,
+                                                                           views=["zero_shot"], model=model_name))
     run_many.click(lambda *a: classify_many(ctx, *a), [files, labels, template, model_name],
                    [table, csv_out, batch_notes, batch_export], api_name="zero_shot_batch", concurrency_limit=1,
                    concurrency_id="encode_many")

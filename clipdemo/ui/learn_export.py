@@ -1,0 +1,72 @@
+"""The Learn tab's export box: the training's figures, its history and logits, and a session with its knobs.
+
+The numbers live in a background training, so the files are made from a snapshot taken when the button
+is pressed (the export box's `make=`). The session's settings are the whole training config (batch size,
+learning rate, width, concepts, steps, seed, ...); loading it back sets the tab's knobs.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from clipdemo import exports
+from clipdemo.live_training import CONCEPTS
+from clipdemo.ui import exports as ex
+from clipdemo.ui import learn_tab
+
+VIEW = "learn"
+MODEL = "learn:from-scratch"  # no checkpoint id: the model is the training the settings describe
+BATCH_RANGE, STEPS_RANGE = (8, 128), (100, 3000)  # the tab's sliders
+
+
+def history_records(snap: dict) -> list[dict]:
+    """One row per training step: step, loss (mean and both directions), learned temperature."""
+    h = snap["history"]
+    return [{k: h[k][i] for k in h} for i in range(len(h["step"]))]
+
+
+def accuracy_records(snap: dict) -> list[dict]:
+    a = snap["accuracy"]
+    return [{"step": a["step"][i], "seen": a["seen"][i], "heldout": a["heldout"][i]} for i in range(len(a["step"]))]
+
+
+def logits_records(snap: dict) -> list[dict]:
+    """The fixed batch's logit matrix, one row per (picture, caption); picture i's own caption is caption i."""
+    caps = snap["captions"]
+    return [{"step": snap["logits_step"], "picture": i, "own_caption": caps[i], "caption_index": j,
+             "caption": caps[j], "logit": v} for i, row in enumerate(snap["logits"]) for j, v in enumerate(row)]
+
+
+def session_record(snap: dict) -> dict:
+    cfg = dict(snap["config"])
+    return exports.session_record(
+        VIEW, MODEL, cfg, labels=(), templates=(), seed=cfg.get("seed"), step=snap["step"], state=snap["state"],
+        captions=list(snap["captions"]),
+        model_info={"family": "clip", "source": "trained from scratch in the Learn tab", "parameters": snap["n_params"]})
+
+
+def payload(snap: dict | None, request: gr.Request | None = None) -> dict | None:
+    if snap is None:
+        return None
+    matrix, loss, temperature, accuracy = (ex.png_ready(f) for f in learn_tab.figures(request, snap))
+    tables = {"history": history_records(snap), "accuracy": accuracy_records(snap), "logits": logits_records(snap)}
+    return ex.payload(VIEW, figures={"logits": matrix, "loss": loss, "temperature": temperature,
+                                     "accuracy": accuracy}, tables=tables, session=session_record(snap))
+
+
+def restore_inputs(record: dict) -> tuple:
+    """A Learn session -> (batch size, learning rate, width, concepts, steps)."""
+    s = ex.setting
+    return (s(record, "batch_size", lo=BATCH_RANGE[0], hi=BATCH_RANGE[1]), s(record, "lr", choices=learn_tab.LR_CHOICES),
+            s(record, "width", choices=learn_tab.WIDTH_CHOICES), s(record, "concepts", choices=CONCEPTS),
+            s(record, "steps", lo=STEPS_RANGE[0], hi=STEPS_RANGE[1]))
+
+
+def box(manager, knobs: list) -> gr.State:
+    """The export accordion for this session's training; `knobs` are the inputs a session fills."""
+
+    def make(request: gr.Request):
+        sid = getattr(request, "session_hash", None)
+        return payload(manager.snapshot(sid), request) if sid else None
+
+    return ex.export_box(VIEW, restore=ex.Restore(knobs, restore_inputs), make=make)
