@@ -63,8 +63,13 @@ def test_export_box_with_restore_builds():
     with gr.Blocks() as demo:
         box = gr.Textbox()
         state = ex.export_box("similarity", restore=ex.Restore([box], lambda r: ("x",)))
-    ids = {c.get("props", {}).get("elem_id") for c in demo.get_config_file()["components"]}
-    assert isinstance(state, gr.State) and {"export-similarity", "session-similarity"} <= ids
+    config = demo.get_config_file()
+    ids = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
+    assert isinstance(state, gr.State) and {"export-similarity", "session-similarity"} <= set(ids)
+    upload = ids["session-similarity"]
+    event = next(d for d in config["dependencies"] if [upload, "upload"] in [list(t) for t in d["targets"]])
+    assert upload in event["outputs"] and box._id in event["outputs"]  # cleared for the next file; fills the box
+    assert event["api_visibility"] == "private"  # not an API endpoint
 
 
 def test_bad_files_give_a_message_not_an_exception(tmp_path):

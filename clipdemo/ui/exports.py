@@ -171,7 +171,8 @@ def view_name(request: gr.Request | None, view) -> str:
 
 
 def _refuse(request, message: str, skip: tuple) -> tuple:
-    gr.Warning(message, title=tr(request, "ex.err_title"))
+    toast = re.sub(r"`([^`]*)`", r"“\1”", message)  # the toast shows plain text, the box below Markdown
+    gr.Warning(toast, title=tr(request, "ex.err_title"))
     return (message, *skip)
 
 
@@ -261,7 +262,7 @@ def export_box(view: str, restore: Restore | None = None,
         files = gr.File(label=t("ex.files"), file_count="multiple", interactive=False)
         if restore is not None:
             upload = gr.File(label=t("ex.load"), file_count="single", file_types=[".json"], type="filepath",
-                             height=90, elem_id=f"session-{_slug(view)}")
+                             height=130, elem_id=f"session-{_slug(view)}")
             message = gr.Markdown()
 
     def on_click(data, request: gr.Request):
@@ -276,10 +277,10 @@ def export_box(view: str, restore: Restore | None = None,
         views = (view, *restore.views)
         model = restore.model if restore.model is not None else gr.State(None)
 
-        def on_upload(path, current, request: gr.Request):
-            return restore_session(path, views, restore.apply, len(restore.outputs), current, request)
+        def on_upload(path, current, request: gr.Request):  # the upload is cleared: ready for the next file
+            return None, *restore_session(path, views, restore.apply, len(restore.outputs), current, request)
 
-        event = upload.upload(on_upload, [upload, model], [message, *restore.outputs], api_name=False,
+        event = upload.upload(on_upload, [upload, model], [upload, message, *restore.outputs], api_name=False,
                               show_progress="hidden")
         for step in restore.then:
             event = event.then(**{"api_name": False, **step})
