@@ -207,7 +207,9 @@ def write_card(model_dir: Path, results: dict, command: str) -> Path:
     train_cmd = "\n".join(ph.get("command", "python -m clipdemo.train") for ph in phases)
     minutes = sum(ph.get("train_seconds", 0) for ph in phases) / 60
     steps = " + ".join(f"{ph.get('config', {}).get('steps', '?')} steps (lr {ph.get('config', {}).get('lr', '?')}, "
-                       f"two-colour batches {ph.get('config', {}).get('hard_batches', 0):.0%})" for ph in phases)
+                       f"two-colour batches {ph.get('config', {}).get('hard_batches', 0):.0%}, "
+                       f"extra shape-only captions {ph.get('config', {}).get('shape_captions', 0):.0%})"
+                       for ph in phases)
     held = ", ".join(f"{c} {s}" for c, s in sorted(HELD_OUT))
     text = f"""---
 license: mit
@@ -246,7 +248,8 @@ warm-up and cosine decay; {minutes:.0f} minutes in all on {log.get('machine', '?
 while other work shared the machine's 2 cores. `--bpe` takes the open-clip-torch wheel
 (`pip download --no-deps open-clip-torch==3.3.0`); each phase's `--init-from` is the previous phase's output folder.
 The toy world is `clipdemo/toyworld.py`; training captions come from
-`toyworld.training_caption` wrapped in OpenAI's ImageNet templates (those naming colour, size or count left out).
+`toyworld.training_caption` wrapped in OpenAI's ImageNet templates (those naming colour, size or count left out);
+`--shape-captions` replaces that share of them with captions naming only the shapes (`train.shape_caption`).
 
 ## Evaluation
 ```
