@@ -27,8 +27,8 @@ import torch
 from PIL import Image
 
 from clipdemo import toyworld
-from clipdemo.encoding import Encoder
 from clipdemo.devices import dtype_name
+from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
 from clipdemo.templates import IMAGENET_TEMPLATES
 from clipdemo.zeroshot import zero_shot
