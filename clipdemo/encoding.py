@@ -94,6 +94,10 @@ class Encoder:
         self.batch_size = batch_size
         self.image_cache = LRUCache(image_cache)
         self.text_cache = LRUCache(text_cache)
+        # label set x template set -> ensembled class embeddings, and prompt -> token count: a repeated
+        # zero-shot call then costs the image encode and one small matrix product, nothing else
+        self.ensemble_cache = LRUCache(256)
+        self.token_counts = LRUCache(text_cache)
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ inputs
@@ -121,7 +125,11 @@ class Encoder:
         return {k: v.to(lm.device) for k, v in tok.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
     def count_tokens(self, text: str) -> int:
-        return len(self.loaded.tokenizer(text, truncation=False)["input_ids"])
+        n = self.token_counts.get(text)
+        if n is None:
+            n = len(self.loaded.tokenizer(text, truncation=False)["input_ids"])
+            self.token_counts.put(text, n)
+        return n
 
     def model_view(self, image: Image.Image) -> Image.Image:
         """What the model sees: the resized, cropped input, un-normalised back to pixels."""

@@ -77,9 +77,16 @@ def prompts_for(labels: Sequence[str], templates: Sequence[str]) -> list[str]:
 
 def class_embeddings(encoder: Encoder, labels: Sequence[str], templates: Sequence[str]) -> np.ndarray:
     """One unit vector per label: the renormalised mean of its prompts' embeddings."""
+    key = (tuple(labels), tuple(templates))
+    cached = encoder.ensemble_cache.get(key)
+    if cached is not None:
+        return cached
     emb = encoder.encode_texts(prompts_for(labels, templates)).reshape(len(labels), len(templates), -1)
     mean = emb.mean(axis=1)
-    return mean / np.linalg.norm(mean, axis=-1, keepdims=True)
+    out = mean / np.linalg.norm(mean, axis=-1, keepdims=True)
+    out.setflags(write=False)  # shared by every later call with the same labels and templates
+    encoder.ensemble_cache.put(key, out)
+    return out
 
 
 @dataclass

@@ -55,3 +55,19 @@ def test_long_label_is_truncated_with_notice(tiny_encoder, toy_images):
     result = zero_shot(tiny_encoder, [toy_images[0][0]], ["circle", "word " * 2000], "single")
     assert any("truncated" in n for n in result.notices)
     assert len(result.labels) == 2 and np.isfinite(result.probs).all()
+
+
+def test_label_ensembles_are_cached_per_label_and_template_set(tiny_encoder):
+    templates = resolve_templates("imagenet7")
+    first = class_embeddings(tiny_encoder, ["ensemble cat", "ensemble dog"], templates)
+    calls = []
+    original = tiny_encoder.encode_texts
+    tiny_encoder.encode_texts = lambda texts: calls.append(len(texts)) or original(texts)
+    try:
+        again = class_embeddings(tiny_encoder, ["ensemble cat", "ensemble dog"], templates)
+        other = class_embeddings(tiny_encoder, ["ensemble dog", "ensemble cat"], templates)
+    finally:
+        del tiny_encoder.encode_texts
+    assert calls == [14]  # the repeat was served whole; a new label order is a new ensemble
+    assert np.array_equal(first, again) and np.allclose(other, first[::-1], atol=1e-6)
+    assert not again.flags.writeable  # shared between calls: nobody may change it in place
