@@ -31,9 +31,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                                 f"'{os.pathsep}'-separated)")
     p.add_argument("--concurrency", type=int, default=int(env("CLIPDEMO_CONCURRENCY", "2")),
                    help="requests computed at once per kind of work (CLIPDEMO_CONCURRENCY)")
+    p.add_argument("--max-queue", type=int, default=int(env("CLIPDEMO_MAX_QUEUE", "64")),
+                   help="requests that may wait in the queue; more are turned away with a message (CLIPDEMO_MAX_QUEUE)")
     p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
                    help="upload limit (CLIPDEMO_MAX_FILE_SIZE)")
     return p.parse_args(argv)
+
+
+def with_queue(demo, args: argparse.Namespace):
+    """Gradio's queue: `concurrency` requests computed at once, at most `max_queue` waiting."""
+    return demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
 
 
 def main(argv=None) -> None:
@@ -51,7 +58,7 @@ def main(argv=None) -> None:
     registry.get()  # load the default model before the first visitor arrives
     ctx = UIContext(registry, concurrency=args.concurrency)
     demo = build_app(ctx)
-    demo.queue(default_concurrency_limit=args.concurrency)
+    with_queue(demo, args)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs(args.max_file_size))
 
 

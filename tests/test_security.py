@@ -90,6 +90,20 @@ def test_default_upload_limit_is_set():
     assert launch_kwargs()["max_file_size"] == "25mb"
 
 
+def test_the_queue_is_bounded(monkeypatch):
+    import gradio as gr
+
+    from app import parse_args, with_queue
+
+    monkeypatch.setenv("CLIPDEMO_MAX_QUEUE", "7")
+    args = parse_args([])
+    with gr.Blocks() as demo:
+        gr.Markdown("x")
+    with_queue(demo, args)
+    assert args.max_queue == 7 and demo._queue.max_size == 7
+    assert demo._queue.default_concurrency_limit == args.concurrency
+
+
 # ---------------------------------------------------------------- file routes
 
 

@@ -21,7 +21,6 @@ another view, leaves the inputs alone and says why (a warning, never an error th
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import gradio as gr
 
 from clipdemo import exports
+from clipdemo.ui import scratch
 from clipdemo.ui.i18n import t, tr
 
 STRINGS = {
@@ -123,7 +123,7 @@ def write_files(data: Mapping | None, out_dir: str | Path | None = None) -> list
     """Write everything in a payload; return the file paths (figures HTML, tables CSV+JSON, session JSON)."""
     if not has_content(data):
         raise ValueError("nothing to export")
-    out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="clipdemo-export-"))
+    out = Path(out_dir) if out_dir else scratch.new_folder("export-")
     view = _slug(data["view"])
     files: list[Path] = []
     for name, fig in data.get("figures", {}).items():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 
@@ -22,7 +21,7 @@ from clipdemo import projection
 from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map, records
 from clipdemo.search import Hit, rank, search_image, search_text
 from clipdemo.ui import exports as ex
-from clipdemo.ui import map_export
+from clipdemo.ui import map_export, scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
@@ -229,7 +228,7 @@ def export(data: MapData | None, method, dims, n_neighbors, min_dist, request: g
     if data is None:
         raise gr.Error(tr(request, "map.err_no_map"))
     proj = project_map(data, method, int(dims), n_neighbors, min_dist)
-    paths = export_files(data, proj, tempfile.mkdtemp(prefix="clipdemo-map-"))
+    paths = export_files(data, proj, scratch.new_folder("map-"))
     return [str(p) for p in paths.values()]
 
 

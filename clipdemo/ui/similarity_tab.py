@@ -10,7 +10,6 @@ over the image. The views only draw numbers the engine (clipdemo.similarity / .s
 from __future__ import annotations
 
 import random
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -23,6 +22,7 @@ from clipdemo.images import load_image
 from clipdemo.similarity import SimilarityMatrix, similarity_matrix
 from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
 from clipdemo.ui import exports as ex
+from clipdemo.ui import scratch
 from clipdemo.ui.context import ASSETS, USER_ERRORS, UIContext, example_photos, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
@@ -76,7 +76,7 @@ def toy_click(n: int = 6) -> tuple[list[str], str, dict]:
 def toy_batch(n: int = 6, seed: int | None = None) -> tuple[list[str], str]:
     """n toy scenes written to PNG files, and their captions (text i for image i)."""
     seed = random.randrange(10**6) if seed is None else seed
-    out = Path(tempfile.mkdtemp(prefix="clipdemo-sim-"))
+    out = scratch.new_folder("sim-")
     paths, captions = [], []
     for i, (img, caption, _) in enumerate(toyworld.generate(n, seed=seed, size=224)):
         path = out / f"toy_{i + 1}.png"

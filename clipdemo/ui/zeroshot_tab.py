@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -12,6 +11,7 @@ import plotly.graph_objects as go
 from clipdemo.exports import zero_shot_records
 from clipdemo.images import load_image
 from clipdemo.ui import exports as ex
+from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
 from clipdemo.ui.i18n import t
 from clipdemo.ui.inputs import image_input
@@ -139,7 +139,7 @@ def classify_many(ctx: UIContext, files, labels: str, template: str, model_name:
         rows.append([name] + [v for lab, p, c in top for v in (lab, round(p, 4), round(c, 4))])
     header = ["image"] + [h for k in range(1, 4) for h in (f"label {k}", f"p {k}", f"cos {k}")]
     rows = [r + [""] * (len(header) - len(r)) for r in rows]
-    out = Path(tempfile.mkdtemp(prefix="clipdemo-")) / "zero_shot.csv"
+    out = scratch.new_folder("zs-") / "zero_shot.csv"
     with out.open("w", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
     notes = _notes(result) + "".join(f"\n- skipped: {p}" for p in problems)
