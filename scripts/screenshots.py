@@ -111,11 +111,11 @@ def shot_zero_shot(page, out: Path) -> None:
 
 def shot_generic(page, tab: int, file: str, out: Path, run_timeout_ms: int = 120_000, prepare: str = "",
                  settle_ms: int = 0) -> None:
-    """Other views: open the tab, press `prepare` (a button's text) if given, then its first primary button,
-    wait, take the picture."""
+    """Other views: open the tab, press `prepare` (a button's CSS selector, so any UI language works) if
+    given, then its first primary button, wait, take the picture."""
     open_tab(page, tab)
     if prepare:
-        page.locator("[role='tabpanel']:visible button:visible", has_text=prepare).first.click()
+        page.locator(prepare).first.click()
         wait_idle(page)
     try:
         run_visible_tab(page, run_timeout_ms)
@@ -165,7 +165,7 @@ def main(argv=None) -> None:
             page.wait_for_function("() => (document.querySelector('#model-status')?.innerText || '').length > 20")
             steps = {
                 "zero-shot": lambda: shot_zero_shot(page, out),
-                "similarity": lambda: shot_generic(page, 1, "similarity.png", out, prepare="Toy batch"),
+                "similarity": lambda: shot_generic(page, 1, "similarity.png", out, prepare="#sim-toy-batch"),
                 "map": lambda: shot_generic(page, 2, "map.png", out),
                 "learn": lambda: shot_generic(page, 3, "learn.png", out, run_timeout_ms=60_000, settle_ms=40_000),
                 "lessons": lambda: shot_generic(page, 4, "lessons.png", out),

@@ -280,7 +280,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                             height=150)
             texts = gr.Textbox(label=t("sim.texts"), lines=6)
             with gr.Row():
-                toy = gr.Button(t("sim.toy"), variant="secondary", size="sm")
+                toy = gr.Button(t("sim.toy"), variant="secondary", size="sm", elem_id="sim-toy-batch")
                 toys = gr.Button(t("sim.toy_files"), size="sm")
                 photos = gr.Button(t("sim.photos"), size="sm")
             run = gr.Button(t("sim.run"), variant="primary")
