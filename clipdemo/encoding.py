@@ -81,7 +81,7 @@ def _slices(items: list, n: int, min_size: int) -> list[list]:
     return [items[a:b] for a, b in zip(bounds, bounds[1:])] or [items]
 
 
-def _features(out) -> torch.Tensor:
+def projected_features(out) -> torch.Tensor:
     # transformers 5 returns an output object whose pooler_output is the projected embedding.
     return out if isinstance(out, torch.Tensor) else out.pooler_output
 
@@ -144,13 +144,13 @@ class Encoder:
     @torch.inference_mode()
     def image_features_from_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         with self._lock:
-            feats = _features(self.loaded.model.get_image_features(pixel_values=pixels)).float()
+            feats = projected_features(self.loaded.model.get_image_features(pixel_values=pixels)).float()
         return torch.nn.functional.normalize(feats, dim=-1)
 
     @torch.inference_mode()
     def text_features_from_tokens(self, tokens: dict) -> torch.Tensor:
         with self._lock:
-            feats = _features(self.loaded.model.get_text_features(**tokens)).float()
+            feats = projected_features(self.loaded.model.get_text_features(**tokens)).float()
         return torch.nn.functional.normalize(feats, dim=-1)
 
     def encode_images(self, images: Sequence[Image.Image],

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from clipdemo.encoding import projected_features
 from clipdemo.live_data import ALL_PAIRS, PAIR_LABELS, ScenePool, accuracy_sets, fixed_batch
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
 from clipdemo.train import TrainConfig, Trainer, save_checkpoint
@@ -80,11 +81,6 @@ class LiveConfig:
                            seed=self.seed, width=self.width, vision_layers=self.layers, text_layers=self.layers,
                            heads=self.heads, image_size=self.image_size, patch_size=self.patch_size,
                            projection_dim=self.width, concepts=self.concepts)
-
-
-def _pooled(out) -> torch.Tensor:
-    # transformers 5 returns an output object; pooler_output is the projected embedding.
-    return out if isinstance(out, torch.Tensor) else out.pooler_output
 
 
 # ---------------------------------------------------------------- one run
@@ -227,11 +223,11 @@ class LiveRun:
     def _accuracy(self, trainer: Trainer) -> dict[str, float]:
         model = trainer.model
         tok = self.tokenizer(PAIR_LABELS, padding=True, truncation=True, return_tensors="pt")
-        text = torch.nn.functional.normalize(_pooled(model.get_text_features(**tok)).float(), dim=-1)
+        text = torch.nn.functional.normalize(projected_features(model.get_text_features(**tok)).float(), dim=-1)
         out = {}
         for name, (images, pairs) in self.eval_sets.items():
             pixels = trainer.encode_batch(images, ["x"] * len(images))[2]
-            img = torch.nn.functional.normalize(_pooled(model.get_image_features(pixel_values=pixels)).float(), dim=-1)
+            img = torch.nn.functional.normalize(projected_features(model.get_image_features(pixel_values=pixels)).float(), dim=-1)
             pred = (img @ text.T).argmax(dim=1).tolist()
             out[name] = float(np.mean([ALL_PAIRS[j] == p for j, p in zip(pred, pairs, strict=True)]))
         return out
