@@ -30,9 +30,9 @@ import numpy as np
 import torch
 
 from clipdemo.encoding import projected_features
-from clipdemo.locked_image import image_tower, locked_image_model
 from clipdemo.live_data import ALL_PAIRS, PAIR_LABELS, ScenePool, accuracy_sets, fixed_batch
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
+from clipdemo.locked_image import image_tower, locked_image_model
 from clipdemo.train import TrainConfig, Trainer, save_checkpoint
 
 CONCEPTS = ("all", "colour", "shape")
