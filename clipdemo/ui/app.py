@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import gradio as gr
 from starlette.middleware import Middleware
 
-from clipdemo.ui import header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
+from clipdemo.ui import gradio_patches, header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t
@@ -22,6 +24,10 @@ TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_t
 
 
 def build_app(ctx: UIContext) -> gr.Blocks:
+    # Gradio's cache writes made atomic (see gradio_patches); CLIPDEMO_GRADIO_PATCHES=0 only for the test that
+    # shows the race they prevent
+    if os.environ.get("CLIPDEMO_GRADIO_PATCHES", "1") != "0":
+        gradio_patches.apply()
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
     with gr.Blocks(title="clipdemo", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
