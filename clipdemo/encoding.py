@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from clipdemo import limits
 from clipdemo.loading import LoadedModel
 
 
@@ -125,6 +126,7 @@ class Encoder:
         return {k: v.to(lm.device) for k, v in tok.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
     def count_tokens(self, text: str) -> int:
+        text = limits.clean_text(text)  # cut before tokenising: a 1 MB line costs what 500 characters cost
         n = self.token_counts.get(text)
         if n is None:
             n = len(self.loaded.tokenizer(text, truncation=False)["input_ids"])
@@ -169,6 +171,7 @@ class Encoder:
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [limits.clean_text(t) for t in texts]  # cut, no NUL, no lone surrogate: see clipdemo.limits
         out: list[np.ndarray | None] = [self.text_cache.get(t) for t in texts]
         todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
         done: dict[str, np.ndarray] = {}

@@ -64,12 +64,18 @@ class SessionError(ValueError):
         self.code = code
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a session may hold")
+
+
 def read_session(path: str | Path) -> dict:
     """Read a session file back; refuse anything that is not one (with a message a user can act on)."""
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:  # NaN / Infinity are not JSON numbers: refused, so no range check downstream has to meet one
+        record = json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, ValueError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise SessionError("unreadable", f"{path}: not a readable session file ({e}).") from e
+    except RecursionError as e:  # "[[[[…" 100 000 deep: the parser gives up, the server must not
+        raise SessionError("unreadable", f"{path}: not a readable session file (nested too deeply).") from e
     if not isinstance(record, dict) or record.get("format") != SESSION_FORMAT:
         raise SessionError("not_session", f"{path}: not a clipdemo session file (no \"format\": \"{SESSION_FORMAT}\").")
     version = record.get("version", 0)

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from clipdemo import limits
 from clipdemo.encoding import Encoder
 from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS
 
 MAX_LABELS = 1000
-MAX_LABEL_CHARS = 1000
+MAX_LABEL_CHARS = limits.MAX_TEXT_CHARS
 
 
 class LabelError(ValueError):
@@ -36,17 +37,18 @@ def parse_labels(text: str | Sequence[str], max_labels: int = MAX_LABELS) -> Par
     parts = text if not isinstance(text, str) else re.split(r"[,\n，、;；]", text or "")
     notices: list[str] = []
     labels: list[str] = []
+    cut = 0
     for raw in parts:
-        label = " ".join(str(raw).split())
+        label = limits.clean_text(" ".join(str(raw)[:4 * MAX_LABEL_CHARS].split()))
         if not label:
             continue
-        if len(label) > MAX_LABEL_CHARS:
-            notices.append(f"a label of {len(label)} characters was cut to {MAX_LABEL_CHARS}")
-            label = label[:MAX_LABEL_CHARS]
+        cut += len(str(raw).strip()) > MAX_LABEL_CHARS
         if label in labels:
             notices.append(f"duplicate label {label!r} ignored")
             continue
         labels.append(label)
+    if cut:
+        notices.insert(0, f"{cut} label(s) longer than {MAX_LABEL_CHARS} characters were cut to that length")
     if not labels:
         raise LabelError("Enter at least one label (separate labels with commas or new lines).")
     if len(labels) > max_labels:
@@ -112,6 +114,10 @@ def zero_shot(encoder: Encoder, images: Sequence[Image.Image], labels: str | Seq
     parsed = parse_labels(labels)
     tmpl = resolve_templates(templates)
     notices = list(parsed.notices)
+    keep, cut = limits.prompt_budget(len(parsed.labels), len(tmpl))  # labels x templates, before any tokenising
+    if cut:
+        notices.append(cut)
+        parsed.labels = parsed.labels[:keep]
     limit = encoder.loaded.max_text_length
     long = [lab for lab in parsed.labels if encoder.count_tokens(tmpl[0].format(lab)) > limit]
     if long:
