@@ -430,10 +430,11 @@ def zh_training_caption(scene: Scene, rng: random.Random, templates) -> str:
         elif u < 0.75:
             desc = _zh_phrase(o, rng, size=True, bare=True)
         else:
-            if rng.random() < 0.5:
+            v = rng.random()
+            if v < 0.4:
                 return zh_full_caption(scene)
-            where = ZH_POSITIONS[o.position]
-            return f"{where}有{_zh_phrase(o, rng, size=rng.random() < 0.5, count=1)}"
+            one = _zh_phrase(o, rng, size=rng.random() < 0.5, count=1)  # "一个…", as counts are phrased
+            return f"{ZH_POSITIONS[o.position]}有{one}" if v < 0.7 else rng.choice(ZH_PLURAL_TEMPLATES).format(one)
         if rng.random() < 0.6:
             return rng.choice(templates).format(desc)
         return f"一个{desc}" if rng.random() < 0.4 else desc
