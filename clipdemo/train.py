@@ -148,20 +148,52 @@ def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "a
 class _Batches(torch.utils.data.IterableDataset):
     """Renders batches in a worker process so drawing overlaps with the optimiser step."""
 
-    def __init__(self, cfg: TrainConfig):
+    def __init__(self, cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False):
         self.cfg = cfg
+        self.seed_offset = seed_offset
+        self.with_scenes = with_scenes
 
     def __iter__(self):
-        rng = random.Random(self.cfg.seed + 1)
+        rng = random.Random(self.cfg.seed + self.seed_offset)
         while True:
-            yield sample_batch(rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
-                               self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions)[1:]
+            batch = sample_batch(rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
+                                 self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions)
+            yield batch if self.with_scenes else batch[1:]
 
 
-def prefetched_batches(cfg: TrainConfig):
-    loader = torch.utils.data.DataLoader(_Batches(cfg), batch_size=None, num_workers=1, prefetch_factor=4,
-                                         collate_fn=lambda b: b)
+def prefetched_batches(cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False):
+    loader = torch.utils.data.DataLoader(_Batches(cfg, seed_offset, with_scenes), batch_size=None, num_workers=1,
+                                         prefetch_factor=4, collate_fn=lambda b: b)
     return iter(loader)
+
+
+class ImagePool:
+    """With the image tower locked, a picture's embedding never changes: draw and embed it once.
+
+    Holds `n_batches` batches drawn as training draws them (two-colour batches included); each step
+    then takes one of them and writes fresh captions for its scenes, so a step costs only the text
+    tower. LiT precomputes its image embeddings for the same reason."""
+
+    def __init__(self, cfg: TrainConfig, model, n_batches: int, log=None):
+        self.scenes: list[list] = []
+        self.embeds: list[torch.Tensor] = []
+        batches = prefetched_batches(cfg, seed_offset=2, with_scenes=True)
+        model.eval()
+        with torch.no_grad():
+            for b in range(n_batches):
+                scenes, images, _ = next(batches)
+                self.scenes.append(scenes)
+                self.embeds.append(image_embeddings(model, images_to_tensor(images, cfg.image_size)))
+                if log and (b + 1) % 50 == 0:
+                    log(f"embedded {b + 1}/{n_batches} batches of pictures")
+
+    def __len__(self) -> int:
+        return len(self.scenes)
+
+
+def image_embeddings(model, pixels: torch.Tensor) -> torch.Tensor:
+    """Unnormalised projected image embeddings (what CLIPModel.forward computes before normalising)."""
+    return model.visual_projection(model.vision_model(pixel_values=pixels).pooler_output)
 
 
 def contrastive_losses(logits_per_image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -207,16 +239,30 @@ class Trainer:
         ids, mask, pixels = self.encode_batch(images, captions)
         return self.model(input_ids=ids, attention_mask=mask, pixel_values=pixels).logits_per_image
 
-    def step(self, batch: tuple | None = None) -> dict:
-        """One optimiser step; `batch` = (images, captions), else one is drawn here."""
+    def pooled_logits(self, pool: ImagePool) -> torch.Tensor:
+        """Logits for one of the pool's batches, with captions written afresh for its scenes."""
+        j = self.rng.randrange(len(pool))
+        captions = [concept_caption(s, self.rng, self.cfg.concepts, self.cfg.shape_captions, self.cfg.zh_captions)
+                    for s in pool.scenes[j]]
+        tok = self.tokenizer(captions, padding=True, truncation=True, return_tensors="pt")
+        text = self.model.text_projection(self.model.text_model(input_ids=tok["input_ids"],
+                                                                attention_mask=tok["attention_mask"]).pooler_output)
+        image = F.normalize(pool.embeds[j], dim=-1)
+        return self.model.logit_scale.exp() * image @ F.normalize(text, dim=-1).T
+
+    def step(self, batch: tuple | None = None, pool: ImagePool | None = None) -> dict:
+        """One optimiser step; `batch` = (images, captions), else one from `pool`, else one is drawn here."""
         self.model.train()
-        if batch is None:
-            batch = sample_batch(self.rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
-                                 self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions)[1:]
-        images, captions = batch
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step_count)
-        loss_i2t, loss_t2i = contrastive_losses(self.logits(images, captions))
+        if pool is not None:
+            logits = self.pooled_logits(pool)
+        else:
+            if batch is None:
+                batch = sample_batch(self.rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
+                                     self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions)[1:]
+            logits = self.logits(*batch)
+        loss_i2t, loss_t2i = contrastive_losses(logits)
         loss = (loss_i2t + loss_t2i) / 2
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -298,6 +344,8 @@ def main(argv=None) -> None:
     p.add_argument("--init-from", default="", help="checkpoint folder to continue from")
     p.add_argument("--zh-captions", type=float, default=0.0, help="share of captions in Chinese (0.5 = balanced)")
     p.add_argument("--lock-image", action="store_true", help="train the text side only (LiT)")
+    p.add_argument("--image-pool", type=int, default=0,
+                   help="with --lock-image: embed this many batches of pictures once and train on them")
     p.add_argument("--zh-vocab", action="store_true",
                    help="tokenizer: the --init-from folder's, extended with Chinese character tokens "
                         "(tokenizer_build.extend_with_chinese); without it, OpenAI's BPE from --bpe")
@@ -322,9 +370,15 @@ def main(argv=None) -> None:
     print(f"training {n_params / 1e6:.2f}M parameters for {cfg.steps} steps of {cfg.batch_size}", flush=True)
     t0 = time.time()
     log = []
-    batches = prefetched_batches(cfg)
+    pool = None
+    if args.image_pool:
+        if not cfg.lock_image:
+            p.error("--image-pool needs --lock-image (pictures' embeddings only stay fixed when the tower is locked)")
+        pool = ImagePool(cfg, trainer.model, args.image_pool, log=lambda m: print(m, flush=True))
+        print(f"{len(pool) * cfg.batch_size} pictures embedded in {time.time() - t0:.0f}s", flush=True)
+    batches = prefetched_batches(cfg) if pool is None else None
     for _ in range(cfg.steps):
-        rec = trainer.step(next(batches))
+        rec = trainer.step(next(batches)) if pool is None else trainer.step(pool=pool)
         if rec["step"] % cfg.log_every == 0 or rec["step"] == cfg.steps:
             rec["elapsed_s"] = round(time.time() - t0, 1)
             log.append(rec)
