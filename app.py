@@ -35,6 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="requests that may wait in the queue; more are turned away with a message (CLIPDEMO_MAX_QUEUE)")
     p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
                    help="upload limit (CLIPDEMO_MAX_FILE_SIZE)")
+    p.add_argument("--collection", action="append", default=[f for f in env("CLIPDEMO_COLLECTIONS", "").split(
+        os.pathsep) if f], help="a collection folder written by `python -m clipdemo embed` or clip-retrieval, "
+                                "offered in the map tab by its folder name (repeatable; CLIPDEMO_COLLECTIONS, "
+                                f"'{os.pathsep}'-separated)")
     return p.parse_args(argv)
 
 
@@ -57,9 +61,20 @@ def main(argv=None) -> None:
                              allowed_folders=allowed)
     registry.get()  # load the default model before the first visitor arrives
     ctx = UIContext(registry, concurrency=args.concurrency)
+    kwargs = launch_kwargs(args.max_file_size)
+    if args.collection:  # large prepared collections: checked now, maps computed in the background
+        from clipdemo.collection import service as collections
+        from clipdemo.ui.collection_routes import routes
+
+        ctx.extra["collections"] = collections.configure(args.collection)
+        kwargs["app_kwargs"]["routes"] = routes()
     demo = build_app(ctx)
+    if args.collection:
+        from clipdemo.ui.map_tab import _wait_for_imports_to_settle
+
+        collections.prepare_in_background(before=_wait_for_imports_to_settle)
     with_queue(demo, args)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs(args.max_file_size))
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, **kwargs)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """`python -m clipdemo`: the app's engine from the command line.
 
     python -m clipdemo label photo.jpg --labels "cat, dog" [--templates imagenet80] [--json]
-    python -m clipdemo embed photos/ --out photos-emb/
+    python -m clipdemo embed photos/ --out photos-emb/ [--engine ray]   (clip-retrieval's layout)
     python -m clipdemo train | eval | bench ...        (each has its own --help)
     python -m clipdemo download openai/clip-vit-base-patch32 --to ~/clip-models
 """
@@ -19,6 +19,8 @@ PASSTHROUGH = {
     "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
     "eval": ("clipdemo.evaluate", "measure a toy-world CLIP and write its model card"),
     "bench": ("clipdemo.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
+    "bench_map": ("clipdemo.bench_map", "map benchmark; --sizes 1000,10000,100000 measures collections"),
+    "collection": ("clipdemo.collection.cli", "a collection folder: size, model, search, Embedding Atlas export"),
 }
 
 
@@ -50,14 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-session", metavar="FILE", help="write a session JSON to redo this result")
     _model_options(p)
 
-    p = sub.add_parser("embed", help="embed a folder of images into .npy + .parquet",
-                       description="Embed every image in a folder (L2-normalised image embeddings).")
-    p.add_argument("folder", metavar="DIR")
-    p.add_argument("--out", required=True, metavar="OUT_DIR",
-                   help="writes OUT_DIR/embeddings.npy, embeddings.parquet (name, size, vector) and meta.json")
-    p.add_argument("--recursive", action="store_true", help="include sub-folders")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from clipdemo.collection.cli import EMBED_HELP, add_embed_arguments
+
+    p = sub.add_parser("embed", help="embed images into a collection (clip-retrieval's layout; --engine ray)",
+                       description=EMBED_HELP)
+    add_embed_arguments(p)
     _model_options(p)
 
     p = sub.add_parser("download", help="fetch hub checkpoints into a folder for offline use",
@@ -78,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in PASSTHROUGH:
         module = importlib.import_module(PASSTHROUGH[argv[0]][0])
-        module.main(argv[1:])
-        return 0
+        return module.main(argv[1:]) or 0
     args = build_parser().parse_args(argv)
     from clipdemo.images import ImageError
     from clipdemo.loading import ModelNotAvailable
@@ -187,50 +185,9 @@ def _width(text: str) -> int:
 
 
 def cmd_embed(args) -> int:
-    from tqdm import tqdm
+    from clipdemo.collection.cli import cmd_embed as embed_collection
 
-    from clipdemo import exports
-    from clipdemo.images import IMAGE_SUFFIXES, load_image
-
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise CLIError(f"{folder} is not a folder.")
-    pattern = "**/*" if args.recursive else "*"
-    paths = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not paths:
-        raise CLIError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}.")
-    encoder = _load_encoder(args.model, args.device, args.dtype)
-    encoder.batch_size = max(1, args.batch_size)
-    names, sizes, chunks, skipped = [], [], [], []
-    bar = tqdm(total=len(paths), unit="img", desc="embedding", disable=args.no_progress, file=sys.stderr)
-    chunk = max(encoder.batch_size, 64)  # a bounded number of decoded images in memory at once
-    for start in range(0, len(paths), chunk):
-        images = []
-        for path in paths[start:start + chunk]:
-            try:
-                images.append(load_image(path))
-            except Exception as e:  # noqa: BLE001 - one broken file must not stop a folder
-                skipped.append(str(e))
-                bar.update(1)
-                continue
-            names.append(str(path.relative_to(folder)))
-            sizes.append(images[-1].size)
-        if images:
-            chunks.append(encoder.encode_images(images))
-            bar.update(len(images))
-    bar.close()
-    for problem in skipped:
-        print(f"skipped: {problem}", file=sys.stderr)
-    if not names:
-        raise CLIError("none of the images could be read.")
-    import numpy as np
-
-    loaded = encoder.loaded
-    files = exports.write_embeddings(
-        args.out, names, np.concatenate(chunks), {"width": [w for w, _ in sizes], "height": [h for _, h in sizes]},
-        meta={"model": loaded.name, "family": loaded.family, "source_folder": str(folder.resolve())})
-    print(f"{len(names)} images -> {files['npy']} ({len(names)} x {encoder.dim}) and {files['parquet']}")
-    return 0
+    return embed_collection(args, _load_encoder)
 
 
 # ---------------------------------------------------------------- download

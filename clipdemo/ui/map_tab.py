@@ -20,13 +20,15 @@ from clipdemo import gallery as galleries
 from clipdemo import projection
 from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map, records
 from clipdemo.search import Hit, rank, search_image, search_text
+from clipdemo.ui import collection_view, map_export, scratch
 from clipdemo.ui import exports as ex
-from clipdemo.ui import map_export, scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
 from clipdemo.ui.map_plot import empty_figure, map_figure
 from clipdemo.ui.map_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
+
+STRINGS = {loc: {**STRINGS[loc], **collection_view.STRINGS[loc]} for loc in STRINGS}  # + --collection's view
 
 TOY_LABELS = "circle, square, triangle, star, heart, cross, diamond, crescent"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
@@ -273,6 +275,7 @@ def api_search(ctx: UIContext, query, images, model_name=None):
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("map.intro"))
+    collection_view.build(ctx, model_name)  # only when the app was started with --collection DIR
     data_state = gr.State(None)
     hits_state = gr.State(None)
     with gr.Row():
