@@ -19,6 +19,7 @@ PASSTHROUGH = {
     "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
     "eval": ("clipdemo.evaluate", "measure a toy-world CLIP and write its model card"),
     "bench": ("clipdemo.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
+    "quantize": ("clipdemo.backends.quantize", "write an int8 OpenVINO copy of a model and measure its agreement"),
 }
 
 
@@ -31,6 +32,10 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                                                  "else OpenAI ViT-B/32 when available, else bundled)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--dtype", default="auto", help="auto, fp32, bf16, fp16")
+    p.add_argument("--backend", default=None, choices=("auto", "torch", "openvino"),
+                   help="what computes embeddings (default: CLIPDEMO_BACKEND, else auto = OpenVINO on a CPU where "
+                        "it is installed and measured faster)")
+    p.add_argument("--int8", action="store_true", help="encode with the int8 OpenVINO copy (see `quantize`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,14 +110,19 @@ def _text_arg(value: str | None) -> str | None:
     return value
 
 
-def _load_encoder(model: str | None, device: str, dtype: str):
+def _load_encoder(args):
     from transformers.utils import logging as hf_logging
 
+    from clipdemo.backends import make_backend
     from clipdemo.encoding import Encoder
     from clipdemo.loading import default_model_name, load_model
 
     hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
-    return Encoder(load_model(model or default_model_name(), device, dtype))
+    loaded = load_model(args.model or default_model_name(), args.device, args.dtype)
+    backend = make_backend(loaded, args.backend, args.int8)
+    if backend.notice:
+        print(f"note: {backend.notice}", file=sys.stderr)
+    return Encoder(loaded, backend=backend)
 
 
 def cmd_label(args) -> int:
@@ -140,7 +150,8 @@ def cmd_label(args) -> int:
             print(f"skipped: {e}", file=sys.stderr)
     if not images:
         raise CLIError("none of the images could be read.")
-    encoder = _load_encoder(model, args.device, args.dtype)
+    args.model = model
+    encoder = _load_encoder(args)
     result = zero_shot(encoder, images, labels, templates)
     for notice in result.notices:
         print(f"note: {notice}", file=sys.stderr)
@@ -150,15 +161,19 @@ def cmd_label(args) -> int:
             "zero_shot", loaded.name, {"top": args.top}, result.labels, result.templates, loaded=loaded,
             images=names))
     top = max(1, min(args.top, len(result.labels)))
+    from clipdemo.backends import backend_record, summary
+
     if args.json:
-        out = {"model": loaded.name, "family": loaded.family, "scores": "sigmoid" if result.sigmoid else "softmax",
+        out = {"model": loaded.name, "family": loaded.family, "encoding": backend_record(encoder.backend),
+               "scores": "sigmoid" if result.sigmoid else "softmax",
                "labels": result.labels, "templates": result.templates,
                "results": [{"image": n, "top": [{"label": lab, "probability": round(p, 6), "cosine": round(c, 6)}
                                                 for lab, p, c in result.top(i, top)]} for i, n in enumerate(names)]}
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
     scores = "sigmoid, each label on its own" if result.sigmoid else "softmax over the labels"
-    print(f"model: {loaded.describe()}\nprompts: {len(result.labels)} labels x {len(result.templates)} template(s); "
+    print(f"model: {loaded.describe()}\nencoding: {summary(encoder.backend)}\n"
+          f"prompts: {len(result.labels)} labels x {len(result.templates)} template(s); "
           f"p = {scores}; cos = raw cosine similarity\n")
     print(format_table(names, [result.top(i, top) for i in range(len(names))]))
     return 0
@@ -199,7 +214,7 @@ def cmd_embed(args) -> int:
     paths = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise CLIError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}.")
-    encoder = _load_encoder(args.model, args.device, args.dtype)
+    encoder = _load_encoder(args)
     encoder.batch_size = max(1, args.batch_size)
     names, sizes, chunks, skipped = [], [], [], []
     bar = tqdm(total=len(paths), unit="img", desc="embedding", disable=args.no_progress, file=sys.stderr)
