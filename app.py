@@ -23,6 +23,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "cached or reachable, else the bundled model")
     p.add_argument("--device", default=env("CLIPDEMO_DEVICE", "auto"), help="auto, cpu, cuda, mps (CLIPDEMO_DEVICE)")
     p.add_argument("--dtype", default=env("CLIPDEMO_DTYPE", "auto"), help="auto, fp32, bf16, fp16 (CLIPDEMO_DTYPE)")
+    p.add_argument("--backend", default=env("CLIPDEMO_BACKEND", "auto"), choices=("auto", "torch", "openvino"),
+                   help="what computes embeddings (CLIPDEMO_BACKEND): auto = OpenVINO on a CPU where it is installed "
+                        "and measured faster, else torch")
+    p.add_argument("--int8", action="store_true", default=env("CLIPDEMO_INT8", "") == "1",
+                   help="encode with an int8 (NNCF-quantised) OpenVINO copy; its agreement with fp32 is shown "
+                        "(CLIPDEMO_INT8=1)")
     p.add_argument("--max-models", type=int, default=int(env("CLIPDEMO_MAX_MODELS", "2")),
                    help="models kept in memory at once (CLIPDEMO_MAX_MODELS)")
     p.add_argument("--allow-folder", action="append", default=[f for f in env("CLIPDEMO_ALLOW_FOLDERS", "").split(
@@ -58,7 +64,7 @@ def main(argv=None) -> None:
     # a folder of downloaded models (offline classroom) starts with the best one and offers them all
     model, allowed = launch_models(args.model or default_model_name(), args.allow_folder)
     registry = ModelRegistry(model, device=args.device, dtype=args.dtype, max_models=args.max_models,
-                             allowed_folders=allowed)
+                             allowed_folders=allowed, backend=args.backend, int8=args.int8)
     registry.get()  # load the default model before the first visitor arrives
     ctx = UIContext(registry, concurrency=args.concurrency)
     kwargs = launch_kwargs(args.max_file_size)

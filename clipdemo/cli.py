@@ -21,6 +21,7 @@ PASSTHROUGH = {
     "bench": ("clipdemo.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
     "bench_map": ("clipdemo.bench_map", "map benchmark; --sizes 1000,10000,100000 measures collections"),
     "collection": ("clipdemo.collection.cli", "a collection folder: size, model, search, Embedding Atlas export"),
+    "quantize": ("clipdemo.backends.quantize", "write an int8 OpenVINO copy of a model and measure its agreement"),
 }
 
 
@@ -33,6 +34,10 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                                                  "else OpenAI ViT-B/32 when available, else bundled)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--dtype", default="auto", help="auto, fp32, bf16, fp16")
+    p.add_argument("--backend", default=None, choices=("auto", "torch", "openvino"),
+                   help="what computes embeddings (default: CLIPDEMO_BACKEND, else auto = OpenVINO on a CPU where "
+                        "it is installed and measured faster)")
+    p.add_argument("--int8", action="store_true", help="encode with the int8 OpenVINO copy (see `quantize`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,14 +108,27 @@ def _text_arg(value: str | None) -> str | None:
     return value
 
 
-def _load_encoder(model: str | None, device: str, dtype: str):
+def load_encoder(model: str | None, device: str = "auto", dtype: str = "auto", backend: str | None = None,
+                 int8: bool = False):
+    """An Encoder for `model` on the chosen backend (notices go to stderr)."""
+    from types import SimpleNamespace
+
+    return _load_encoder(SimpleNamespace(model=model, device=device, dtype=dtype, backend=backend, int8=int8))
+
+
+def _load_encoder(args):
     from transformers.utils import logging as hf_logging
 
+    from clipdemo.backends import make_backend
     from clipdemo.encoding import Encoder
     from clipdemo.loading import default_model_name, load_model
 
     hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
-    return Encoder(load_model(model or default_model_name(), device, dtype))
+    loaded = load_model(args.model or default_model_name(), args.device, args.dtype)
+    backend = make_backend(loaded, getattr(args, "backend", None), getattr(args, "int8", False))
+    if backend.notice:
+        print(f"note: {backend.notice}", file=sys.stderr)
+    return Encoder(loaded, backend=backend)
 
 
 def cmd_label(args) -> int:
@@ -138,7 +156,8 @@ def cmd_label(args) -> int:
             print(f"skipped: {e}", file=sys.stderr)
     if not images:
         raise CLIError("none of the images could be read.")
-    encoder = _load_encoder(model, args.device, args.dtype)
+    args.model = model
+    encoder = _load_encoder(args)
     result = zero_shot(encoder, images, labels, templates)
     for notice in result.notices:
         print(f"note: {notice}", file=sys.stderr)
@@ -148,15 +167,19 @@ def cmd_label(args) -> int:
             "zero_shot", loaded.name, {"top": args.top}, result.labels, result.templates, loaded=loaded,
             images=names))
     top = max(1, min(args.top, len(result.labels)))
+    from clipdemo.backends import backend_record, summary
+
     if args.json:
-        out = {"model": loaded.name, "family": loaded.family, "scores": "sigmoid" if result.sigmoid else "softmax",
+        out = {"model": loaded.name, "family": loaded.family, "encoding": backend_record(encoder.backend),
+               "scores": "sigmoid" if result.sigmoid else "softmax",
                "labels": result.labels, "templates": result.templates,
                "results": [{"image": n, "top": [{"label": lab, "probability": round(p, 6), "cosine": round(c, 6)}
                                                 for lab, p, c in result.top(i, top)]} for i, n in enumerate(names)]}
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
     scores = "sigmoid, each label on its own" if result.sigmoid else "softmax over the labels"
-    print(f"model: {loaded.describe()}\nprompts: {len(result.labels)} labels x {len(result.templates)} template(s); "
+    print(f"model: {loaded.describe()}\nencoding: {summary(encoder.backend)}\n"
+          f"prompts: {len(result.labels)} labels x {len(result.templates)} template(s); "
           f"p = {scores}; cos = raw cosine similarity\n")
     print(format_table(names, [result.top(i, top) for i in range(len(names))]))
     return 0
@@ -187,7 +210,7 @@ def _width(text: str) -> int:
 def cmd_embed(args) -> int:
     from clipdemo.collection.cli import cmd_embed as embed_collection
 
-    return embed_collection(args, _load_encoder)
+    return embed_collection(args, load_encoder)
 
 
 # ---------------------------------------------------------------- download

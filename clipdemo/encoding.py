@@ -20,6 +20,7 @@ import torch
 from PIL import Image
 
 from clipdemo import limits
+from clipdemo.backends.torch_backend import TorchBackend, projected_features  # noqa: F401 - re-exported
 from clipdemo.loading import LoadedModel
 
 
@@ -82,16 +83,15 @@ def _slices(items: list, n: int, min_size: int) -> list[list]:
     return [items[a:b] for a, b in zip(bounds, bounds[1:])] or [items]
 
 
-def projected_features(out) -> torch.Tensor:
-    # transformers 5 returns an output object whose pooler_output is the projected embedding.
-    return out if isinstance(out, torch.Tensor) else out.pooler_output
-
-
 class Encoder:
     """Encodes images and texts with one loaded model; bounded caches; thread-safe."""
 
-    def __init__(self, loaded: LoadedModel, batch_size: int = 32, image_cache: int = 4096, text_cache: int = 16384):
+    def __init__(self, loaded: LoadedModel, batch_size: int = 32, image_cache: int = 4096, text_cache: int = 16384,
+                 backend=None):
         self.loaded = loaded
+        # what runs the forward passes (clipdemo.backends: torch, or OpenVINO on CPUs); gradients and
+        # training always use loaded.model itself
+        self.backend = backend or TorchBackend(loaded)
         self.batch_size = batch_size
         self.image_cache = LRUCache(image_cache)
         self.text_cache = LRUCache(text_cache)
@@ -102,7 +102,7 @@ class Encoder:
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ inputs
-    def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+    def preprocess(self, images: Sequence[Image.Image], dtype: torch.dtype | None = None) -> torch.Tensor:
         """The model's own image processor, run on slices of the batch in threads: Pillow's resize
         releases the GIL, and on a small model (or a GPU) resizing costs as much as encoding."""
         chunks = _slices(list(images), PREPROCESS_THREADS, PREPROCESS_MIN_SLICE)
@@ -111,7 +111,7 @@ class Encoder:
         else:
             parts = [self._process(c) for c in chunks]
         pixels = parts[0] if len(parts) == 1 else torch.cat(parts)
-        return pixels.to(self.loaded.device, self.loaded.dtype)
+        return pixels.to(self.loaded.device, dtype or self.loaded.dtype)
 
     def _process(self, images: Sequence[Image.Image]) -> torch.Tensor:
         rgb = [im.convert("RGB") for im in images]
@@ -146,13 +146,13 @@ class Encoder:
     @torch.inference_mode()
     def image_features_from_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         with self._lock:
-            feats = projected_features(self.loaded.model.get_image_features(pixel_values=pixels)).float()
+            feats = self.backend.image_features(pixels).float()
         return torch.nn.functional.normalize(feats, dim=-1)
 
     @torch.inference_mode()
     def text_features_from_tokens(self, tokens: dict) -> torch.Tensor:
         with self._lock:
-            feats = projected_features(self.loaded.model.get_text_features(**tokens)).float()
+            feats = self.backend.text_features(tokens).float()
         return torch.nn.functional.normalize(feats, dim=-1)
 
     def encode_images(self, images: Sequence[Image.Image],
@@ -162,7 +162,8 @@ class Encoder:
         todo = [i for i, v in enumerate(out) if v is None]
         for start in range(0, len(todo), self.batch_size):
             idx = todo[start:start + self.batch_size]
-            feats = self.image_features_from_pixels(self.preprocess([images[i] for i in idx])).cpu().numpy()
+            pixels = self.preprocess([images[i] for i in idx], self.backend.pixel_dtype)
+            feats = self.image_features_from_pixels(pixels).cpu().numpy()
             for i, f in zip(idx, feats):
                 out[i] = f
                 self.image_cache.put(keys[i], f)

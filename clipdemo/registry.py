@@ -6,16 +6,20 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from clipdemo.backends import make_backend
 from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED, KNOWN_MODELS, LoadedModel, ModelNotAvailable, load_model
 
 
 class ModelRegistry:
     def __init__(self, default: str = BUNDLED, device: str | None = None, dtype: str | None = None,
-                 max_models: int = 2, allowed_folders: tuple[str, ...] = ()):
+                 max_models: int = 2, allowed_folders: tuple[str, ...] = (), backend: str | None = "torch",
+                 int8: bool = False):
         self.default = default
         self.device = device
         self.dtype = dtype
+        self.backend = backend  # clipdemo.backends: auto, torch, openvino (for the models it loads)
+        self.int8 = int8
         self.max_models = max(1, max_models)
         self.allowed_folders = tuple(str(Path(f).expanduser().resolve()) for f in allowed_folders)
         self._encoders: OrderedDict[str, Encoder] = OrderedDict()
@@ -40,11 +44,11 @@ class ModelRegistry:
                 return self._encoders[name]
         self.check_allowed(name)
         loaded = load_model(name, self.device, self.dtype)
-        return self.add(name, loaded)
+        return self.add(name, loaded, make_backend(loaded, self.backend, self.int8))
 
-    def add(self, name: str, loaded: LoadedModel) -> Encoder:
-        """Register an already loaded model (e.g. one trained in the Learn tab)."""
-        encoder = Encoder(loaded)
+    def add(self, name: str, loaded: LoadedModel, backend=None) -> Encoder:
+        """Register an already loaded model (e.g. one trained in the Learn tab: torch, as its weights change)."""
+        encoder = Encoder(loaded, backend=backend)
         with self._lock:
             self._encoders[name] = encoder
             self._encoders.move_to_end(name)

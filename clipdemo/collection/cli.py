@@ -94,10 +94,10 @@ def main(argv=None) -> int:
         if args.atlas:
             out["atlas"] = str(service.export_atlas(name, args.atlas, chosen))
         if args.search:
-            from clipdemo.cli import _load_encoder
+            from clipdemo.cli import load_encoder
 
             c = chosen.get(name)
-            encoder = _load_encoder(args.model or c.model, args.device, args.dtype)
+            encoder = load_encoder(args.model or c.model, args.device, args.dtype)
             out["search"] = service.collection_search(name, encoder, args.search, k=args.k, collections=chosen)
     except (CollectionError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
