@@ -35,6 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="requests that may wait in the queue; more are turned away with a message (CLIPDEMO_MAX_QUEUE)")
     p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
                    help="upload limit (CLIPDEMO_MAX_FILE_SIZE)")
+    p.add_argument("--max-pending-per-client", type=int, default=int(env("CLIPDEMO_MAX_PENDING", "8")),
+                   help="requests one visitor (address) may have waiting or running; 0: no limit (CLIPDEMO_MAX_PENDING)")
+    p.add_argument("--disk-cap", default=env("CLIPDEMO_DISK_CAP", "1gb"),
+                   help="uploads and outputs kept on disk at most; the oldest go first (CLIPDEMO_DISK_CAP)")
     return p.parse_args(argv)
 
 
@@ -48,7 +52,9 @@ def main(argv=None) -> None:
     from clipdemo.download import launch_models
     from clipdemo.loading import default_model_name
     from clipdemo.registry import ModelRegistry
-    from clipdemo.ui.app import build_app, launch_kwargs
+    from gradio.utils import _parse_file_size
+
+    from clipdemo.ui.app import build_app, launch_kwargs, start_housekeeping
     from clipdemo.ui.context import UIContext
 
     # a folder of downloaded models (offline classroom) starts with the best one and offers them all
@@ -59,7 +65,9 @@ def main(argv=None) -> None:
     ctx = UIContext(registry, concurrency=args.concurrency)
     demo = build_app(ctx)
     with_queue(demo, args)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs(args.max_file_size))
+    start_housekeeping(ctx, _parse_file_size(args.disk_cap))
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share,
+                **launch_kwargs(args.max_file_size, args.max_pending_per_client))
 
 
 if __name__ == "__main__":
