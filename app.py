@@ -45,6 +45,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         os.pathsep) if f], help="a collection folder written by `python -m clipdemo embed` or clip-retrieval, "
                                 "offered in the map tab by its folder name (repeatable; CLIPDEMO_COLLECTIONS, "
                                 f"'{os.pathsep}'-separated)")
+    p.add_argument("--max-pending-per-client", type=int, default=int(env("CLIPDEMO_MAX_PENDING", "8")),
+                   help="requests one visitor (address) may have waiting or running; 0: no limit (CLIPDEMO_MAX_PENDING)")
+    p.add_argument("--disk-cap", default=env("CLIPDEMO_DISK_CAP", "1gb"),
+                   help="uploads and outputs kept on disk at most; the oldest go first (CLIPDEMO_DISK_CAP)")
     return p.parse_args(argv)
 
 
@@ -55,10 +59,12 @@ def with_queue(demo, args: argparse.Namespace):
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from gradio.utils import _parse_file_size
+
     from clipdemo.download import launch_models
     from clipdemo.loading import default_model_name
     from clipdemo.registry import ModelRegistry
-    from clipdemo.ui.app import build_app, launch_kwargs
+    from clipdemo.ui.app import build_app, launch_kwargs, start_housekeeping
     from clipdemo.ui.context import UIContext
 
     # a folder of downloaded models (offline classroom) starts with the best one and offers them all
@@ -67,7 +73,7 @@ def main(argv=None) -> None:
                              allowed_folders=allowed, backend=args.backend, int8=args.int8)
     registry.get()  # load the default model before the first visitor arrives
     ctx = UIContext(registry, concurrency=args.concurrency)
-    kwargs = launch_kwargs(args.max_file_size)
+    kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client)
     if args.collection:  # large prepared collections: checked now, maps computed in the background
         from clipdemo.collection import service as collections
         from clipdemo.ui.collection_routes import routes
@@ -80,6 +86,7 @@ def main(argv=None) -> None:
 
         collections.prepare_in_background(before=_wait_for_imports_to_settle)
     with_queue(demo, args)
+    start_housekeeping(ctx, _parse_file_size(args.disk_cap))
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, **kwargs)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clipdemo import limits
 from clipdemo.encoding import Encoder
 
 MODES = ("cosine", "softmax_texts", "softmax_images")
@@ -138,7 +139,7 @@ class SimilarityMatrix:
 def similarity_matrix(encoder: Encoder, images: Sequence, texts: Sequence[str],
                       names: Sequence[str] | None = None) -> SimilarityMatrix:
     """Encode the images (PIL) and texts with one model and return their cosine matrix."""
-    texts = [t.strip() for t in texts if t and t.strip()]
+    texts, _cut = limits.clean_texts([t.strip() for t in texts if t and t.strip()])  # cut before anything sees them
     if not images:
         raise ValueError("Add at least one image.")
     if not texts:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo.live_training import CONCEPTS, MODES, LiveConfig, LiveTrainingError, LiveTrainingManager
-from clipdemo.loading import BUNDLED, ModelNotAvailable
-from clipdemo.ui import learn_plots
+from clipdemo.loading import BUNDLED, ModelNotAvailable, load_model
+from clipdemo.ui import header, learn_plots
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
 
 POLL_S = 1.5  # how often the browser asks for a new snapshot while a run is active
 DEFAULTS = LiveConfig()
@@ -420,15 +420,19 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def on_reset(current: str | None, request: gr.Request):
         sid = session_of(request)
-        mine = {str(f.resolve()) for f in manager.exported_folders(sid)}
+        mine = {str(f.resolve()) for f in manager.exported_folders(sid)} | set(ctx.registry.private_names(sid))
         manager.reset(sid, ctx.registry)
+        ctx.registry.drop_session(sid)  # this session's trained model is freed with its run (issue #11)
         name = BUNDLED if current in mine else current
         return (*redraw(request, None), name, "" if name == current else tr(request, "learn.using_bundled"))
 
     def on_use(request: gr.Request):
         sid = session_of(request)
         try:
-            name = manager.use_model(sid, ctx.registry)
+            # private to this session, named for people (clipdemo.registry; issue #11)
+            loaded = load_model(str(manager.export(sid)), ctx.registry.device, ctx.registry.dtype)
+            label = header.session_model_label(locale_of(request), manager.snapshot(sid)["step"])
+            name = ctx.registry.add_private(sid, loaded, label)
         except LiveTrainingError as e:
             raise training_error(request, e) from e
         except ModelNotAvailable as e:

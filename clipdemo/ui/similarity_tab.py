@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from clipdemo import overlay, toyworld
+from clipdemo import limits, overlay, toyworld
 from clipdemo.images import load_image
 from clipdemo.similarity import SimilarityMatrix, similarity_matrix
 from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
@@ -110,7 +110,7 @@ def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = N
         matrix = similarity_matrix(encoder, images, lines[:MAX_TEXTS], names)
     except USER_ERRORS as e:
         raise user_error(e) from e
-    notes = [tr(request, "sim.skipped", problem=p) for p in problems]
+    notes = [tr(request, "sim.skipped", problem=p) for p in problems] + limits.clean_texts(lines[:MAX_TEXTS])[1]
     if len(files or []) > MAX_IMAGES or len(lines) > MAX_TEXTS:
         notes.append(tr(request, "sim.too_many", n=MAX_IMAGES))
     if matrix.sigmoid:
