@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from clipdemo.errors import UserError
+
 # Sub-commands that hand their arguments to another module's main(argv) untouched.
 PASSTHROUGH = {
     "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
@@ -22,7 +24,7 @@ PASSTHROUGH = {
 }
 
 
-class CLIError(Exception):
+class CLIError(UserError):
     """A problem the user can fix; printed without a traceback."""
 
 
@@ -81,13 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         module.main(argv[1:])
         return 0
     args = build_parser().parse_args(argv)
-    from clipdemo.images import ImageError
-    from clipdemo.loading import ModelNotAvailable
-    from clipdemo.zeroshot import LabelError
-
     try:
         return {"label": cmd_label, "embed": cmd_embed, "download": cmd_download}[args.command](args)
-    except (CLIError, ModelNotAvailable, LabelError, ImageError) as e:
+    except UserError as e:  # anything else is a bug: Python prints its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
 
@@ -105,20 +103,26 @@ def _text_arg(value: str | None) -> str | None:
     return value
 
 
-def _load_encoder(model: str | None, device: str, dtype: str):
+def _quiet_transformers() -> None:
     from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
+
+
+def _load_encoder(model: str | None, device: str, dtype: str):
     from clipdemo.encoding import Encoder
     from clipdemo.loading import default_model_name, load_model
 
-    hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
+    _quiet_transformers()
     return Encoder(load_model(model or default_model_name(), device, dtype))
 
 
 def cmd_label(args) -> int:
     from clipdemo import exports
     from clipdemo.images import load_image
-    from clipdemo.zeroshot import zero_shot
+    from clipdemo.loading import default_model_name
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
 
     session = {}
     if args.session:
@@ -140,27 +144,30 @@ def cmd_label(args) -> int:
             print(f"skipped: {e}", file=sys.stderr)
     if not images:
         raise CLIError("none of the images could be read.")
-    encoder = _load_encoder(model, args.device, args.dtype)
-    result = zero_shot(encoder, images, labels, templates)
-    for notice in result.notices:
+    _quiet_transformers()
+    registry = ModelRegistry(model or default_model_name(), args.device, args.dtype, max_models=1)
+    batch = ClipService(registry).zero_shot_batch(images, labels, templates)
+    for notice in batch.notices:
         print(f"note: {notice}", file=sys.stderr)
-    loaded = encoder.loaded
+    loaded = registry.get().loaded
     if args.save_session:
         exports.write_session(args.save_session, exports.session_record(
-            "zero_shot", loaded.name, {"top": args.top}, result.labels, result.templates, loaded=loaded,
+            "zero_shot", loaded.name, {"top": args.top}, batch.labels, batch.templates, loaded=loaded,
             images=names))
-    top = max(1, min(args.top, len(result.labels)))
+    top = max(1, min(args.top, len(batch.labels)))
+    tops = [list(zip(r.labels, r.probabilities, r.cosine, strict=True))[:top] for r in batch.results]
+    sigmoid = batch.results[0].scoring == "sigmoid"
     if args.json:
-        out = {"model": loaded.name, "family": loaded.family, "scores": "sigmoid" if result.sigmoid else "softmax",
-               "labels": result.labels, "templates": result.templates,
-               "results": [{"image": n, "top": [{"label": lab, "probability": round(p, 6), "cosine": round(c, 6)}
-                                                for lab, p, c in result.top(i, top)]} for i, n in enumerate(names)]}
+        out = {"model": loaded.name, "family": loaded.family, "scores": batch.results[0].scoring,
+               "labels": batch.labels, "templates": batch.templates,
+               "results": [{"image": n, "top": [{"label": lab, "probability": p, "cosine": c} for lab, p, c in t]}
+                           for n, t in zip(names, tops, strict=True)]}
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
-    scores = "sigmoid, each label on its own" if result.sigmoid else "softmax over the labels"
-    print(f"model: {loaded.describe()}\nprompts: {len(result.labels)} labels x {len(result.templates)} template(s); "
+    scores = "sigmoid, each label on its own" if sigmoid else "softmax over the labels"
+    print(f"model: {loaded.describe()}\nprompts: {len(batch.labels)} labels x {len(batch.templates)} template(s); "
           f"p = {scores}; cos = raw cosine similarity\n")
-    print(format_table(names, [result.top(i, top) for i in range(len(names))]))
+    print(format_table(names, tops))
     return 0
 
 

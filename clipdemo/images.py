@@ -14,13 +14,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from clipdemo.errors import InputError
+
 MAX_PIXELS = 50_000_000  # ~7000 x 7000; larger claims are refused before decoding
 MAX_BYTES = 50 * 1024 * 1024
 MAX_SIDE = 4096  # kept images are shrunk to this; the model sees at most a few hundred pixels anyway
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 
 
-class ImageError(ValueError):
+class ImageError(InputError):
     """An input that is not a usable image; the message is meant for the user."""
 
 

@@ -53,5 +53,10 @@ class ModelRegistry:
                 del self._encoders[evicted]
         return encoder
 
+    def peek(self, name: str) -> Encoder | None:
+        """The model if it is in memory now, without loading it or changing which is evicted next."""
+        with self._lock:
+            return self._encoders.get(name)
+
     def loaded_names(self) -> list[str]:
         return list(self._encoders)

@@ -15,13 +15,14 @@ import numpy as np
 from PIL import Image
 
 from clipdemo.encoding import Encoder
+from clipdemo.errors import InputError
 from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS
 
 MAX_LABELS = 1000
 MAX_LABEL_CHARS = 1000
 
 
-class LabelError(ValueError):
+class LabelError(InputError):
     """Labels or templates the user must fix; the message is shown as is."""
 
 

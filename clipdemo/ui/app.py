@@ -5,10 +5,11 @@ from __future__ import annotations
 import gradio as gr
 from starlette.middleware import Middleware
 
-from clipdemo.ui import header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
+from clipdemo.ui import api, header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t
+from clipdemo.ui.no_fetch import NoRemoteInputs
 
 CSS = """
 .gradio-container {max-width: 1400px !important}
@@ -33,10 +34,11 @@ def build_app(ctx: UIContext) -> gr.Blocks:
             for key, module in TABS:
                 with gr.Tab(t(key), id=key.split(".")[0]):
                     module.build(ctx, model_name)
+        api.publish(ctx.service, ctx.concurrency)  # the public API: named endpoints on the service layer
     return demo
 
 
 def launch_kwargs(max_file_size: str = "25mb") -> dict:
     return dict(i18n=build_i18n(), css=CSS, theme=gr.themes.Soft(), max_file_size=max_file_size,
-                footer_links=["api", "settings"], app_kwargs={"middleware": [Middleware(NoRemoteFiles)]},
+                footer_links=["api", "settings"], app_kwargs={"middleware": [Middleware(NoRemoteFiles), Middleware(NoRemoteInputs)]},
                 state_session_capacity=SESSION_STATES)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import gradio as gr
 
+from clipdemo import service
 from clipdemo.devices import dtype_name
-from clipdemo.download import source_repo
-from clipdemo.loading import BUNDLED, KNOWN_MODELS, ModelNotAvailable, cached_locally, is_offline
+from clipdemo.loading import KNOWN_MODELS, ModelNotAvailable
+from clipdemo.service import display_name
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t
 
@@ -71,23 +72,12 @@ STRINGS = {
 # ---------------------------------------------------------------- what the picker offers
 
 
+MARKS = {"local": "✓", "download": "⤓", "unavailable": "✗"}
+
+
 def availability(name: str) -> str:
     """✓ can load here now, ⤓ will download on first use, ✗ cannot be had (offline and not cached)."""
-    if name == BUNDLED or Path(name).expanduser().is_dir():
-        return "✓"
-    if cached_locally(name):
-        return "✓"
-    return "✗" if is_offline() else "⤓"
-
-
-def display_name(name: str) -> str:
-    """A person's name for a model: the known name, else the hub id a downloaded folder came from."""
-    if name in KNOWN_MODELS:
-        return KNOWN_MODELS[name] if name == BUNDLED else f"{KNOWN_MODELS[name]} · {name}"
-    repo = source_repo(name)
-    if repo:
-        return f"{KNOWN_MODELS.get(repo, repo)} · {Path(name).name} (local folder)"
-    return f"{Path(name).name} (local folder)" if Path(name).expanduser().is_dir() else name
+    return MARKS[service.availability(name)]
 
 
 def choices(ctx: UIContext) -> list[tuple[str, str]]:
@@ -172,5 +162,5 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     # .input, not .change: putting the picker back after a failed load must not fire another switch
     picker.input(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
                                                  chinese_note],
-                 api_name="switch_model", concurrency_limit=1, concurrency_id="load_model",
+                 api_name="switch_model", api_visibility="private", concurrency_limit=1, concurrency_id="load_model",
                  show_progress="full")
