@@ -35,6 +35,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="requests that may wait in the queue; more are turned away with a message (CLIPDEMO_MAX_QUEUE)")
     p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
                    help="upload limit (CLIPDEMO_MAX_FILE_SIZE)")
+    p.add_argument("--mcp", action="store_true", default=env("CLIPDEMO_MCP", "") == "1",
+                   help="also serve the API endpoints as MCP tools at /gradio_api/mcp/ (CLIPDEMO_MCP=1)")
     return p.parse_args(argv)
 
 
@@ -59,7 +61,8 @@ def main(argv=None) -> None:
     ctx = UIContext(registry, concurrency=args.concurrency)
     demo = build_app(ctx)
     with_queue(demo, args)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs(args.max_file_size))
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
+                **launch_kwargs(args.max_file_size))
 
 
 if __name__ == "__main__":

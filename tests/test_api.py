@@ -1,6 +1,7 @@
-"""The public API (clipdemo/ui/api.py) as a client sees it, against a launched app: view_api names everything,
-every endpoint answers by keyword with the service layer's numbers, `model` holds per call (two clients, two
-models, at once), inputs that name server files or URLs are refused, and README's examples run as written."""
+"""The public API (clipdemo/ui/api.py) as a client sees it, against one launched app (`--mcp`): view_api names
+everything, every endpoint answers by keyword with the service layer's numbers, `model` holds per call (two
+clients, two models, at once), inputs that name server files or URLs are refused, README's examples run as
+written, and the same endpoints are MCP tools an agent can call."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import math
 import re
 import shutil
 import subprocess
-import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -55,7 +55,7 @@ def tiny_folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def url(tiny_folder, tmp_path_factory):
     log = tmp_path_factory.mktemp("log") / "app.log"
-    with running_app("--allow-folder", str(tiny_folder), log_path=log) as (address, _proc):
+    with running_app("--allow-folder", str(tiny_folder), "--mcp", log_path=log) as (address, _proc):
         yield address.rstrip("/")
 
 
@@ -189,17 +189,14 @@ def test_a_bare_path_is_not_read(url, value):
                 3, ""]),
 ])
 def test_a_url_is_refused_before_gradio_would_fetch_it(url, endpoint, data):
-    req = urllib.request.Request(f"{url}/gradio_api/call/{endpoint}", data=json.dumps({"data": data}).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
-    with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(req, timeout=30)
-    assert info.value.code == 403 and "does not download files from URLs" in info.value.read().decode()
+    """192.0.2.1 is TEST-NET-1: nothing answers there, so a fetch would show as a connection error instead."""
+    stream = _raw_call(url, endpoint, data)
+    assert "event: error" in stream and "does not download files from URLs" in stream, stream[:300]
 
 
 def test_gradio_client_with_a_url_is_refused(client):
-    with pytest.raises(Exception) as info:  # noqa: PT011 - the client raises its own HTTP error type
+    with pytest.raises(AppError, match="does not download files from URLs"):
         client.predict(image=handle_file("http://192.0.2.1/cat.png"), labels="cat", api_name="/zero_shot")
-    assert "403" in str(info.value)
 
 
 # ---------------------------------------------------------------- README's examples, as written
@@ -257,3 +254,50 @@ def test_a_user_error_is_an_input_problem_and_anything_else_a_logged_bug(caplog)
         assert info.value.title == "Internal error" and "bug" in info.value.message
         assert "not aligned" not in info.value.message  # internals stay in the log
         assert caplog.records[-1].exc_info[1] is bug
+
+
+def test_defuse_replaces_only_file_objects_that_name_urls():
+    from clipdemo.ui.no_fetch import REFUSED, defuse
+
+    upload = {"path": "/tmp/gradio/abc/red.png", "meta": {"_type": "gradio.FileData"}}
+    remote = {"path": "HTTPS://example.com/x.png", "meta": {"_type": "gradio.FileData"}}
+    body = {"data": [upload, [remote, upload], "https://example.com is text, not a file"], "fn_index": 3}
+    cleaned, n = defuse(body)
+    assert n == 1 and cleaned["data"][0] == upload and cleaned["data"][1][1] == upload
+    assert cleaned["data"][1][0] == REFUSED + "HTTPS://example.com/x.png" and cleaned["data"][2] == body["data"][2]
+    assert defuse({"data": [{"path": "data:image/png;base64,AAAA"}]}) == ({"data": [{"path": "data:image/png;base64,AAAA"}]}, 0)
+
+
+# ---------------------------------------------------------------- MCP
+
+
+def test_mcp_lists_described_tools_and_zero_shot_answers(url):
+    pytest.importorskip("mcp")
+    import ast
+    import asyncio
+    import base64
+
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    red = "data:image/png;base64," + base64.b64encode(RED.read_bytes()).decode()
+
+    async def session_calls():
+        async with streamablehttp_client(url + "/gradio_api/mcp/") as (read, write, _), \
+                ClientSession(read, write) as session:
+            await session.initialize()
+            tools = {t.name: t for t in (await session.list_tools()).tools}
+            answer = await session.call_tool("zero_shot", {"image": red, "labels": "blue square, red circle"})
+            refused = await session.call_tool("zero_shot", {"image": "http://192.0.2.1/cat.png", "labels": "cat"})
+            return tools, answer, refused
+
+    tools, answer, refused = asyncio.run(session_calls())
+    for name in ENDPOINTS:
+        assert name in tools and len(tools[name].description) > 40, name
+    schema = tools["zero_shot"].inputSchema
+    assert set(schema["properties"]) == {"image", "labels", "templates", "model"}
+    assert set(schema["required"]) == {"image", "labels"} and "data: URI" in schema["properties"]["image"]["description"]
+    assert not answer.isError
+    result = ast.literal_eval(answer.content[0].text)  # Gradio's MCP server sends the dict's repr
+    assert result["labels"][0] == "red circle" and result["model"] == "bundled"
+    assert refused.isError and "does not download files from URLs" in refused.content[0].text

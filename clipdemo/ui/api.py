@@ -20,6 +20,7 @@ from gradio.data_classes import FileData
 from clipdemo.errors import InputError, UserError
 from clipdemo.search import DEFAULT_K
 from clipdemo.service import ClipService, Result
+from clipdemo.ui import no_fetch
 
 log = logging.getLogger("clipdemo.api")
 
@@ -35,6 +36,8 @@ def file_path(f) -> str:
     FileData objects get that check, so anything else (a bare path, a URL) is refused here."""
     if isinstance(f, FileData):
         f = f.model_dump()
+    if isinstance(f, str) and f.startswith(no_fetch.REFUSED):
+        raise InputError(f"{f[len(no_fetch.REFUSED):]}: {no_fetch.MESSAGE}")
     if isinstance(f, dict) and (f.get("meta") or {}).get("_type") == "gradio.FileData" \
             and isinstance(f.get("path"), str) and "://" not in f["path"]:
         return f["path"]
@@ -81,10 +84,9 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """Zero-shot labeling: which label's prompt ("a photo of a {label}.") lies closest to the image.
 
         Args:
-            image: the picture to label (PNG, JPEG, WebP, GIF, BMP or TIFF).
+            image: the picture to label (PNG, JPEG, WebP, GIF, BMP, TIFF); over MCP a data: URI, never a URL.
             labels: the candidate labels, separated by commas or new lines, e.g. "cat, dog, car".
-            templates: prompt templates: single ("a photo of a {}."), imagenet7 or imagenet80 (OpenAI's
-                ensembles, averaged per label), bare (the label alone), or your own, one per line, each with {}.
+            templates: single ("a photo of a {}."), imagenet7 or imagenet80 (OpenAI's ensembles), bare, or own ones with {}.
             model: a model name from the models endpoint; empty for the server's default.
 
         Returns:
@@ -97,7 +99,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """Zero-shot labeling of several images with the same labels.
 
         Args:
-            images: the pictures to label (at most 256; unusable files are skipped and named).
+            images: the pictures to label, at most 256 (over MCP data: URIs); unusable files are skipped and named.
             labels: the candidate labels, separated by commas or new lines.
             templates: single, imagenet7, imagenet80, bare, or your own templates with {} (one per line).
             model: a model name from the models endpoint; empty for the server's default.
@@ -112,7 +114,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """The image x text cosine-similarity matrix CLIP is trained on; with pairs, the batch's contrastive loss.
 
         Args:
-            images: up to 24 pictures (the rows).
+            images: up to 24 pictures, the rows (over MCP data: URIs).
             texts: up to 24 texts, one per line (the columns); text i describing image i makes a paired batch.
             model: a model name from the models endpoint; empty for the server's default.
 
@@ -126,10 +128,9 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """Where in the image a text matches: a relevance grid over the part of the image the model saw.
 
         Args:
-            image: the picture (ViT-based models only).
+            image: the picture (ViT-based models only; over MCP a data: URI).
             text: what to look for, e.g. "a red circle".
-            method: gradcam (gradient x attention), decomposition (per-patch share of the cosine), surgery
-                (CLIP Surgery) or naive (raw patch cosine, the baseline that often shows the opposite).
+            method: gradcam (gradient x attention), decomposition (per-patch share), surgery (CLIP Surgery) or naive.
             model: a model name from the models endpoint; empty for the server's default.
 
         Returns:
@@ -144,7 +145,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """Images and texts projected into one 2-D or 3-D map of the joint embedding space.
 
         Args:
-            images: pictures (and .zip archives of them, and a captions .csv); none: the bundled toy gallery.
+            images: pictures, .zip archives of them and a captions .csv (over MCP data: URIs); none: the toy gallery.
             texts: extra texts, one per line (file names or the CSV give the images' captions).
             method: umap, pca or tsne.
             dims: 2 or 3.
@@ -162,7 +163,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
 
         Args:
             query: what to look for, e.g. "a red circle" (embedded as typed, no template).
-            images: the pictures to search (and .zip archives of them); none: the bundled toy gallery.
+            images: the pictures to search, or .zip archives of them (over MCP data: URIs); none: the toy gallery.
             k: how many results.
             model: a model name from the models endpoint; empty for the server's default.
 
@@ -175,7 +176,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """Embeddings: L2-normalised vectors of images and texts in the model's joint space.
 
         Args:
-            images: pictures to embed.
+            images: pictures to embed (over MCP data: URIs).
             texts: texts to embed, one per line.
             model: a model name from the models endpoint; empty for the server's default.
 

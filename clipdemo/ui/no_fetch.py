@@ -1,10 +1,11 @@
-"""Refuse file inputs that name a URL: the server never fetches an address a client gives it.
+"""Defuse file inputs that name a URL: the server never fetches an address a client gives it.
 
 Gradio accepts a FileData input whose path is an http(s) URL and downloads it on the server (for
 gradio_client's `handle_file("https://…")`, and for MCP tool calls given a URL). clipdemo promises no
-outgoing requests a visitor can trigger, so such a request to a prediction route (/queue/join,
-/call/NAME, /run/NAME, /api/NAME) is answered 403 with a message saying to upload the file instead,
-before Gradio sees it. Uploaded files (paths in Gradio's cache) and data: URIs pass through.
+outgoing requests a visitor can trigger, so in a request to a prediction route (/queue/join,
+/call/NAME, /run/NAME, /api/NAME) each such file object is replaced, before Gradio sees it, by the
+string REFUSED + URL: Gradio then has nothing to download, and the API refuses that input with MESSAGE
+(a UI component refuses a string too). Uploaded files (paths in Gradio's cache) and data: URIs pass.
 """
 
 from __future__ import annotations
@@ -19,22 +20,35 @@ MESSAGE = ("This server does not download files from URLs. Upload the file inste
            "(gradio_client.handle_file with a local path; over MCP, a data: URI).")
 
 
-def names_remote_file(value) -> bool:
-    """True when any FileData-like object in a request names a URL as its path or url."""
+REFUSED = "clipdemo-refused-url:"
+
+
+def remote_address(value) -> str | None:
+    """The URL a FileData-like object names as its path or url (None for anything else)."""
     if isinstance(value, dict):
-        if "path" in value or "url" in value:
-            for key in ("path", "url"):
-                v = value.get(key)
-                if isinstance(v, str) and REMOTE.match(v) and not v.lower().startswith("data:"):
-                    return True
-        return any(names_remote_file(v) for v in value.values())
+        for key in ("path", "url"):
+            v = value.get(key)
+            if isinstance(v, str) and REMOTE.match(v):
+                return v
+    return None
+
+
+def defuse(value):
+    """(value with every file object that names a URL replaced by REFUSED + URL, how many were replaced)."""
+    url = remote_address(value)
+    if url is not None:
+        return REFUSED + url[:200], 1
+    if isinstance(value, dict):
+        pairs = {k: defuse(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, sum(n for _, n in pairs.values())
     if isinstance(value, list):
-        return any(names_remote_file(v) for v in value)
-    return False
+        pairs = [defuse(v) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    return value, 0
 
 
 class NoRemoteInputs:
-    """ASGI middleware: 403 for a prediction request whose inputs name a remote file."""
+    """ASGI middleware: prediction requests reach Gradio with no file object that names a URL."""
 
     def __init__(self, app):
         self.app = app
@@ -56,12 +70,13 @@ class NoRemoteInputs:
                 return
         body = b"".join(chunks)
         try:
-            remote = names_remote_file(json.loads(body or b"null"))
+            cleaned, replaced = defuse(json.loads(body or b"null"))
         except ValueError:
-            remote = False  # not JSON: Gradio answers it as it would
-        if remote:
-            await _refuse(send, 403, MESSAGE)
-            return
+            replaced = 0  # not JSON: Gradio answers it as it would
+        if replaced:
+            body = json.dumps(cleaned).encode()
+            scope = dict(scope, headers=[(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
+                         + [(b"content-length", str(len(body)).encode())])
         replayed = False
 
         async def replay():
