@@ -49,6 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="requests one visitor (address) may have waiting or running; 0: no limit (CLIPDEMO_MAX_PENDING)")
     p.add_argument("--disk-cap", default=env("CLIPDEMO_DISK_CAP", "1gb"),
                    help="uploads and outputs kept on disk at most; the oldest go first (CLIPDEMO_DISK_CAP)")
+    p.add_argument("--mcp", action="store_true", default=env("CLIPDEMO_MCP", "") == "1",
+                   help="also serve the API endpoints as MCP tools at /gradio_api/mcp/ (CLIPDEMO_MCP=1)")
     return p.parse_args(argv)
 
 
@@ -87,7 +89,7 @@ def main(argv=None) -> None:
         collections.prepare_in_background(before=_wait_for_imports_to_settle)
     with_queue(demo, args)
     start_housekeeping(ctx, _parse_file_size(args.disk_cap))
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, **kwargs)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp, **kwargs)
 
 
 if __name__ == "__main__":

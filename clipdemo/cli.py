@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from clipdemo.errors import UserError
+
 # Sub-commands that hand their arguments to another module's main(argv) untouched.
 PASSTHROUGH = {
     "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
@@ -25,7 +27,7 @@ PASSTHROUGH = {
 }
 
 
-class CLIError(Exception):
+class CLIError(UserError):
     """A problem the user can fix; printed without a traceback."""
 
 
@@ -84,13 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(PASSTHROUGH[argv[0]][0])
         return module.main(argv[1:]) or 0
     args = build_parser().parse_args(argv)
-    from clipdemo.images import ImageError
-    from clipdemo.loading import ModelNotAvailable
-    from clipdemo.zeroshot import LabelError
-
     try:
         return {"label": cmd_label, "embed": cmd_embed, "download": cmd_download}[args.command](args)
-    except (CLIError, ModelNotAvailable, LabelError, ImageError) as e:
+    except UserError as e:  # anything else is a bug: Python prints its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
 
@@ -108,6 +106,12 @@ def _text_arg(value: str | None) -> str | None:
     return value
 
 
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
+
+
 def load_encoder(model: str | None, device: str = "auto", dtype: str = "auto", backend: str | None = None,
                  int8: bool = False):
     """An Encoder for `model` on the chosen backend (notices go to stderr)."""
@@ -117,13 +121,11 @@ def load_encoder(model: str | None, device: str = "auto", dtype: str = "auto", b
 
 
 def _load_encoder(args):
-    from transformers.utils import logging as hf_logging
-
     from clipdemo.backends import make_backend
     from clipdemo.encoding import Encoder
     from clipdemo.loading import default_model_name, load_model
 
-    hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
+    _quiet_transformers()
     loaded = load_model(args.model or default_model_name(), args.device, args.dtype)
     backend = make_backend(loaded, getattr(args, "backend", None), getattr(args, "int8", False))
     if backend.notice:
@@ -134,7 +136,9 @@ def _load_encoder(args):
 def cmd_label(args) -> int:
     from clipdemo import exports
     from clipdemo.images import load_image
-    from clipdemo.zeroshot import zero_shot
+    from clipdemo.loading import default_model_name
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
 
     session = {}
     if args.session:
@@ -156,32 +160,37 @@ def cmd_label(args) -> int:
             print(f"skipped: {e}", file=sys.stderr)
     if not images:
         raise CLIError("none of the images could be read.")
-    args.model = model
-    encoder = _load_encoder(args)
-    result = zero_shot(encoder, images, labels, templates)
-    for notice in result.notices:
+    _quiet_transformers()
+    registry = ModelRegistry(model or default_model_name(), args.device, args.dtype, max_models=1,
+                             backend=args.backend, int8=args.int8)
+    batch = ClipService(registry).zero_shot_batch(images, labels, templates)
+    for notice in [*batch.notices, registry.get().backend.notice]:
+        if not notice:
+            continue
         print(f"note: {notice}", file=sys.stderr)
-    loaded = encoder.loaded
+    loaded = registry.get().loaded
     if args.save_session:
         exports.write_session(args.save_session, exports.session_record(
-            "zero_shot", loaded.name, {"top": args.top}, result.labels, result.templates, loaded=loaded,
+            "zero_shot", loaded.name, {"top": args.top}, batch.labels, batch.templates, loaded=loaded,
             images=names))
-    top = max(1, min(args.top, len(result.labels)))
+    top = max(1, min(args.top, len(batch.labels)))
+    tops = [list(zip(r.labels, r.probabilities, r.cosine, strict=True))[:top] for r in batch.results]
+    sigmoid = batch.results[0].scoring == "sigmoid"
     from clipdemo.backends import backend_record, summary
 
+    backend = registry.get().backend
     if args.json:
-        out = {"model": loaded.name, "family": loaded.family, "encoding": backend_record(encoder.backend),
-               "scores": "sigmoid" if result.sigmoid else "softmax",
-               "labels": result.labels, "templates": result.templates,
-               "results": [{"image": n, "top": [{"label": lab, "probability": round(p, 6), "cosine": round(c, 6)}
-                                                for lab, p, c in result.top(i, top)]} for i, n in enumerate(names)]}
+        out = {"model": loaded.name, "family": loaded.family, "encoding": backend_record(backend),
+               "scores": batch.results[0].scoring, "labels": batch.labels, "templates": batch.templates,
+               "results": [{"image": n, "top": [{"label": lab, "probability": p, "cosine": c} for lab, p, c in t]}
+                           for n, t in zip(names, tops, strict=True)]}
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
-    scores = "sigmoid, each label on its own" if result.sigmoid else "softmax over the labels"
-    print(f"model: {loaded.describe()}\nencoding: {summary(encoder.backend)}\n"
-          f"prompts: {len(result.labels)} labels x {len(result.templates)} template(s); "
+    scores = "sigmoid, each label on its own" if sigmoid else "softmax over the labels"
+    print(f"model: {loaded.describe()}\nencoding: {summary(backend)}\n"
+          f"prompts: {len(batch.labels)} labels x {len(batch.templates)} template(s); "
           f"p = {scores}; cos = raw cosine similarity\n")
-    print(format_table(names, [result.top(i, top) for i in range(len(names))]))
+    print(format_table(names, tops))
     return 0
 
 

@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from PIL import Image
 
 from clipdemo import limits, toyworld
+from clipdemo.errors import InputError
 from clipdemo.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -184,7 +185,7 @@ def caption_from_filename(name: str) -> str:
 def read_captions_csv(data: bytes) -> dict[str, tuple[str, str]]:
     """CSV -> {file name: (caption, group)}. A header names the columns; else column 1 file, 2 caption."""
     if len(data) > CSV_MAX_BYTES:
-        raise ValueError(f"the captions CSV is over {CSV_MAX_BYTES // 2**20} MB")
+        raise InputError(f"the captions CSV is over {CSV_MAX_BYTES // 2**20} MB")
     text = data.decode("utf-8-sig", errors="replace")
     rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
     if not rows:

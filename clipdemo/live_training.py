@@ -30,9 +30,10 @@ import numpy as np
 import torch
 
 from clipdemo.encoding import projected_features
-from clipdemo.locked_image import image_tower, locked_image_model
+from clipdemo.errors import UserError
 from clipdemo.live_data import ALL_PAIRS, PAIR_LABELS, ScenePool, accuracy_sets, fixed_batch
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
+from clipdemo.locked_image import image_tower, locked_image_model
 from clipdemo.train import TrainConfig, Trainer, save_checkpoint
 
 CONCEPTS = ("all", "colour", "shape")
@@ -43,7 +44,7 @@ RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "s
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
 
 
-class LiveTrainingError(RuntimeError):
+class LiveTrainingError(UserError):
     """A request the manager refuses; `code` names the reason so the UI can say it in any language."""
 
     def __init__(self, code: str, message: str, **info):

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from clipdemo.devices import dtype_name, pick_device, pick_dtype
+from clipdemo.errors import UserError
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 BUNDLED_MODEL_DIR = ASSETS_DIR / "toy-clip"
@@ -38,7 +39,7 @@ UNSAFE_WEIGHTS = ("pytorch_model.bin", "model.pt", "model.ckpt", "pytorch_model.
                   "flax_model.msgpack")
 
 
-class ModelNotAvailable(RuntimeError):
+class ModelNotAvailable(UserError):
     """The model cannot be loaded here; the message says why and what to do."""
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from clipdemo.errors import InputError
+
 METHODS = ("umap", "pca", "tsne")
 MIN_POINTS_FOR_UMAP = 5  # fewer points cannot form a neighbour graph worth drawing
 MIN_POINTS_FOR_TSNE = 5
@@ -120,12 +122,12 @@ def project(x: np.ndarray, method: str = "umap", dims: int = 2, n_neighbors: int
 
 def _project(x, method, dims, n_neighbors, min_dist, perplexity, seed) -> Projection:
     if method not in METHODS:
-        raise ValueError(f"Unknown projection {method!r}; choose one of {', '.join(METHODS)}.")
+        raise InputError(f"Unknown projection {method!r}; choose one of {', '.join(METHODS)}.")
     if dims not in (2, 3):
-        raise ValueError(f"A map has 2 or 3 dimensions, not {dims}.")
+        raise InputError(f"A map has 2 or 3 dimensions, not {dims}.")
     x = np.asarray(x, np.float32)
     if x.ndim != 2 or len(x) == 0:
-        raise ValueError("Nothing to project: add some images or texts first.")
+        raise InputError("Nothing to project: add some images or texts first.")
     if not np.isfinite(x).all():
         raise ValueError("Some embeddings are not finite numbers; the model output is broken.")
     start = time.perf_counter()

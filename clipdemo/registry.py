@@ -87,6 +87,12 @@ class ModelRegistry:
                 del self._encoders[evicted]
         return encoder
 
+    def peek(self, name: str) -> Encoder | None:
+        """The model if it is in memory now, without loading it or changing which is evicted next."""
+        with self._lock:
+            return self._encoders.get(name)
+
+
     def loaded_names(self, session: str | None = None) -> list[str]:
         """Models in memory that `session` may see: the shared ones and its own."""
         return [*self._encoders, *self.private_names(session)]

@@ -15,8 +15,10 @@ import numpy as np
 
 from clipdemo import limits
 from clipdemo.encoding import Encoder
+from clipdemo.errors import InputError
 
 MODES = ("cosine", "softmax_texts", "softmax_images")
+MAX_IMAGES, MAX_TEXTS = 24, 24  # one matrix: beyond this the cells are too small to read
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -141,9 +143,9 @@ def similarity_matrix(encoder: Encoder, images: Sequence, texts: Sequence[str],
     """Encode the images (PIL) and texts with one model and return their cosine matrix."""
     texts, _cut = limits.clean_texts([t.strip() for t in texts if t and t.strip()])  # cut before anything sees them
     if not images:
-        raise ValueError("Add at least one image.")
+        raise InputError("Add at least one image.")
     if not texts:
-        raise ValueError("Add at least one text (one per line).")
+        raise InputError("Add at least one text (one per line).")
     names = list(names) if names is not None else [f"image {i + 1}" for i in range(len(images))]
     cos = cosine_matrix(encoder.encode_images(list(images)), encoder.encode_texts(texts))
     lm = encoder.loaded

@@ -8,13 +8,13 @@ from pathlib import Path
 import gradio as gr
 
 from clipdemo.encoding import Encoder
-from clipdemo.images import ImageError
+from clipdemo.errors import UserError
 from clipdemo.loading import ModelNotAvailable
 from clipdemo.registry import ModelRegistry
-from clipdemo.zeroshot import LabelError
+from clipdemo.service import ClipService
 
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
-USER_ERRORS = (ImageError, LabelError, ModelNotAvailable, ValueError)
+USER_ERRORS = (UserError,)  # what the user must fix; anything else is a bug and shows as one
 
 
 @dataclass
@@ -22,6 +22,10 @@ class UIContext:
     registry: ModelRegistry
     concurrency: int = 2  # per event; long jobs get their own lower limits
     extra: dict = field(default_factory=dict)
+    service: ClipService = field(init=False)
+
+    def __post_init__(self):
+        self.service = ClipService(self.registry)
 
     def encoder(self, model_name: str | None) -> Encoder:
         try:

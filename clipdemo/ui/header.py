@@ -14,10 +14,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from clipdemo import service
 from clipdemo.devices import dtype_name
-from clipdemo.download import source_repo
-from clipdemo.loading import BUNDLED, KNOWN_MODELS, ModelNotAvailable, cached_locally, is_offline
+from clipdemo.loading import KNOWN_MODELS, ModelNotAvailable
 from clipdemo.registry import is_private
+from clipdemo.service import display_name
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t
 
@@ -76,30 +77,17 @@ STRINGS = {
 # ---------------------------------------------------------------- what the picker offers
 
 
+MARKS = {"local": "✓", "download": "⤓", "unavailable": "✗"}
+
+
 def availability(name: str) -> str:
     """✓ can load here now, ⤓ will download on first use, ✗ cannot be had (offline and not cached)."""
-    if name == BUNDLED or is_private(name) or Path(name).expanduser().is_dir():
-        return "✓"
-    if cached_locally(name):
-        return "✓"
-    return "✗" if is_offline() else "⤓"
+    return MARKS[service.availability(name)]
 
 
 def session_model_label(locale: str, step: int) -> str:
     """What a session's own Learn-tab model is called in its picker and header."""
     return _s(locale, "hdr.session_model", step=step)
-
-
-def display_name(name: str, registry=None) -> str:
-    """A person's name for a model: the known name, else the hub id a downloaded folder came from."""
-    if is_private(name):
-        return (registry.label(name) if registry is not None else None) or "Learn-tab model"
-    if name in KNOWN_MODELS:
-        return KNOWN_MODELS[name] if name == BUNDLED else f"{KNOWN_MODELS[name]} · {name}"
-    repo = source_repo(name)
-    if repo:
-        return f"{KNOWN_MODELS.get(repo, repo)} · {Path(name).name} (local folder)"
-    return f"{Path(name).name} (local folder)" if Path(name).expanduser().is_dir() else name
 
 
 def choices(ctx: UIContext, session: str | None = None) -> list[tuple[str, str]]:
@@ -191,5 +179,5 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     # .input, not .change: putting the picker back after a failed load must not fire another switch
     picker.input(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
                                                  chinese_note],
-                 api_name="switch_model", concurrency_limit=1, concurrency_id="load_model",
+                 api_name="switch_model", api_visibility="private", concurrency_limit=1, concurrency_id="load_model",
                  show_progress="full")

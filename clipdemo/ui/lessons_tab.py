@@ -6,7 +6,7 @@ import gradio as gr
 
 from clipdemo import lessons
 from clipdemo.ui import lessons_export, lessons_plots
-from clipdemo.ui.context import UIContext
+from clipdemo.ui.context import USER_ERRORS, UIContext
 from clipdemo.ui.i18n import t, tr
 
 STRINGS = {
@@ -337,12 +337,12 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                     encoder = ctx.encoder(name)
                     try:
                         *out, pictures, result = _handler(encoder, request)
-                    except (ValueError, RuntimeError) as e:
+                    except USER_ERRORS as e:  # anything else is a bug: Gradio logs it and says so
                         raise gr.Error(tr(request, "err.generic", error=e)) from e
                     if not _one:  # as tall as its rows, no empty band below
                         pictures = gr.update(value=pictures, height=GALLERY_ROW_PX * -(-len(pictures) // 8) + 24)
                     return (*out, pictures, lessons_export.payload(_key, encoder, name, out[1], result))
 
                 # `export` is a gr.State: the endpoint's outputs stay (summary, plot, table, pictures)
-                run.click(fn, [model_name], [summary, plot, table, visual, export], api_name=f"lesson_{key}",
+                run.click(fn, [model_name], [summary, plot, table, visual, export], api_visibility="private",
                           concurrency_limit=ctx.concurrency, concurrency_id="encode")

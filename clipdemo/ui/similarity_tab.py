@@ -19,8 +19,8 @@ import plotly.graph_objects as go
 
 from clipdemo import limits, overlay, toyworld
 from clipdemo.images import load_image
-from clipdemo.similarity import SimilarityMatrix, similarity_matrix
-from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
+from clipdemo.similarity import MAX_IMAGES, MAX_TEXTS, SimilarityMatrix
+from clipdemo.spatial import METHODS, SpatialMap, SpatialUnavailable
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
 from clipdemo.ui.context import ASSETS, USER_ERRORS, UIContext, example_photos, user_error
@@ -32,7 +32,6 @@ MODES = ("cosine", "softmax_texts", "softmax_images")
 PHOTO_TEXTS = {"astronaut": "an astronaut", "camera": "a man with a camera", "chelsea": "a cat",
                "coffee": "a cup of coffee", "horse": "a horse", "rocket": "a rocket"}
 DEFAULT_OPACITY = 0.6
-MAX_IMAGES, MAX_TEXTS = 24, 24
 PRIVATE = dict(api_visibility="private")  # internal steps: not API endpoints
 
 # ---------------------------------------------------------------- batches
@@ -100,16 +99,18 @@ def bundled_photos() -> tuple[list[str], str]:
 
 
 def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = None, request: gr.Request = None):
-    """The `similarity_matrix` API: (images, texts one per line) -> JSON {images, texts, cosine}, notes, ..."""
-    encoder = ctx.encoder(model_name)
+    """(images, texts one per line) -> the service's JSON {images, texts, cosine, ...}, notes, state, controls."""
+    encoder = ctx.encoder(model_name)  # for the session record
     images, names, paths, problems = load_batch(files)
     if not images:
         raise gr.Error(tr(request, "sim.no_images") + "".join(f" {p}" for p in problems[:3]))
     lines = [s.strip() for s in (texts or "").splitlines() if s.strip()]
     try:
-        matrix = similarity_matrix(encoder, images, lines[:MAX_TEXTS], names)
+        result = ctx.service.similarity_matrix(images, lines, model_name or "", names=names)
     except USER_ERRORS as e:
         raise user_error(e) from e
+    matrix = SimilarityMatrix(result.images, result.texts, np.asarray(result.cosine), result.logit_scale,
+                              result.logit_bias, result.scoring == "sigmoid")
     notes = [tr(request, "sim.skipped", problem=p) for p in problems] + limits.clean_texts(lines[:MAX_TEXTS])[1]
     if len(files or []) > MAX_IMAGES or len(lines) > MAX_TEXTS:
         notes.append(tr(request, "sim.too_many", n=MAX_IMAGES))
@@ -118,7 +119,7 @@ def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = N
     notes.append(tr(request, "sim.model_t", t=matrix.logit_scale))
     state = {"matrix": matrix, "paths": dict(zip(names, paths, strict=True)),
              "session": ex.session(encoder, "similarity", model_name)}  # settings are added at export
-    return (matrix.as_json(), "\n\n".join(notes), state, gr.update(value=round(matrix.logit_scale, 2)),
+    return (result.to_json(), "\n\n".join(notes), state, gr.update(value=round(matrix.logit_scale, 2)),
             gr.update(choices=names, value=names[0]), gr.update(choices=matrix.texts, value=matrix.texts[0]))
 
 
@@ -240,22 +241,24 @@ def pair_inputs(state: dict | None, image_name: str | None, text: str | None, re
 
 def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: str | None = None,
                     request: gr.Request = None):
-    """The `spatial_heatmap` API: (image, text, method) -> overlay, raw map, JSON with the relevance grid, notes."""
-    encoder = ctx.encoder(model_name)
+    """(image, text, method) -> overlay, raw map, the service's JSON with the relevance grid, notes, state."""
+    encoder = ctx.encoder(model_name)  # for the session record
     try:
         img = load_image(image)
-        smap = spatial_map(encoder, img, text, method or "gradcam")
+        heat = ctx.service.spatial_heatmap(img, text, method or "gradcam", model_name or "")
     except SpatialUnavailable as e:
         raise gr.Error(tr(request, "sim.unavailable", reason=str(e)), title="Unavailable") from e
     except USER_ERRORS as e:
         raise user_error(e) from e
+    smap = SpatialMap(heat.method, heat.text, np.asarray(heat.relevance), np.asarray(heat.raw), tuple(heat.box),
+                      tuple(heat.image_size), heat.score, tuple(heat.patch_grid))
     notes = [tr(request, "sim.map_notes", score=smap.score, method=smap.method,
                 patches="×".join(str(v) for v in smap.patches), grid="×".join(str(v) for v in smap.grid.shape))]
     w, h = smap.image_size
     if smap.box != (0.0, 0.0, float(w), float(h)):
         notes.append(tr(request, "sim.map_cropped"))
     state = {"image": img, "map": smap, "session": ex.session(encoder, "similarity", model_name)}
-    return (overlay.overlay(img, smap, DEFAULT_OPACITY), overlay.raw_map(smap), smap.as_json(), "\n\n".join(notes),
+    return (overlay.overlay(img, smap, DEFAULT_OPACITY), overlay.raw_map(smap), heat.to_json(), "\n\n".join(notes),
             state)
 
 
@@ -345,7 +348,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     def show_pair(event):  # the linked view: a chosen pair goes to the spatial map
         event.then(**to_pair).then(**map_event).then(**after_map).then(**refresh)
 
-    show_pair(run.click(api_name="similarity_matrix", **matrix_event).then(**keep).then(**redraw))
+    show_pair(run.click(**PRIVATE, **matrix_event).then(**keep).then(**redraw))
     makers = ((toy, toy_click), (toys, lambda: (*bundled_toys(), {"kind": "bundled_toys"})),
               (photos, lambda: (*bundled_photos(), {"kind": "photos"})))
     for button, maker in makers:
@@ -356,8 +359,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     temperature.release(**redraw)
     temperature.input(lambda: None, None, [pending], **PRIVATE)  # moved by hand: forget a restored value
 
-    spatial_api = {**map_event, "api_visibility": "public"}
-    run_map.click(api_name="spatial_heatmap", **spatial_api).then(**after_map).then(**refresh)
+    run_map.click(**map_event).then(**after_map).then(**refresh)
     method.input(**map_event).then(**after_map).then(**refresh)
     opacity.release(**after_map)
     show_pair(table.select(pick_cell, [mstate], [pair_image, pair_text], **PRIVATE))
