@@ -80,8 +80,10 @@ def _collections(ctx: UIContext) -> service.CollectionSet:
 
 def info_text(m: dict, request=None) -> str:
     rep = m["projection"]
-    how = tr(request, "coll.how_full", pca=rep.get("pca_dims", "?")) if rep.get("strategy") != "sample" else \
-        tr(request, "coll.how_sample", fit=rep.get("fit_n", 0), pca=rep.get("pca_dims", "?"))
+    if str(rep.get("strategy")).startswith("sample"):
+        how = tr(request, "coll.how_sample", fit=rep.get("fit_n", 0), pca=rep.get("pca_dims", "?"))
+    else:
+        how = tr(request, "coll.how_full", pca=rep.get("pca_dims", "?"))
     return tr(request, "coll.info", name=m["name"], count=m["count"], dim=m["dim"], model=m["model"] or "?", how=how,
               seconds=rep.get("total_seconds", "?"), cached=tr(request, "coll.cached") if rep.get("cached") else "",
               trust=rep.get("trustworthiness", "?"), sample=rep.get("trust_sample", 0))
