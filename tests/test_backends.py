@@ -272,3 +272,78 @@ def test_int8_is_never_the_default(bundled_fp32, monkeypatch):
 
     assert app.parse_args([]).int8 is False
     assert make_backend(bundled_fp32, "torch", int8=True).notice.startswith("int8 needs the OpenVINO backend")
+
+
+# ---------------------------------------------------------------- the CLI and the app, with and without OpenVINO
+
+TOY = Path(__file__).resolve().parent.parent / "assets" / "toy" / "00_a_small_red_circle_on_the_left.png"
+
+
+@needs_openvino
+def test_cli_labels_with_openvino(bundled_openvino, capsys):
+    from clipdemo import cli
+
+    code = cli.main(["label", str(TOY), "--labels", "red circle, blue square", "--model", "bundled", "--device", "cpu",
+                     "--dtype", "fp32", "--backend", "openvino", "--json"])
+    out = __import__("json").loads(capsys.readouterr().out)
+    assert code == 0 and out["encoding"]["backend"] == "openvino"
+    assert out["encoding"]["agreement"]["top1"] == 1.0
+    assert out["results"][0]["top"][0]["label"] == "red circle"
+
+
+def test_cli_labels_without_openvino(monkeypatch, capsys):
+    from clipdemo import cli
+
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    code = cli.main(["label", str(TOY), "--labels", "red circle, blue square", "--model", "bundled", "--device", "cpu",
+                     "--backend", "openvino"])
+    captured = capsys.readouterr()
+    assert code == 0 and "OpenVINO is not installed" in captured.err
+    assert "encoding: torch" in captured.out and "red circle" in captured.out
+
+
+def hidden_openvino(folder: Path) -> dict:
+    """Environment for a child process in which `import openvino` fails, as on a machine without it."""
+    (folder / "openvino").mkdir(parents=True, exist_ok=True)
+    (folder / "openvino" / "__init__.py").write_text("raise ImportError('openvino hidden by the test')\n")
+    return {"PYTHONPATH": str(folder)}
+
+
+@pytest.mark.parametrize("with_openvino", [True, False], ids=["openvino", "openvino-missing"])
+def test_app_serves_with_backend_openvino(with_openvino, ov_cache, tmp_path, request):
+    pytest.importorskip("gradio_client")
+    from app_server import running_app
+    from gradio_client import Client, handle_file
+
+    if with_openvino:
+        if not backends.openvino_available():
+            pytest.skip("openvino is not installed")
+        request.getfixturevalue("bundled_openvino")  # converted once already, as before a restart
+    env = {"CLIPDEMO_CACHE": str(ov_cache)} | ({} if with_openvino else hidden_openvino(tmp_path / "site"))
+    log = tmp_path / "app.log"
+    with running_app("--backend", "openvino", log_path=log, env=env) as (url, _proc):
+        probs, *_ = Client(url, verbose=False).predict(handle_file(str(TOY)), "red circle, blue square", "single",
+                                                       api_name="/zero_shot")
+    assert probs["label"] == "red circle"
+    text = log.read_text(errors="replace")
+    assert "converting" not in text  # a restart reuses the converted files
+    assert ("OpenVINO is not installed" in text) == (not with_openvino)
+
+
+# ---------------------------------------------------------------- the bench
+
+
+@needs_openvino
+def test_bench_puts_the_backends_side_by_side(ov_cache, tiny_clip_dir, capsys):
+    from clipdemo import bench
+
+    rows = bench.main(["--models", str(tiny_clip_dir), "--only-backends", "--backends", "torch-fp32", "openvino",
+                       "--rounds", "1", "--prompts", "16"])
+    out = capsys.readouterr().out
+    variants = [r[1] for r in rows]
+    assert variants[0].startswith("torch-fp32") and variants[1].startswith("openvino (OpenVINO")
+    for r in rows:
+        assert all(float(x) > 0 for x in r[2:8])  # img/s, prompts/s and zero-shot ms all measured
+    assert rows[0][8] == "reference" and float(rows[1][8]) >= 0.9999
+    assert "AMX" in out and "VNNI" in out and "avx512_bf16" in out  # the CPU features it looked for
+    assert "openvino vs torch's best dtype: batch-1 latency ×" in out and "load average" in out
