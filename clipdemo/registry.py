@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import secrets
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -74,7 +75,10 @@ class ModelRegistry:
                 return self._encoders[name]
         self.check_allowed(name)
         loaded = load_model(name, self.device, self.dtype)
-        return self.add(name, loaded, make_backend(loaded, self.backend, self.int8))
+        backend = make_backend(loaded, self.backend, self.int8)
+        if backend.notice:  # the header shows it too; the log keeps it for whoever runs the server
+            print(f"[clipdemo] {name}: {backend.notice}", file=sys.stderr, flush=True)
+        return self.add(name, loaded, backend)
 
     def add(self, name: str, loaded: LoadedModel, backend=None) -> Encoder:
         """Register an already loaded model (e.g. one trained in the Learn tab: torch, as its weights change)."""

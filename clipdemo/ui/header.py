@@ -15,6 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from clipdemo import service
+from clipdemo.backends import backend_record
 from clipdemo.devices import dtype_name
 from clipdemo.loading import KNOWN_MODELS, ModelNotAvailable
 from clipdemo.registry import is_private
@@ -47,6 +48,8 @@ STRINGS = {
         "hdr.loading": "loading {name} …",
         "hdr.unavailable": "Model not available",
         "hdr.session_model": "Your model from the Learn tab (step {step}, only you see it)",
+        "hdr.encoding": "<small>embeddings computed by **{backend}**{agreement}{notice}</small>",
+        "hdr.agreement": " · agreement with torch fp32 on {n} check images: same top label {top1}, lowest cosine {cos}",
     },
     "zh-CN": {
         "hdr.model": "模型",
@@ -70,6 +73,8 @@ STRINGS = {
         "hdr.loading": "正在加载 {name} …",
         "hdr.unavailable": "模型不可用",
         "hdr.session_model": "你在“训练”页训练的模型（第 {step} 步，只有你能看到）",
+        "hdr.encoding": "<small>嵌入由 **{backend}** 计算{agreement}{notice}</small>",
+        "hdr.agreement": " · 在 {n} 张检查图片上与 torch fp32 的一致性：最高标签相同 {top1}，最低余弦 {cos}",
     },
 }
 
@@ -109,7 +114,8 @@ def size_text(n_params: int, n_bytes: int, locale: str = "en") -> str:
 def status_markdown(ctx: UIContext, name: str, locale: str = "en", session: str | None = None) -> str:
     """Active model, family, size, device, dtype, input size, how it scores, what the registry holds
     (for this session: the shared models and its own, never another session's)."""
-    lm = ctx.registry.get(name, session).loaded
+    encoder = ctx.registry.get(name, session)
+    lm = encoder.loaded
     n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
     scores = (_s(locale, "hdr.sigmoid", s=f"{lm.logit_scale:.1f}", b=f"{lm.logit_bias:+.1f}") if lm.uses_sigmoid
               else _s(locale, "hdr.softmax", t=f"{lm.logit_scale:.1f}"))
@@ -119,7 +125,19 @@ def status_markdown(ctx: UIContext, name: str, locale: str = "en", session: str 
     where = f" — `{lm.source}`" if not private and not lm.is_bundled and Path(lm.source).is_dir() else ""
     return _s(locale, "hdr.status", name=display_name(name, ctx.registry), where=where, family=lm.family,
               size=size_text(lm.n_params, n_bytes, locale), device=lm.device.type, dtype=dtype_name(lm.dtype),
-              px=lm.image_size, scores=scores, kept=kept, max=ctx.registry.max_models)
+              px=lm.image_size, scores=scores, kept=kept, max=ctx.registry.max_models) + \
+        "  \n" + encoding_text(backend_record(encoder.backend), locale)
+
+
+def encoding_text(record: dict, locale: str = "en") -> str:
+    """Which backend computes embeddings; for any variant of the model, its measured agreement with fp32."""
+    names = {"torch": "torch", "openvino": "OpenVINO"}
+    found = record.get("agreement")
+    agreement = _s(locale, "hdr.agreement", n=found["n_images"], top1=f"{found['top1']:.1%}",
+                   cos=f"{min(found['image_min_cos'], found['text_min_cos']):.5f}") if found else ""
+    notice = f" · ⚠ {record['notice']}" if record.get("notice") else ""
+    return _s(locale, "hdr.encoding", backend=f"{names.get(record['backend'], record['backend'])} "
+              f"{record['precision']}", agreement=agreement, notice=notice)
 
 
 def notes_visibility(ctx: UIContext, name: str) -> tuple[dict, dict, dict]:
