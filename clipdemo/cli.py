@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in PASSTHROUGH:
         module = importlib.import_module(PASSTHROUGH[argv[0]][0])
-        return module.main(argv[1:]) or 0
+        code = module.main(argv[1:])  # some tools return their results; only an int is an exit status
+        return code if isinstance(code, int) else 0
     args = build_parser().parse_args(argv)
     try:
         return {"label": cmd_label, "embed": cmd_embed, "download": cmd_download}[args.command](args)
