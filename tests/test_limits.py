@@ -112,3 +112,30 @@ def test_infinite_setting_is_not_a_number():
     record = json.loads('{"settings": {"t": 1e999}}')
     with pytest.raises(ValueError, match="not a number"):
         setting(record, "t", lo=1, hi=100)
+
+
+def test_heavy_work_goes_one_at_a_time_and_light_work_passes(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(limits, "HEAVY_WAIT_S", 0.2)
+    inside, release = threading.Event(), threading.Event()
+
+    def first():
+        with limits.heavy_work(True, "the first"):
+            inside.set()
+            release.wait(10)
+
+    th = threading.Thread(target=first)
+    th.start()
+    try:
+        assert inside.wait(10)
+        with limits.heavy_work(False, "a plain call"):  # light work is never held up
+            pass
+        with pytest.raises(limits.LimitError, match="busy with another large request"):
+            with limits.heavy_work(True, "the second"):
+                pass
+    finally:
+        release.set()
+        th.join()
+    with limits.heavy_work(True, "the third"):  # the lane is free again
+        pass
