@@ -91,3 +91,30 @@ def test_requests_nobody_listens_for_are_dropped():
     fair.listening["live"] = 1
     asyncio.run(fair._drop_unheard(queue))
     assert queue.cleaned == ["e1"]
+
+
+def test_config_is_built_once_per_root_url():
+    built = []
+
+    async def app(scope, receive, send):
+        host = dict(scope["headers"]).get(b"host", b"").decode()
+        built.append(host)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": json.dumps({"root": host}).encode()})
+
+    cache = guard.ConfigCache(app)
+
+    def get(host, query=b""):
+        sent = []
+
+        async def send(m):
+            sent.append(m)
+
+        scope = {**_http("/config", query=query), "headers": [(b"host", host.encode())]}
+        asyncio.run(cache(scope, None, send))
+        return json.loads(sent[1]["body"])["root"]
+
+    assert get("a") == "a" and get("a") == "a" and built == ["a"]  # the second came from memory
+    assert get("b") == "b" and built == ["a", "b"]  # another root URL is another entry
+    get("a", query=b"deep_link=x")  # a deep link is always built
+    assert built == ["a", "b", "a"]
