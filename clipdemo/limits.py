@@ -11,7 +11,9 @@ file 20 times multiplies both. So the limits here are per request, over all of i
   every image, so a request past its time stops at the next one);
 - each text: cut to MAX_TEXT_CHARS characters before it reaches a tokenizer (the model reads at most
   77 tokens anyway), with NUL bytes dropped and lone surrogates replaced (a tokenizer raises on them);
-- prompts: labels x templates at most MAX_PROMPTS (80 templates leave room for 25 labels).
+- prompts: labels x templates at most MAX_PROMPTS (80 templates leave room for 25 labels), and a
+  request embedding more than HEAVY_PROMPTS new prompts takes the one heavy lane (`heavy_work`), so
+  heavy label sets queue behind each other instead of taking every slot plain zero-shot calls need.
 
 The UI opens one `request_scope()` per event (clipdemo.ui.app wraps every handler), the engine's
 loaders charge it through `charge_image` / `charge_bytes`; with no scope open (CLI, tests, scripts)
@@ -36,6 +38,8 @@ MAX_REQUEST_UNPACKED_BYTES = 400 * 2**20  # files read plus zip members unpacked
 MAX_REQUEST_SECONDS = 120.0
 MAX_TEXT_CHARS = 500  # per text; CLIP reads 77 tokens, rarely more than ~400 characters
 MAX_PROMPTS = 2000  # labels x templates in one request
+HEAVY_PROMPTS = 1000  # more new prompts than this is heavy work: one such request at a time, server-wide
+HEAVY_WAIT_S = 3.0  # how long a heavy request waits for the heavy lane before it is turned away
 
 
 class LimitError(ValueError):
@@ -131,6 +135,25 @@ def check_time() -> None:
     budget = _current.get()
     if budget is not None:
         budget.check_time()
+
+
+_heavy = threading.Semaphore(1)
+
+
+@contextmanager
+def heavy_work(heavy: bool, what: str) -> Iterator[None]:
+    """Run heavy work one request at a time (light work passes straight through). A heavy request that
+    cannot get the lane within HEAVY_WAIT_S is refused with a message instead of holding a worker."""
+    if not heavy:
+        yield
+        return
+    if not _heavy.acquire(timeout=HEAVY_WAIT_S):
+        raise LimitError(f"The server is busy with another large request; {what} is large too. Try again in a "
+                         "few seconds, or use fewer labels or templates.")
+    try:
+        yield
+    finally:
+        _heavy.release()
 
 
 # ---------------------------------------------------------------- texts

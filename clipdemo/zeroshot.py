@@ -38,18 +38,20 @@ def parse_labels(text: str | Sequence[str], max_labels: int = MAX_LABELS) -> Par
     parts = text if not isinstance(text, str) else re.split(r"[,\n，、;；]", text or "")
     notices: list[str] = []
     labels: list[str] = []
-    cut = 0
+    cut, longest = 0, 0
     for raw in parts:
         label = limits.clean_text(" ".join(str(raw)[:4 * MAX_LABEL_CHARS].split()))
         if not label:
             continue
         cut += len(str(raw).strip()) > MAX_LABEL_CHARS
+        longest = max(longest, len(str(raw).strip()))
         if label in labels:
             notices.append(f"duplicate label {label!r} ignored")
             continue
         labels.append(label)
     if cut:
-        notices.insert(0, f"{cut} label(s) longer than {MAX_LABEL_CHARS} characters were cut to that length")
+        notices.insert(0, f"{cut} label(s) longer than {MAX_LABEL_CHARS} characters were cut to that length "
+                          f"(the longest had {longest} characters)")
     if not labels:
         raise LabelError("Enter at least one label (separate labels with commas or new lines).")
     if len(labels) > max_labels:
@@ -123,7 +125,10 @@ def zero_shot(encoder: Encoder, images: Sequence[Image.Image], labels: str | Seq
     long = [lab for lab in parsed.labels if encoder.count_tokens(tmpl[0].format(lab)) > limit]
     if long:
         notices.append(f"{len(long)} prompt(s) longer than the model's {limit} tokens were truncated")
-    text = class_embeddings(encoder, parsed.labels, tmpl)
+    n_prompts = len(parsed.labels) * len(tmpl)
+    fresh = encoder.ensemble_cache.get((tuple(parsed.labels), tuple(tmpl))) is None
+    with limits.heavy_work(fresh and n_prompts > limits.HEAVY_PROMPTS, f"embedding {n_prompts} prompts"):
+        text = class_embeddings(encoder, parsed.labels, tmpl)
     img = encoder.encode_images(images)
     cosine = img @ text.T
     return ZeroShotResult(parsed.labels, tmpl, cosine, encoder.probabilities(cosine, axis=1),

@@ -305,6 +305,8 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, default=7911)
     p.add_argument("--app-args", default="", help="extra app.py options when launching, e.g. '--concurrency 4'")
     p.add_argument("--out", help="also write the report (markdown) here")
+    p.add_argument("--with-training", action="store_true",
+                   help="keep a Learn-tab training running during the class (long work next to short requests)")
     args = p.parse_args(argv)
 
     proc = None
@@ -323,6 +325,10 @@ def main(argv=None) -> int:
         warm = client_for(url, "10.99.9.9", work)  # one call of each kind first: imports and compiles are not "load"
         for kind in dict.fromkeys(KINDS):
             one_call(warm, kind, random.Random(0))
+        trainer = None
+        if args.with_training:  # its own session; stopped below
+            trainer = client_for(url, "10.88.8.8", work)
+            trainer.predict(32, 0.002, 64, "all", 3000, api_name="/learn_start")
         start_mem = memory(pid) if pid else {}
         files = hostile_files(work / "hostile") if not args.no_hostile else {}
         results: list = []
@@ -338,6 +344,10 @@ def main(argv=None) -> int:
             if files:
                 hostile = [("with the class", *row) for row in hostile_future.result()]
         peak_mem = memory(pid) if pid else {}
+        if trainer is not None:
+            status = trainer.predict(api_name="/learn_pause")[0]
+            trainer.predict(api_name="/learn_reset")
+            print(f"training during the class: {status.splitlines()[0][:160]}")
         if files:  # phase 2: the hostile client alone, a bystander timing plain zero-shot calls
             stop = threading.Event()
             watcher = threading.Thread(target=bystander, args=(url, stop, by_times, by_errors, work))

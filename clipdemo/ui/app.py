@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from clipdemo import limits
 from clipdemo.ui import api, gradio_patches, header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.guard import FairQueue, NoRemoteFiles
+from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t
 from clipdemo.ui.no_fetch import NoRemoteInputs
 from clipdemo.ui.scratch import DiskSweeper
@@ -104,7 +104,7 @@ def start_housekeeping(ctx: UIContext, disk_cap_bytes: int, every_s: float = 30)
 
 def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = 8) -> dict:
     middleware = [Middleware(NoRemoteFiles), Middleware(NoRemoteInputs),
-                  Middleware(FairQueue, max_pending=max_pending_per_client)]
+                  Middleware(FairQueue, max_pending=max_pending_per_client), Middleware(ConfigCache)]
     return dict(i18n=build_i18n(), css=CSS, theme=gr.themes.Soft(), max_file_size=max_file_size,
                 footer_links=["api", "settings"], app_kwargs={"middleware": middleware},
                 state_session_capacity=SESSION_STATES)

@@ -13,6 +13,12 @@ full". Here each client (its address, as uvicorn reports it: behind a proxy set 
 may have at most `max_pending` requests waiting or running; more are answered 503 with a message,
 as Gradio answers a full queue. Requests nobody listens for (no open `queue/data` stream for their
 session) are dropped from the queue after `unheard_after` seconds, so abandoned work is not done.
+
+ConfigCache: `GET /config` (560 KB) is rebuilt for every request (a deep copy of the whole app
+config, then JSON), and every API client fetches it when it connects: with 60 clients at once the
+median was 7.5 s, over gradio_client's 5 s timeout. This app's config does not change after launch
+(no login, no gr.render), and only its root URL depends on the request, so the response is kept per
+(path, Host, X-Forwarded-Host/Proto, root_path) and sent again as it is.
 """
 
 from __future__ import annotations
@@ -137,3 +143,43 @@ class FairQueue:
                  if now - e.enqueue_time > self.unheard_after and not self.listening.get(e.session_hash)}
         for event_id in stale:
             await queue.clean_events(event_id=event_id)
+
+
+class ConfigCache:
+    """ASGI middleware: answer `GET …/config` from memory after the first build (per root URL)."""
+
+    HEADERS = (b"host", b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-prefix")
+
+    def __init__(self, app, max_entries: int = 32):
+        self.app = app
+        self.max_entries = max_entries
+        self.cache: dict[tuple, tuple[list, bytes]] = {}
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("query_string") or \
+                not path.rstrip("/").endswith("/config") and path.rstrip("/") != "/config":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        if b"authorization" in headers or b"cookie" in headers and b"access-token" in headers[b"cookie"]:
+            return await self.app(scope, receive, send)  # a logged-in view may differ: never shared
+        key = (path, scope.get("root_path", ""), scope.get("scheme"), *(headers.get(h) for h in self.HEADERS))
+        hit = self.cache.get(key)
+        if hit is not None:
+            start_headers, body = hit
+            await send({"type": "http.response.start", "status": 200, "headers": start_headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        started: dict = {}
+        parts: list[bytes] = []
+
+        async def keep(message):
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                parts.append(message.get("body", b""))
+                if not message.get("more_body") and started.get("status") == 200 and len(self.cache) < self.max_entries:
+                    self.cache[key] = (list(started.get("headers", [])), b"".join(parts))
+            await send(message)
+
+        await self.app(scope, receive, keep)
