@@ -91,7 +91,8 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     from clipdemo.train import machine_description
 
-    print(f"defaults: {LiveConfig()}", flush=True)
+    for mode in args.modes:
+        print(f"{mode} defaults: {LiveConfig.for_mode(mode)}", flush=True)
     results = {}
     for mode in args.modes:
         t0 = time.monotonic()

@@ -48,7 +48,7 @@ def session_record(view: str, model: str, settings: Mapping | None = None, label
         record["model_info"] = {"family": loaded.family, "source": loaded.source, "device": loaded.device.type,
                                 "dtype": dtype_name(loaded.dtype), "parameters": loaded.n_params,
                                 "scores": "sigmoid" if loaded.uses_sigmoid else "softmax",
-                                "temperature": round(loaded.logit_scale, 4)}
+                                "logit_scale": round(loaded.logit_scale, 4)}
     record.update(extra)
     return record
 

@@ -42,6 +42,9 @@ MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scr
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
+# What differs between the modes' defaults: from scratch, shapes need a bigger model and many more steps
+# (measured with `python -m clipdemo.bench_learn`; width 64 x 2 layers stays at colour blocks).
+MODE_DEFAULTS = {"locked": {}, "scratch": {"width": 128, "layers": 4, "heads": 4, "lr": 1e-3, "steps": 3000}}
 
 
 class LiveTrainingError(UserError):
@@ -73,6 +76,11 @@ class LiveConfig:
     seed: int = 0
     logits_every: int = 10  # redraw the heatmap's matrix this often (steps)
     eval_every: int = 50  # held-out accuracy this often (steps)
+
+    @classmethod
+    def for_mode(cls, mode: str = "locked", **knobs) -> LiveConfig:
+        """The defaults of `mode`, with `knobs` on top."""
+        return cls(mode=mode, **(MODE_DEFAULTS.get(mode, {}) | knobs))
 
     def validate(self) -> LiveConfig:
         for name, (lo, hi) in LIMITS.items():
@@ -450,7 +458,7 @@ class LiveTrainingManager:
             except (TypeError, ValueError) as e:
                 raise LiveTrainingError("bad_knob", f"{name} must be a {kind.__name__} (got {value!r}).",
                                         knob=name, lo="", hi="", value=value) from e
-        return status_record(self.start(session_id, LiveConfig(**given)))
+        return status_record(self.start(session_id, LiveConfig.for_mode(**given)))
 
     def learn_status(self, session_id: str) -> dict:
         return status_record(self.snapshot(session_id))

@@ -43,7 +43,7 @@ STRINGS = {
         "hdr.status": "**Active model:** {name}{where}  \n{family} · {size} · device **{device}** · dtype **{dtype}** · "
                       "{px} px input · scores: {scores}  \n<small>in memory: {kept} (at most {max})</small>",
         "hdr.size": "{params} parameters, {mb} MB in memory",
-        "hdr.softmax": "softmax over labels at temperature {t}",
+        "hdr.softmax": "softmax over labels, logit scale s = {t} (temperature τ = 1/s = {tau})",
         "hdr.sigmoid": "sigmoid per label (scale {s}, bias {b})",
         "hdr.loading": "loading {name} …",
         "hdr.unavailable": "Model not available",
@@ -68,7 +68,7 @@ STRINGS = {
         "hdr.status": "**当前模型：** {name}{where}  \n{family} · {size} · 设备 **{device}** · 精度 **{dtype}** · "
                       "输入 {px} 像素 · 打分：{scores}  \n<small>内存中：{kept}（最多 {max} 个）</small>",
         "hdr.size": "{params} 参数，占内存 {mb} MB",
-        "hdr.softmax": "在各标签之间做 softmax，温度 {t}",
+        "hdr.softmax": "在各标签之间做 softmax，logit 缩放 s = {t}（温度 τ = 1/s = {tau}）",
         "hdr.sigmoid": "每个标签单独用 sigmoid（缩放 {s}，偏置 {b}）",
         "hdr.loading": "正在加载 {name} …",
         "hdr.unavailable": "模型不可用",
@@ -118,7 +118,7 @@ def status_markdown(ctx: UIContext, name: str, locale: str = "en", session: str 
     lm = encoder.loaded
     n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
     scores = (_s(locale, "hdr.sigmoid", s=f"{lm.logit_scale:.1f}", b=f"{lm.logit_bias:+.1f}") if lm.uses_sigmoid
-              else _s(locale, "hdr.softmax", t=f"{lm.logit_scale:.1f}"))
+              else _s(locale, "hdr.softmax", t=f"{lm.logit_scale:.1f}", tau=f"{1 / lm.logit_scale:.3f}"))
     kept = ", ".join(f"`{display_name(n, ctx.registry) if is_private(n) else n if n in KNOWN_MODELS else Path(n).name}`"
                      for n in ctx.registry.loaded_names(session))
     private = is_private(name)  # a session model's folder is a server path: not shown

@@ -443,6 +443,12 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     start.click(on_start, [mode, batch, lr, width, concepts, steps], [session, *outputs], api_name="learn_start_ui",
                 api_visibility="undocumented", concurrency_limit=2, concurrency_id="learn_control")
     publish_api(manager)
+
+    def on_mode(m):  # each mode's own defaults (from scratch needs a bigger model and more steps)
+        cfg = LiveConfig.for_mode(m or DEFAULTS.mode)
+        return cfg.lr, cfg.width, cfg.steps
+
+    mode.input(on_mode, [mode], [lr, width, steps], api_visibility="private", show_progress="hidden")
     pause.click(control("pause"), None, outputs, api_name="learn_pause", concurrency_id="learn_control")
     resume.click(control("resume"), None, outputs, api_name="learn_resume", concurrency_id="learn_control")
     reset.click(on_reset, [model_name], [*outputs, model_name, using], api_name="learn_reset",
