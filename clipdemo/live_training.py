@@ -32,6 +32,10 @@ from clipdemo.train import TrainConfig, Trainer, save_checkpoint
 CONCEPTS = ("all", "colour", "shape")
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
+# What the Learn tab offers inside those bounds: sliders (lo, hi, step) and choices; its export box reads the same.
+SLIDERS = {"batch_size": (8, 128, 8), "steps": (100, 3000, 50)}
+LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
+WIDTH_CHOICES = [32, 64, 128]
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
 

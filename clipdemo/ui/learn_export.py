@@ -10,13 +10,13 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import exports
-from clipdemo.live_training import CONCEPTS
+from clipdemo.live_training import CONCEPTS, LR_CHOICES, SLIDERS, WIDTH_CHOICES
 from clipdemo.ui import exports as ex
-from clipdemo.ui import learn_tab
+from clipdemo.ui.learn_plots import figures
 
 VIEW = "learn"
 MODEL = "learn:from-scratch"  # no checkpoint id: the model is the training the settings describe
-BATCH_RANGE, STEPS_RANGE = (8, 128), (100, 3000)  # the tab's sliders
+BATCH_RANGE, STEPS_RANGE = SLIDERS["batch_size"][:2], SLIDERS["steps"][:2]  # the tab's sliders
 
 
 def history_records(snap: dict) -> list[dict]:
@@ -48,7 +48,7 @@ def session_record(snap: dict) -> dict:
 def payload(snap: dict | None, request: gr.Request | None = None) -> dict | None:
     if snap is None:
         return None
-    matrix, loss, temperature, accuracy = (ex.png_ready(f) for f in learn_tab.figures(request, snap))
+    matrix, loss, temperature, accuracy = (ex.png_ready(f) for f in figures(request, snap))
     tables = {"history": history_records(snap), "accuracy": accuracy_records(snap), "logits": logits_records(snap)}
     return ex.payload(VIEW, figures={"logits": matrix, "loss": loss, "temperature": temperature,
                                      "accuracy": accuracy}, tables=tables, session=session_record(snap))
@@ -57,8 +57,8 @@ def payload(snap: dict | None, request: gr.Request | None = None) -> dict | None
 def restore_inputs(record: dict) -> tuple:
     """A Learn session -> (batch size, learning rate, width, concepts, steps)."""
     s = ex.setting
-    return (s(record, "batch_size", lo=BATCH_RANGE[0], hi=BATCH_RANGE[1]), s(record, "lr", choices=learn_tab.LR_CHOICES),
-            s(record, "width", choices=learn_tab.WIDTH_CHOICES), s(record, "concepts", choices=CONCEPTS),
+    return (s(record, "batch_size", lo=BATCH_RANGE[0], hi=BATCH_RANGE[1]), s(record, "lr", choices=LR_CHOICES),
+            s(record, "width", choices=WIDTH_CHOICES), s(record, "concepts", choices=CONCEPTS),
             s(record, "steps", lo=STEPS_RANGE[0], hi=STEPS_RANGE[1]))
 
 
