@@ -20,10 +20,11 @@ import numpy as np
 from clipdemo import projection
 from clipdemo.encoding import Encoder
 from clipdemo.gallery import Gallery
+from clipdemo.templates import DEFAULT_TEMPLATE
 from clipdemo.zeroshot import class_embeddings, parse_labels
 
 MAX_TEXTS = 2000  # with MAX_IMAGES this keeps a map under umap's 4096-point exact-neighbour path
-LABEL_TEMPLATE = "a photo of a {}."
+LABEL_TEMPLATE = DEFAULT_TEMPLATE  # a label point is the label's zero-shot prompt
 
 
 @dataclass

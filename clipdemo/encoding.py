@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from clipdemo import scoring
 from clipdemo.loading import LoadedModel
 
 
@@ -200,14 +201,9 @@ class Encoder:
     # ------------------------------------------------------------------ scores
     def logits(self, cosine: np.ndarray) -> np.ndarray:
         """Cosines -> the model's logits (temperature, and SigLIP's bias)."""
-        return cosine * self.loaded.logit_scale + self.loaded.logit_bias
+        return scoring.logits(cosine, self.loaded.logit_scale, self.loaded.logit_bias)
 
     def probabilities(self, cosine: np.ndarray, axis: int = -1, temperature: float | None = None) -> np.ndarray:
         """Softmax over `axis` for CLIP; independent sigmoids for SigLIP. `temperature` overrides the scale."""
         scale = self.loaded.logit_scale if temperature is None else temperature
-        logits = cosine * scale + self.loaded.logit_bias
-        if self.loaded.uses_sigmoid:
-            return 1 / (1 + np.exp(-logits))
-        logits = logits - logits.max(axis=axis, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(axis=axis, keepdims=True)
+        return scoring.probabilities(cosine, scale, self.loaded.logit_bias, self.loaded.uses_sigmoid, axis)

@@ -19,11 +19,10 @@ from PIL import Image
 from clipdemo import toyworld
 from clipdemo.encoding import Encoder
 from clipdemo.live_data import shifted_pairs
-from clipdemo.templates import IMAGENET_TEMPLATES
+from clipdemo.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS
 from clipdemo.zeroshot import class_embeddings
 
-TEMPLATE_SETS = {"bare": ("{}",), "single": ("a photo of a {}.",), "imagenet80": IMAGENET_TEMPLATES}
-PROBE_TEMPLATE = "a photo of {}."  # counting and relations: the caption already holds its article
+LESSON_TEMPLATE_SETS = {k: TEMPLATE_SETS[k] for k in ("bare", "single", "imagenet80")}  # the lesson's three
 
 
 def _image_size(encoder: Encoder) -> int:
@@ -37,13 +36,6 @@ def _render(scene: toyworld.Scene, size: int) -> Image.Image:
 
 def _pair_name(pair: tuple[str, str]) -> str:
     return f"{pair[0]} {pair[1]}"
-
-
-def _softmax(x: np.ndarray, scale: float) -> np.ndarray:
-    z = x * scale
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 @dataclass
@@ -128,7 +120,7 @@ def template_comparison(encoder: Encoder, n_images: int = 8, seed: int = 0) -> T
     labels = list(dict.fromkeys(truth + decoys))
     img = encoder.encode_images(images)
     preds, conf, true_p, acc, n_prompts = {}, {}, {}, {}, {}
-    for name, templates in TEMPLATE_SETS.items():
+    for name, templates in LESSON_TEMPLATE_SETS.items():
         probs = encoder.probabilities(img @ class_embeddings(encoder, labels, templates).T, axis=1)
         best = probs.argmax(axis=1)
         preds[name] = [labels[j] for j in best]
@@ -165,10 +157,10 @@ def temperature_lesson(encoder: Encoder, temperatures: tuple[float, ...] = (1.0,
     pairs = [pair, *rng.sample(others, 5)]
     rng.shuffle(pairs)
     labels = [_pair_name(p) for p in pairs]
-    cosine = encoder.encode_images([image])[0] @ class_embeddings(encoder, labels, ["a photo of a {}."]).T
+    cosine = encoder.encode_images([image])[0] @ class_embeddings(encoder, labels, [DEFAULT_TEMPLATE]).T
     own = encoder.loaded.logit_scale
     temps = sorted({*temperatures, round(own, 2)})
-    probs = [_softmax(cosine, t).tolist() for t in temps]
+    probs = [encoder.probabilities(cosine, temperature=t).tolist() for t in temps]  # SigLIP: its sigmoid
     return TemperatureLesson(image, labels, pairs.index(pair), cosine.tolist(), temps, probs, own,
                              encoder.loaded.name)
 

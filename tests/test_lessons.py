@@ -17,7 +17,7 @@ def test_template_comparison_matches_the_engine(tiny_encoder):
     assert res.n_prompts == {"bare": k, "single": k, "imagenet80": k * 80}
     img = tiny_encoder.encode_images(res.images)
     truth = [res.labels.index(t) for t in res.truth]
-    for name, templates in lessons.TEMPLATE_SETS.items():
+    for name, templates in lessons.LESSON_TEMPLATE_SETS.items():
         probs = tiny_encoder.probabilities(img @ class_embeddings(tiny_encoder, res.labels, templates).T, axis=1)
         assert res.predictions[name] == [res.labels[j] for j in probs.argmax(axis=1)]
         assert res.true_prob[name] == pytest.approx(probs[np.arange(6), truth].tolist(), abs=1e-6)

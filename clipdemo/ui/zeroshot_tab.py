@@ -8,6 +8,7 @@ from pathlib import Path
 import gradio as gr
 import plotly.graph_objects as go
 
+from clipdemo.templates import TEMPLATE_SETS
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
@@ -15,7 +16,7 @@ from clipdemo.ui.i18n import t
 from clipdemo.ui.inputs import image_input
 from clipdemo.zeroshot import parse_labels  # the labels as given, for the session
 
-TEMPLATE_CHOICES = ["single", "imagenet7", "imagenet80", "bare"]
+TEMPLATE_CHOICES = list(TEMPLATE_SETS)  # single, imagenet7, imagenet80, bare
 TOY_LABELS = "red circle, blue square, yellow star, green triangle, purple heart, orange cross, pink crescent, " \
              "cyan diamond"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
