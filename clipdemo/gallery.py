@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from PIL import Image
 
 from clipdemo import toyworld
+from clipdemo.cache import LRUCache
 from clipdemo.errors import InputError
 from clipdemo.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
 
@@ -135,7 +136,7 @@ def _toyworld_digest() -> str:
         return "unknown"
 
 
-_TOY_MEMO: dict[tuple[int, int, int], Gallery] = {}
+_TOY_MEMO = LRUCache(4)  # (n, seed, size) -> Gallery: the app asks for one; tests and benchmarks a few
 _TOY_LOCK = threading.Lock()
 
 
@@ -145,14 +146,14 @@ def toy_gallery(n: int = TOY_DEFAULT_SIZE, seed: int = TOY_SEED, size: int = TOY
     key = (n, seed, size)
     with _TOY_LOCK:
         if key in _TOY_MEMO:
-            return _TOY_MEMO[key]
+            return _TOY_MEMO.get(key)
         folder = cache_root() / "gallery" / f"toy-v{TOY_GALLERY_VERSION}-{_toyworld_digest()}-{n}-{seed}-{size}"
         cached = _load_toy_cache(folder, n) if use_disk else None
         images, captions, groups = cached or _render_toy(n, seed, size)
         if use_disk and cached is None:
             _save_toy_cache(folder, images, captions, groups)
         gallery = Gallery(images, [f"toy_{i:03d}.png" for i in range(n)], captions, groups, "toy")
-        _TOY_MEMO[key] = gallery
+        _TOY_MEMO.put(key, gallery)
         return gallery
 
 

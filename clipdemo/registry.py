@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
+from clipdemo.cache import LRUCache
 from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED, KNOWN_MODELS, LoadedModel, ModelNotAvailable, load_model
 
@@ -18,12 +17,11 @@ class ModelRegistry:
         self.dtype = dtype
         self.max_models = max(1, max_models)
         self.allowed_folders = tuple(str(Path(f).expanduser().resolve()) for f in allowed_folders)
-        self._encoders: OrderedDict[str, Encoder] = OrderedDict()
-        self._lock = threading.Lock()
+        self._encoders = LRUCache(self.max_models)  # name -> Encoder; the least recently used leaves first
 
     def choices(self) -> list[str]:
         """What the picker offers: the bundled model, well-known hub ids, allowed folders, loaded models."""
-        return list(dict.fromkeys([BUNDLED, *KNOWN_MODELS, *self.allowed_folders, *self._encoders]))
+        return list(dict.fromkeys([BUNDLED, *KNOWN_MODELS, *self.allowed_folders, *self._encoders.keys()]))
 
     def check_allowed(self, name: str) -> None:
         # A folder typed into the UI must be on the launch-time allow-list: no arbitrary server paths.
@@ -34,10 +32,9 @@ class ModelRegistry:
 
     def get(self, name: str | None = None) -> Encoder:
         name = name or self.default
-        with self._lock:
-            if name in self._encoders:
-                self._encoders.move_to_end(name)
-                return self._encoders[name]
+        encoder = self._encoders.get(name)
+        if encoder is not None:
+            return encoder
         self.check_allowed(name)
         loaded = load_model(name, self.device, self.dtype)
         return self.add(name, loaded)
@@ -45,18 +42,12 @@ class ModelRegistry:
     def add(self, name: str, loaded: LoadedModel) -> Encoder:
         """Register an already loaded model (e.g. one trained in the Learn tab)."""
         encoder = Encoder(loaded)
-        with self._lock:
-            self._encoders[name] = encoder
-            self._encoders.move_to_end(name)
-            while len(self._encoders) > self.max_models:
-                evicted = next(k for k in self._encoders if k != name)
-                del self._encoders[evicted]
+        self._encoders.put(name, encoder)  # requests holding an evicted encoder finish with it
         return encoder
 
     def peek(self, name: str) -> Encoder | None:
         """The model if it is in memory now, without loading it or changing which is evicted next."""
-        with self._lock:
-            return self._encoders.get(name)
+        return self._encoders.peek(name)
 
     def loaded_names(self) -> list[str]:
-        return list(self._encoders)
+        return self._encoders.keys()
