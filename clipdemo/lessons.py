@@ -19,6 +19,7 @@ from PIL import Image
 from clipdemo import toyworld
 from clipdemo.encoding import Encoder
 from clipdemo.live_data import shifted_pairs
+from clipdemo.projection import pca
 from clipdemo.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS
 from clipdemo.zeroshot import class_embeddings
 
@@ -192,10 +193,7 @@ def modality_gap(encoder: Encoder, n: int = 24, seed: int = 5) -> ModalityGap:
     img, txt = encoder.encode_images(images), encoder.encode_texts(captions)
     off = ~np.eye(n, dtype=bool)
     cross = img @ txt.T
-    both = np.concatenate([img, txt]).astype(np.float64)
-    centred = both - both.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    xy = centred @ vt[:2].T
+    xy = pca(np.concatenate([img, txt]), 2)  # the same PCA as the Map tab's
     return ModalityGap(
         images, captions, xy[:n].round(4).tolist(), xy[n:].round(4).tolist(),
         float(np.linalg.norm(img.mean(0) - txt.mean(0))), float((img @ img.T)[off].mean()),

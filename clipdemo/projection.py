@@ -40,15 +40,15 @@ class Projection:
 
 
 def pca(x: np.ndarray, dims: int) -> np.ndarray:
-    """Principal axes by SVD; pads with zeros when there are fewer axes than dims (1-2 points)."""
+    """scikit-learn's PCA; zero columns where there are fewer axes than dims (1-2 points). Each axis's sign is
+    fixed (its largest coordinate positive), so the same data always gives the same picture."""
+    from sklearn.decomposition import PCA
+
     x = np.asarray(x, np.float64)
-    centred = x - x.mean(axis=0, keepdims=True)
     out = np.zeros((len(x), dims))
-    if len(x) > 1:
-        u, s, _ = np.linalg.svd(centred, full_matrices=False)
-        k = min(dims, len(s))
-        out[:, :k] = u[:, :k] * s[:k]
-        # SVD signs are arbitrary; fix them so the same data always gives the same picture.
+    k = min(dims, len(x) - 1, x.shape[1]) if len(x) > 1 else 0
+    if k > 0:
+        out[:, :k] = PCA(n_components=k, svd_solver="full").fit_transform(x)
         signs = np.sign(out[np.argmax(np.abs(out), axis=0), np.arange(dims)])
         out *= np.where(signs == 0, 1, signs)
     return out.astype(np.float32)
