@@ -2,7 +2,7 @@
 
 A gallery is images with names, optional captions and a group per image (what "colour by caption
 group" uses). The toy gallery is generated deterministically; rendering costs a few ms per image,
-so it is also kept on disk (~/.cache/clipdemo, or $CLIPDEMO_CACHE) and in memory. User files may
+so it is also kept on disk (~/.cache/clipdemo, or the app's --cache-dir) and in memory. User files may
 include one or more .zip archives and a CSV of captions. Zips are read in memory, never extracted:
 no member name reaches the file system, and count, size and compression-ratio limits stop zip
 bombs. Anything that is not a usable image is skipped with a notice.
@@ -88,10 +88,11 @@ def toy_group(scene: toyworld.Scene) -> str:
     return colours.pop() if len(colours) == 1 else "mixed"
 
 
+CACHE_DIR: Path | None = None  # set by the app (--cache-dir); None: ~/.cache/clipdemo
+
+
 def cache_root() -> Path:
-    base = os.environ.get("CLIPDEMO_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "clipdemo")
-    return Path(base)
+    return CACHE_DIR if CACHE_DIR is not None else Path.home() / ".cache" / "clipdemo"
 
 
 def _render_toy(n: int, seed: int, size: int) -> tuple[list[Image.Image], list[str], list[str]]:

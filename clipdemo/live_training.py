@@ -12,7 +12,6 @@ end, for "use this model"). Views read `snapshot()`: plain numbers only.
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import tempfile
 import threading
@@ -287,14 +286,6 @@ class LiveTrainingManager:
         self._own_root = export_root is None  # only a folder made here is removed at shutdown
         self.export_root = Path(export_root or tempfile.mkdtemp(prefix="clipdemo-learned-"))
 
-    @classmethod
-    def from_env(cls) -> LiveTrainingManager:
-        """CLIPDEMO_MAX_TRAININGS (default 2), CLIPDEMO_TRAIN_TIME_LIMIT seconds (900), CLIPDEMO_TRAIN_THREADS (1)."""
-        env = os.environ.get
-        return cls(max_running=int(env("CLIPDEMO_MAX_TRAININGS", "2")),
-                   time_limit_s=float(env("CLIPDEMO_TRAIN_TIME_LIMIT", "900")),
-                   threads=int(env("CLIPDEMO_TRAIN_THREADS", "1")))
-
     @property
     def tokenizer(self):
         if self._tokenizer is None:
@@ -361,7 +352,6 @@ class LiveTrainingManager:
             run.release()
         gc.collect()
 
-    end_session = reset  # the browser tab closed: same clean-up
 
     def snapshot(self, session_id: str) -> dict | None:
         with self._lock:

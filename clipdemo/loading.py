@@ -69,10 +69,7 @@ def cached_locally(repo_id: str) -> bool:
 
 
 def default_model_name() -> str:
-    """CLIPDEMO_MODEL, else OpenAI's ViT-B/32 when cached or quickly downloadable, else the bundled model."""
-    env = os.environ.get("CLIPDEMO_MODEL", "").strip()
-    if env:
-        return env
+    """OpenAI's ViT-B/32 when cached or quickly downloadable, else the bundled model."""
     if cached_locally(DEFAULT_HUB_MODEL) or hub_reachable():
         return DEFAULT_HUB_MODEL
     return BUNDLED

@@ -17,7 +17,7 @@ from clipdemo.images import ImageError
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CLIPDEMO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(gallery, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setattr(gallery, "_TOY_MEMO", LRUCache(4))
     return tmp_path / "cache"
 

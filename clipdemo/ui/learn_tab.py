@@ -204,8 +204,8 @@ STRINGS = {
 
 
 def manager_of(ctx: UIContext) -> LiveTrainingManager:
-    """One manager per server, kept in the context (app.py may put a configured one there first)."""
-    return ctx.extra.setdefault("live_training", LiveTrainingManager.from_env())
+    """One manager per server, kept in the context (app.py puts the configured one there first)."""
+    return ctx.extra.setdefault("live_training", LiveTrainingManager())
 
 
 def session_of(request: gr.Request | None) -> str:

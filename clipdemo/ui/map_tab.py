@@ -9,9 +9,6 @@ to the Plotly plot and talks back through a gr.HTML component.
 from __future__ import annotations
 
 import json
-import os
-import sys
-import threading
 import time
 
 import gradio as gr
@@ -61,41 +58,6 @@ const hook = () => {
 };
 setInterval(hook, 600);
 """
-
-
-def _wait_for_imports_to_settle(quiet_s: float = 1.5, max_wait_s: float = 20.0) -> None:
-    """Wait until the main thread stops importing (the app is built and launching).
-
-    Importing umap-learn (sklearn, scipy, numba) while the main thread imports plotly/narwhals
-    deadlocked Python's per-module import locks once ("_DeadlockError ... narwhals.stable.v2"), so the
-    warm-up only starts importing once the set of loaded modules has been still for a moment.
-    """
-    deadline = time.monotonic() + max_wait_s
-    count, still_since = len(sys.modules), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        if len(sys.modules) != count:
-            count, still_since = len(sys.modules), time.monotonic()
-        elif time.monotonic() - still_since >= quiet_s:
-            return
-
-
-def start_background_work(ctx: UIContext) -> threading.Thread | None:
-    """Pay umap-learn's numba compile and render the toy gallery once, off the request path."""
-    if not ctx.extra.get("warm_up", "PYTEST_CURRENT_TEST" not in os.environ):
-        return None
-
-    def work():
-        _wait_for_imports_to_settle()
-        try:
-            projection.warm_up()
-            galleries.toy_gallery()
-        except Exception as e:  # noqa: BLE001 - a failed warm-up only means the first map is slower
-            print(f"clipdemo: map warm-up failed ({e!r}); the first UMAP will compile on demand", file=sys.stderr)
-
-    thread = threading.Thread(target=work, name="map-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 # ---------------------------------------------------------------- engine calls
@@ -331,4 +293,3 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                api_visibility="private")
     export_btn.click(export, [data_state, method, dims, n_neighbors, min_dist], [export_files_out],
                      api_visibility="private")
-    start_background_work(ctx)  # last: this tab's own imports (plotly, narwhals) are done by now
