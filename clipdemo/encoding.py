@@ -70,6 +70,11 @@ class Encoder:
         self.token_counts = LRUCache(text_cache)
         self._lock = threading.RLock()
 
+    def exclusive(self) -> threading.RLock:
+        """Hold the model for a computation of several forward passes (`with encoder.exclusive():`),
+        as every encode does for one: one pass per model at a time keeps memory flat."""
+        return self._lock
+
     # ------------------------------------------------------------------ inputs
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """The model's own image processor, run on slices of the batch in threads: Pillow's resize

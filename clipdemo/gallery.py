@@ -27,12 +27,11 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image
 
-from clipdemo import toyworld
+from clipdemo import assets, toyworld
 from clipdemo.cache import LRUCache
 from clipdemo.errors import InputError
 from clipdemo.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 TOY_GALLERY_VERSION = 1  # bump when the toy gallery's recipe changes, so old disk caches are ignored
 TOY_DEFAULT_SIZE = 300
 TOY_SEED = 2024
@@ -162,7 +161,7 @@ def toy_gallery(n: int = TOY_DEFAULT_SIZE, seed: int = TOY_SEED, size: int = TOY
 
 
 def photo_gallery() -> Gallery:
-    paths = sorted((ASSETS_DIR / "photos").glob("*.jpg"))
+    paths = assets.photo_paths()
     images = [load_image(p) for p in paths]
     for im in images:
         im.thumbnail((KEEP_SIDE, KEEP_SIDE))

@@ -369,15 +369,13 @@ class LiveTrainingManager:
         name = str(folder)
         # The registry reloads evicted models only from allowed folders: allow this one, so the other
         # tabs keep working after eviction. Session end removes the folder again (see forget_exports).
-        if name not in registry.allowed_folders:
-            registry.allowed_folders = (*registry.allowed_folders, name)
+        registry.allow(name)
         registry.add(name, loaded)
         return name
 
     def forget_exports(self, session_id: str, registry) -> None:
         """Withdraw this session's exported models from the registry's allow-list (reset does it)."""
-        gone = {str(f.resolve()) for f in self.exported_folders(session_id)}
-        registry.allowed_folders = tuple(f for f in registry.allowed_folders if f not in gone)
+        registry.withdraw(str(f.resolve()) for f in self.exported_folders(session_id))
 
     def exported_folders(self, session_id: str) -> list[Path]:
         with self._lock:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import torch
 
+from clipdemo.assets import BUNDLED_MODEL_DIR
 from clipdemo.devices import dtype_name, pick_device, pick_dtype
 from clipdemo.errors import UserError
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-BUNDLED_MODEL_DIR = ASSETS_DIR / "toy-clip"
 BUNDLED = "bundled"
 DEFAULT_HUB_MODEL = "openai/clip-vit-base-patch32"
 HUB_URL = os.environ.get("HF_ENDPOINT", "https://huggingface.co")

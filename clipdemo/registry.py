@@ -23,6 +23,16 @@ class ModelRegistry:
         """What the picker offers: the bundled model, well-known hub ids, allowed folders, loaded models."""
         return list(dict.fromkeys([BUNDLED, *KNOWN_MODELS, *self.allowed_folders, *self._encoders.keys()]))
 
+    def allow(self, folder: str) -> None:
+        """Offer one more local model folder (a model trained in the Learn tab), so it loads again after eviction."""
+        if folder not in self.allowed_folders:
+            self.allowed_folders = (*self.allowed_folders, folder)
+
+    def withdraw(self, folders) -> None:
+        """No longer offer these folders (their training session ended)."""
+        gone = {str(f) for f in folders}
+        self.allowed_folders = tuple(f for f in self.allowed_folders if f not in gone)
+
     def check_allowed(self, name: str) -> None:
         # A folder typed into the UI must be on the launch-time allow-list: no arbitrary server paths.
         if name in KNOWN_MODELS or name in self._encoders or name in self.allowed_folders or name == self.default:

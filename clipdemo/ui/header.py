@@ -13,7 +13,6 @@ from pathlib import Path
 import gradio as gr
 
 from clipdemo import service
-from clipdemo.devices import dtype_name
 from clipdemo.loading import KNOWN_MODELS, ModelNotAvailable
 from clipdemo.service import display_name
 from clipdemo.ui.context import UIContext
@@ -98,21 +97,20 @@ def size_text(n_params: int, n_bytes: int, locale: str = "en") -> str:
 
 def status_markdown(ctx: UIContext, name: str, locale: str = "en") -> str:
     """Active model, family, size, device, dtype, input size, how it scores, what the registry holds."""
-    lm = ctx.registry.get(name).loaded
-    n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
-    scores = (_s(locale, "hdr.sigmoid", s=f"{lm.logit_scale:.1f}", b=f"{lm.logit_bias:+.1f}") if lm.uses_sigmoid
-              else _s(locale, "hdr.softmax", t=f"{lm.logit_scale:.1f}"))
+    m = ctx.service.describe(name)
+    scores = (_s(locale, "hdr.sigmoid", s=f"{m.logit_scale:.1f}", b=f"{m.logit_bias:+.1f}") if m.scoring == "sigmoid"
+              else _s(locale, "hdr.softmax", t=f"{m.logit_scale:.1f}"))
     kept = ", ".join(f"`{n if n in KNOWN_MODELS else Path(n).name}`" for n in ctx.registry.loaded_names())
-    where = f" — `{lm.source}`" if not lm.is_bundled and Path(lm.source).is_dir() else ""
-    return _s(locale, "hdr.status", name=display_name(name), where=where, family=lm.family,
-              size=size_text(lm.n_params, n_bytes, locale), device=lm.device.type, dtype=dtype_name(lm.dtype),
-              px=lm.image_size, scores=scores, kept=kept, max=ctx.registry.max_models)
+    where = f" — `{m.source}`" if not m.bundled and Path(m.source).is_dir() else ""
+    return _s(locale, "hdr.status", name=display_name(name), where=where, family=m.family,
+              size=size_text(m.parameters, m.bytes, locale), device=m.device, dtype=m.dtype,
+              px=m.image_size, scores=scores, kept=kept, max=ctx.registry.max_models)
 
 
 def notes_visibility(ctx: UIContext, name: str) -> tuple[dict, dict, dict]:
-    lm = ctx.registry.get(name).loaded
-    return (gr.update(visible=lm.is_bundled), gr.update(visible=lm.uses_sigmoid),
-            gr.update(visible=lm.family == "chinese_clip"))
+    m = ctx.service.describe(name)
+    return (gr.update(visible=m.bundled), gr.update(visible=m.scoring == "sigmoid"),
+            gr.update(visible=m.family == "chinese_clip"))
 
 
 def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale: str = "en"):
@@ -120,7 +118,7 @@ def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale:
     if progress is not None:
         progress(0.05, desc=_s(locale, "hdr.loading", name=display_name(name)))
     try:
-        ctx.registry.get(name)
+        ctx.service.describe(name)  # loads it
     except ModelNotAvailable as e:
         gr.Warning(str(e), title=_s(locale, "hdr.unavailable"))
         name = current

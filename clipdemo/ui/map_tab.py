@@ -168,9 +168,10 @@ def show_point(data: MapData | None, k, method, dims, n_neighbors, min_dist, col
                evt: gr.EventData, request: gr.Request = None):
     """A click: an image shows itself and its nearest texts; a text highlights its nearest images."""
     no = gr.update()
-    if data is None or not isinstance(getattr(evt, "_data", None), dict) or "point" not in evt._data:
+    point = getattr(evt, "point", None)  # the hook's click payload: {"point": index}
+    if data is None or not isinstance(point, (int, float)):
         return no, no, no, no, no, no
-    i = int(evt.point)
+    i = int(point)
     if 0 <= i < data.n_images:
         near = rank(data.image_emb[i], data.text_emb, 3) if len(data.texts) else []
         md = f"**{data.gallery.names[i]}**" + (f" — {data.gallery.captions[i]}" if data.gallery.captions[i] else "")

@@ -177,7 +177,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 photos = gr.Button(t("sim.photos"), size="sm")
             run = gr.Button(t("sim.run"), variant="primary")
             mode = gr.Radio([(t(f"sim.mode_{m}"), m) for m in MODES], value="cosine", label=t("sim.mode"))
-            temperature = gr.Slider(1, 100, value=round(ctx.registry.get().loaded.logit_scale, 2), step=0.5,
+            temperature = gr.Slider(1, 100, value=round(ctx.service.describe().logit_scale, 2), step=0.5,
                                     label=t("sim.temperature"), info=t("sim.temperature_info"))
             notes = gr.Markdown()
         with gr.Column(scale=2):

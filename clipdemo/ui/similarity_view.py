@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from clipdemo import overlay, toyworld
+from clipdemo import assets, overlay, toyworld
 from clipdemo.errors import UserError
 from clipdemo.images import load_image
 from clipdemo.similarity import MODES, SimilarityMatrix  # noqa: F401 - MODES: the views' modes, for the tab
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
-from clipdemo.ui.context import ASSETS, example_photos
+from clipdemo.ui.context import example_photos
 
 PHOTO_TEXTS = {"astronaut": "an astronaut", "camera": "a man with a camera", "chelsea": "a cat",
                "coffee": "a cup of coffee", "horse": "a horse", "rocket": "a rocket"}
@@ -56,7 +56,7 @@ def toy_batch(n: int = 6, seed: int | None = None) -> tuple[list[str], str]:
 
 
 def bundled_toys() -> tuple[list[str], str]:
-    files = sorted((ASSETS / "toy").glob("*.png"))[:6]
+    files = assets.toy_paths()[:6]
     return [str(p) for p in files], "\n".join(p.stem.split("_", 1)[1].replace("_", " ") for p in files)
 
 
