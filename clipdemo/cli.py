@@ -32,7 +32,7 @@ class CLIError(UserError):
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="'bundled', a hub id or a local folder (default: CLIPDEMO_MODEL, "
+    p.add_argument("--model", default=None, help="'bundled', a hub id or a local folder (default: "
                                                  "else OpenAI ViT-B/32 when available, else bundled)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--dtype", default="auto", help="auto, fp32, bf16, fp16")

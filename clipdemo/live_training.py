@@ -18,7 +18,6 @@ end, for "use this model"). Views read `snapshot()`: plain numbers only.
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import tempfile
 import threading
@@ -40,6 +39,10 @@ CONCEPTS = ("all", "colour", "shape")
 MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scratch
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
+# What the Learn tab offers inside those bounds: sliders (lo, hi, step) and choices; its export box reads the same.
+SLIDERS = {"batch_size": (8, 128, 8), "steps": (100, 3000, 50)}
+LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
+WIDTH_CHOICES = [32, 64, 128]
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
 # What differs between the modes' defaults: from scratch, shapes need a bigger model and many more steps
@@ -358,14 +361,6 @@ class LiveTrainingManager:
         self._own_root = export_root is None  # only a folder made here is removed at shutdown
         self.export_root = Path(export_root or tempfile.mkdtemp(prefix="clipdemo-learned-"))
 
-    @classmethod
-    def from_env(cls) -> LiveTrainingManager:
-        """CLIPDEMO_MAX_TRAININGS (default 2), CLIPDEMO_TRAIN_TIME_LIMIT seconds (900), CLIPDEMO_TRAIN_THREADS (1)."""
-        env = os.environ.get
-        return cls(max_running=int(env("CLIPDEMO_MAX_TRAININGS", "2")),
-                   time_limit_s=float(env("CLIPDEMO_TRAIN_TIME_LIMIT", "900")),
-                   threads=int(env("CLIPDEMO_TRAIN_THREADS", "1")))
-
     @property
     def tokenizer(self):
         if self._tokenizer is None:
@@ -432,7 +427,6 @@ class LiveTrainingManager:
             run.release()
         gc.collect()
 
-    end_session = reset  # the browser tab closed: same clean-up
 
     def snapshot(self, session_id: str) -> dict | None:
         with self._lock:
@@ -474,15 +468,13 @@ class LiveTrainingManager:
         name = str(folder)
         # The registry reloads evicted models only from allowed folders: allow this one, so the other
         # tabs keep working after eviction. Session end removes the folder again (see forget_exports).
-        if name not in registry.allowed_folders:
-            registry.allowed_folders = (*registry.allowed_folders, name)
+        registry.allow(name)
         registry.add(name, loaded)
         return name
 
     def forget_exports(self, session_id: str, registry) -> None:
         """Withdraw this session's exported models from the registry's allow-list (reset does it)."""
-        gone = {str(f.resolve()) for f in self.exported_folders(session_id)}
-        registry.allowed_folders = tuple(f for f in registry.allowed_folders if f not in gone)
+        registry.withdraw(str(f.resolve()) for f in self.exported_folders(session_id))
 
     def exported_folders(self, session_id: str) -> list[Path]:
         with self._lock:

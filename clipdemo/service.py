@@ -71,6 +71,24 @@ class ModelEntry:
 
 
 @dataclass
+class ModelDetails(Result):
+    """One loaded model, as the UI's header and the views describe it."""
+
+    name: str
+    family: str
+    scoring: str  # softmax | sigmoid
+    logit_scale: float  # s = 1/temperature
+    logit_bias: float  # SigLIP's b; 0 for CLIP
+    parameters: int
+    bytes: int  # the weights in memory
+    device: str
+    dtype: str
+    image_size: int  # pixels the model sees (a side)
+    source: str  # the folder or hub id it was loaded from
+    bundled: bool
+
+
+@dataclass
 class ModelList(Result):
     default: str
     models: list[ModelEntry]
@@ -274,6 +292,16 @@ class ClipService:
             entries.append(ModelEntry(name, display_name(name), family, scoring_of(family), availability(name),
                                       encoder is not None))
         return ModelList(self.registry.default, entries)
+
+    def describe(self, model: str | None = "") -> ModelDetails:
+        """The model (loaded now if it is not yet): family, scoring, logit scale, size, device, dtype."""
+        from clipdemo.devices import dtype_name
+
+        lm = self.encoder(model).loaded
+        n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
+        return ModelDetails(self.model_name(model), lm.family, "sigmoid" if lm.uses_sigmoid else "softmax",
+                            _r(lm.logit_scale), _r(lm.logit_bias), lm.n_params, n_bytes, lm.device.type,
+                            dtype_name(lm.dtype), lm.image_size, lm.source, lm.is_bundled)
 
     def model_view(self, image: ImageSource, model: str | None = "") -> Image.Image:
         """What the model sees: the resized, cropped input."""

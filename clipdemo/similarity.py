@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clipdemo import limits
+from clipdemo import limits, scoring
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 
@@ -36,24 +36,19 @@ def cosine_matrix(image_embeddings: np.ndarray, text_embeddings: np.ndarray) -> 
     return _normalise(image_embeddings) @ _normalise(text_embeddings).T
 
 
-def _log_softmax(logits: np.ndarray, axis: int) -> np.ndarray:
-    m = logits.max(axis=axis, keepdims=True)
-    return logits - m - np.log(np.exp(logits - m).sum(axis=axis, keepdims=True))
-
-
 def softmax_over_texts(cosine: np.ndarray, temperature: float) -> np.ndarray:
     """Each image's distribution over the texts (rows sum to 1), as zero-shot labeling uses it."""
-    return np.exp(_log_softmax(np.asarray(cosine, np.float64) * temperature, axis=1))
+    return scoring.probabilities(cosine, temperature, axis=1)
 
 
 def softmax_over_images(cosine: np.ndarray, temperature: float) -> np.ndarray:
     """Each text's distribution over the images (columns sum to 1), as text -> image search uses it."""
-    return np.exp(_log_softmax(np.asarray(cosine, np.float64) * temperature, axis=0))
+    return scoring.probabilities(cosine, temperature, axis=0)
 
 
 def sigmoid_scores(cosine: np.ndarray, temperature: float, bias: float = 0.0) -> np.ndarray:
     """SigLIP's score: every (image, text) cell on its own, sigmoid(t * cos + b)."""
-    return 1.0 / (1.0 + np.exp(-(np.asarray(cosine, np.float64) * temperature + bias)))
+    return scoring.probabilities(cosine, temperature, bias, use_sigmoid=True)
 
 
 def scores(cosine: np.ndarray, mode: str, temperature: float, sigmoid: bool = False, bias: float = 0.0) -> np.ndarray:
@@ -83,8 +78,8 @@ def contrastive_losses(cosine: np.ndarray, temperature: float) -> PairLosses:
         raise ValueError(f"the loss needs pairs: as many texts as images (got {cosine.shape[0]} images and "
                          f"{cosine.shape[1] if cosine.ndim == 2 else 0} texts)")
     logits = cosine * temperature
-    i2t = float(-np.diag(_log_softmax(logits, axis=1)).mean())
-    t2i = float(-np.diag(_log_softmax(logits, axis=0)).mean())
+    i2t = float(-np.diag(scoring.log_softmax(logits, axis=1)).mean())
+    t2i = float(-np.diag(scoring.log_softmax(logits, axis=0)).mean())
     return PairLosses(i2t, t2i, (i2t + t2i) / 2, float(np.log(cosine.shape[0])))
 
 

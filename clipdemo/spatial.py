@@ -207,7 +207,7 @@ def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "
             "gradcam": lambda px: _gradcam(tower, encoder, px, text),
             "surgery": lambda px: _surgery(tower, encoder, px, text, contrast),
             "naive": lambda px: _naive(tower, encoder, px, text)}
-    with encoder._lock:  # one forward pass per model at a time, as the encoder does
+    with encoder.exclusive():  # one forward pass per model at a time, as the encoder does
         if refine:
             raw = _half_patch_shifts(runs[method], tower, pixels)
         else:

@@ -55,7 +55,8 @@ def tiny_folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def url(tiny_folder, tmp_path_factory):
     log = tmp_path_factory.mktemp("log") / "app.log"
-    with running_app("--allow-folder", str(tiny_folder), "--mcp", log_path=log) as (address, _proc):
+    # fp32: "auto" picks bf16 where a run-time measurement finds it faster, and numbers are compared below
+    with running_app("--allow-folder", str(tiny_folder), "--mcp", "--dtype", "fp32", log_path=log) as (address, _):
         yield address.rstrip("/")
 
 
@@ -70,8 +71,7 @@ def service(tiny_folder):
     from clipdemo.registry import ModelRegistry
     from clipdemo.service import ClipService
 
-    # the app's own device and dtype choice (auto), so the numbers agree to the last digits
-    return ClipService(ModelRegistry("bundled", allowed_folders=(str(tiny_folder),)))
+    return ClipService(ModelRegistry("bundled", device="cpu", dtype="fp32", allowed_folders=(str(tiny_folder),)))
 
 
 # ---------------------------------------------------------------- what a client sees

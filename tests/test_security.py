@@ -311,7 +311,7 @@ def test_logs_carry_no_user_file_contents(server, client, tmp_path):
 
 def test_caches_have_caps():
     from clipdemo import embedding_map, encoding
-    from clipdemo.encoding import LRUCache
+    from clipdemo.cache import LRUCache
     from clipdemo.registry import ModelRegistry
 
     cache = LRUCache(3)

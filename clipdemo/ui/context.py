@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import gradio as gr
 
+from clipdemo import assets
 from clipdemo.encoding import Encoder
 from clipdemo.errors import UserError
 from clipdemo.loading import ModelNotAvailable
 from clipdemo.registry import ModelRegistry
 from clipdemo.service import ClipService
 
-ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
 USER_ERRORS = (UserError,)  # what the user must fix; anything else is a bug and shows as one
 
 
@@ -40,8 +39,8 @@ def user_error(e: Exception) -> gr.Error:
 
 
 def example_photos() -> list[str]:
-    return sorted(str(p) for p in (ASSETS / "photos").glob("*.jpg"))
+    return [str(p) for p in assets.photo_paths()]
 
 
 def example_toys() -> list[str]:
-    return sorted(str(p) for p in (ASSETS / "toy").glob("*.png"))
+    return [str(p) for p in assets.toy_paths()]

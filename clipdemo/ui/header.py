@@ -141,9 +141,9 @@ def encoding_text(record: dict, locale: str = "en") -> str:
 
 
 def notes_visibility(ctx: UIContext, name: str) -> tuple[dict, dict, dict]:
-    lm = ctx.registry.get(name).loaded
-    return (gr.update(visible=lm.is_bundled), gr.update(visible=lm.uses_sigmoid),
-            gr.update(visible=lm.family == "chinese_clip"))
+    m = ctx.service.describe(name)
+    return (gr.update(visible=m.bundled), gr.update(visible=m.scoring == "sigmoid"),
+            gr.update(visible=m.family == "chinese_clip"))
 
 
 def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale: str = "en",

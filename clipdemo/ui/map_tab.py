@@ -9,9 +9,6 @@ to the Plotly plot and talks back through a gr.HTML component.
 from __future__ import annotations
 
 import json
-import os
-import sys
-import threading
 import time
 
 import gradio as gr
@@ -63,41 +60,6 @@ const hook = () => {
 };
 setInterval(hook, 600);
 """
-
-
-def _wait_for_imports_to_settle(quiet_s: float = 1.5, max_wait_s: float = 20.0) -> None:
-    """Wait until the main thread stops importing (the app is built and launching).
-
-    Importing umap-learn (sklearn, scipy, numba) while the main thread imports plotly/narwhals
-    deadlocked Python's per-module import locks once ("_DeadlockError ... narwhals.stable.v2"), so the
-    warm-up only starts importing once the set of loaded modules has been still for a moment.
-    """
-    deadline = time.monotonic() + max_wait_s
-    count, still_since = len(sys.modules), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        if len(sys.modules) != count:
-            count, still_since = len(sys.modules), time.monotonic()
-        elif time.monotonic() - still_since >= quiet_s:
-            return
-
-
-def start_background_work(ctx: UIContext) -> threading.Thread | None:
-    """Pay umap-learn's numba compile and render the toy gallery once, off the request path."""
-    if not ctx.extra.get("warm_up", "PYTEST_CURRENT_TEST" not in os.environ):
-        return None
-
-    def work():
-        _wait_for_imports_to_settle()
-        try:
-            projection.warm_up()
-            galleries.toy_gallery()
-        except Exception as e:  # noqa: BLE001 - a failed warm-up only means the first map is slower
-            print(f"clipdemo: map warm-up failed ({e!r}); the first UMAP will compile on demand", file=sys.stderr)
-
-    thread = threading.Thread(target=work, name="map-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 # ---------------------------------------------------------------- engine calls
@@ -208,9 +170,10 @@ def show_point(data: MapData | None, k, method, dims, n_neighbors, min_dist, col
                evt: gr.EventData, request: gr.Request = None):
     """A click: an image shows itself and its nearest texts; a text highlights its nearest images."""
     no = gr.update()
-    if data is None or not isinstance(getattr(evt, "_data", None), dict) or "point" not in evt._data:
+    point = getattr(evt, "point", None)  # the hook's click payload: {"point": index}
+    if data is None or not isinstance(point, (int, float)):
         return no, no, no, no, no, no
-    i = int(evt.point)
+    i = int(point)
     if 0 <= i < data.n_images:
         near = rank(data.image_emb[i], data.text_emb, 3) if len(data.texts) else []
         md = f"**{data.gallery.names[i]}**" + (f" — {data.gallery.captions[i]}" if data.gallery.captions[i] else "")
@@ -334,4 +297,3 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                api_visibility="private")
     export_btn.click(export, [data_state, method, dims, n_neighbors, min_dist], [export_files_out],
                      api_visibility="private")
-    start_background_work(ctx)  # last: this tab's own imports (plotly, narwhals) are done by now

@@ -8,13 +8,15 @@ from pathlib import Path
 import gradio as gr
 import plotly.graph_objects as go
 
+from clipdemo.templates import TEMPLATE_SETS
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
 from clipdemo.ui.i18n import t
 from clipdemo.ui.inputs import image_input
+from clipdemo.zeroshot import parse_labels  # the labels as given, for the session
 
-TEMPLATE_CHOICES = ["single", "imagenet7", "imagenet80", "bare"]
+TEMPLATE_CHOICES = list(TEMPLATE_SETS)  # single, imagenet7, imagenet80, bare
 TOY_LABELS = "red circle, blue square, yellow star, green triangle, purple heart, orange cross, pink crescent, " \
              "cyan diamond"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
@@ -108,7 +110,7 @@ def classify(ctx: UIContext, image, labels: str, template: str, model_name: str 
     result.image = name
     export = ex.payload("zero_shot", figures={"chart": fig}, tables={"scores": result.rows()},
                         session=ex.session(encoder, "zero_shot", model_name, {"template": template or "single"},
-                                           result.labels, result.templates, images=[name]))
+                                           parse_labels(labels).labels, result.templates, images=[name]))
     return confidences, fig, view, _notes(result), export
 
 
@@ -136,7 +138,7 @@ def classify_many(ctx: UIContext, files, labels: str, template: str, model_name:
     names = [res.image for res in batch.results]
     export = ex.payload("zero_shot_batch", tables={"scores": [row for res in batch.results for row in res.rows()]},
                         session=ex.session(encoder, "zero_shot_batch", model_name, {"template": template or "single"},
-                                           first.labels, first.templates, images=names))
+                                           batch.labels, batch.templates, images=names))
     return gr.update(value=rows, headers=header), str(out), notes, export
 
 
