@@ -147,17 +147,22 @@ def project(x: np.ndarray, strategy: str = "auto", fit_sample: int = FIT_SAMPLE,
 def knn_place(x: np.ndarray, fitted: np.ndarray, fitted_coords: np.ndarray, k: int = K_PLACE) -> np.ndarray:
     """2D positions for rows of x: the mean of their k nearest fitted points' positions, weighted by
     1 / (distance + the nearest distance), so an exact duplicate lands on its twin."""
+    import torch  # its topk is ~5x quicker than numpy's argpartition on these (2048 x 20k) blocks
+
+    f = torch.from_numpy(np.ascontiguousarray(fitted, np.float32))
+    half_sq = 0.5 * (f ** 2).sum(dim=1)
+    fc = torch.from_numpy(np.ascontiguousarray(fitted_coords, np.float32))
     out = np.empty((len(x), 2), np.float32)
-    sq = (fitted.astype(np.float32) ** 2).sum(axis=1)
     k = min(k, len(fitted))
-    for a in range(0, len(x), PLACE_BLOCK):
-        block = x[a:a + PLACE_BLOCK].astype(np.float32)
-        d2 = np.maximum(sq[None, :] - 2.0 * block @ fitted.T + (block ** 2).sum(axis=1, keepdims=True), 0.0)
-        near = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        dist = np.sqrt(np.take_along_axis(d2, near, axis=1))
-        w = 1.0 / (dist + dist.min(axis=1, keepdims=True) + 1e-6)
-        w /= w.sum(axis=1, keepdims=True)
-        out[a:a + PLACE_BLOCK] = np.einsum("nk,nkd->nd", w, fitted_coords[near])
+    with torch.inference_mode():
+        for a in range(0, len(x), PLACE_BLOCK):
+            block = torch.from_numpy(np.ascontiguousarray(x[a:a + PLACE_BLOCK], np.float32))
+            # nearest = largest x.f - |f|^2/2 (|x|^2 is the same along a row)
+            score, near = torch.topk(block @ f.T - half_sq, k, dim=1)
+            dist = ((block ** 2).sum(dim=1, keepdim=True) - 2 * score).clamp_min(0).sqrt()
+            w = 1.0 / (dist + dist.min(dim=1, keepdim=True).values + 1e-6)
+            w = w / w.sum(dim=1, keepdim=True)
+            out[a:a + PLACE_BLOCK] = torch.einsum("nk,nkd->nd", w, fc[near]).numpy()
     return out
 
 
