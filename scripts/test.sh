@@ -7,5 +7,6 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 &
     echo "warning: could not install chromium; the browser test will be skipped"
 fi
 python3 -m pip install -q -r requirements-dev.txt
+python3 -m pip install -q -r requirements-ray.txt  # optional for users; CI runs the Ray engine test
 export HF_HUB_OFFLINE=1
 python3 -m pytest -q "$@"
