@@ -108,19 +108,20 @@ class Browser:
             return performance.now() - t0; }""", fig_json))
 
     def hover_ms(self, repeats: int = 5) -> float | None:
-        """Mouse moves over the densest spot -> plotly_hover fires (ms, median)."""
-        box = self.page.locator("#plot .nsewdrag").first.bounding_box()
-        if not box:
-            return None
+        """Mouse moves onto a drawn point -> plotly_hover fires (ms, median over points 0..repeats-1)."""
         times = []
         for i in range(repeats):
-            self.page.mouse.move(box["x"] + 5, box["y"] + 5)
+            pos = self.page.evaluate("""(i) => { const div = document.getElementById('plot');
+                const t = div._fullData.find(d => d.type === 'scattergl'); const r = div.querySelector('.nsewdrag')
+                    .getBoundingClientRect(); const xa = div._fullLayout.xaxis, ya = div._fullLayout.yaxis;
+                return [r.left + xa.l2p(t.x[i]), r.top + ya.l2p(t.y[i]), r.left + 2, r.top + 2]; }""", i)
+            self.page.mouse.move(pos[2], pos[3])
             self.page.evaluate("() => { window.__hoverAt = 0; }")
             start = self.page.evaluate("() => performance.now()")
-            self.page.mouse.move(box["x"] + box["width"] * (0.45 + 0.02 * i), box["y"] + box["height"] * 0.5)
+            self.page.mouse.move(pos[0], pos[1])
             try:
                 self.page.wait_for_function("() => window.__hoverAt > 0", timeout=5000)
-            except Exception:  # noqa: BLE001 - no point under the mouse: nothing to time
+            except Exception:  # noqa: BLE001 - plotly picked no point: nothing to time
                 continue
             times.append(self.page.evaluate("() => window.__hoverAt") - start)
         return statistics.median(times) if times else None

@@ -86,9 +86,11 @@ def pca_reduce(x: np.ndarray, dims: int = PCA_DIMS, seed: int = 0) -> np.ndarray
 def _umap(n: int, seed: int):
     import umap
 
-    # n_neighbors 15 and min_dist 0.1 are umap's defaults; random_state makes the map reproducible
+    # n_neighbors 15 and min_dist 0.1 are umap's defaults; random_state makes the map reproducible. umap
+    # runs 500 epochs up to 10,000 points and 200 above: 200 throughout keeps a 10k map from costing
+    # more than a 20k one (measured: 343 s for 10k at 500 epochs vs 186 s for a 20k fit at 200).
     return umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1, metric="euclidean",
-                     random_state=seed, low_memory=True)
+                     random_state=seed, low_memory=True, n_epochs=200 if n > 2_000 else None)
 
 
 def project(x: np.ndarray, strategy: str = "auto", fit_sample: int = FIT_SAMPLE, seed: int = 0,
