@@ -420,7 +420,7 @@ class LiveTrainingManager:
     def reset(self, session_id: str, registry=None) -> None:
         """Stop and forget this session's run, freeing its memory (and its exported models' folders)."""
         if registry is not None:
-            self.forget_exports(session_id, registry)
+            registry.drop_session(session_id)  # its private model goes with it
         with self._lock:
             run = self._runs.pop(session_id, None)
         if run is not None:
@@ -460,21 +460,12 @@ class LiveTrainingManager:
     def export(self, session_id: str) -> Path:
         return self._run(session_id).export(self.export_root)
 
-    def use_model(self, session_id: str, registry) -> str:
+    def use_model(self, session_id: str, registry, label: str | None = None) -> str:
         """Save the weights, load them back through `load_model` (the path every model takes) and register
-        them; the returned name is what the other tabs pass to `registry.get`."""
-        folder = self.export(session_id).resolve()
-        loaded = load_model(str(folder), registry.device, registry.dtype)
-        name = str(folder)
-        # The registry reloads evicted models only from allowed folders: allow this one, so the other
-        # tabs keep working after eviction. Session end removes the folder again (see forget_exports).
-        registry.allow(name)
-        registry.add(name, loaded)
-        return name
-
-    def forget_exports(self, session_id: str, registry) -> None:
-        """Withdraw this session's exported models from the registry's allow-list (reset does it)."""
-        registry.withdraw(str(f.resolve()) for f in self.exported_folders(session_id))
+        them as this session's private model (clipdemo.registry): the returned name is what the other tabs
+        pass to `registry.get`; no other session can see or load it, and reset frees it."""
+        loaded = load_model(str(self.export(session_id).resolve()), registry.device, registry.dtype)
+        return registry.add_private(session_id, loaded, label or "Learn-tab model")
 
     def exported_folders(self, session_id: str) -> list[Path]:
         with self._lock:

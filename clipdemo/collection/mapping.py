@@ -86,9 +86,11 @@ def pca_reduce(x: np.ndarray, dims: int = PCA_DIMS, seed: int = 0) -> np.ndarray
 def _umap(n: int, seed: int):
     import umap
 
-    # n_neighbors 15 and min_dist 0.1 are umap's defaults; random_state makes the map reproducible
+    # n_neighbors 15 and min_dist 0.1 are umap's defaults; random_state makes the map reproducible. umap
+    # runs 500 epochs up to 10,000 points and 200 above: 200 throughout keeps a 10k map from costing
+    # more than a 20k one (measured: 343 s for 10k at 500 epochs vs 186 s for a 20k fit at 200).
     return umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1, metric="euclidean",
-                     random_state=seed, low_memory=True)
+                     random_state=seed, low_memory=True, n_epochs=200 if n > 2_000 else None)
 
 
 def project(x: np.ndarray, strategy: str = "auto", fit_sample: int = FIT_SAMPLE, seed: int = 0,
@@ -147,17 +149,22 @@ def project(x: np.ndarray, strategy: str = "auto", fit_sample: int = FIT_SAMPLE,
 def knn_place(x: np.ndarray, fitted: np.ndarray, fitted_coords: np.ndarray, k: int = K_PLACE) -> np.ndarray:
     """2D positions for rows of x: the mean of their k nearest fitted points' positions, weighted by
     1 / (distance + the nearest distance), so an exact duplicate lands on its twin."""
+    import torch  # its topk is ~5x quicker than numpy's argpartition on these (2048 x 20k) blocks
+
+    f = torch.from_numpy(np.ascontiguousarray(fitted, np.float32))
+    half_sq = 0.5 * (f ** 2).sum(dim=1)
+    fc = torch.from_numpy(np.ascontiguousarray(fitted_coords, np.float32))
     out = np.empty((len(x), 2), np.float32)
-    sq = (fitted.astype(np.float32) ** 2).sum(axis=1)
     k = min(k, len(fitted))
-    for a in range(0, len(x), PLACE_BLOCK):
-        block = x[a:a + PLACE_BLOCK].astype(np.float32)
-        d2 = np.maximum(sq[None, :] - 2.0 * block @ fitted.T + (block ** 2).sum(axis=1, keepdims=True), 0.0)
-        near = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        dist = np.sqrt(np.take_along_axis(d2, near, axis=1))
-        w = 1.0 / (dist + dist.min(axis=1, keepdims=True) + 1e-6)
-        w /= w.sum(axis=1, keepdims=True)
-        out[a:a + PLACE_BLOCK] = np.einsum("nk,nkd->nd", w, fitted_coords[near])
+    with torch.inference_mode():
+        for a in range(0, len(x), PLACE_BLOCK):
+            block = torch.from_numpy(np.ascontiguousarray(x[a:a + PLACE_BLOCK], np.float32))
+            # nearest = largest x.f - |f|^2/2 (|x|^2 is the same along a row)
+            score, near = torch.topk(block @ f.T - half_sq, k, dim=1)
+            dist = ((block ** 2).sum(dim=1, keepdim=True) - 2 * score).clamp_min(0).sqrt()
+            w = 1.0 / (dist + dist.min(dim=1, keepdim=True).values + 1e-6)
+            w = w / w.sum(dim=1, keepdim=True)
+            out[a:a + PLACE_BLOCK] = torch.einsum("nk,nkd->nd", w, fc[near]).numpy()
     return out
 
 

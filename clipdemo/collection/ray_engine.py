@@ -132,8 +132,8 @@ def embed_ray(source: Source, out: Path, model: str | None = None, device: str =
                 EmbedActor, fn_constructor_kwargs=dict(model=record["model"], device=dev if not address else device,
                                                        dtype=dt if not address else dtype, spec=source.spec(),
                                                        batch_size=batch_size, with_texts=source.has_captions),
-                batch_size=batch_size, batch_format="numpy", concurrency=max(1, workers), num_cpus=1,
-                num_gpus=gpus or None)
+                batch_size=batch_size, batch_format="numpy", num_cpus=1, num_gpus=gpus or None,
+                compute=ray.data.ActorPoolStrategy(size=max(1, workers)))  # one model load per actor
             skipped = _gather(ds, out, todo, expected, store_dtype, source.has_captions, dim,
                               tqdm(total=len(source.items), initial=len(source.items) - len(rows), unit="img",
                                    desc="embedding (ray)", disable=not progress, file=sys.stderr))

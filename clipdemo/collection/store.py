@@ -19,6 +19,7 @@ from clipdemo.collection import layout
 from clipdemo.collection.layout import CollectionError
 
 SEARCH_BLOCK = 65_536  # rows multiplied at once: bounds the float32 copy of a float16 collection
+FLOAT32_COPY_BYTES = 1 << 30  # up to this size search keeps a float32 copy (float16 blocks cost ~10x the time)
 MAX_K = 1000
 
 
@@ -43,6 +44,13 @@ class Collection:
     def vectors(self) -> np.ndarray:
         """(count, dim) in the stored dtype, shard order."""
         return np.concatenate([np.load(s.img) for s in self.shards])
+
+    @cached_property
+    def search_matrix(self) -> np.ndarray:
+        """float32 when that fits in FLOAT32_COPY_BYTES (converting float16 per search is the slow part)."""
+        if self.vectors.dtype != np.float32 and self.count * self.dim * 4 <= FLOAT32_COPY_BYTES:
+            return self.vectors.astype(np.float32)
+        return self.vectors
 
     @cached_property
     def metadata(self):
@@ -112,7 +120,7 @@ class Collection:
             raise CollectionError(f"a {q.shape[0]}-d query cannot search {self.dim}-d vectors.")
         q = q / (np.linalg.norm(q) or 1.0)
         k = int(np.clip(k, 1, min(MAX_K, self.count)))
-        vectors = self.vectors
+        vectors = self.search_matrix
         scores = np.empty(len(vectors), np.float32)
         for a in range(0, len(vectors), SEARCH_BLOCK):
             scores[a:a + SEARCH_BLOCK] = vectors[a:a + SEARCH_BLOCK].astype(np.float32, copy=False) @ q

@@ -10,18 +10,25 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-POINTS_UID = "clipdemo-collection-points"  # the page's hover hook finds the points trace by this uid
+POINTS_UID = "clipdemo-collection-points"  # trace meta: how the page hook tells the points trace
+HITS_META = "clipdemo-collection-hits"  # ... and the search hits (customdata[0] = point index)
 DENSITY_ABOVE = 20_000  # "auto" draws the density layer above this many points
 DENSITY_BINS = 200
 HIT_COLOUR = "#e4002b"
 WORDS = {"points": "images", "density": "density", "hits": "search hits"}
 
 
-def marker_style(n: int) -> dict:
-    """Smaller, fainter markers as the count grows, so overlap reads as darker, not as a blot."""
+DENSITY_SCALE = [[0.0, "#eef3ff"], [0.25, "#9db8ff"], [0.5, "#4f7cff"], [0.75, "#2747b8"], [1.0, "#0b1a5c"]]
+
+
+def marker_style(n: int, density: bool = False) -> dict:
+    """Smaller, fainter markers as the count grows, so overlap reads as darker, not as a blot. Over a
+    density layer they are nearly transparent: WebGL points are drawn above it, and still take the hover."""
     size = 6 if n <= 2_000 else 4 if n <= 20_000 else 2.5
     opacity = 0.8 if n <= 2_000 else 0.5 if n <= 20_000 else 0.3
-    return dict(size=size, opacity=opacity, color="#4f7cff")
+    if density:
+        size, opacity = min(size, 3), 0.08
+    return dict(size=size, opacity=opacity, color="#1f3a93" if density else "#4f7cff")
 
 
 def density_grid(x: np.ndarray, y: np.ndarray, bins: int = DENSITY_BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,15 +49,16 @@ def collection_figure(x: np.ndarray, y: np.ndarray, name: str, view: str = "auto
     fig = go.Figure()
     if density and n:
         xc, yc, z = density_grid(x, y)
-        fig.add_trace(go.Heatmap(x=xc, y=yc, z=z, colorscale="Blues", showscale=False, hoverinfo="skip",
-                                 name=w["density"], zsmooth="best", opacity=0.9))
-    fig.add_trace(go.Scattergl(x=x, y=y, mode="markers", marker=marker_style(n), uid=POINTS_UID, name=w["points"],
+        fig.add_trace(go.Heatmap(x=xc, y=yc, z=z, colorscale=DENSITY_SCALE, showscale=False, hoverinfo="skip",
+                                 name=w["density"], zsmooth="best"))
+    fig.add_trace(go.Scattergl(x=x, y=y, mode="markers", marker=marker_style(n, density and n > 0), meta=POINTS_UID,
+                               name=w["points"],
                                hovertemplate="#%{pointNumber}<extra></extra>", showlegend=False))
     if hits:
         idx = np.array([h["index"] for h in hits], np.int64)
         fig.add_trace(go.Scattergl(
             x=x[idx], y=y[idx], mode="markers+text", text=[str(h["rank"]) for h in hits], textposition="top center",
-            textfont=dict(color=HIT_COLOUR, size=13), name=w["hits"],
+            textfont=dict(color=HIT_COLOUR, size=13), name=w["hits"], meta=HITS_META,
             marker=dict(symbol="circle-open", size=16, color=HIT_COLOUR, line=dict(width=3, color=HIT_COLOUR)),
             customdata=[[h["index"], h["image_path"], f"#{h['rank']} · cos {h['score']:+.3f}"] for h in hits],
             hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>"))

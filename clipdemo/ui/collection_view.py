@@ -17,7 +17,7 @@ from clipdemo.collection import service
 from clipdemo.collection.layout import CollectionError
 from clipdemo.images import ImageError
 from clipdemo.ui import scratch
-from clipdemo.ui.collection_plot import POINTS_UID, collection_figure
+from clipdemo.ui.collection_plot import HITS_META, POINTS_UID, collection_figure
 from clipdemo.ui.collection_strings import STRINGS  # noqa: F401 - merged into the map tab's strings
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
@@ -45,8 +45,9 @@ const hook = () => {
   gd.on('plotly_hover', ev => {
     const p = ev && ev.points && ev.points[0];
     const name = gd.layout && gd.layout.meta && gd.layout.meta.collection;
-    if (!p || !name || p.data.uid !== 'UID') return;
-    const i = p.pointNumber; shown = i;
+    const i = !p ? -1 : p.data.meta === 'UID' ? p.pointNumber : p.data.meta === 'HITS' ? p.customdata[0] : -1;
+    if (!name || i < 0) return;
+    shown = i;
     tip.innerHTML = '';
     const img = document.createElement('img'); img.style.cssText = 'display:block;width:128px;min-height:8px';
     img.onerror = () => { img.remove(); };
@@ -60,14 +61,14 @@ const hook = () => {
   });
   gd.on('plotly_unhover', () => { tip.style.display = 'none'; shown = -1; });
   gd.on('plotly_click', ev => { const p = ev && ev.points && ev.points[0];
-    if (p && p.data.uid === 'UID') trigger('click', {point: p.pointNumber}); });
+    if (p && p.data.meta === 'UID') trigger('click', {point: p.pointNumber}); });
   gd.on('plotly_selected', ev => {
-    const idx = ((ev && ev.points) || []).filter(p => p.data.uid === 'UID').map(p => p.pointNumber);
+    const idx = ((ev && ev.points) || []).filter(p => p.data.meta === 'UID').map(p => p.pointNumber);
     trigger('select', {indices: idx});
   });
 };
 setInterval(hook, 600);
-""".replace("ROUTE", ROUTE).replace("UID", POINTS_UID)
+""".replace("ROUTE", ROUTE).replace("UID", POINTS_UID).replace("HITS", HITS_META)
 
 
 def _words(request) -> dict[str, str]:

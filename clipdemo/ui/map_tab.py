@@ -25,8 +25,6 @@ from clipdemo.ui.inputs import image_input
 from clipdemo.ui.map_plot import empty_figure, map_figure
 from clipdemo.ui.map_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 
-STRINGS = {loc: {**STRINGS[loc], **collection_view.STRINGS[loc]} for loc in STRINGS}  # + --collection's view
-
 TOY_LABELS = "circle, square, triangle, star, heart, cross, diamond, crescent"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
 DEFAULT_LABELS = {"toy": TOY_LABELS, "photos": PHOTO_LABELS, "upload": ""}
