@@ -21,7 +21,7 @@ from clipdemo.live_training import (
 from clipdemo.loading import ModelNotAvailable
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
-TINY = dict(batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4, eval_every=6)
+TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4, eval_every=6)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_a_run_trains_to_the_end_and_reports_plain_numbers(manager):
     assert snap["reason"] == "done" and snap["step"] == 12
     h = snap["history"]
     assert h["step"] == list(range(1, 13)) and all(np.isfinite(h["loss_i2t"])) and all(np.isfinite(h["loss_t2i"]))
-    assert h["temperature"][0] == pytest.approx(1 / 0.07, rel=0.05)  # CLIP's initial temperature
+    assert h["logit_scale"][0] == pytest.approx(1 / 0.07, rel=0.05)  # CLIP's initial logit scale s = 1/τ, τ = 0.07
     assert len(snap["logits"]) == 16 and all(len(r) == 16 and all(isinstance(v, float) for v in r)
                                              for r in snap["logits"])
     assert snap["logits_step"] == 12
