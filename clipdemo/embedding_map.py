@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo import projection
+from clipdemo import limits, projection
 from clipdemo.cache import LRUCache
 from clipdemo.encoding import Encoder
 from clipdemo.gallery import Gallery
@@ -86,7 +86,8 @@ class MapData:
 
 def split_lines(text: str | Sequence[str] | None) -> list[str]:
     lines = text.splitlines() if isinstance(text, str) else list(text or [])
-    return [" ".join(str(s).split()) for s in lines if str(s).strip()]
+    # each line cut to limits.MAX_TEXT_CHARS first: a 1 MB line costs what 500 characters cost
+    return [limits.clean_text(" ".join(str(s)[:4 * limits.MAX_TEXT_CHARS].split())) for s in lines if str(s).strip()]
 
 
 def build_map_data(encoder: Encoder, gallery: Gallery, extra_texts: str | Sequence[str] | None = None,

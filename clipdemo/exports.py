@@ -48,7 +48,7 @@ def session_record(view: str, model: str, settings: Mapping | None = None, label
         record["model_info"] = {"family": loaded.family, "source": loaded.source, "device": loaded.device.type,
                                 "dtype": dtype_name(loaded.dtype), "parameters": loaded.n_params,
                                 "scores": "sigmoid" if loaded.uses_sigmoid else "softmax",
-                                "temperature": round(loaded.logit_scale, 4)}
+                                "logit_scale": round(loaded.logit_scale, 4)}
     record.update(extra)
     return record
 
@@ -66,12 +66,18 @@ class SessionError(InputError):
         self.code = code
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a session may hold")
+
+
 def read_session(path: str | Path) -> dict:
     """Read a session file back; refuse anything that is not one (with a message a user can act on)."""
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:  # NaN / Infinity are not JSON numbers: refused, so no range check downstream has to meet one
+        record = json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, ValueError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise SessionError("unreadable", f"{path}: not a readable session file ({e}).") from e
+    except RecursionError as e:  # "[[[[…" 100 000 deep: the parser gives up, the server must not
+        raise SessionError("unreadable", f"{path}: not a readable session file (nested too deeply).") from e
     if not isinstance(record, dict) or record.get("format") != SESSION_FORMAT:
         raise SessionError("not_session", f"{path}: not a clipdemo session file (no \"format\": \"{SESSION_FORMAT}\").")
     version = record.get("version", 0)

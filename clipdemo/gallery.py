@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image
 
-from clipdemo import assets, toyworld
+from clipdemo import assets, limits, toyworld
 from clipdemo.cache import LRUCache
 from clipdemo.errors import InputError
 from clipdemo.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
@@ -263,6 +263,11 @@ def read_zip(source, notices: list[str]) -> tuple[list[_Member], bytes | None]:
             if total + info.file_size > ZIP_MAX_TOTAL_BYTES:
                 notices.append(f"stopped reading the zip at {ZIP_MAX_TOTAL_BYTES // 2**20} MB unpacked")
                 break
+            try:  # the same limit over all files of the request: 8 copies of one zip unpack only once as much
+                limits.charge_bytes(path.name, info.file_size)
+            except limits.LimitError as e:
+                notices.append(f"stopped reading the zip: {e}")
+                break
             try:
                 with zf.open(info) as fh:
                     data = fh.read(limit + 1)  # the header's size may lie: never read past the limit
@@ -308,9 +313,12 @@ def user_gallery(files, max_images: int = MAX_IMAGES) -> Gallery:
                 notices.append(f"{path.name}: cannot be read ({e.strerror or e})")
         else:
             try:
+                limits.charge_bytes(path.name, min(path.stat().st_size, MAX_BYTES + 1))
                 members.append(_Member(path.name, "", path.read_bytes()[:MAX_BYTES + 1]))
             except OSError as e:
                 notices.append(f"{path.name}: cannot be read ({e.strerror or e})")
+            except limits.LimitError as e:
+                notices.append(str(e))
     captions_by_name: dict[str, tuple[str, str]] = {}
     for blob in csv_blobs:
         try:

@@ -27,7 +27,7 @@ from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.images import load_image
 from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, is_offline
-from clipdemo.registry import ModelRegistry
+from clipdemo.registry import ModelRegistry, is_private
 from clipdemo.search import DEFAULT_K, search_text
 from clipdemo.similarity import MAX_IMAGES as MATRIX_MAX_IMAGES
 from clipdemo.similarity import MAX_TEXTS as MATRIX_MAX_TEXTS
@@ -96,15 +96,18 @@ class ModelList(Result):
 
 def availability(name: str) -> str:
     """local: can load here now; download: fetched on first use; unavailable: offline and not cached."""
-    if name == BUNDLED or Path(name).expanduser().is_dir() or cached_locally(name):
+    if name == BUNDLED or is_private(name) or Path(name).expanduser().is_dir() or cached_locally(name):
         return "local"
     return "unavailable" if is_offline() else "download"
 
 
-def display_name(name: str) -> str:
-    """A person's name for a model: the known name, else the hub id a downloaded folder came from."""
+def display_name(name: str, registry: ModelRegistry | None = None) -> str:
+    """A person's name for a model: the known name, else the hub id a downloaded folder came from; a session's
+    own Learn-tab model by the label it was registered with."""
     from clipdemo.download import source_repo
 
+    if is_private(name):
+        return (registry.label(name) if registry is not None else None) or "Learn-tab model"
     if name in KNOWN_MODELS:
         return KNOWN_MODELS[name] if name == BUNDLED else f"{KNOWN_MODELS[name]} · {name}"
     repo = source_repo(name)

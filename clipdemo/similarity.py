@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clipdemo import scoring
+from clipdemo import limits, scoring
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 
@@ -136,7 +136,7 @@ class SimilarityMatrix:
 def similarity_matrix(encoder: Encoder, images: Sequence, texts: Sequence[str],
                       names: Sequence[str] | None = None) -> SimilarityMatrix:
     """Encode the images (PIL) and texts with one model and return their cosine matrix."""
-    texts = [t.strip() for t in texts if t and t.strip()]
+    texts, _cut = limits.clean_texts([t.strip() for t in texts if t and t.strip()])  # cut before anything sees them
     if not images:
         raise InputError("Add at least one image.")
     if not texts:

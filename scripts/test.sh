@@ -11,5 +11,6 @@ if ! command -v curl >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ 
     echo "warning: could not install curl; README's curl examples will not be run"
 fi
 python3 -m pip install -q -r requirements-dev.txt
+python3 -m pip install -q -r requirements-ray.txt  # optional for users; CI runs the Ray engine test
 export HF_HUB_OFFLINE=1
 python3 -m pytest -q "$@"

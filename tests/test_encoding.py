@@ -66,7 +66,7 @@ def test_softmax_probabilities_sum_to_one(tiny_encoder):
     cos = np.array([[0.1, 0.3, 0.2]])
     p = tiny_encoder.probabilities(cos)
     assert np.isclose(p.sum(), 1) and p.argmax() == 1
-    sharper = tiny_encoder.probabilities(cos, temperature=100.0)
+    sharper = tiny_encoder.probabilities(cos, logit_scale=100.0)
     assert sharper.max() > p.max()
 
 

@@ -19,6 +19,7 @@ from clipdemo.live_training import (
     LiveTrainingManager,
     fixed_batch,
 )
+from clipdemo.loading import ModelNotAvailable
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
 TINY = dict(batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4, eval_every=6)
@@ -174,9 +175,10 @@ def test_use_model_saves_and_loads_through_load_model(manager):
     manager.start("u", LiveConfig(steps=10, **TINY))
     wait_for(lambda: manager.snapshot("u")["state"] == "finished")
     registry = ModelRegistry("bundled", device="cpu", dtype="fp32", max_models=1)
-    name = manager.use_model("u", registry)
-    assert name in registry.loaded_names() and name in registry.allowed_folders
-    enc = registry.get(name)
+    name = manager.use_model("u", registry, label="my model")
+    assert name in registry.loaded_names("u") and name not in registry.loaded_names("other")
+    assert name not in registry.allowed_folders and registry.label(name) == "my model"
+    enc = registry.get(name, "u")
     assert enc.loaded.image_size == 32 and enc.loaded.family == "clip"
     # the loaded model is the trained one: same embeddings as the trainer's weights
     run = manager._runs["u"]
@@ -186,13 +188,14 @@ def test_use_model_saves_and_loads_through_load_model(manager):
         ref = torch.nn.functional.normalize(run.trainer.model.get_image_features(pixel_values=pixels).pooler_output,
                                             dim=-1).numpy()
     assert np.allclose(enc.encode_images([image]), ref, atol=2e-3)
-    # evicted by another model, it loads again from its folder (the other tabs keep working)
+    # loading other models does not evict it (it is the session's own, not in the shared LRU)
     registry.get("bundled")
-    assert name not in registry.loaded_names()
-    assert registry.get(name).loaded.source == name
+    assert registry.get(name, "u") is enc
+    with pytest.raises(ModelNotAvailable):
+        registry.get(name, "other")
     folder = manager.exported_folders("u")[0]
-    manager.reset("u", registry)  # session end: folder removed, no longer offered
-    assert not folder.exists() and name not in registry.allowed_folders
+    manager.reset("u", registry)  # session end: folder removed, model freed
+    assert not folder.exists() and name not in registry.loaded_names("u")
 
 
 def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from clipdemo import embedding_map as em
-from clipdemo import gallery
+from clipdemo import gallery, lessons
 from clipdemo.exports import read_session, session_record, write_session
 from clipdemo.live_training import LiveConfig, LiveTrainingManager
 from clipdemo.registry import ModelRegistry
@@ -350,9 +350,10 @@ def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encod
     elif key == "gap":  # the points the figure draws
         np.testing.assert_allclose(rows["x"][rows["kind"] == "image"], fig.data[-2].x)
         np.testing.assert_allclose(rows["y"][rows["kind"] == "text"], fig.data[-1].y)
-    else:  # templates: accuracy per template set, as the first bars show
-        accuracy = rows.groupby("templates", sort=False)["correct"].mean()
-        np.testing.assert_allclose(accuracy.to_numpy(), fig.data[0].y)
+    else:  # templates: accuracy per template set and kind of picture, as the bars show
+        for k, group in enumerate(lessons.TEMPLATE_GROUPS):
+            accuracy = rows[rows["group"] == group].groupby("templates", sort=False)["correct"].mean()
+            np.testing.assert_allclose(accuracy.to_numpy(), fig.data[k].y)
     session = read_session(files[f"{view}-session.json"])
     assert session["view"] == view and session["settings"]["lesson"] == key and session["model"] == "tiny"
     assert session["seed"] == lessons_export.lesson_settings(key)["seed"] is not None

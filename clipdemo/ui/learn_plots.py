@@ -74,7 +74,7 @@ def loss_figure(snap: dict, words: dict[str, str]) -> go.Figure:
 
 def temperature_figure(snap: dict, words: dict[str, str]) -> go.Figure:
     h = snap["history"]
-    fig = go.Figure(go.Scatter(x=h["step"], y=h["temperature"], name=words["y"], line=dict(color="#7b4fff")))
+    fig = go.Figure(go.Scatter(x=h["step"], y=h["logit_scale"], name=words["y"], line=dict(color="#7b4fff")))
     fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
                       yaxis=dict(title=words["y"]), height=300, **LAYOUT)
     return png_ready(fig)
@@ -87,6 +87,10 @@ def accuracy_figure(snap: dict, words: dict[str, str]) -> go.Figure:
                              line=dict(color="#2ca25f")))
     fig.add_trace(go.Scatter(x=a["step"], y=a["heldout"], name=words["heldout"], mode="lines+markers",
                              line=dict(color="#d7301f")))
+    d, n = snap["diagonal"], max(1, len(snap["captions"]))
+    fig.add_trace(go.Scatter(x=d["step"], y=[h / n for h in d["hits"]], name=words["diagonal"].format(v=1 / n),
+                             mode="lines",
+                             line=dict(color="#4f7cff", width=2)))
     fig.add_hline(y=snap["chance"], line_dash="dot", line_color="#888",
                   annotation_text=words["chance"].format(v=snap["chance"]), annotation_position="top right")
     fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
@@ -127,6 +131,6 @@ def figures(request, snap: dict | None, which: list[bool] | None = None) -> tupl
         lambda: loss_figure(snap, _words(request, "loss", ("title", "i2t", "t2i", "chance", "y"))),
         lambda: temperature_figure(snap, _words(request, "temp", ("title", "y"))),
         lambda: accuracy_figure(snap, _words(request, "acc", ("title", "seen", "heldout", "chance",
-                                                                          "y"))),
+                                                                          "diagonal", "y"))),
     )
     return tuple(fn() if w else gr.skip() for fn, w in zip(draw, which, strict=True))

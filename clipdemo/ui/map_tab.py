@@ -17,8 +17,8 @@ from clipdemo import gallery as galleries
 from clipdemo import projection
 from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map
 from clipdemo.search import Hit, rank, search_image, search_text
+from clipdemo.ui import collection_view, map_export, scratch
 from clipdemo.ui import exports as ex
-from clipdemo.ui import map_export, scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
@@ -200,6 +200,7 @@ def export(data: MapData | None, method, dims, n_neighbors, min_dist, request: g
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("map.intro"))
+    collection_view.build(ctx, model_name)  # only when the app was started with --collection DIR
     data_state = gr.State(None)
     hits_state = gr.State(None)
     with gr.Row():

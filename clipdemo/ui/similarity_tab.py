@@ -1,7 +1,7 @@
 """Similarity tab: the image x text matrix CLIP trains on, and where in an image a text matches.
 
 Two linked views. The matrix view encodes several images and texts and draws their cosine
-matrix (or its softmax over texts / over images at a chosen temperature); with pairs it marks
+matrix (or its softmax over texts / over images at a chosen logit scale s = 1/temperature); with pairs it marks
 the diagonal and shows the batch's contrastive loss. Clicking a cell of the score table (or
 choosing an image and a text) sends that pair to the spatial view, which draws a relevance map
 over the image. The views only draw numbers the engine (clipdemo.similarity / .spatial) returns.
@@ -14,7 +14,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from clipdemo import overlay
+from clipdemo import limits, overlay
 from clipdemo.images import load_image
 from clipdemo.similarity import MAX_IMAGES, MAX_TEXTS, SimilarityMatrix
 from clipdemo.spatial import METHODS, SpatialMap, SpatialUnavailable
@@ -77,32 +77,32 @@ def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = N
         raise user_error(e) from e
     matrix = SimilarityMatrix(result.images, result.texts, np.asarray(result.cosine), result.logit_scale,
                               result.logit_bias, result.scoring == "sigmoid")
-    notes = [tr(request, "sim.skipped", problem=p) for p in problems]
+    notes = [tr(request, "sim.skipped", problem=p) for p in problems] + limits.clean_texts(lines[:MAX_TEXTS])[1]
     if len(files or []) > MAX_IMAGES or len(lines) > MAX_TEXTS:
         notes.append(tr(request, "sim.too_many", n=MAX_IMAGES))
     if matrix.sigmoid:
         notes.append(tr(request, "sim.sigmoid_note"))
-    notes.append(tr(request, "sim.model_t", t=matrix.logit_scale))
+    notes.append(tr(request, "sim.model_t", t=matrix.logit_scale, tau=1 / matrix.logit_scale))
     state = {"matrix": matrix, "paths": dict(zip(names, paths, strict=True)),
              "session": ex.session(encoder, "similarity", model_name)}  # settings are added at export
     return (result.to_json(), "\n\n".join(notes), state, gr.update(value=round(matrix.logit_scale, 2)),
             gr.update(choices=names, value=names[0]), gr.update(choices=matrix.texts, value=matrix.texts[0]))
 
 
-def render_matrix(state: dict | None, mode: str, temperature: float | None, request: gr.Request = None):
+def render_matrix(state: dict | None, mode: str, logit_scale: float | None, request: gr.Request = None):
     """Re-draw from stored numbers (no model): figure, loss / pairing notes, clickable table."""
     if not state:
         return None, "", None
     matrix: SimilarityMatrix = state["matrix"]
-    temp = float(temperature) if temperature else matrix.logit_scale
-    values = matrix.view(mode or "cosine", temp)
+    scale = float(logit_scale) if logit_scale else matrix.logit_scale
+    values = matrix.view(mode or "cosine", scale)
     if not matrix.paired:
         note = tr(request, "sim.unpaired", n=len(matrix.images), m=len(matrix.texts))
     elif matrix.sigmoid:
-        note = tr(request, "sim.paired_siglip", t=temp, b=matrix.logit_bias, loss=matrix.siglip_loss(temp))
+        note = tr(request, "sim.paired_siglip", t=scale, b=matrix.logit_bias, loss=matrix.siglip_loss(scale))
     else:
-        loss = matrix.losses(temp)
-        note = tr(request, "sim.paired", t=temp, i2t=loss.image_to_text, t2i=loss.text_to_image, mean=loss.mean,
+        loss = matrix.losses(scale)
+        note = tr(request, "sim.paired", t=scale, tau=1 / scale, i2t=loss.image_to_text, t2i=loss.text_to_image, mean=loss.mean,
                   n=len(matrix.images), chance=loss.chance)
     return matrix_figure(matrix, values, mode or "cosine", state.get("paths")), note, score_table(matrix, values,
                                                                                                    mode or "cosine")
@@ -165,7 +165,7 @@ def reblend(state: dict | None, opacity: float):
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("sim.intro"))
     mstate, sstate = gr.State(None), gr.State(None)
-    batch, pending = gr.State(None), gr.State(None)  # which batch the buttons made; a restored temperature
+    batch, pending = gr.State(None), gr.State(None)  # which batch the buttons made; a restored logit scale
     with gr.Row():
         with gr.Column(scale=1):
             files = gr.File(label=t("sim.images"), file_count="multiple", file_types=["image"], type="filepath",
@@ -177,8 +177,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 photos = gr.Button(t("sim.photos"), size="sm")
             run = gr.Button(t("sim.run"), variant="primary")
             mode = gr.Radio([(t(f"sim.mode_{m}"), m) for m in MODES], value="cosine", label=t("sim.mode"))
-            temperature = gr.Slider(1, 100, value=round(ctx.service.describe().logit_scale, 2), step=0.5,
-                                    label=t("sim.temperature"), info=t("sim.temperature_info"))
+            logit_scale = gr.Slider(1, 100, value=round(ctx.service.describe().logit_scale, 2), step=0.5,
+                                    label=t("sim.scale"), info=t("sim.scale_info"))
             notes = gr.Markdown()
         with gr.Column(scale=2):
             figure = gr.Plot(label=t("sim.matrix"), elem_id="sim-matrix")
@@ -205,7 +205,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             map_notes = gr.Markdown()
             with gr.Accordion(t("sim.map_numbers"), open=False):
                 grid_json = gr.JSON()
-    restore = ex.Restore([texts, mode, temperature, method, text, files, pending], sx.restore_inputs,
+    restore = ex.Restore([texts, mode, logit_scale, method, text, files, pending], sx.restore_inputs,
                          model=model_name)
     export = ex.export_box("similarity", restore=restore)
 
@@ -216,19 +216,19 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     def spatial_fn(image, text, method, model_name, request: gr.Request):
         return compute_spatial(ctx, image, text, method, model_name, request)
 
-    def redraw_fn(mstate, sstate, mode, temperature, method, batch, image, request: gr.Request):
-        fig, note, cells = render_matrix(mstate, mode, temperature, request)
-        return fig, note, cells, sx.payload(mstate, sstate, mode, temperature, method, batch, image, fig)
+    def redraw_fn(mstate, sstate, mode, logit_scale, method, batch, image, request: gr.Request):
+        fig, note, cells = render_matrix(mstate, mode, logit_scale, request)
+        return fig, note, cells, sx.payload(mstate, sstate, mode, logit_scale, method, batch, image, fig)
 
     limits = dict(concurrency_limit=ctx.concurrency, concurrency_id="encode")
-    view_now = [mstate, sstate, mode, temperature, method, batch, image]
+    view_now = [mstate, sstate, mode, logit_scale, method, batch, image]
     redraw = dict(fn=redraw_fn, inputs=view_now, outputs=[figure, loss, table, export], show_progress="hidden",
                   **PRIVATE)
-    keep = dict(fn=sx.keep_temperature, inputs=[pending], outputs=[temperature, pending], show_progress="hidden",
+    keep = dict(fn=sx.keep_logit_scale, inputs=[pending], outputs=[logit_scale, pending], show_progress="hidden",
                 **PRIVATE)
     refresh = dict(fn=sx.payload, inputs=view_now, outputs=[export], show_progress="hidden", **PRIVATE)
     matrix_event = dict(fn=matrix_fn, inputs=[files, texts, model_name],
-                        outputs=[numbers, notes, mstate, temperature, pair_image, pair_text], **limits)
+                        outputs=[numbers, notes, mstate, logit_scale, pair_image, pair_text], **limits)
     map_event = dict(fn=spatial_fn, inputs=[image, text, method, model_name],
                      outputs=[shown, raw, grid_json, map_notes, sstate], **PRIVATE, **limits)
     after_map = dict(fn=reblend, inputs=[sstate, opacity], outputs=[shown], show_progress="hidden", **PRIVATE)
@@ -245,8 +245,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                   .then(**keep).then(**redraw))
     files.upload(lambda: None, None, [batch], **PRIVATE)  # the user's own files: no longer a known batch
     mode.change(**redraw)
-    temperature.release(**redraw)
-    temperature.input(lambda: None, None, [pending], **PRIVATE)  # moved by hand: forget a restored value
+    logit_scale.release(**redraw)
+    logit_scale.input(lambda: None, None, [pending], **PRIVATE)  # moved by hand: forget a restored value
 
     run_map.click(**map_event).then(**after_map).then(**refresh)
     method.input(**map_event).then(**after_map).then(**refresh)

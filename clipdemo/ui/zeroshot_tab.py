@@ -91,7 +91,7 @@ def _notes(result) -> str:
     lines = [f"- {n}" for n in result.notices]
     kind = "sigmoid (SigLIP)" if result.scoring == "sigmoid" else "softmax over the labels"
     lines.append(f"- {len(result.labels)} labels × {len(result.templates)} template(s); scores: {kind} at "
-                 f"temperature {result.logit_scale:.1f}")
+                 f"logit scale s = {result.logit_scale:.1f} (temperature τ = 1/s = {1 / result.logit_scale:.3f})")
     return "\n".join(lines)
 
 
