@@ -28,11 +28,9 @@ import torch
 from PIL import Image
 
 from clipdemo import toyworld
-from clipdemo.bench_backends import (
-    VARIANTS,
-    print_table,  # noqa: F401 - the table every bench prints
-)
+from clipdemo.bench_backends import VARIANTS
 from clipdemo.bench_backends import run as run_backends
+from clipdemo.bench_table import print_table  # noqa: F401 - kept importable from here
 from clipdemo.devices import dtype_name
 from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model

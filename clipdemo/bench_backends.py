@@ -172,16 +172,10 @@ def _load() -> str:
         return "load average unknown"
 
 
-def print_table(rows, head=("model", "measurement", "result")) -> None:
-    w = [max([len(str(r[i])) for r in rows] + [len(h)]) for i, h in enumerate(head)]
-    print(" | ".join(h.ljust(x) for h, x in zip(head, w)))
-    print("-|-".join("-" * x for x in w))
-    for r in rows:
-        print(" | ".join(str(c).ljust(x) for c, x in zip(r, w)))
-
-
 def run(models: list[tuple[str, str]], variants=VARIANTS, rounds: int = 3, n_prompts: int = 800) -> list:
     """Print the machine, the side-by-side table and the ratios; return the table rows."""
+    from clipdemo.bench_table import print_table
+
     notes = [(k, v) for k, v in machine_rows()] + [("load before", _load())]
     rows = []
     for name, source in models:
