@@ -333,5 +333,5 @@ def test_caches_have_caps():
 
     registry = ModelRegistry("bundled", max_models=2)
     for name in ("a", "b", "c", "d"):
-        registry.add(name, object())  # the registry only counts what it holds
+        registry.add(name, object(), backend=object())  # the registry only counts what it holds
     assert registry.loaded_names() == ["c", "d"]
