@@ -19,12 +19,13 @@ import plotly.graph_objects as go
 
 from clipdemo import overlay, toyworld
 from clipdemo.images import load_image
+from clipdemo.locale_defaults import toy_caption
 from clipdemo.similarity import SimilarityMatrix, similarity_matrix
 from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
 from clipdemo.ui.context import ASSETS, USER_ERRORS, UIContext, example_photos, user_error
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
 from clipdemo.ui.similarity_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 
@@ -67,22 +68,22 @@ def load_batch(files) -> tuple[list, list[str], list[str], list[str]]:
     return images, _unique(names), paths, problems
 
 
-def toy_click(n: int = 6) -> tuple[list[str], str, dict]:
-    """The toy button: a new random batch, and its seed (for the session file)."""
+def toy_click(request: gr.Request = None, n: int = 6) -> tuple[list[str], str, dict]:
+    """The toy button: a new random batch, captioned in the visitor's language, and its seed (for the session file)."""
     seed = random.randrange(10**6)
-    return (*toy_batch(n, seed), {"kind": "toy", "n": n, "seed": seed})
+    return (*toy_batch(n, seed, locale_of(request)), {"kind": "toy", "n": n, "seed": seed})
 
 
-def toy_batch(n: int = 6, seed: int | None = None) -> tuple[list[str], str]:
-    """n toy scenes written to PNG files, and their captions (text i for image i)."""
+def toy_batch(n: int = 6, seed: int | None = None, locale: str = "en") -> tuple[list[str], str]:
+    """n toy scenes written to PNG files, and their captions (text i for image i) in the locale's language."""
     seed = random.randrange(10**6) if seed is None else seed
     out = scratch.new_folder("sim-")
     paths, captions = [], []
-    for i, (img, caption, _) in enumerate(toyworld.generate(n, seed=seed, size=224)):
+    for i, (img, _, scene) in enumerate(toyworld.generate(n, seed=seed, size=224)):
         path = out / f"toy_{i + 1}.png"
         img.save(path)
         paths.append(str(path))
-        captions.append(caption)
+        captions.append(toy_caption(scene, locale))
     return paths, "\n".join(captions)
 
 
