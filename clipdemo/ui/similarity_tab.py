@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from clipdemo import overlay, toyworld
 from clipdemo.images import load_image
 from clipdemo.locale_defaults import toy_caption
+from clipdemo.templates import is_chinese
 from clipdemo.similarity import SimilarityMatrix, similarity_matrix
 from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
 from clipdemo.ui import exports as ex
@@ -124,7 +125,11 @@ def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = N
 
 
 def _wrap(s: str, width: int = 18) -> str:
-    words, lines, cur = s.split(), [], ""
+    # Chinese has no spaces and each character is about two Latin letters wide: cut it into pieces
+    step = max(1, width // 2)
+    words = [w[i:i + step] if is_chinese(w) else w for w in s.split()
+             for i in (range(0, len(w), step) if is_chinese(w) else (0,))]
+    lines, cur = [], ""
     for w in words:
         if cur and len(cur) + len(w) + 1 > width:
             lines.append(cur)

@@ -160,9 +160,12 @@ def restore_inputs(record: dict) -> tuple:
     return (sep.join(labels) if labels else gr.skip()), template
 
 
-def locale_inputs(request: gr.Request):
-    """At page load: labels and template in the visitor's language (Chinese UI: Chinese labels, 一张{}的照片。)."""
+def locale_inputs(labels: str, template: str, request: gr.Request):
+    """At page load: labels and template in the visitor's language (Chinese UI: Chinese labels, 一张{}的照片。).
+    Only while they still hold the English defaults: whatever the visitor typed meanwhile stays."""
     d = defaults_for(locale_of(request))
+    if d.language == "en" or (labels, template) != (TOY_LABELS, "single"):
+        return gr.skip(), gr.skip()
     return d.toy_labels, d.template
 
 
@@ -198,7 +201,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                     run_on_click=True, cache_examples=False, label=t(key), api_name=False)
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(locale_inputs, None, [labels, template], api_visibility="undocumented", show_progress="hidden")
+        root.load(locale_inputs, [labels, template], [labels, template], api_visibility="undocumented",
+                  show_progress="hidden")
     run.click(lambda *a: classify(ctx, *a), [image, labels, template, model_name],
               [label_out, chart, view, notes, export], api_name="zero_shot", concurrency_limit=ctx.concurrency,
               concurrency_id="encode")
