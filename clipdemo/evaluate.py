@@ -18,9 +18,9 @@ import platform
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw
@@ -398,7 +398,7 @@ grounds. It understands only that world. It exists so the app works offline; rea
 - Vision: ViT, {cfg.get('image_size', 64)} px input, patch {cfg.get('patch_size', 8)}, width {cfg.get('width', 128)},
   {cfg.get('vision_layers', 4)} layers. Text: Transformer, width {cfg.get('width', 128)}, {cfg.get('text_layers', 4)} layers,
   77 positions. Joint space: {cfg.get('projection_dim', 128)} dimensions. Weights stored in fp16 (safetensors).
-- Objective: CLIP's symmetric cross-entropy over the N×N image–text logits with a learned temperature.
+- Objective: CLIP's symmetric cross-entropy over the N×N image–text logits with a learned logit scale s = 1/τ.
 - Held out of training entirely (compositional zero-shot test): {held}.
 
 ## Tokenizer

@@ -1,6 +1,7 @@
 """Prompt templates as constants (from OpenAI's CLIP prompt-engineering notebook)."""
 
 DEFAULT_TEMPLATE = "a photo of a {}."
+PROBE_TEMPLATE = "a photo of {}."  # a caption that already holds its article: "a photo of two red circles."
 
 # The 80 templates OpenAI used for ImageNet zero-shot.
 IMAGENET_TEMPLATES: tuple[str, ...] = (

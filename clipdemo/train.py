@@ -3,8 +3,8 @@
     python -m clipdemo.train --out assets/toy-clip --steps 5000
 
 A batch holds N rendered scenes and one caption each. The model embeds both, forms the N x N
-matrix of cosine similarities times a learned temperature, and a symmetric cross-entropy makes
-each true pair (the diagonal) win its row (image -> text) and its column (text -> image).
+matrix of cosine similarities times a learned logit scale s (s = 1/τ, τ the temperature), and a
+symmetric cross-entropy makes each true pair (the diagonal) win its row (image -> text) and its column (text -> image).
 The result is a standard Hugging Face CLIP folder (config, model.safetensors, tokenizer,
 processor). `Trainer` is also what the app's Learn tab drives, a step at a time.
 """
@@ -205,10 +205,12 @@ def contrastive_losses(logits_per_image: torch.Tensor) -> tuple[torch.Tensor, to
 class Trainer:
     """A step-at-a-time trainer (used by the CLI and by the Learn tab)."""
 
-    def __init__(self, cfg: TrainConfig, tokenizer):
+    def __init__(self, cfg: TrainConfig, tokenizer, model=None):
+        """`model`: a ready CLIPModel instead of a fresh one (the Learn tab's locked-image mode); only its
+        parameters that require grad are trained."""
         self.cfg = cfg
         self.tokenizer = tokenizer
-        self.model = build_model(cfg, tokenizer)
+        self.model = model if model is not None else build_model(cfg, tokenizer)
         if cfg.init_from:
             load_grown(self.model, cfg.init_from, tokenizer)
         if cfg.lock_image:
@@ -268,11 +270,11 @@ class Trainer:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.opt.step()
-        with torch.no_grad():  # as in CLIP: the temperature may not exceed 100
+        with torch.no_grad():  # as in CLIP: the logit scale may not exceed 100 (temperature τ >= 0.01)
             self.model.logit_scale.clamp_(0, math.log(100))
         self.step_count += 1
         rec = {"step": self.step_count, "loss": loss.item(), "loss_i2t": loss_i2t.item(),
-               "loss_t2i": loss_t2i.item(), "temperature": self.model.logit_scale.exp().item(),
+               "loss_t2i": loss_t2i.item(), "logit_scale": self.model.logit_scale.exp().item(),
                "lr": self.lr_at(self.step_count - 1)}
         self.history.append(rec)
         return rec
@@ -384,7 +386,7 @@ def main(argv=None) -> None:
             log.append(rec)
             eta = (time.time() - t0) / rec["step"] * (cfg.steps - rec["step"])
             print(f"step {rec['step']:5d}/{cfg.steps}  loss {rec['loss']:.3f} (i2t {rec['loss_i2t']:.3f} "
-                  f"t2i {rec['loss_t2i']:.3f})  T {rec['temperature']:.1f}  {rec['elapsed_s']:.0f}s  "
+                  f"t2i {rec['loss_t2i']:.3f})  s {rec['logit_scale']:.1f}  {rec['elapsed_s']:.0f}s  "
                   f"eta {eta / 60:.1f} min", flush=True)
         if args.save_every and rec["step"] % args.save_every == 0:
             save_checkpoint(trainer.model, tokenizer, args.out, cfg.image_size)

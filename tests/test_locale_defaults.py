@@ -29,7 +29,7 @@ def test_toy_captions_follow_the_locale():
 
 
 def test_similarity_toy_batch_is_captioned_in_the_locale(monkeypatch, tmp_path):
-    from clipdemo.ui import similarity_tab as st
+    from clipdemo.ui import similarity_view as st
 
     paths, en = st.toy_batch(3, seed=7)
     _, zh = st.toy_batch(3, seed=7, locale="zh-CN")

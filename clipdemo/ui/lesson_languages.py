@@ -44,7 +44,7 @@ STRINGS = {
 
 def run_languages(encoder, request):
     """(summary, figure, table, pictures, probe), as every lesson handler returns."""
-    from clipdemo.ui.lessons_tab import _model_line, _table, _words  # the tab's own helpers, imported late
+    from clipdemo.ui.lessons_tab import _flat_note, _model_line, _table, _words  # the tab's helpers, imported late
 
     probe = language_comparison(encoder)
     words = _words(request, "languages", ("title", "group.en", "group.zh"))
@@ -52,6 +52,7 @@ def run_languages(encoder, request):
     summary = tr(request, "lessons.languages.summary", en=probe.accuracy("en"), zh=probe.accuracy("zh"),
                  pen=n["en_true_probability"], pzh=n["zh_true_probability"], chance=probe.chance("en"),
                  same=n["same_answer"])
+    summary += _flat_note(request, probe)
     half = len(probe.items) // 2
     gallery = []
     for i, (en, zh) in enumerate(zip(probe.items[:half], probe.items[half:], strict=True)):
