@@ -86,7 +86,9 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         Args:
             image: the picture to label (PNG, JPEG, WebP, GIF, BMP, TIFF); over MCP a data: URI, never a URL.
             labels: the candidate labels, separated by commas or new lines, e.g. "cat, dog, car".
-            templates: single ("a photo of a {}."), imagenet7 or imagenet80 (OpenAI's ensembles), bare, or own ones with {}.
+            templates: single ("a photo of a {}."), imagenet7 or imagenet80 (OpenAI's ensembles), bare, zh_single
+                ("一张{}的照片。"), zh_ensemble (OpenAI's templates in Chinese), or own ones with {}. A named set puts
+                each label in its own language's set (Chinese labels in zh_single, English ones in single).
             model: a model name from the models endpoint; empty for the server's default.
 
         Returns:

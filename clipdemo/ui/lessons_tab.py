@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import lessons
-from clipdemo.ui import lessons_export, lessons_plots
+from clipdemo.ui import lesson_languages, lessons_export, lessons_plots
 from clipdemo.ui.context import USER_ERRORS, UIContext
 from clipdemo.ui.i18n import t, tr
 
@@ -226,6 +226,8 @@ STRINGS = {
         "lessons.leftright.summary": "答对的比例：**{acc:.0%}**，共 {n} 张图片（随机猜测：{chance:.0%}）。",
     },
 }
+for _loc, _strings in lesson_languages.STRINGS.items():  # the English-vs-Chinese lesson keeps its own strings
+    STRINGS[_loc].update(_strings)
 
 
 def _words(request, prefix: str, keys: tuple[str, ...], **extra_fmt) -> dict[str, str]:
@@ -363,6 +365,7 @@ LESSONS = (  # (key, handler, shows a table, shows one picture instead of a gall
     ("heldout", run_heldout, True, False),
     ("counting", run_counting, True, False),
     ("leftright", run_leftright, True, False),
+    ("languages", lesson_languages.run_languages, True, False),
 )
 
 

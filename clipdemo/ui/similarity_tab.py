@@ -21,7 +21,7 @@ from clipdemo.spatial import METHODS, SpatialMap, SpatialUnavailable
 from clipdemo.ui import exports as ex
 from clipdemo.ui import similarity_export as sx
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
 from clipdemo.ui.similarity_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 from clipdemo.ui.similarity_view import (  # noqa: F401
@@ -272,7 +272,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         event.then(**to_pair).then(**map_event).then(**after_map).then(**refresh)
 
     show_pair(run.click(**PRIVATE, **matrix_event).then(**keep).then(**redraw))
-    makers = ((toy, toy_click), (toys, lambda: (*bundled_toys(), {"kind": "bundled_toys"})),
+    def toy_in_locale(request: gr.Request):  # the toy batch captioned in the visitor's language
+        return toy_click(locale=locale_of(request))
+
+    makers = ((toy, toy_in_locale), (toys, lambda: (*bundled_toys(), {"kind": "bundled_toys"})),
               (photos, lambda: (*bundled_photos(), {"kind": "photos"})))
     for button, maker in makers:
         show_pair(button.click(maker, None, [files, texts, batch], **PRIVATE).then(**PRIVATE, **matrix_event)

@@ -10,15 +10,16 @@ import plotly.graph_objects as go
 
 from clipdemo import ood
 from clipdemo.images import load_image
+from clipdemo.locale_defaults import defaults_for
 from clipdemo.templates import TEMPLATE_SETS
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
 from clipdemo.zeroshot import parse_labels  # the labels as given, for the session
 
-TEMPLATE_CHOICES = list(TEMPLATE_SETS)  # single, imagenet7, imagenet80, bare
+TEMPLATE_CHOICES = list(TEMPLATE_SETS)  # single, imagenet7, imagenet80, bare, zh_single, zh_ensemble
 TOY_LABELS = "red circle, blue square, yellow star, green triangle, purple heart, orange cross, pink crescent, " \
              "cyan diamond"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
@@ -34,7 +35,8 @@ STRINGS = {
         "zs.labels": "Labels (comma or one per line)",
         "zs.template": "Prompt template",
         "zs.template_info": "single: 'a photo of a {}.' · imagenet7 / imagenet80: OpenAI's ensembles "
-                            "(embeddings averaged per label) · bare: the label alone · or type your own with {}",
+                            "(embeddings averaged per label) · bare: the label alone · zh_single: '一张{}的照片。' · "
+                            "zh_ensemble: OpenAI's templates in Chinese · or type your own with {}",
         "zs.run": "Label it",
         "zs.result": "Probabilities",
         "zs.chart": "Top labels (bars: probability; text: raw cosine similarity)",
@@ -77,7 +79,8 @@ STRINGS = {
         "zs.labels": "标签（用逗号分隔或每行一个）",
         "zs.template": "提示模板",
         "zs.template_info": "single：'a photo of a {}.' · imagenet7 / imagenet80：OpenAI 的模板集成（每个标签的"
-                            "向量取平均）· bare：只用标签本身 · 也可以输入含 {} 的自定义模板",
+                            "向量取平均）· bare：只用标签本身 · zh_single：'一张{}的照片。' · zh_ensemble：OpenAI "
+                            "模板的中文译本集成 · 也可以输入含 {} 的自定义模板",
         "zs.run": "开始分类",
         "zs.result": "概率",
         "zs.chart": "最可能的标签（柱：概率；文字：原始余弦相似度）",
@@ -219,6 +222,23 @@ def restore_inputs(record: dict) -> tuple:
     return (sep.join(labels) if labels else gr.skip()), template
 
 
+def locale_inputs(labels: str, template: str, request: gr.Request):
+    """At page load: labels and template in the visitor's language (Chinese UI: Chinese labels, 一张{}的照片。).
+    Only while they still hold the English defaults: whatever the visitor typed meanwhile stays."""
+    d = defaults_for(locale_of(request))
+    if d.language == "en" or (labels, template) != (TOY_LABELS, "single"):
+        return gr.skip(), gr.skip()
+    return d.toy_labels, d.template
+
+
+def suggested_labels(kind: str):
+    """An example click's labels, in the visitor's language."""
+    def fn(_path, request: gr.Request):
+        d = defaults_for(locale_of(request))
+        return d.toy_labels if kind == "toy" else d.photo_labels
+    return fn
+
+
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("zs.intro"))
     with gr.Row():
@@ -238,10 +258,15 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             restore = ex.Restore([labels, template], restore_inputs, views=["zero_shot_batch"], model=model_name)
             export = ex.export_box("zero_shot", restore=restore)
     # Image-only examples render as a strip of thumbnails (no table headers); a click also sets fitting labels.
-    for paths, suggested, key in ((example_toys()[:8], TOY_LABELS, "zs.examples_toy"),
-                                  (example_photos(), PHOTO_LABELS, "zs.examples_photo")):
-        gr.Examples([[p] for p in paths], [image], outputs=[labels], fn=lambda _path, s=suggested: s,
+    for paths, kind, key in ((example_toys()[:8], "toy", "zs.examples_toy"),
+                             (example_photos(), "photo", "zs.examples_photo")):
+        gr.Examples([[p] for p in paths], [image], outputs=[labels], fn=suggested_labels(kind),
                     run_on_click=True, cache_examples=False, label=t(key), api_name=False)
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(locale_inputs, [labels, template], [labels, template], api_visibility="undocumented",
+                  show_progress="hidden")
+
     def on_run(img, labs, tmpl, name, request: gr.Request):
         return classify(ctx, img, labs, tmpl, name, request)
 
