@@ -71,11 +71,15 @@ def server_pid(pid: int) -> int:
     return server_pid(int(children[0])) if children else pid
 
 
+HTTP_TIMEOUT_S: float | None = None  # gradio_client's own default (httpx: 5 s) unless --timeout says otherwise
+
+
 def client_for(url: str, address: str, downloads: Path):
     from gradio_client import Client
 
+    extra = {"httpx_kwargs": {"timeout": HTTP_TIMEOUT_S}} if HTTP_TIMEOUT_S else {}
     return Client(url, verbose=False, headers={"X-Forwarded-For": address},
-                  download_files=str(downloads / address.replace(".", "-")))
+                  download_files=str(downloads / address.replace(".", "-")), **extra)
 
 
 def one_call(client, kind: str, rnd: random.Random) -> None:
@@ -102,6 +106,14 @@ def one_call(client, kind: str, rnd: random.Random) -> None:
         assert len(points) >= 7, "too few points"
 
 
+def where(e: BaseException) -> str:
+    """The client step that failed (upload, join, download …), from the traceback's gradio_client frames."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if "gradio_client" in f.filename]
+    return f" (in gradio_client {frames[-1].name})" if frames else ""
+
+
 def run_student(url: str, index: int, calls: int, results: list, lock: threading.Lock, downloads: Path) -> None:
     rnd = random.Random(index)
     address = f"10.0.{index // 250}.{index % 250 + 1}"
@@ -118,7 +130,7 @@ def run_student(url: str, index: int, calls: int, results: list, lock: threading
         try:
             one_call(client, kind, rnd)
         except Exception as e:  # noqa: BLE001 - every failure is counted and shown
-            error = f"{type(e).__name__}: {str(e)[:200]}"
+            error = f"{type(e).__name__}: {str(e)[:200]}{where(e)}"
         with lock:
             results.append((kind, time.perf_counter() - start, error))
 
@@ -304,9 +316,14 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, default=7911)
     p.add_argument("--app-args", default="", help="extra app.py options when launching, e.g. '--concurrency 4'")
     p.add_argument("--out", help="also write the report (markdown) here")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="the clients' HTTP timeout for uploads, joins and downloads in seconds (default: "
+                        "gradio_client's, 5 s; a browser waits far longer)")
     p.add_argument("--with-training", action="store_true",
                    help="keep a Learn-tab training running during the class (long work next to short requests)")
     args = p.parse_args(argv)
+    global HTTP_TIMEOUT_S
+    HTTP_TIMEOUT_S = args.timeout
 
     proc = None
     url = args.url
@@ -367,7 +384,9 @@ def main(argv=None) -> int:
                 proc.kill()
 
     failures = [r for r in results if r[2] is not None]
-    lines = [f"## Classroom load: {args.clients} clients x {args.calls} calls, one example image ({url})", "",
+    timeout = f"{args.timeout:.0f} s" if args.timeout else "gradio_client's default (5 s)"
+    lines = [f"## Classroom load: {args.clients} clients x {args.calls} calls, one example image ({url}); "
+             f"client HTTP timeout {timeout}", "",
              table(results, wall), ""]
     if pid:
         end_mem = max(peak_mem.get("VmHWM", 0), idle_mem.get("VmHWM", 0))
