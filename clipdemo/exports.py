@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from clipdemo.errors import InputError
+
 SESSION_FORMAT = "clipdemo-session"
 SESSION_VERSION = 1
 
@@ -46,7 +48,7 @@ def session_record(view: str, model: str, settings: Mapping | None = None, label
         record["model_info"] = {"family": loaded.family, "source": loaded.source, "device": loaded.device.type,
                                 "dtype": dtype_name(loaded.dtype), "parameters": loaded.n_params,
                                 "scores": "sigmoid" if loaded.uses_sigmoid else "softmax",
-                                "temperature": round(loaded.logit_scale, 4)}
+                                "logit_scale": round(loaded.logit_scale, 4)}
     record.update(extra)
     return record
 
@@ -55,7 +57,7 @@ def write_session(path: str | Path, record: Mapping) -> Path:
     return _write_json(path, record)
 
 
-class SessionError(ValueError):
+class SessionError(InputError):
     """A file that is not a session this clipdemo can read; `code` says why (for translated messages):
     "unreadable" (not a file, not JSON), "not_session" (JSON, but no session format mark), "newer"."""
 
@@ -102,16 +104,6 @@ def write_records_csv(path: str | Path, records: Sequence[Mapping]) -> Path:
 
 def write_records_json(path: str | Path, records: Sequence[Mapping], meta: Mapping | None = None) -> Path:
     return _write_json(path, {"meta": dict(meta or {}), "records": list(records)})
-
-
-def zero_shot_records(result, names: Sequence[str]) -> list[dict]:
-    """One row per (image, label): rank, probability and raw cosine, best label first."""
-    rows = []
-    for i, name in enumerate(names):
-        for rank, j in enumerate(np.argsort(-result.probs[i]), start=1):
-            rows.append({"image": name, "rank": rank, "label": result.labels[j],
-                         "probability": float(result.probs[i, j]), "cosine": float(result.cosine[i, j])})
-    return rows
 
 
 # ---------------------------------------------------------------- figures

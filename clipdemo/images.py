@@ -19,9 +19,10 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from clipdemo import limits
+from clipdemo.errors import InputError
 
 MAX_PIXELS = limits.MAX_IMAGE_PIXELS  # larger claims are refused before decoding
 MAX_BYTES = 50 * 1024 * 1024
@@ -30,7 +31,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".ti
 _HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I", "F")
 
 
-class ImageError(ValueError):
+class ImageError(InputError):
     """An input that is not a usable image; the message is meant for the user."""
 
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import gc
 import secrets
+import sys
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from clipdemo.backends import make_backend
+from clipdemo.cache import LRUCache
 from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED, KNOWN_MODELS, LoadedModel, ModelNotAvailable, load_model
-
 
 PRIVATE_PREFIX = "session-model:"
 
@@ -34,14 +35,16 @@ class PrivateModel:
 
 class ModelRegistry:
     def __init__(self, default: str = BUNDLED, device: str | None = None, dtype: str | None = None,
-                 max_models: int = 2, allowed_folders: tuple[str, ...] = (), max_private: int = 16,
-                 private_idle_s: float = 3600):
+                 max_models: int = 2, allowed_folders: tuple[str, ...] = (), backend: str | None = "torch",
+                 int8: bool = False, max_private: int = 16, private_idle_s: float = 3600):
         self.default = default
         self.device = device
         self.dtype = dtype
+        self.backend = backend  # clipdemo.backends: auto, torch, openvino (for the models it loads)
+        self.int8 = int8
         self.max_models = max(1, max_models)
         self.allowed_folders = tuple(str(Path(f).expanduser().resolve()) for f in allowed_folders)
-        self._encoders: OrderedDict[str, Encoder] = OrderedDict()
+        self._encoders = LRUCache(self.max_models)  # name -> Encoder; the least recently used leaves first
         self._private: dict[str, PrivateModel] = {}
         self.max_private = max(1, max_private)
         self.private_idle_s = private_idle_s
@@ -50,7 +53,7 @@ class ModelRegistry:
     def choices(self, session: str | None = None) -> list[str]:
         """What the picker offers: the bundled model, well-known hub ids, allowed folders, loaded models,
         and this session's own private models (nobody else's)."""
-        return list(dict.fromkeys([BUNDLED, *KNOWN_MODELS, *self.allowed_folders, *self._encoders,
+        return list(dict.fromkeys([BUNDLED, *KNOWN_MODELS, *self.allowed_folders, *self._encoders.keys(),
                                    *self.private_names(session)]))
 
     def check_allowed(self, name: str) -> None:
@@ -66,28 +69,30 @@ class ModelRegistry:
         name = name or self.default
         if is_private(name):
             return self._get_private(name, session)
-        with self._lock:
-            if name in self._encoders:
-                self._encoders.move_to_end(name)
-                return self._encoders[name]
+        encoder = self._encoders.get(name)
+        if encoder is not None:
+            return encoder
         self.check_allowed(name)
         loaded = load_model(name, self.device, self.dtype)
-        return self.add(name, loaded)
+        backend = make_backend(loaded, self.backend, self.int8)
+        if backend.notice:  # the header shows it too; the log keeps it for whoever runs the server
+            print(f"[clipdemo] {name}: {backend.notice}", file=sys.stderr, flush=True)
+        return self.add(name, loaded, backend)
 
-    def add(self, name: str, loaded: LoadedModel) -> Encoder:
-        """Register an already loaded model (e.g. one trained in the Learn tab)."""
-        encoder = Encoder(loaded)
-        with self._lock:
-            self._encoders[name] = encoder
-            self._encoders.move_to_end(name)
-            while len(self._encoders) > self.max_models:
-                evicted = next(k for k in self._encoders if k != name)
-                del self._encoders[evicted]
+    def add(self, name: str, loaded: LoadedModel, backend=None) -> Encoder:
+        """Register an already loaded model (e.g. one trained in the Learn tab: torch, as its weights change)."""
+        encoder = Encoder(loaded, backend=backend)
+        self._encoders.put(name, encoder)  # requests holding an evicted encoder finish with it
         return encoder
+
+    def peek(self, name: str) -> Encoder | None:
+        """The model if it is in memory now, without loading it or changing which is evicted next."""
+        return self._encoders.peek(name)
+
 
     def loaded_names(self, session: str | None = None) -> list[str]:
         """Models in memory that `session` may see: the shared ones and its own."""
-        return [*self._encoders, *self.private_names(session)]
+        return [*self._encoders.keys(), *self.private_names(session)]
 
     # ---------------------------------------------------------------- private (per-session) models
 

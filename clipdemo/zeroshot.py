@@ -16,13 +16,14 @@ from PIL import Image
 
 from clipdemo import limits
 from clipdemo.encoding import Encoder
+from clipdemo.errors import InputError
 from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS
 
 MAX_LABELS = 1000
 MAX_LABEL_CHARS = limits.MAX_TEXT_CHARS
 
 
-class LabelError(ValueError):
+class LabelError(InputError):
     """Labels or templates the user must fix; the message is shown as is."""
 
 

@@ -85,25 +85,26 @@ def client_for(url: str, address: str, downloads: Path):
 def one_call(client, kind: str, rnd: random.Random) -> None:
     from gradio_client import handle_file
 
+    image = handle_file(EXAMPLE)  # the whole class clicks the same example
     word = rnd.choice(["red", "blue", "yellow", "green", "purple", "orange"])
     if kind == "zero_shot":
-        probs, _fig, view, _notes = client.predict(handle_file(EXAMPLE), LABELS, rnd.choice(["single", "imagenet7"]),
-                                                   api_name="/zero_shot")
-        assert probs["confidences"], "no probabilities"
-        assert Path(view).stat().st_size > 0, "empty model view"
+        result = client.predict(image=image, labels=LABELS, templates=rnd.choice(["single", "imagenet7"]),
+                                api_name="/zero_shot")
+        assert result["probabilities"], "no probabilities"
     elif kind == "similarity_matrix":
         files = [handle_file(p) for p in rnd.sample(TOYS, 3)]
-        matrix, *_ = client.predict(files, f"a {word} circle\na {word} square\nthree {word} stars",
-                                    api_name="/similarity_matrix")
+        matrix = client.predict(images=files, texts=f"a {word} circle\na {word} square\nthree {word} stars",
+                                api_name="/similarity_matrix")
         assert len(matrix["cosine"]) == 3, "wrong matrix shape"
     elif kind == "spatial_heatmap":
-        _overlay, _raw, grid, _notes = client.predict(handle_file(EXAMPLE), f"a {word} shape",
-                                                      rnd.choice(["surgery", "naive"]), api_name="/spatial_heatmap")
-        assert grid, "no relevance grid"
+        heat = client.predict(image=image, text=f"a {word} shape", method=rnd.choice(["surgery", "naive", "gradcam"]),
+                              api_name="/spatial_heatmap")
+        assert heat["relevance"], "no relevance grid"
     else:
         files = [handle_file(p) for p in rnd.sample(TOYS, 6)]
-        points, _summary = client.predict(files, f"a {word} shape", api_name="/embedding_map")
-        assert len(points) >= 7, "too few points"
+        out = client.predict(images=files, texts=f"a {word} shape number {rnd.randrange(10**6)}",
+                             api_name="/embedding_map")
+        assert len(out["points"]) >= 7, "too few points"
 
 
 def where(e: BaseException) -> str:

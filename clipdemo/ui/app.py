@@ -17,10 +17,11 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from clipdemo import limits
-from clipdemo.ui import gradio_patches, header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
+from clipdemo.ui import api, gradio_patches, header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t
+from clipdemo.ui.no_fetch import NoRemoteInputs
 from clipdemo.ui.scratch import DiskSweeper
 
 CSS = """
@@ -54,6 +55,7 @@ def build_app(ctx: UIContext) -> gr.Blocks:
             ctx.registry.drop_session(getattr(request, "session_hash", None))
 
         demo.unload(free_session_models)
+        api.publish(ctx.service, ctx.concurrency)  # the public API: named endpoints on the service layer
     for block_fn in demo.fns.values():
         block_fn.fn = within_budget(block_fn.fn)
     return demo
@@ -101,8 +103,8 @@ def start_housekeeping(ctx: UIContext, disk_cap_bytes: int, every_s: float = 30)
 
 
 def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = 8) -> dict:
-    middleware = [Middleware(NoRemoteFiles), Middleware(FairQueue, max_pending=max_pending_per_client),
-                  Middleware(ConfigCache)]
+    middleware = [Middleware(NoRemoteFiles), Middleware(NoRemoteInputs),
+                  Middleware(FairQueue, max_pending=max_pending_per_client), Middleware(ConfigCache)]
     return dict(i18n=build_i18n(), css=CSS, theme=gr.themes.Soft(), max_file_size=max_file_size,
                 footer_links=["api", "settings"], app_kwargs={"middleware": middleware},
                 state_session_capacity=SESSION_STATES)
