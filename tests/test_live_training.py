@@ -4,6 +4,7 @@ and two trainings in two sessions do not stall a third user's zero-shot request.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from clipdemo.live_training import (
 from clipdemo.loading import ModelNotAvailable
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
-TINY = dict(batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4, eval_every=6)
+TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4, eval_every=6)
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,16 @@ def manager(tokenizer, tmp_path):
                             export_root=tmp_path)
     yield m
     m.shutdown()
+
+
+class CountingEvent(threading.Event):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def wait(self, timeout=None):
+        self.count += 1
+        return super().wait(timeout)
 
 
 def wait_for(pred, timeout: float = 60.0, every: float = 0.05):
@@ -65,7 +76,7 @@ def test_a_run_trains_to_the_end_and_reports_plain_numbers(manager):
     assert snap["reason"] == "done" and snap["step"] == 12
     h = snap["history"]
     assert h["step"] == list(range(1, 13)) and all(np.isfinite(h["loss_i2t"])) and all(np.isfinite(h["loss_t2i"]))
-    assert h["temperature"][0] == pytest.approx(1 / 0.07, rel=0.05)  # CLIP's initial temperature
+    assert h["logit_scale"][0] == pytest.approx(1 / 0.07, rel=0.05)  # CLIP's initial logit scale s = 1/τ, τ = 0.07
     assert len(snap["logits"]) == 16 and all(len(r) == 16 and all(isinstance(v, float) for v in r)
                                              for r in snap["logits"])
     assert snap["logits_step"] == 12
@@ -95,10 +106,12 @@ def test_training_on_one_batch_pulls_up_the_diagonal(tokenizer):
 def test_pause_resume_stop_and_reset(manager):
     manager.start("s1", LiveConfig(steps=5000, **TINY))
     wait_for(lambda: manager.snapshot("s1")["step"] >= 2)
+    waits = CountingEvent()  # the training loop waits on this event only while paused
+    manager._runs["s1"]._wake = waits
     manager.pause("s1")
-    time.sleep(0.5)  # let a step in flight finish
+    wait_for(lambda: waits.count >= 1, timeout=30)  # the loop has seen the pause (a step in flight is done)
     step = manager.snapshot("s1")["step"]
-    time.sleep(1.0)
+    wait_for(lambda: waits.count >= 2, timeout=30)  # ... and came round again, still paused
     assert manager.snapshot("s1")["step"] == step and manager.snapshot("s1")["state"] == "paused"
     assert manager.running_count() == 1  # a paused run keeps its slot (it may resume)
     manager.resume("s1")
@@ -139,9 +152,9 @@ def test_time_limit_and_idle_timeout_stop_a_run(tokenizer, tmp_path):
         assert snap["reason"] == "time_limit" and m.running_count() == 0
         m.time_limit_s, m.idle_timeout_s = 120, 0.5
         m.start("i", LiveConfig(steps=5000, **TINY))  # nobody reads its snapshot after this
-        time.sleep(3)
-        run = m._runs["i"]
-        assert run.state == "stopped" and run.reason == "idle"
+        run = m._runs["i"]  # (not m.snapshot: reading it counts as watching)
+        wait_for(lambda: run.state == "stopped", timeout=30)
+        assert run.reason == "idle"
     finally:
         m.shutdown()
 
