@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from clipdemo import gallery as galleries
+from clipdemo import limits
 from clipdemo.embedding_map import build_map_data, project_map, records
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
@@ -353,6 +354,7 @@ class ClipService:
         notices = list(problems)
         if len(lines) > MATRIX_MAX_TEXTS:
             notices.append(f"{len(lines)} texts given; only the first {MATRIX_MAX_TEXTS} are used")
+        notices += limits.clean_texts(lines[:MATRIX_MAX_TEXTS])[1]  # what was cut before tokenising, if anything
         matrix = engine_similarity_matrix(encoder, loaded, lines[:MATRIX_MAX_TEXTS], names)
         losses = None
         if matrix.paired and matrix.sigmoid:
