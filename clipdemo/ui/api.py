@@ -141,7 +141,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("spatial_heatmap", lambda: service.spatial_heatmap(file_path(image), text, method, model))
 
     def embedding_map(images: list[FileData] | None = None, texts: str = "", method: str = "umap", dims: int = 2,
-                      model: str = "", collection: str = "") -> dict:
+                      model: str = "") -> dict:
         """Images and texts projected into one 2-D or 3-D map of the joint embedding space.
 
         Args:
@@ -150,18 +150,15 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             method: umap, pca or tsne.
             dims: 2 or 3.
             model: a model name from the models endpoint; empty for the server's default.
-            collection: a collection the server was started with (--collection DIR, by folder name): its cached
-                UMAP map of every image instead; images, texts, method and dims are then ignored.
 
         Returns:
             points: one per image and text (kind, name, x, y[, z], caption); summary: method used, dims, counts,
             the modality gap (centroid distance, paired and unpaired cosine), model, notices.
         """
-        return respond("embedding_map", lambda: service.embedding_map(file_paths(images), texts, method, int(dims),
-                                                                      model, collection))
+        return respond("embedding_map",
+                       lambda: service.embedding_map(file_paths(images), texts, method, int(dims), model))
 
-    def search(query: str, images: list[FileData] | None = None, k: int = DEFAULT_K, model: str = "",
-               collection: str = "") -> dict:
+    def search(query: str, images: list[FileData] | None = None, k: int = DEFAULT_K, model: str = "") -> dict:
         """Text-to-image search: the images ranked by cosine similarity with the query, best first.
 
         Args:
@@ -169,13 +166,11 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             images: the pictures to search, or .zip archives of them (over MCP data: URIs); none: the toy gallery.
             k: how many results.
             model: a model name from the models endpoint; empty for the server's default.
-            collection: a collection the server was started with (--collection DIR, by folder name): exact search
-                over all its images instead of `images`.
 
         Returns:
             query; results: rank, name, score (cosine), caption, index (position in the images); model, notices.
         """
-        return respond("search", lambda: service.search(query, file_paths(images), int(k), model, collection))
+        return respond("search", lambda: service.search(query, file_paths(images), int(k), model))
 
     def embed(images: list[FileData] | None = None, texts: str = "", model: str = "") -> dict:
         """Embeddings: L2-normalised vectors of images and texts in the model's joint space.
