@@ -11,7 +11,8 @@ the README (Collections). `trustworthiness` (sklearn) on a random subset says ho
 well local neighbourhoods survive: 1.0 = every 2D neighbour is a true neighbour, ~0.5 = chance.
 
 The cache (map/umap2d.npy + .json) sits in the collection folder, or under the app's cache (--cache-dir,
-default ~/.cache/clipdemo) when that folder is read-only; it is keyed by a fingerprint of the shards, so re-embedding invalidates it.
+default ~/.cache/clipdemo) when that folder is read-only; it is keyed by a fingerprint of the shards, so
+re-embedding invalidates it.
 """
 
 from __future__ import annotations
