@@ -284,13 +284,14 @@ class ClipService:
         return model or self.registry.default
 
     # ------------------------------------------------------------ models
-    def models(self) -> ModelList:
+    def models(self, session: str | None = None) -> ModelList:
+        """What is offered, shared by everyone, plus `session`'s own Learn-tab model (nobody else's)."""
         entries = []
-        for name in self.registry.choices():
-            encoder = self.registry.peek(name)
+        for name in self.registry.choices(session):
+            encoder = self.registry.get(name, session) if is_private(name) else self.registry.peek(name)
             family = encoder.loaded.family if encoder is not None else _config_family(name)
-            entries.append(ModelEntry(name, display_name(name), family, scoring_of(family), availability(name),
-                                      encoder is not None))
+            entries.append(ModelEntry(name, display_name(name, self.registry), family, scoring_of(family),
+                                      availability(name), encoder is not None))
         return ModelList(self.registry.default, entries)
 
     def describe(self, model: str | None = "") -> ModelDetails:

@@ -70,15 +70,15 @@ def respond(name: str, call: Callable[[], Result]) -> dict:
 def endpoints(service: ClipService) -> dict[str, Callable]:
     """The public functions, by API name. Their signatures and docstrings are the API's documentation."""
 
-    def models() -> dict:
-        """List the models this server offers, and which is the default.
+    def models(request: gr.Request = None) -> dict:
+        """List the models this server offers, and which is the default (and your own Learn-tab model, if any).
 
         Returns:
             default: the model used when `model` is empty; models: one entry per model with name (what `model`
             takes), display, family (clip, siglip, chinese_clip; null until known), scoring (softmax over the
             labels, or sigmoid per label), availability (local, download, unavailable) and loaded.
         """
-        return respond("models", service.models)
+        return respond("models", lambda: service.models(getattr(request, "session_hash", None)))
 
     def zero_shot(image: FileData, labels: str, templates: str = "single", model: str = "") -> dict:
         """Zero-shot labeling: which label's prompt ("a photo of a {label}.") lies closest to the image.
@@ -203,7 +203,8 @@ def publish(service: ClipService, concurrency: int = 2) -> None:
         lane, limit = LANES.get(name, ("encode", concurrency))
         dep = gr.api(fn, api_name=name, concurrency_id=lane, concurrency_limit=limit)
         # Gradio labels gr.api's values by position ("1st", "2nd"); name them as the signature does.
-        for i, param in zip(dep["inputs"], inspect.signature(fn).parameters, strict=True):
+        params = [p for p in inspect.signature(fn).parameters if p != "request"]  # gr.Request: Gradio's, not an input
+        for i, param in zip(dep["inputs"], params, strict=True):
             root.blocks[i].label = param
         for i in dep["outputs"]:
             root.blocks[i].label = "result"
