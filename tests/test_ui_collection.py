@@ -46,7 +46,7 @@ def ctx(tmp_path_factory, bundled_encoder):
     out = tmp_path_factory.mktemp("colls") / "toys"
     embed.embed_local(sources.open_source(TOYS), out, bundled_encoder, progress=False)
     registry = ModelRegistry("bundled", device="cpu", dtype="fp32")
-    registry._encoders["bundled"] = bundled_encoder
+    registry.add("bundled", bundled_encoder.loaded)
     return UIContext(registry, extra={"collections": service.CollectionSet([out])})
 
 
@@ -99,3 +99,4 @@ def test_app_with_a_collection_serves_its_thumbnails_and_nothing_else(tmp_path, 
             assert e.value.code == 404
         page = urllib.request.urlopen(url + "config", timeout=30).read().decode()
         assert "clipdemo-collection-open" in page
+
