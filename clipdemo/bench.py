@@ -176,7 +176,7 @@ def main(argv=None) -> list:
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         p.error(f"unknown backend variant(s) {', '.join(sorted(unknown))}; use {', '.join(VARIANTS)} or none")
-    rows = [("machine", "CPU threads / dtype", f"{torch.get_num_threads()} / {args.dtype}")]
+    rows = [] if args.only_backends else [("machine", "CPU threads / dtype", f"{torch.get_num_threads()} / {args.dtype}")]
     with tempfile.TemporaryDirectory() as tmp:
         # ViT-B/32 is built once into the cache (same seed, same weights), so its OpenVINO copy is reused too
         sources = [(m, str(vitb32_dir(Path(tmp))) if m == "vitb32" else m) for m in args.models]
