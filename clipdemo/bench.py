@@ -172,6 +172,9 @@ def main(argv=None) -> list:
     p.add_argument("--prompts", type=int, default=800, help="prompts encoded per text measurement (default 800)")
     args = p.parse_args(argv)
     Image.init()
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars between the table's lines
     variants = [v for v in args.backends if v != "none"]
     unknown = set(variants) - set(VARIANTS)
     if unknown:
