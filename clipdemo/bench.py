@@ -30,6 +30,7 @@ from PIL import Image
 from clipdemo import toyworld
 from clipdemo.bench_backends import VARIANTS
 from clipdemo.bench_backends import run as run_backends
+from clipdemo.bench_table import print_table  # noqa: F401 - kept importable from here
 from clipdemo.devices import dtype_name
 from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
@@ -149,14 +150,6 @@ def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-def print_table(rows, head=("model", "measurement", "result")) -> None:
-    w = [max([len(str(r[i])) for r in rows] + [len(h)]) for i, h in enumerate(head)]
-    print(" | ".join(h.ljust(x) for h, x in zip(head, w)))
-    print("-|-".join("-" * x for x in w))
-    for r in rows:
-        print(" | ".join(str(c).ljust(x) for c, x in zip(r, w)))
 
 
 def main(argv=None) -> list:

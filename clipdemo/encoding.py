@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,39 +18,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from clipdemo import limits, scoring
 from clipdemo.backends.torch_backend import TorchBackend, projected_features  # noqa: F401 - re-exported
+from clipdemo.cache import LRUCache
 from clipdemo.loading import LoadedModel
-
-
-class LRUCache:
-    def __init__(self, max_items: int):
-        self.max_items = max_items
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key):
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return self._data[key]
-            self.misses += 1
-            return None
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_items:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
 
 
 def image_key(image: Image.Image) -> str:
@@ -100,6 +70,11 @@ class Encoder:
         self.token_counts = LRUCache(text_cache)
         self._lock = threading.RLock()
 
+    def exclusive(self) -> threading.RLock:
+        """Hold the model for a computation of several forward passes (`with encoder.exclusive():`),
+        as every encode does for one: one pass per model at a time keeps memory flat."""
+        return self._lock
+
     # ------------------------------------------------------------------ inputs
     def preprocess(self, images: Sequence[Image.Image], dtype: torch.dtype | None = None) -> torch.Tensor:
         """The model's own image processor, run on slices of the batch in threads: Pillow's resize
@@ -125,6 +100,7 @@ class Encoder:
         return {k: v.to(lm.device) for k, v in tok.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
     def count_tokens(self, text: str) -> int:
+        text = limits.clean_text(text)  # cut before tokenising: a 1 MB line costs what 500 characters cost
         n = self.token_counts.get(text)
         if n is None:
             n = len(self.loaded.tokenizer(text, truncation=False)["input_ids"])
@@ -170,6 +146,7 @@ class Encoder:
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [limits.clean_text(t) for t in texts]  # cut, no NUL, no lone surrogate: see clipdemo.limits
         out: list[np.ndarray | None] = [self.text_cache.get(t) for t in texts]
         todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
         done: dict[str, np.ndarray] = {}
@@ -201,14 +178,10 @@ class Encoder:
     # ------------------------------------------------------------------ scores
     def logits(self, cosine: np.ndarray) -> np.ndarray:
         """Cosines -> the model's logits (temperature, and SigLIP's bias)."""
-        return cosine * self.loaded.logit_scale + self.loaded.logit_bias
+        return scoring.logits(cosine, self.loaded.logit_scale, self.loaded.logit_bias)
 
-    def probabilities(self, cosine: np.ndarray, axis: int = -1, temperature: float | None = None) -> np.ndarray:
-        """Softmax over `axis` for CLIP; independent sigmoids for SigLIP. `temperature` overrides the scale."""
-        scale = self.loaded.logit_scale if temperature is None else temperature
-        logits = cosine * scale + self.loaded.logit_bias
-        if self.loaded.uses_sigmoid:
-            return 1 / (1 + np.exp(-logits))
-        logits = logits - logits.max(axis=axis, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(axis=axis, keepdims=True)
+    def probabilities(self, cosine: np.ndarray, axis: int = -1, logit_scale: float | None = None) -> np.ndarray:
+        """Softmax over `axis` for CLIP; independent sigmoids for SigLIP. `logit_scale` (s = 1/τ) overrides the
+        model's own."""
+        scale = self.loaded.logit_scale if logit_scale is None else logit_scale
+        return scoring.probabilities(cosine, scale, self.loaded.logit_bias, self.loaded.uses_sigmoid, axis)

@@ -1,8 +1,9 @@
 """One-click experiments for a class: each runs the active model on toy-world pictures and returns
 its actual outputs as plain numbers (nothing is scripted; a different model gives other answers).
 
-- template_comparison: bare label vs "a photo of a {}." vs the 80-template ensemble, same images
-- temperature_lesson: one image's cosines turned into probabilities at several temperatures
+- template_comparison: bare label, "a photo of a {}.", the 80-template ensemble and a counting template,
+  on pictures of one object and of three
+- temperature_lesson: one image's cosines turned into probabilities at several logit scales s = 1/τ
 - modality_gap: images and captions form two separate clouds in the joint space
 - compositional: colour-shape pairs never seen in training vs seen pairs (compositional zero-shot)
 - counting_probe, left_right_probe: the limits CLIP is known for, tried on toy scenes
@@ -19,11 +20,15 @@ from PIL import Image
 from clipdemo import toyworld
 from clipdemo.encoding import Encoder
 from clipdemo.live_data import shifted_pairs
-from clipdemo.templates import IMAGENET_TEMPLATES
+from clipdemo.projection import pca
+from clipdemo.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS
 from clipdemo.zeroshot import class_embeddings
 
-TEMPLATE_SETS = {"bare": ("{}",), "single": ("a photo of a {}.",), "imagenet80": IMAGENET_TEMPLATES}
-PROBE_TEMPLATE = "a photo of {}."  # counting and relations: the caption already holds its article
+# the lesson's phrasings: three of the shared sets, and one that says "three" (right on pictures of three)
+LESSON_TEMPLATE_SETS = {**{k: TEMPLATE_SETS[k] for k in ("bare", "single", "imagenet80")},
+                        "three": ("a photo of three {}.",)}
+PLURAL_SETS = frozenset({"three"})  # these templates take the plural label ("red circles")
+TEMPLATE_GROUPS = ("one", "three")  # pictures of one object / of three identical objects
 
 
 def _image_size(encoder: Encoder) -> int:
@@ -39,13 +44,6 @@ def _pair_name(pair: tuple[str, str]) -> str:
     return f"{pair[0]} {pair[1]}"
 
 
-def _softmax(x: np.ndarray, scale: float) -> np.ndarray:
-    z = x * scale
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 @dataclass
 class ProbeItem:
     """One picture put to the model: the options it chose from, its probabilities, the truth."""
@@ -55,6 +53,7 @@ class ProbeItem:
     probs: list[float]
     truth: int
     group: str = ""
+    key: str = ""  # what the right answer says ("left", "right", "2", ...): balanced within each group
 
     @property
     def answer(self) -> int:
@@ -83,19 +82,33 @@ class Probe:
     def groups(self) -> list[str]:
         return list(dict.fromkeys(it.group for it in self.items))
 
+    def balance(self, group: str | None = None) -> dict[str, int]:
+        """How often each kind of right answer occurs (equal counts: no answer wins by habit alone)."""
+        out: dict[str, int] = {}
+        for it in self.items:
+            if group is None or it.group == group:
+                out[it.key] = out.get(it.key, 0) + 1
+        return out
+
+    @property
+    def all_right(self) -> bool:
+        """Every item answered right: the experiment shows no limit on this model."""
+        return bool(self.items) and all(it.correct for it in self.items)
+
 
 def _ask(encoder: Encoder, images: list[Image.Image], options: list[list[str]], truths: list[int],
-         groups: list[str], template: str = PROBE_TEMPLATE) -> list[ProbeItem]:
-    """Each image picks among its own options (softmax over them at the model's temperature)."""
+         groups: list[str], template: str = PROBE_TEMPLATE, keys: list[str] | None = None) -> list[ProbeItem]:
+    """Each image picks among its own options (softmax over them at the model's logit scale)."""
     img = encoder.encode_images(images)
     unique = list(dict.fromkeys(template.format(o) for opts in options for o in opts))
     row = {text: k for k, text in enumerate(unique)}
     text = encoder.encode_texts(unique)  # one batch for all options
     items = []
-    for i, (opts, truth, group) in enumerate(zip(options, truths, groups, strict=True)):
+    keys = keys or [""] * len(images)
+    for i, (opts, truth, group, key) in enumerate(zip(options, truths, groups, keys, strict=True)):
         cos = img[i] @ text[[row[template.format(o)] for o in opts]].T
         probs = encoder.probabilities(cos[None, :], axis=1)[0]
-        items.append(ProbeItem(images[i], list(opts), [float(p) for p in probs], truth, group))
+        items.append(ProbeItem(images[i], list(opts), [float(p) for p in probs], truth, group, key))
     return items
 
 
@@ -106,40 +119,60 @@ def _ask(encoder: Encoder, images: list[Image.Image], options: list[list[str]], 
 class TemplateComparison:
     images: list[Image.Image]
     truth: list[str]
-    labels: list[str]
+    groups: list[str]  # "one" or "three" objects in the picture, as many of each
+    labels: list[str]  # all 64 colour-shape pairs
     predictions: dict[str, list[str]]  # template set -> one label per image
     confidence: dict[str, list[float]]  # template set -> probability of that label
     true_prob: dict[str, list[float]]  # template set -> probability of the right label
-    accuracy: dict[str, float]
+    accuracy: dict[str, float]  # template set -> share right over all pictures
+    group_accuracy: dict[str, dict[str, float]]  # template set -> group -> share right
     n_prompts: dict[str, int]
     model: str
 
+    @property
+    def chance(self) -> float:
+        return 1 / len(self.labels)
 
-def template_comparison(encoder: Encoder, n_images: int = 8, seed: int = 0) -> TemplateComparison:
-    """The same pictures and labels, three ways of phrasing the labels. The labels are the pictures' own
-    pairs plus as many look-alikes (each picture's colour with the next picture's shape), so that
-    naming the colour alone is not enough."""
+    @property
+    def flat(self) -> bool:
+        """Every phrasing scores the same on every group: nothing to see on this model."""
+        return len({tuple(g.values()) for g in self.group_accuracy.values()}) == 1
+
+
+def template_comparison(encoder: Encoder, per_group: int = 8, seed: int = 1) -> TemplateComparison:
+    """The same pictures named among all 64 colour-shape pairs, the labels written four ways. Half the
+    pictures hold one object, half three identical ones: a template helps where it describes the picture
+    ("a photo of three red circles." on three circles) and misleads where it does not."""
     rng = random.Random(seed)
-    pairs = rng.sample(toyworld.allowed_combos("train"), n_images)
+    pairs = rng.sample(toyworld.allowed_combos("train"), 2 * per_group)
     size = _image_size(encoder)
-    images = [_render(toyworld.sample_scene(rng, "single", [p]), size) for p in pairs]
+    scenes = [toyworld.sample_scene(rng, "single", [p]) for p in pairs[:per_group]] + \
+             [toyworld.sample_scene(rng, "count", [p], n_objects=3) for p in pairs[per_group:]]
+    images = [_render(sc, size) for sc in scenes]
+    groups = [TEMPLATE_GROUPS[0]] * per_group + [TEMPLATE_GROUPS[1]] * per_group
     truth = [_pair_name(p) for p in pairs]
-    decoys = [_pair_name((c, pairs[(i + 1) % n_images][1])) for i, (c, _) in enumerate(pairs)]
-    labels = list(dict.fromkeys(truth + decoys))
+    every = toyworld.allowed_combos("all")
+    labels = [_pair_name(p) for p in every]
+    plural = [f"{c} {toyworld.plural(sh)}" for c, sh in every]
     img = encoder.encode_images(images)
-    preds, conf, true_p, acc, n_prompts = {}, {}, {}, {}, {}
-    for name, templates in TEMPLATE_SETS.items():
-        probs = encoder.probabilities(img @ class_embeddings(encoder, labels, templates).T, axis=1)
+    preds, conf, true_p, acc, by_group, n_prompts = {}, {}, {}, {}, {}, {}
+    for name, templates in LESSON_TEMPLATE_SETS.items():
+        written = plural if name in PLURAL_SETS else labels
+        probs = encoder.probabilities(img @ class_embeddings(encoder, written, templates).T, axis=1)
         best = probs.argmax(axis=1)
         preds[name] = [labels[j] for j in best]
         conf[name] = [float(probs[i, j]) for i, j in enumerate(best)]
         true_p[name] = [float(probs[i, labels.index(t)]) for i, t in enumerate(truth)]
-        acc[name] = float(np.mean([p == t for p, t in zip(preds[name], truth, strict=True)]))
+        right = [p == t for p, t in zip(preds[name], truth, strict=True)]
+        acc[name] = float(np.mean(right))
+        by_group[name] = {g: float(np.mean([r for r, gg in zip(right, groups, strict=True) if gg == g]))
+                          for g in TEMPLATE_GROUPS}
         n_prompts[name] = len(labels) * len(templates)
-    return TemplateComparison(images, truth, labels, preds, conf, true_p, acc, n_prompts, encoder.loaded.name)
+    return TemplateComparison(images, truth, groups, labels, preds, conf, true_p, acc, by_group, n_prompts,
+                              encoder.loaded.name)
 
 
-# ---------------------------------------------------------------- temperature
+# ---------------------------------------------------------------- logit scale and temperature
 
 
 @dataclass
@@ -148,15 +181,16 @@ class TemperatureLesson:
     labels: list[str]
     truth: int
     cosine: list[float]
-    temperatures: list[float]
-    probs: list[list[float]]  # one row per temperature
-    model_temperature: float
+    scales: list[float]  # logit scales s; the temperature is tau = 1/s
+    probs: list[list[float]]  # one row per logit scale
+    model_scale: float
     model: str
 
 
-def temperature_lesson(encoder: Encoder, temperatures: tuple[float, ...] = (1.0, 10.0, 100.0),
+def temperature_lesson(encoder: Encoder, scales: tuple[float, ...] = (1.0, 10.0, 100.0),
                        seed: int = 3) -> TemperatureLesson:
-    """Cosines are close together; multiplied by the temperature, the softmax makes them decisive."""
+    """Cosines are close together; multiplied by a logit scale s (divided by the temperature tau = 1/s),
+    the softmax makes them decisive: the higher s (the lower tau), the sharper."""
     rng = random.Random(seed)
     pair = rng.choice(toyworld.allowed_combos("train"))
     image = _render(toyworld.sample_scene(rng, "single", [pair]), _image_size(encoder))
@@ -165,11 +199,11 @@ def temperature_lesson(encoder: Encoder, temperatures: tuple[float, ...] = (1.0,
     pairs = [pair, *rng.sample(others, 5)]
     rng.shuffle(pairs)
     labels = [_pair_name(p) for p in pairs]
-    cosine = encoder.encode_images([image])[0] @ class_embeddings(encoder, labels, ["a photo of a {}."]).T
+    cosine = encoder.encode_images([image])[0] @ class_embeddings(encoder, labels, [DEFAULT_TEMPLATE]).T
     own = encoder.loaded.logit_scale
-    temps = sorted({*temperatures, round(own, 2)})
-    probs = [_softmax(cosine, t).tolist() for t in temps]
-    return TemperatureLesson(image, labels, pairs.index(pair), cosine.tolist(), temps, probs, own,
+    shown = sorted({*scales, round(own, 2)})
+    probs = [encoder.probabilities(cosine, logit_scale=s).tolist() for s in shown]  # SigLIP: its sigmoid
+    return TemperatureLesson(image, labels, pairs.index(pair), cosine.tolist(), shown, probs, round(own, 2),
                              encoder.loaded.name)
 
 
@@ -200,10 +234,7 @@ def modality_gap(encoder: Encoder, n: int = 24, seed: int = 5) -> ModalityGap:
     img, txt = encoder.encode_images(images), encoder.encode_texts(captions)
     off = ~np.eye(n, dtype=bool)
     cross = img @ txt.T
-    both = np.concatenate([img, txt]).astype(np.float64)
-    centred = both - both.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    xy = centred @ vt[:2].T
+    xy = pca(np.concatenate([img, txt]), 2)  # the same PCA as the Map tab's
     return ModalityGap(
         images, captions, xy[:n].round(4).tolist(), xy[n:].round(4).tolist(),
         float(np.linalg.norm(img.mean(0) - txt.mean(0))), float((img @ img.T)[off].mean()),
@@ -229,8 +260,10 @@ def compositional(encoder: Encoder, per_pair: int = 2, seed: int = 11) -> Probe:
                 images.append(_render(toyworld.sample_scene(rng, "single", [p]), size))
                 truths.append(options.index(_pair_name(p)))
                 groups.append(group)
-    items = _ask(encoder, images, [options] * len(images), truths, groups, "a photo of a {}.")
-    probe = Probe("compositional", items, encoder.loaded.name)
+    items = _ask(encoder, images, [options] * len(images), truths, groups, "a photo of a {}.",
+                 keys=[options[t] for t in truths])
+    probe = Probe("compositional", items, encoder.loaded.name,
+                  notes={"part_chance": 1 / len(toyworld.COLOURS)})  # guessing a colour (or a shape): 1 in 8
     for group in probe.groups():  # which half of the answer was right: colour, shape, both
         sel = [it for it in items if it.group == group]
         probe.notes[f"{group}_colour"] = float(np.mean([it.options[it.answer].split()[0] ==
@@ -258,7 +291,7 @@ def counting_probe(encoder: Encoder, per_count: int = 4, seed: int = 13) -> Prob
             options.append(opts)
             truths.append(n - 1)
             groups.append(str(n))
-    return Probe("counting", _ask(encoder, images, options, truths, groups), encoder.loaded.name)
+    return Probe("counting", _ask(encoder, images, options, truths, groups, keys=groups), encoder.loaded.name)
 
 
 def _two_apart(rng: random.Random, tries: int = 200) -> toyworld.Scene:
@@ -271,12 +304,12 @@ def _two_apart(rng: random.Random, tries: int = 200) -> toyworld.Scene:
     raise RuntimeError("could not draw a two-object scene")
 
 
-def _one_aside(rng: random.Random, tries: int = 200) -> toyworld.Scene:
+def _one_aside(rng: random.Random, position: str, tries: int = 400) -> toyworld.Scene:
     for _ in range(tries):
         scene = toyworld.sample_scene(rng, "single")
-        if scene.objects[0].position != "center":
+        if scene.objects[0].position == position:
             return scene
-    raise RuntimeError("could not draw an off-centre scene")
+    raise RuntimeError(f"could not draw a scene with its object on the {position}")
 
 
 def left_right_probe(encoder: Encoder, per_kind: int = 8, seed: int = 17) -> Probe:
@@ -285,30 +318,41 @@ def left_right_probe(encoder: Encoder, per_kind: int = 8, seed: int = 17) -> Pro
     single: 'a red circle on the left' vs '... on the right' (a phrasing the toy model was trained on)
     order: 'a red circle and a blue square' vs the reverse (toy captions name objects left to right)
     relation: 'a red circle to the left of a blue square' vs '... to the right of ...' (never trained on)
+
+    Balanced: in each group the right answer says "left" as often as "right" (the object's side, or the
+    relation's word), and stands first as often as second, so a model that always prefers one word or
+    one position scores exactly 50%.
     """
     rng = random.Random(seed)
     size = _image_size(encoder)
-    images, options, truths, groups = [], [], [], []
+    images, options, truths, groups, keys = [], [], [], [], []
 
-    def add(scene, opts, group):
-        flip = rng.random() < 0.5  # the right answer is not always first
+    def add(scene, true_option, wrong_option, group, key, i):
+        first = i % 4 < 2  # the right answer first in half the items, crossed with the key's alternation
         images.append(_render(scene, size))
-        options.append(opts[::-1] if flip else opts)
-        truths.append(1 if flip else 0)
+        options.append([true_option, wrong_option] if first else [wrong_option, true_option])
+        truths.append(0 if first else 1)
         groups.append(group)
+        keys.append(key or ("listed first" if first else "listed second"))
 
-    for _ in range(per_kind):
-        scene = _one_aside(rng)
+    for i in range(per_kind):
+        side = ("left", "right")[i % 2]
+        scene = _one_aside(rng, side)
         o = scene.objects[0]
-        other = "right" if o.position == "left" else "left"
-        add(scene, [f"a {o.colour} {o.shape} on the {o.position}", f"a {o.colour} {o.shape} on the {other}"],
-            "single")
-    for _ in range(per_kind):
+        other = "right" if side == "left" else "left"
+        add(scene, f"a {o.colour} {o.shape} on the {side}", f"a {o.colour} {o.shape} on the {other}", "single",
+            side, i)
+    for i in range(per_kind):  # the true sentence names the left object first; balanced by where it stands
         scene = _two_apart(rng)
         a, b = (f"{o.colour} {o.shape}" for o in scene.objects)
-        add(scene, [f"a {a} and a {b}", f"a {b} and a {a}"], "order")
-    for _ in range(per_kind):
+        add(scene, f"a {a} and a {b}", f"a {b} and a {a}", "order", "", i)
+    for i in range(per_kind):
         scene = _two_apart(rng)
-        a, b = (f"{o.colour} {o.shape}" for o in scene.objects)
-        add(scene, [f"a {a} to the left of a {b}", f"a {a} to the right of a {b}"], "relation")
-    return Probe("left_right", _ask(encoder, images, options, truths, groups), encoder.loaded.name)
+        left, right = (f"{o.colour} {o.shape}" for o in scene.objects)
+        if i % 2 == 0:  # the left object is the subject: "... to the left of ..." is true
+            add(scene, f"a {left} to the left of a {right}", f"a {left} to the right of a {right}", "relation",
+                "left", i)
+        else:  # the right object is the subject: "... to the right of ..." is true
+            add(scene, f"a {right} to the right of a {left}", f"a {right} to the left of a {left}", "relation",
+                "right", i)
+    return Probe("left_right", _ask(encoder, images, options, truths, groups, keys=keys), encoder.loaded.name)

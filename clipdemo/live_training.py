@@ -1,4 +1,10 @@
-"""Live training for the Learn tab: a tiny CLIP trained from scratch in a background thread.
+"""Live training for the Learn tab: a tiny CLIP trained in a background thread, in one of two modes.
+
+- "locked" (the default): LiT, locked-image tuning (Zhai et al., CVPR 2022). The image tower is the
+  bundled model's, frozen; a small text tower is trained from scratch against it. The fixed batch's
+  diagonal is complete within seconds (see `python -m clipdemo.bench_learn`).
+- "scratch": both towers from random weights, as CLIP itself was trained. Colours come first and the
+  shapes much later: the honest, slow curve.
 
 One run per browser session and a server-wide cap on runs that hold a slot (running or paused),
 so a classroom cannot overload the server. Each run uses `clipdemo.train.Trainer` (the real
@@ -12,30 +18,39 @@ end, for "use this model"). Views read `snapshot()`: plain numbers only.
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from clipdemo.encoding import projected_features
+from clipdemo.errors import UserError
 from clipdemo.live_data import ALL_PAIRS, PAIR_LABELS, ScenePool, accuracy_sets, fixed_batch
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
+from clipdemo.locked_image import image_tower, locked_image_model
 from clipdemo.train import TrainConfig, Trainer, save_checkpoint
 
 CONCEPTS = ("all", "colour", "shape")
+MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scratch
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
+# What the Learn tab offers inside those bounds: sliders (lo, hi, step) and choices; its export box reads the same.
+SLIDERS = {"batch_size": (8, 128, 8), "steps": (100, 3000, 50)}
+LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
+WIDTH_CHOICES = [32, 64, 128]
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
+# What differs between the modes' defaults: from scratch, shapes need a bigger model and many more steps
+# (measured with `python -m clipdemo.bench_learn`; width 64 x 2 layers stays at colour blocks).
+MODE_DEFAULTS = {"locked": {}, "scratch": {"width": 128, "layers": 4, "heads": 4, "lr": 1e-3, "steps": 3000}}
 
 
-class LiveTrainingError(RuntimeError):
+class LiveTrainingError(UserError):
     """A request the manager refuses; `code` names the reason so the UI can say it in any language."""
 
     def __init__(self, code: str, message: str, **info):
@@ -46,8 +61,11 @@ class LiveTrainingError(RuntimeError):
 
 @dataclass
 class LiveConfig:
-    """The Learn tab's knobs. Defaults show a clear diagonal within 2 minutes on a 2-core CPU."""
+    """The Learn tab's knobs. With the defaults (locked image tower) the fixed batch's whole diagonal appears
+    within seconds on a 2-core CPU. In "locked" mode `width` and `layers` size the text tower only; the
+    image tower (and so the picture size) is the bundled model's."""
 
+    mode: str = "locked"
     batch_size: int = 32
     lr: float = 2e-3
     width: int = 64
@@ -62,12 +80,20 @@ class LiveConfig:
     logits_every: int = 10  # redraw the heatmap's matrix this often (steps)
     eval_every: int = 50  # held-out accuracy this often (steps)
 
+    @classmethod
+    def for_mode(cls, mode: str = "locked", **knobs) -> LiveConfig:
+        """The defaults of `mode`, with `knobs` on top."""
+        return cls(mode=mode, **(MODE_DEFAULTS.get(mode, {}) | knobs))
+
     def validate(self) -> LiveConfig:
         for name, (lo, hi) in LIMITS.items():
             value = getattr(self, name)
             if not lo <= value <= hi:
                 raise LiveTrainingError("bad_knob", f"{name} must lie between {lo:g} and {hi:g} (got {value:g}).",
                                         knob=name, lo=lo, hi=hi, value=value)
+        if self.mode not in MODES:
+            raise LiveTrainingError("bad_knob", f"mode must be one of {', '.join(MODES)}.",
+                                    knob="mode", lo=MODES[0], hi=MODES[-1], value=self.mode)
         if self.concepts not in CONCEPTS:
             raise LiveTrainingError("bad_knob", f"concepts must be one of {', '.join(CONCEPTS)}.",
                                     knob="concepts", lo=CONCEPTS[0], hi=CONCEPTS[-1], value=self.concepts)
@@ -76,11 +102,55 @@ class LiveConfig:
                                     lo=LIMITS["width"][0], hi=LIMITS["width"][1], value=self.width)
         return self
 
+    def resolved(self) -> LiveConfig:
+        """The config as it will run: a locked image tower fixes the picture size and patch."""
+        if self.mode != "locked":
+            return self
+        tower = image_tower()
+        return replace(self, image_size=tower.image_size, patch_size=tower.patch_size)
+
     def train_config(self) -> TrainConfig:
         return TrainConfig(steps=self.steps, batch_size=self.batch_size, lr=self.lr, warmup=self.warmup,
                            seed=self.seed, width=self.width, vision_layers=self.layers, text_layers=self.layers,
                            heads=self.heads, image_size=self.image_size, patch_size=self.patch_size,
                            projection_dim=self.width, concepts=self.concepts)
+
+
+def make_trainer(cfg: LiveConfig, tokenizer) -> Trainer:
+    """A from-scratch CLIP, or (locked) the bundled image tower frozen beside a new text tower."""
+    if cfg.mode == "locked":
+        model = locked_image_model(tokenizer, cfg.width, cfg.layers, cfg.heads, seed=cfg.seed)
+        return Trainer(cfg.train_config(), tokenizer, model=model)
+    return Trainer(cfg.train_config(), tokenizer)
+
+
+def diagonal_hits(logits) -> int:
+    """Pictures (rows) whose highest logit is their own caption (the diagonal)."""
+    arr = np.asarray(logits)
+    return int((arr.argmax(axis=1) == np.arange(len(arr))).sum()) if arr.size else 0
+
+
+def status_record(snap: dict | None) -> dict:
+    """The run's state for API clients: plain JSON, no figures."""
+    if snap is None:
+        return {"running": False, "state": "none", "mode": None, "step": 0, "steps": 0, "batch_size": None,
+                "diagonal_hits": 0, "fixed_batch": 0, "loss": None}
+    h, d, a = snap["history"], snap["diagonal"], snap["accuracy"]
+    scale = h["logit_scale"][-1] if h["logit_scale"] else None
+    return {
+        "running": snap["state"] == RUNNING, "state": snap["state"], "reason": snap["reason"], "error": snap["error"],
+        "mode": snap["mode"], "step": snap["step"], "steps": snap["steps"],
+        "batch_size": snap["config"]["batch_size"], "config": snap["config"],
+        "diagonal_hits": d["hits"][-1] if d["hits"] else 0, "fixed_batch": len(snap["captions"]),
+        "diagonal_step": d["step"][-1] if d["step"] else None,
+        "loss": h["loss"][-1] if h["loss"] else None,
+        "logit_scale": scale, "temperature": 1 / scale if scale else None,
+        "seen_accuracy": a["seen"][-1] if a["seen"] else None,
+        "heldout_accuracy": a["heldout"][-1] if a["heldout"] else None,
+        "seconds": snap["wall_s"], "train_seconds": snap["train_s"],
+        "parameters": snap["n_params"], "trained_parameters": snap["n_trained"],
+        "curve": {"seconds": d["seconds"], "step": d["step"], "diagonal_hits": d["hits"]},
+    }
 
 
 # ---------------------------------------------------------------- one run
@@ -96,9 +166,10 @@ class LiveRun:
         self.time_limit_s = time_limit_s
         self.idle_timeout_s = idle_timeout_s
         self.threads = threads
-        self.trainer: Trainer | None = Trainer(cfg.train_config(), tokenizer)
+        self.trainer: Trainer | None = make_trainer(cfg, tokenizer)
         self.tokenizer = tokenizer
         self.n_params = sum(p.numel() for p in self.trainer.model.parameters())
+        self.n_trained = sum(p.numel() for p in self.trainer.model.parameters() if p.requires_grad)
         self.images, self.captions, self.combos = fixed_batch(cfg.concepts, cfg.image_size)
         self.eval_sets = accuracy_sets(cfg.image_size)
         self.state = RUNNING
@@ -107,7 +178,9 @@ class LiveRun:
         self.started = self.last_seen = time.monotonic()
         self.elapsed_running = 0.0
         self.history: dict[str, list[float]] = {k: [] for k in ("step", "loss", "loss_i2t", "loss_t2i",
-                                                                "temperature")}
+                                                                "logit_scale")}
+        # pictures of the fixed batch that pick their own caption, against steps and seconds since start
+        self.diagonal: dict[str, list[float]] = {"step": [], "seconds": [], "hits": []}
         self.accuracy: dict[str, list[float]] = {"step": [], "heldout": [], "seen": []}
         self.logits: list[list[float]] = []
         self.logits_step = -1
@@ -212,9 +285,13 @@ class LiveRun:
             acc = None if logits_only else self._accuracy(trainer)
         finally:
             model.train()
+        hits = diagonal_hits(logits)
         with self._lock:
             self.logits = np.round(logits, 3).tolist()
             self.logits_step = trainer.step_count
+            self.diagonal["step"].append(trainer.step_count)
+            self.diagonal["seconds"].append(round(time.monotonic() - self.started, 2))
+            self.diagonal["hits"].append(hits)
             if acc is not None:
                 self.accuracy["step"].append(trainer.step_count)
                 self.accuracy["heldout"].append(acc["heldout"])
@@ -239,10 +316,12 @@ class LiveRun:
             return {
                 "session": self.session_id, "state": self.state, "reason": self.reason, "error": self.error,
                 "step": len(self.history["step"]), "steps": self.cfg.steps, "config": asdict(self.cfg),
-                "n_params": self.n_params, "wall_s": round(time.monotonic() - self.started, 1),
+                "mode": self.cfg.mode, "n_params": self.n_params, "n_trained": self.n_trained,
+                "wall_s": round(time.monotonic() - self.started, 1),
                 "train_s": round(self.elapsed_running, 1),
                 "history": {k: list(v) for k, v in self.history.items()},
                 "accuracy": {k: list(v) for k, v in self.accuracy.items()},
+                "diagonal": {k: list(v) for k, v in self.diagonal.items()},
                 "chance": 1 / len(ALL_PAIRS),
                 "logits": [list(r) for r in self.logits], "logits_step": self.logits_step,
                 "captions": list(self.captions), "has_model": self.trainer is not None,
@@ -282,14 +361,6 @@ class LiveTrainingManager:
         self._own_root = export_root is None  # only a folder made here is removed at shutdown
         self.export_root = Path(export_root or tempfile.mkdtemp(prefix="clipdemo-learned-"))
 
-    @classmethod
-    def from_env(cls) -> LiveTrainingManager:
-        """CLIPDEMO_MAX_TRAININGS (default 2), CLIPDEMO_TRAIN_TIME_LIMIT seconds (900), CLIPDEMO_TRAIN_THREADS (1)."""
-        env = os.environ.get
-        return cls(max_running=int(env("CLIPDEMO_MAX_TRAININGS", "2")),
-                   time_limit_s=float(env("CLIPDEMO_TRAIN_TIME_LIMIT", "900")),
-                   threads=int(env("CLIPDEMO_TRAIN_THREADS", "1")))
-
     @property
     def tokenizer(self):
         if self._tokenizer is None:
@@ -310,7 +381,7 @@ class LiveTrainingManager:
 
     def start(self, session_id: str, cfg: LiveConfig | None = None) -> dict:
         """Start (or restart) this session's run. Refused while the server's slots are all taken."""
-        cfg = (cfg or LiveConfig()).validate()
+        cfg = (cfg or LiveConfig()).validate().resolved()
         old = None
         with self._lock:
             others = sum(r.active for s, r in self._runs.items() if s != session_id)
@@ -349,40 +420,52 @@ class LiveTrainingManager:
     def reset(self, session_id: str, registry=None) -> None:
         """Stop and forget this session's run, freeing its memory (and its exported models' folders)."""
         if registry is not None:
-            self.forget_exports(session_id, registry)
+            registry.drop_session(session_id)  # its private model goes with it
         with self._lock:
             run = self._runs.pop(session_id, None)
         if run is not None:
             run.release()
         gc.collect()
 
-    end_session = reset  # the browser tab closed: same clean-up
 
     def snapshot(self, session_id: str) -> dict | None:
         with self._lock:
             run = self._runs.get(session_id)
         return run.snapshot() if run is not None else None
 
+    # ------------------------------------------------------------ for API clients (plain JSON)
+    def learn_start(self, session_id: str, **knobs) -> dict:
+        """Start this session's run; every knob of LiveConfig is optional (unknown ones are refused)."""
+        unknown = sorted(set(knobs) - set(LiveConfig.__dataclass_fields__))
+        if unknown:
+            raise LiveTrainingError("bad_knob", f"unknown setting {unknown[0]!r}; known: "
+                                    f"{', '.join(LiveConfig.__dataclass_fields__)}.", knob=unknown[0], lo="", hi="",
+                                    value=None)
+        defaults = LiveConfig()
+        given = {}
+        for name, value in knobs.items():
+            if value is None:
+                continue
+            kind = type(getattr(defaults, name))
+            try:  # JSON clients send 32.0 for 32 and "0.002" as often as 0.002
+                given[name] = kind(value) if kind is not int else int(float(value))
+            except (TypeError, ValueError) as e:
+                raise LiveTrainingError("bad_knob", f"{name} must be a {kind.__name__} (got {value!r}).",
+                                        knob=name, lo="", hi="", value=value) from e
+        return status_record(self.start(session_id, LiveConfig.for_mode(**given)))
+
+    def learn_status(self, session_id: str) -> dict:
+        return status_record(self.snapshot(session_id))
+
     def export(self, session_id: str) -> Path:
         return self._run(session_id).export(self.export_root)
 
-    def use_model(self, session_id: str, registry) -> str:
+    def use_model(self, session_id: str, registry, label: str | None = None) -> str:
         """Save the weights, load them back through `load_model` (the path every model takes) and register
-        them; the returned name is what the other tabs pass to `registry.get`."""
-        folder = self.export(session_id).resolve()
-        loaded = load_model(str(folder), registry.device, registry.dtype)
-        name = str(folder)
-        # The registry reloads evicted models only from allowed folders: allow this one, so the other
-        # tabs keep working after eviction. Session end removes the folder again (see forget_exports).
-        if name not in registry.allowed_folders:
-            registry.allowed_folders = (*registry.allowed_folders, name)
-        registry.add(name, loaded)
-        return name
-
-    def forget_exports(self, session_id: str, registry) -> None:
-        """Withdraw this session's exported models from the registry's allow-list (reset does it)."""
-        gone = {str(f.resolve()) for f in self.exported_folders(session_id)}
-        registry.allowed_folders = tuple(f for f in registry.allowed_folders if f not in gone)
+        them as this session's private model (clipdemo.registry): the returned name is what the other tabs
+        pass to `registry.get`; no other session can see or load it, and reset frees it."""
+        loaded = load_model(str(self.export(session_id).resolve()), registry.device, registry.dtype)
+        return registry.add_private(session_id, loaded, label or "Learn-tab model")
 
     def exported_folders(self, session_id: str) -> list[Path]:
         with self._lock:

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from clipdemo import limits
 from clipdemo.encoding import Encoder
+from clipdemo.errors import InputError
 from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS
 
 MAX_LABELS = 1000
-MAX_LABEL_CHARS = 1000
+MAX_LABEL_CHARS = limits.MAX_TEXT_CHARS
 
 
-class LabelError(ValueError):
+class LabelError(InputError):
     """Labels or templates the user must fix; the message is shown as is."""
 
 
@@ -36,17 +38,20 @@ def parse_labels(text: str | Sequence[str], max_labels: int = MAX_LABELS) -> Par
     parts = text if not isinstance(text, str) else re.split(r"[,\n，、;；]", text or "")
     notices: list[str] = []
     labels: list[str] = []
+    cut, longest = 0, 0
     for raw in parts:
-        label = " ".join(str(raw).split())
+        label = limits.clean_text(" ".join(str(raw)[:4 * MAX_LABEL_CHARS].split()))
         if not label:
             continue
-        if len(label) > MAX_LABEL_CHARS:
-            notices.append(f"a label of {len(label)} characters was cut to {MAX_LABEL_CHARS}")
-            label = label[:MAX_LABEL_CHARS]
+        cut += len(str(raw).strip()) > MAX_LABEL_CHARS
+        longest = max(longest, len(str(raw).strip()))
         if label in labels:
             notices.append(f"duplicate label {label!r} ignored")
             continue
         labels.append(label)
+    if cut:
+        notices.insert(0, f"{cut} label(s) longer than {MAX_LABEL_CHARS} characters were cut to that length "
+                          f"(the longest had {longest} characters)")
     if not labels:
         raise LabelError("Enter at least one label (separate labels with commas or new lines).")
     if len(labels) > max_labels:
@@ -112,11 +117,18 @@ def zero_shot(encoder: Encoder, images: Sequence[Image.Image], labels: str | Seq
     parsed = parse_labels(labels)
     tmpl = resolve_templates(templates)
     notices = list(parsed.notices)
+    keep, cut = limits.prompt_budget(len(parsed.labels), len(tmpl))  # labels x templates, before any tokenising
+    if cut:
+        notices.append(cut)
+        parsed.labels = parsed.labels[:keep]
     limit = encoder.loaded.max_text_length
     long = [lab for lab in parsed.labels if encoder.count_tokens(tmpl[0].format(lab)) > limit]
     if long:
         notices.append(f"{len(long)} prompt(s) longer than the model's {limit} tokens were truncated")
-    text = class_embeddings(encoder, parsed.labels, tmpl)
+    n_prompts = len(parsed.labels) * len(tmpl)
+    fresh = encoder.ensemble_cache.get((tuple(parsed.labels), tuple(tmpl))) is None
+    with limits.heavy_work(fresh and n_prompts > limits.HEAVY_PROMPTS, f"embedding {n_prompts} prompts"):
+        text = class_embeddings(encoder, parsed.labels, tmpl)
     img = encoder.encode_images(images)
     cosine = img @ text.T
     return ZeroShotResult(parsed.labels, tmpl, cosine, encoder.probabilities(cosine, axis=1),

@@ -1,35 +1,56 @@
-"""Load test: N concurrent gradio_client clients x M mixed calls against a launched app on loopback.
+"""Classroom load test: N clients on one example image, a mix of views, one hostile client, one bystander.
 
-    python scripts/load_test.py                      # launches `app.py --model bundled` itself
-    python scripts/load_test.py --clients 20 --calls 10 --out load.md
+    python scripts/load_test.py                        # 60 clients x 5 calls; launches `app.py --model bundled`
+    python scripts/load_test.py --clients 20 --calls 3 --out load.md
     python scripts/load_test.py --url http://127.0.0.1:7860/ --pid 12345   # an app you started
 
-Each client is its own gradio_client.Client (its own session) and makes its calls one after another,
-rotating through zero-shot, the similarity matrix, the spatial map and the embedding map, so every
-kind of work is in flight at once. Prints a table of p50 / p95 / max latency per kind, every failed
-call with its message, and the server process's memory (current RSS and peak RSS, from
-/proc/PID/status) before and after the load. Exits 1 if any call failed. Not a unit test: timings
-depend on the machine and on what else runs on it.
+What a class does: every client is its own gradio_client session *and its own machine* (a distinct
+X-Forwarded-For address, which uvicorn trusts from loopback, as it would from a LAN), and they all
+use the same bundled example for zero-shot — the case that lost requests before the cache writes
+were made atomic — mixed with the similarity matrix, the spatial map and the embedding map. Every
+output file is downloaded, as a browser would.
+
+Phase 1 runs the class and one hostile client (the abuses of issue #11: a batch of 20 references
+to a 16-megapixel 1-bit PNG, a map of 8 references to one zip of 100 7000² PNGs, imagenet80 x 1000
+labels x 1000 characters, 24 similarity lines of 1 MB, lone surrogates, 70 `queue/join`s with
+invented sessions that never listen, `proxy=…%00`) side by side. Phase 2 runs the hostile client
+alone while a bystander makes a plain zero-shot call every second, timing it. Then the server sits
+idle and its memory is read again.
+
+Prints tables (calls, failures, p50, p95 per kind; each hostile case and what it was answered;
+the bystander's worst latency; RSS at start, peak, after idle) and exits 1 if any class call
+failed, any hostile case was not answered with a message, the bystander waited 5 s or more, or the
+RSS after idle is more than 300 MiB above the start. Timings depend on the machine and on what
+else runs on it: say which when quoting them.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
+import uuid
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOYS = sorted(str(p) for p in (ROOT / "assets" / "toy").glob("*.png"))
+EXAMPLE = TOYS[0]  # the example the whole class clicks
 LABELS = "red circle, blue square, yellow star, green triangle, purple heart, orange cross"
-KINDS = ("zero_shot", "similarity_matrix", "spatial_heatmap", "embedding_map")
+KINDS = ("zero_shot", "similarity_matrix", "zero_shot", "spatial_heatmap", "embedding_map")
+BYSTANDER_LIMIT_S = 5.0
+RSS_SLACK_MIB = 300
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -50,37 +71,43 @@ def server_pid(pid: int) -> int:
     return server_pid(int(children[0])) if children else pid
 
 
-def one_call(client, kind: str, rnd: random.Random):
-    from gradio_client import handle_file
-
-    image = handle_file(rnd.choice(TOYS))
-    word = rnd.choice(["red", "blue", "yellow", "green", "purple", "orange"])
-    if kind == "zero_shot":
-        probs, *_ = client.predict(image, LABELS, rnd.choice(["single", "imagenet7"]), api_name="/zero_shot")
-        assert probs["confidences"], "no probabilities"
-    elif kind == "similarity_matrix":
-        files = [handle_file(p) for p in rnd.sample(TOYS, 3)]
-        matrix, *_ = client.predict(files, f"a {word} circle\na {word} square\nthree {word} stars",
-                                    api_name="/similarity_matrix")
-        assert len(matrix["cosine"]) == 3, "wrong matrix shape"
-    elif kind == "spatial_heatmap":
-        _overlay, _raw, grid, _notes = client.predict(image, f"a {word} shape",
-                                                      rnd.choice(["surgery", "naive", "gradcam"]),
-                                                      api_name="/spatial_heatmap")
-        assert grid, "no relevance grid"
-    else:
-        files = [handle_file(p) for p in rnd.sample(TOYS, 6)]
-        points, _summary = client.predict(files, f"a {word} shape number {rnd.randrange(10**6)}",
-                                          api_name="/embedding_map")
-        assert len(points) >= 7, "too few points"
-
-
-def run_client(url: str, index: int, calls: int, results: list, lock: threading.Lock) -> None:
+def client_for(url: str, address: str, downloads: Path):
     from gradio_client import Client
 
+    return Client(url, verbose=False, headers={"X-Forwarded-For": address},
+                  download_files=str(downloads / address.replace(".", "-")))
+
+
+def one_call(client, kind: str, rnd: random.Random) -> None:
+    from gradio_client import handle_file
+
+    image = handle_file(EXAMPLE)  # the whole class clicks the same example
+    word = rnd.choice(["red", "blue", "yellow", "green", "purple", "orange"])
+    if kind == "zero_shot":
+        result = client.predict(image=image, labels=LABELS, templates=rnd.choice(["single", "imagenet7"]),
+                                api_name="/zero_shot")
+        assert result["probabilities"], "no probabilities"
+    elif kind == "similarity_matrix":
+        files = [handle_file(p) for p in rnd.sample(TOYS, 3)]
+        matrix = client.predict(images=files, texts=f"a {word} circle\na {word} square\nthree {word} stars",
+                                api_name="/similarity_matrix")
+        assert len(matrix["cosine"]) == 3, "wrong matrix shape"
+    elif kind == "spatial_heatmap":
+        heat = client.predict(image=image, text=f"a {word} shape", method=rnd.choice(["surgery", "naive", "gradcam"]),
+                              api_name="/spatial_heatmap")
+        assert heat["relevance"], "no relevance grid"
+    else:
+        files = [handle_file(p) for p in rnd.sample(TOYS, 6)]
+        out = client.predict(images=files, texts=f"a {word} shape number {rnd.randrange(10**6)}",
+                             api_name="/embedding_map")
+        assert len(out["points"]) >= 7, "too few points"
+
+
+def run_student(url: str, index: int, calls: int, results: list, lock: threading.Lock, downloads: Path) -> None:
     rnd = random.Random(index)
+    address = f"10.0.{index // 250}.{index % 250 + 1}"
     try:
-        client = Client(url, verbose=False)
+        client = client_for(url, address, downloads)
     except Exception as e:  # noqa: BLE001 - a client that cannot connect fails all its calls
         with lock:
             results += [("connect", 0.0, f"{type(e).__name__}: {e}")] * calls
@@ -97,6 +124,142 @@ def run_client(url: str, index: int, calls: int, results: list, lock: threading.
             results.append((kind, time.perf_counter() - start, error))
 
 
+# ---------------------------------------------------------------- the hostile client
+
+
+def _png(image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def hostile_files(folder: Path) -> dict[str, Path]:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    big = folder / "bilevel-4096.png"
+    big.write_bytes(_png(Image.new("1", (4096, 4096), 1)))
+    huge = _png(Image.new("1", (7000, 7000), 1))
+    archive = folder / "hundred-7000px.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(100):
+            zf.writestr(f"scan-{i:03d}.png", huge)
+    return {"big": big, "zip": archive}
+
+
+def _said_something(value) -> bool:
+    return bool(str(value).strip())
+
+
+def hostile_cases(url: str, files: dict[str, Path], downloads: Path) -> list[tuple]:
+    """Each case -> (case, seconds, answered with a message?, what came back)."""
+    from gradio_client import handle_file
+
+    client = client_for(url, "10.66.6.6", downloads)
+    out = []
+
+    def case(name, fn):
+        start = time.perf_counter()
+        try:
+            ok, said = fn()
+        except Exception as e:  # noqa: BLE001 - an error message is an answer, a dropped connection is not
+            text = f"{type(e).__name__}: {e}"
+            ok = type(e).__name__ in ("AppError", "ValueError") and len(str(e)) > 10
+            said = text
+        out.append((name, time.perf_counter() - start, ok, " ".join(str(said).split())[:150]))
+
+    def batch_of_bilevel():
+        _rows, _csv, notes = client.predict([handle_file(str(files["big"]))] * 20, "red circle, blue square",
+                                                    "single", api_name="/zero_shot_batch")
+        return _said_something(notes), notes
+
+    def map_of_zips():
+        _points, summary = client.predict([handle_file(str(files["zip"]))] * 8, "a white square",
+                                          api_name="/embedding_map")
+        said = " ".join(map(str, summary.get("notices", []))) or str(summary)
+        return "megapixels" in said or "MB" in said, said
+
+    def labels_times_templates():
+        labels = ", ".join(f"label{i} " + "x" * 990 for i in range(1000))
+        _probs, _fig, _view, notes = client.predict(handle_file(EXAMPLE), labels, "imagenet80", api_name="/zero_shot")
+        return "prompts" in str(notes), notes
+
+    def long_lines():
+        texts = "\n".join(f"{i} " + "a red circle " * 80_000 for i in range(24))
+        _matrix, notes, *_ = client.predict([handle_file(p) for p in TOYS[:3]], texts, api_name="/similarity_matrix")
+        return "cut" in str(notes), notes
+
+    def surrogates():  # gradio_client cannot even send one; the REST route takes an escaped JSON string
+        boundary = "----clipdemo-load-test"
+        form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"toy.png\"\r\n"
+                "Content-Type: image/png\r\n\r\n").encode() + Path(EXAMPLE).read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+        headers = {"X-Forwarded-For": "10.66.6.6"}
+        up = urllib.request.Request(url + "gradio_api/upload", data=form, method="POST",
+                                    headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        path = json.loads(urllib.request.urlopen(up, timeout=60).read())[0]
+        body = json.dumps({"data": [{"path": path, "meta": {"_type": "gradio.FileData"}},
+                                    "red \ud800circle, blue square", "single"]}).encode()  # ensure_ascii: "\ud800"
+        req = urllib.request.Request(url + "gradio_api/call/zero_shot", data=body, method="POST",
+                                     headers={**headers, "Content-Type": "application/json"})
+        event_id = json.loads(urllib.request.urlopen(req, timeout=60).read())["event_id"]
+        stream = urllib.request.urlopen(f"{url}gradio_api/call/zero_shot/{event_id}", timeout=120).read().decode()
+        return "event: complete" in stream and "confidences" in stream, stream.split("\n")[0][:80]
+
+    def queue_flood():
+        config = json.loads(urllib.request.urlopen(url + "config", timeout=60).read())
+        fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "zero_shot")
+        codes, message = [], ""
+        for _ in range(70):
+            body = json.dumps({"data": [None, "x", "single", None], "fn_index": fn_index,
+                               "session_hash": uuid.uuid4().hex,
+                               "event_data": None, "trigger_id": None}).encode()
+            req = urllib.request.Request(url + "gradio_api/queue/join", data=body, method="POST",
+                                         headers={"Content-Type": "application/json", "X-Forwarded-For": "10.66.6.7"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    codes.append(r.status)
+            except urllib.error.HTTPError as e:
+                codes.append(e.code)
+                message = json.loads(e.read() or b"{}").get("detail", "")
+        refused = codes.count(503)
+        return refused > 0 and "per visitor" in message, f"{codes.count(200)} accepted, {refused} refused: {message}"
+
+    def nul_proxy():
+        try:
+            urllib.request.urlopen(url + "gradio_api/proxy=http%3A%2F%2Fexample.com%2Fa%00b", timeout=30)
+            return False, "accepted"
+        except urllib.error.HTTPError as e:
+            return e.code == 400, f"{e.code} {e.read().decode(errors='replace')}"
+
+    for name, fn in (("zero_shot_batch: 20 x one 4096² 1-bit PNG", batch_of_bilevel),
+                     ("embedding_map: 8 x one zip of 100 7000² PNGs", map_of_zips),
+                     ("zero_shot: imagenet80 x 1000 labels x 1000 chars", labels_times_templates),
+                     ("similarity_matrix: 24 lines of 1 MB", long_lines),
+                     ("zero_shot: lone surrogate in a label", surrogates),
+                     ("70 queue/join, invented sessions, never listening", queue_flood),
+                     ("GET proxy=…%00", nul_proxy)):
+        case(name, fn)
+    return out
+
+
+def bystander(url: str, stop: threading.Event, times: list, errors: list, downloads: Path) -> None:
+    """A plain zero-shot from another visitor, once a second, while the hostile client works."""
+    from gradio_client import handle_file
+
+    client = client_for(url, "10.77.7.7", downloads)
+    while not stop.is_set():
+        start = time.perf_counter()
+        try:
+            client.predict(handle_file(TOYS[1]), "red circle, blue square", "single", api_name="/zero_shot")
+            times.append(time.perf_counter() - start)
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"{type(e).__name__}: {str(e)[:120]}")
+        stop.wait(1.0)
+
+
+# ---------------------------------------------------------------- report
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -108,7 +271,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def table(results: list, wall: float) -> str:
     rows = ["| call | n | failed | p50 (s) | p95 (s) | max (s) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for kind in (*KINDS, "all"):
+    for kind in (*dict.fromkeys(KINDS), "all"):
         mine = [r for r in results if kind == "all" or r[0] == kind]
         ok = [t for _, t, err in mine if err is None]
         rows.append(f"| {kind} | {len(mine)} | {len(mine) - len(ok)} | {percentile(ok, .5):.2f} | "
@@ -121,7 +284,7 @@ def wait_until_up(url: str, proc: subprocess.Popen | None, timeout: float) -> No
     deadline = time.time() + timeout
     while True:
         try:
-            urllib.request.urlopen(url + "config", timeout=3)
+            urllib.request.urlopen(url + "config", timeout=10)
             return
         except Exception:  # noqa: BLE001 - not up yet
             if proc is not None and proc.poll() is not None:
@@ -133,15 +296,17 @@ def wait_until_up(url: str, proc: subprocess.Popen | None, timeout: float) -> No
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--clients", type=int, default=20)
-    p.add_argument("--calls", type=int, default=10, help="calls per client")
+    p.add_argument("--clients", type=int, default=60)
+    p.add_argument("--calls", type=int, default=5, help="calls per client")
+    p.add_argument("--no-hostile", action="store_true", help="only the class (and no bystander phase)")
+    p.add_argument("--idle", type=float, default=30, help="seconds of idle before the last memory reading")
     p.add_argument("--url", help="an app already running (default: launch app.py --model bundled)")
     p.add_argument("--pid", type=int, help="its server process, for the memory readings")
     p.add_argument("--port", type=int, default=7911)
     p.add_argument("--app-args", default="", help="extra app.py options when launching, e.g. '--concurrency 4'")
     p.add_argument("--out", help="also write the report (markdown) here")
     p.add_argument("--with-training", action="store_true",
-                   help="keep a Learn-tab training running during the load (long work next to short requests)")
+                   help="keep a Learn-tab training running during the class (long work next to short requests)")
     args = p.parse_args(argv)
 
     proc = None
@@ -153,30 +318,47 @@ def main(argv=None) -> int:
         url = f"http://127.0.0.1:{args.port}/"
     url = url.rstrip("/") + "/"
     pid = server_pid(args.pid) if args.pid else (proc.pid if proc else None)
+    work = Path(tempfile.mkdtemp(prefix="clipdemo-load-"))
+    hostile, by_times, by_errors = [], [], []
     try:
         wait_until_up(url, proc, 300)
-        from gradio_client import Client
-
-        warm = Client(url, verbose=False)  # one call of each kind first: imports and compiles are not "load"
-        for kind in KINDS:
+        warm = client_for(url, "10.99.9.9", work)  # one call of each kind first: imports and compiles are not "load"
+        for kind in dict.fromkeys(KINDS):
             one_call(warm, kind, random.Random(0))
         trainer = None
         if args.with_training:  # its own session; stopped below
-            trainer = Client(url, verbose=False)
+            trainer = client_for(url, "10.88.8.8", work)
             trainer.predict(32, 0.002, 64, "all", 3000, api_name="/learn_start")
-        before = memory(pid) if pid else {}
+        start_mem = memory(pid) if pid else {}
+        files = hostile_files(work / "hostile") if not args.no_hostile else {}
         results: list = []
         lock = threading.Lock()
         start = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            for i in range(args.clients):
-                pool.submit(run_client, url, i, args.calls, results, lock)
-        wall = time.perf_counter() - start
-        after = memory(pid) if pid else {}
+        with ThreadPoolExecutor(args.clients + 1) as pool:
+            futures = [pool.submit(run_student, url, i, args.calls, results, lock, work) for i in range(args.clients)]
+            if files:
+                hostile_future = pool.submit(hostile_cases, url, files, work)
+            for f in futures:
+                f.result()
+            wall = time.perf_counter() - start
+            if files:
+                hostile = [("with the class", *row) for row in hostile_future.result()]
+        peak_mem = memory(pid) if pid else {}
         if trainer is not None:
             status = trainer.predict(api_name="/learn_pause")[0]
             trainer.predict(api_name="/learn_reset")
-            print(f"training during the load: {status.splitlines()[0][:160]}")
+            print(f"training during the class: {status.splitlines()[0][:160]}")
+        if files:  # phase 2: the hostile client alone, a bystander timing plain zero-shot calls
+            stop = threading.Event()
+            watcher = threading.Thread(target=bystander, args=(url, stop, by_times, by_errors, work))
+            watcher.start()
+            try:
+                hostile += [("alone, bystander timed", *row) for row in hostile_cases(url, files, work)]
+            finally:
+                stop.set()
+                watcher.join()
+        time.sleep(args.idle)
+        idle_mem = memory(pid) if pid else {}
     finally:
         if proc is not None:
             proc.terminate()
@@ -186,25 +368,36 @@ def main(argv=None) -> int:
                 proc.kill()
 
     failures = [r for r in results if r[2] is not None]
-    title = f"## Load: {args.clients} clients x {args.calls} calls ({url})"
-    title += ", with a Learn-tab training running" if args.with_training else ""
-    lines = [title, "", table(results, wall), ""]
+    lines = [f"## Classroom load: {args.clients} clients x {args.calls} calls, one example image ({url})", "",
+             table(results, wall), ""]
     if pid:
-        lines.append("| server memory | RSS now (MiB) | peak RSS (MiB) |\n| --- | ---: | ---: |")
-        lines.append(f"| before the load (after warm-up) | {before.get('VmRSS')} | {before.get('VmHWM')} |")
-        lines.append(f"| after the load | {after.get('VmRSS')} | {after.get('VmHWM')} |")
-    lines.append("")
-    lines.append(f"failed calls: {len(failures)}")
+        end_mem = max(peak_mem.get("VmHWM", 0), idle_mem.get("VmHWM", 0))
+        lines += ["| server memory (MiB) | RSS |", "| --- | ---: |",
+                  f"| start (after warm-up) | {start_mem.get('VmRSS')} |",
+                  f"| peak (whole run) | {end_mem} |",
+                  f"| after {args.idle:.0f} s idle | {idle_mem.get('VmRSS')} |", ""]
+    bad_hostile = [h for h in hostile if not h[3]]
+    if hostile:
+        lines += ["| hostile case | phase | s | answered with a message | answer |", "| --- | --- | ---: | --- | --- |"]
+        lines += [f"| {name} | {phase} | {secs:.1f} | {'yes' if ok else '**no**'} | {said.replace('|', '/')} |"
+                  for phase, name, secs, ok, said in hostile]
+        lines += ["", f"bystander (plain zero-shot, another visitor, during phase 2): {len(by_times)} calls, "
+                      f"p50 {percentile(by_times, .5):.2f} s, max {max(by_times, default=float('nan')):.2f} s, "
+                      f"{len(by_errors)} failed" + (f" ({by_errors[0]})" if by_errors else ""), ""]
+    lines.append(f"failed class calls: {len(failures)}")
     for kind, _, err in failures[:20]:
         lines.append(f"- {kind}: {err}")
     if failures:
-        common = statistics.mode(err for _, _, err in failures)
-        lines.append(f"most common failure: {common}")
+        lines.append(f"most common failure: {statistics.mode(err for _, _, err in failures)}")
     report = "\n".join(lines)
     print(report)
     if args.out:
         Path(args.out).write_text(report + "\n")
-    return 1 if failures or len(results) != args.clients * args.calls else 0
+    problems = bool(failures) or len(results) != args.clients * args.calls or bool(bad_hostile) or bool(by_errors)
+    problems |= bool(by_times) and max(by_times) >= BYSTANDER_LIMIT_S
+    if pid and idle_mem.get("VmRSS", 0) - start_mem.get("VmRSS", 0) > RSS_SLACK_MIB:
+        problems = True
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -10,30 +10,57 @@ from clipdemo.zeroshot import class_embeddings
 
 
 def test_template_comparison_matches_the_engine(tiny_encoder):
-    res = lessons.template_comparison(tiny_encoder, n_images=6)
-    assert set(res.accuracy) == {"bare", "single", "imagenet80"}
+    res = lessons.template_comparison(tiny_encoder, per_group=3)
+    assert set(res.accuracy) == {"bare", "single", "imagenet80", "three"}
+    assert res.groups == ["one"] * 3 + ["three"] * 3  # as many pictures of one object as of three
     k = len(res.labels)
-    assert 6 < k <= 12 and set(res.truth) <= set(res.labels)  # the pictures' pairs and look-alikes
-    assert res.n_prompts == {"bare": k, "single": k, "imagenet80": k * 80}
+    assert k == 64 and set(res.truth) <= set(res.labels) and res.chance == pytest.approx(1 / 64)
+    assert res.n_prompts == {"bare": k, "single": k, "imagenet80": k * 80, "three": k}
     img = tiny_encoder.encode_images(res.images)
     truth = [res.labels.index(t) for t in res.truth]
-    for name, templates in lessons.TEMPLATE_SETS.items():
-        probs = tiny_encoder.probabilities(img @ class_embeddings(tiny_encoder, res.labels, templates).T, axis=1)
+    for name, templates in lessons.LESSON_TEMPLATE_SETS.items():
+        written = [f"{c} {toyworld.plural(s)}" for c, s in (lab.split() for lab in res.labels)] \
+            if name in lessons.PLURAL_SETS else res.labels
+        probs = tiny_encoder.probabilities(img @ class_embeddings(tiny_encoder, written, templates).T, axis=1)
         assert res.predictions[name] == [res.labels[j] for j in probs.argmax(axis=1)]
         assert res.true_prob[name] == pytest.approx(probs[np.arange(6), truth].tolist(), abs=1e-6)
-        assert res.accuracy[name] == np.mean(probs.argmax(axis=1) == truth)
+        right = probs.argmax(axis=1) == truth
+        assert res.accuracy[name] == np.mean(right)
+        assert res.group_accuracy[name] == {"one": np.mean(right[:3]), "three": np.mean(right[3:])}
     assert res.images[0].size == (32, 32)  # rendered at the model's own input size
 
 
-def test_temperature_sharpens_the_same_cosines(tiny_encoder):
+def test_the_counting_template_helps_on_three_objects_and_misleads_on_one(bundled_encoder):
+    """Lesson 1 shows a real effect on the bundled model, not a flat 100% for every phrasing."""
+    res = lessons.template_comparison(bundled_encoder)
+    assert not res.flat
+    three, single = res.group_accuracy["three"], res.group_accuracy["single"]
+    assert three["three"] > single["three"]  # the template that describes the picture wins there ...
+    assert three["one"] < single["one"]  # ... and misleads on pictures of one object
+
+
+def test_a_flat_result_is_called_flat(tiny_encoder):
+    res = lessons.template_comparison(tiny_encoder, per_group=2)
+    res.group_accuracy = {n: {"one": 1.0, "three": 1.0} for n in res.group_accuracy}
+    assert res.flat
+    probe = lessons.counting_probe(tiny_encoder, per_count=1)
+    for it in probe.items:
+        it.probs = [1.0 if j == it.truth else 0.0 for j in range(len(it.options))]
+    assert probe.all_right
+    probe.items[0].probs = probe.items[0].probs[::-1]
+    assert not probe.all_right
+
+
+def test_a_higher_logit_scale_lower_temperature_sharpens_the_same_cosines(tiny_encoder):
     res = lessons.temperature_lesson(tiny_encoder)
     assert res.labels[res.truth] in {f"{c} {s}" for c, s in toyworld.allowed_combos("train")}
-    assert len(res.probs) == len(res.temperatures) and res.temperatures == sorted(res.temperatures)
-    assert any(t == pytest.approx(res.model_temperature, abs=0.01) for t in res.temperatures)
+    assert len(res.probs) == len(res.scales) and res.scales == sorted(res.scales)
+    assert any(s == pytest.approx(res.model_scale, abs=0.01) for s in res.scales)
     for row in res.probs:
         assert sum(row) == pytest.approx(1, abs=1e-6)
     peaks = [max(row) for row in res.probs]
-    assert peaks == sorted(peaks) and peaks[-1] > peaks[0]  # hotter: more confident, same ranking
+    # a higher logit scale s (a lower temperature 1/s): more confident, same ranking
+    assert peaks == sorted(peaks) and peaks[-1] > peaks[0]
     assert [int(np.argmax(r)) for r in res.probs[1:]] == [int(np.argmax(res.cosine))] * (len(res.probs) - 1)
     cos = tiny_encoder.encode_images([res.image])[0] @ class_embeddings(tiny_encoder, res.labels, ["a photo of a {}."]).T
     assert res.cosine == pytest.approx(cos.tolist(), abs=1e-5)
@@ -77,6 +104,37 @@ def test_left_right_probe_offers_mirror_sentences(tiny_encoder):
         mirrored = a.replace("left", "@").replace("right", "left").replace("@", "right") == b
         assert a != b and (mirrored if it.group != "order" else sorted(a.split()) == sorted(b.split()))
     assert probe.chance() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("probe_fn", [lessons.left_right_probe, lessons.counting_probe, lessons.compositional])
+def test_every_probe_is_balanced(tiny_encoder, probe_fn):
+    """In each group every kind of right answer occurs equally often (and, for two options, the right one
+    stands first as often as second): no answer wins by habit alone."""
+    probe = probe_fn(tiny_encoder)
+    if probe_fn is lessons.counting_probe:  # there the group is the answer: as many of each count
+        overall = probe.balance()
+        assert len(overall) == 3 and len(set(overall.values())) == 1, overall
+    else:
+        for group in probe.groups():
+            counts = probe.balance(group)
+            assert len(counts) >= 2 and len(set(counts.values())) == 1, (group, counts)
+        items = [it for it in probe.items if it.group == group]
+        if len(items[0].options) == 2:
+            assert sum(it.truth == 0 for it in items) * 2 == len(items), group
+
+
+def test_left_right_relation_says_left_and_right_equally_often(tiny_encoder):
+    """The old artifact: every true relation said "to the left of", so a model preferring "left" scored 100%."""
+    probe = lessons.left_right_probe(tiny_encoder)
+    rel = [it for it in probe.items if it.group == "relation"]
+    said = [("left of" in it.options[it.truth], "right of" in it.options[it.truth]) for it in rel]
+    assert sum(left for left, _ in said) == sum(right for _, right in said) == len(rel) // 2
+    always_left = np.mean([" left of" in it.options[it.truth] for it in rel])
+    assert always_left == 0.5  # a model that always picks "left" is at chance
+    for it in probe.items:
+        if it.group == "single":
+            scene_side = it.key
+            assert f"on the {scene_side}" in it.options[it.truth]
 
 
 def test_answers_come_from_the_model_not_a_script(tiny_encoder, tmp_path):

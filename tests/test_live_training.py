@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import PIL.Image
 import pytest
 import torch
 
@@ -19,6 +18,7 @@ from clipdemo.live_training import (
     LiveTrainingManager,
     fixed_batch,
 )
+from clipdemo.loading import ModelNotAvailable
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
 TINY = dict(batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4, eval_every=6)
@@ -162,9 +162,10 @@ def test_use_model_saves_and_loads_through_load_model(manager):
     manager.start("u", LiveConfig(steps=10, **TINY))
     wait_for(lambda: manager.snapshot("u")["state"] == "finished")
     registry = ModelRegistry("bundled", device="cpu", dtype="fp32", max_models=1)
-    name = manager.use_model("u", registry)
-    assert name in registry.loaded_names() and name in registry.allowed_folders
-    enc = registry.get(name)
+    name = manager.use_model("u", registry, label="my model")
+    assert name in registry.loaded_names("u") and name not in registry.loaded_names("other")
+    assert name not in registry.allowed_folders and registry.label(name) == "my model"
+    enc = registry.get(name, "u")
     assert enc.loaded.image_size == 32 and enc.loaded.family == "clip"
     # the loaded model is the trained one: same embeddings as the trainer's weights
     run = manager._runs["u"]
@@ -174,13 +175,14 @@ def test_use_model_saves_and_loads_through_load_model(manager):
         ref = torch.nn.functional.normalize(run.trainer.model.get_image_features(pixel_values=pixels).pooler_output,
                                             dim=-1).numpy()
     assert np.allclose(enc.encode_images([image]), ref, atol=2e-3)
-    # evicted by another model, it loads again from its folder (the other tabs keep working)
+    # loading other models does not evict it (it is the session's own, not in the shared LRU)
     registry.get("bundled")
-    assert name not in registry.loaded_names()
-    assert registry.get(name).loaded.source == name
+    assert registry.get(name, "u") is enc
+    with pytest.raises(ModelNotAvailable):
+        registry.get(name, "other")
     folder = manager.exported_folders("u")[0]
-    manager.reset("u", registry)  # session end: folder removed, no longer offered
-    assert not folder.exists() and name not in registry.allowed_folders
+    manager.reset("u", registry)  # session end: folder removed, model freed
+    assert not folder.exists() and name not in registry.loaded_names("u")
 
 
 def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir, tmp_path):
@@ -189,7 +191,7 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
     from gradio_client import Client, handle_file
 
     from clipdemo.registry import ModelRegistry
-    from clipdemo.ui import learn_tab, zeroshot_tab
+    from clipdemo.ui import api, learn_tab, zeroshot_tab
     from clipdemo.ui.context import UIContext
 
     registry = ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32")
@@ -200,6 +202,7 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
         model_name = gr.State(registry.default)
         learn_tab.build(ctx, model_name)
         zeroshot_tab.build(ctx, model_name)
+        api.publish(ctx.service)
     assert any(t[1] == "unload" for dep in demo.fns.values() for t in dep.targets)  # tab close stops training
     demo.queue(default_concurrency_limit=2)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
@@ -210,9 +213,9 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
 
         def label() -> float:
             t0 = time.perf_counter()
-            out = labeller.predict(handle_file(str(image)), "red circle, blue square", "single",
+            out = labeller.predict(image=handle_file(str(image)), labels="red circle, blue square",
                                    api_name="/zero_shot")
-            assert out[0]["label"] in ("red circle", "blue square")
+            assert out["labels"][0] in ("red circle", "blue square")
             return time.perf_counter() - t0
 
         label()  # warm
@@ -231,17 +234,17 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
         assert max(busy) < max(10 * idle, 5.0)  # slower on a shared CPU, never stalled
         assert manager.running_count() == 2  # still both running: the requests did not wait for them
 
-        # "Use this model": the same session's zero-shot now runs on the trained model (48 px input) ...
-        def view_size(client) -> tuple[int, int]:
-            out = client.predict(handle_file(str(image)), "red circle, blue square", "single", api_name="/zero_shot")
-            return PIL.Image.open(out[2]).size
+        # "Use this model" loads the trained model; the API then answers with it by name ...
+        def model_of(client, model: str = "") -> str:
+            return client.predict(image=handle_file(str(image)), labels="red circle, blue square", model=model,
+                                  api_name="/zero_shot")["model"]
 
-        assert view_size(students[0]) == (32, 32)  # the app's default model (tiny, 32 px)
+        assert model_of(students[0]) == registry.default
         students[0].predict(api_name="/learn_use_model")
-        assert view_size(students[0]) == (48, 48)
-        assert view_size(labeller) == (32, 32)  # ... and nobody else's
-        students[0].predict(api_name="/learn_use_bundled")  # the bundled model is one click away
-        assert view_size(students[0]) == (64, 64)
+        loaded = [m["name"] for m in students[0].predict(api_name="/models")["models"] if m["loaded"]]
+        trained = next(n for n in loaded if n != registry.default)
+        assert model_of(students[0], trained) == trained
+        assert model_of(labeller) == registry.default  # ... and nobody's default changed
     finally:
         demo.close()
         manager.shutdown()

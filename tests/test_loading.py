@@ -201,12 +201,20 @@ def test_unreachable_hub_fails_fast_without_the_offline_flag(monkeypatch):
 
 
 def test_default_model_is_the_bundled_one_offline(monkeypatch):
-    monkeypatch.delenv("CLIPDEMO_MODEL", raising=False)
     if loading.cached_locally(loading.DEFAULT_HUB_MODEL):
         pytest.skip("ViT-B/32 is in the local cache here")
+    monkeypatch.setenv("CLIPDEMO_MODEL", "/some/folder")  # the app reads it (--model), not the engine
     assert loading.default_model_name() == loading.BUNDLED
+
+
+def test_the_app_reads_the_model_and_training_settings_from_its_environment(monkeypatch):
+    import app
+
     monkeypatch.setenv("CLIPDEMO_MODEL", "/some/folder")
-    assert loading.default_model_name() == "/some/folder"
+    monkeypatch.setenv("CLIPDEMO_MAX_TRAININGS", "5")
+    monkeypatch.setenv("CLIPDEMO_CACHE", "/tmp/somewhere")
+    args = app.parse_args([])
+    assert (args.model, args.max_trainings, args.cache_dir) == ("/some/folder", 5, "/tmp/somewhere")
 
 
 def test_device_and_dtype_overrides(tiny_clip_dir):

@@ -28,3 +28,44 @@ def test_sweeping_runs_at_most_once_a_minute(tmp_path, monkeypatch):
     scratch.new_folder("zs-")  # within the minute: no second sweep
     assert stale.exists()
     assert scratch.sweep(force=True) == 1 and not stale.exists()
+
+
+# ---------------------------------------------------------------- the disk sweeper (issue #11)
+
+
+def _file(path, size: int, age_s: float):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    stamp = time.time() - age_s
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_sweeper_removes_partial_uploads_old_files_and_the_oldest_over_the_cap(tmp_path):
+    cache = tmp_path / "gradio"
+    example = _file(cache / "ex" / "example.png", 10, 99999)  # there before start: kept
+    sweeper = scratch.DiskSweeper([cache], cap_bytes=1000, max_age_s=3600, partial_after_s=120)
+    partial = _file(cache / "tmpabc123", 50, 300)  # an upload nobody wrote to for 5 minutes
+    writing = _file(cache / "tmpdef456", 50, 5)  # an upload still arriving
+    old = _file(cache / "h1" / "old.png", 10, 7200)
+    oldest_fresh = _file(cache / "h2" / "a.png", 400, 600)
+    newer = _file(cache / "h3" / "b.png", 400, 300)
+    newest = _file(cache / "h4" / "c.png", 400, 10)
+    report = scratch.DiskSweeper.sweep_once(sweeper, now=None)
+    assert report == {"partial": 1, "old": 1, "over_cap": 2, "bytes_left": 450}
+    assert example.exists() and writing.exists() and newest.exists()
+    assert not partial.exists() and not old.exists() and not oldest_fresh.exists() and not newer.exists()
+
+
+def test_sweeper_runs_on_its_schedule(tmp_path):
+    cache = tmp_path / "gradio"
+    cache.mkdir()
+    sweeper = scratch.DiskSweeper([cache], max_age_s=1, every_s=0.05).start()
+    try:
+        stale = _file(cache / "h" / "late.png", 10, 10)
+        deadline = time.time() + 10
+        while stale.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert not stale.exists()
+    finally:
+        sweeper.stop()

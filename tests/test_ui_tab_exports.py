@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from clipdemo import embedding_map as em
-from clipdemo import gallery
+from clipdemo import gallery, lessons
 from clipdemo.exports import read_session, session_record, write_session
 from clipdemo.live_training import LiveConfig, LiveTrainingManager
 from clipdemo.registry import ModelRegistry
@@ -262,11 +262,10 @@ def test_map_files_hold_the_points_the_figure_shows(tmp_path, map_ctx):
                       "pca", 2, 15, 0.1, "group", True]
 
 
-def test_map_tab_keeps_its_embeddings_export_and_its_api(map_ctx):
+def test_map_tab_keeps_its_embeddings_export_and_publishes_no_api(map_ctx):
     with gr.Blocks() as demo:
         map_tab.build(map_ctx, gr.State(None))
-    info = demo.get_api_info()["named_endpoints"]
-    assert set(info) == {"/embedding_map", "/search"} and len(info["/embedding_map"]["returns"]) == 2
+    assert demo.get_api_info()["named_endpoints"] == {}  # /embedding_map and /search are clipdemo.ui.api's
     ids = {c.get("props", {}).get("elem_id") for c in demo.get_config_file()["components"]}
     assert {"export-map", "session-map"} <= ids
 
@@ -351,9 +350,10 @@ def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encod
     elif key == "gap":  # the points the figure draws
         np.testing.assert_allclose(rows["x"][rows["kind"] == "image"], fig.data[-2].x)
         np.testing.assert_allclose(rows["y"][rows["kind"] == "text"], fig.data[-1].y)
-    else:  # templates: accuracy per template set, as the first bars show
-        accuracy = rows.groupby("templates", sort=False)["correct"].mean()
-        np.testing.assert_allclose(accuracy.to_numpy(), fig.data[0].y)
+    else:  # templates: accuracy per template set and kind of picture, as the bars show
+        for k, group in enumerate(lessons.TEMPLATE_GROUPS):
+            accuracy = rows[rows["group"] == group].groupby("templates", sort=False)["correct"].mean()
+            np.testing.assert_allclose(accuracy.to_numpy(), fig.data[k].y)
     session = read_session(files[f"{view}-session.json"])
     assert session["view"] == view and session["settings"]["lesson"] == key and session["model"] == "tiny"
     assert session["seed"] == lessons_export.lesson_settings(key)["seed"] is not None
@@ -363,12 +363,10 @@ def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encod
     assert tabs.selected == f"lesson-{key}"
 
 
-def test_lessons_keep_their_endpoints_outputs(ctx):
+def test_lessons_keep_their_export_boxes_and_publish_no_api(ctx):
     with gr.Blocks() as demo:
         lessons_tab.build(ctx, gr.State(None))
-    info = demo.get_api_info()["named_endpoints"]
-    assert {f"/lesson_{k}" for k, *_ in lessons_tab.LESSONS} == set(info)
-    assert all(len(v["returns"]) == 4 for v in info.values())  # summary, plot, table, pictures; the state is hidden
+    assert demo.get_api_info()["named_endpoints"] == {}  # UI wiring (Markdown, Plot, Gallery): private
     ids = {c.get("props", {}).get("elem_id") for c in demo.get_config_file()["components"]}
     assert {f"session-lesson_{k}" for k, *_ in lessons_tab.LESSONS} <= ids
 

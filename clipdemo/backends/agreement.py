@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo.loading import ASSETS_DIR
+from clipdemo.assets import ASSETS_DIR
 
 PHOTO_LABELS = ("astronaut", "camera", "cat", "cup of coffee", "horse", "rocket")
 CHECK_TEMPLATE = "a photo of a {}."

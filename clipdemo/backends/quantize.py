@@ -26,8 +26,8 @@ N_CALIBRATION_PROMPTS = 300
 
 def calibration_images(paths=None) -> list:
     from clipdemo import toyworld
+    from clipdemo.assets import ASSETS_DIR
     from clipdemo.images import load_image
-    from clipdemo.loading import ASSETS_DIR
 
     if paths:
         files = image_files(paths)

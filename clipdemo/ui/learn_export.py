@@ -10,17 +10,20 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import exports
-from clipdemo.live_training import CONCEPTS
+from clipdemo.live_training import CONCEPTS, LR_CHOICES, MODES, SLIDERS, WIDTH_CHOICES
 from clipdemo.ui import exports as ex
-from clipdemo.ui import learn_tab
+from clipdemo.ui.learn_plots import figures
 
 VIEW = "learn"
-MODEL = "learn:from-scratch"  # no checkpoint id: the model is the training the settings describe
-BATCH_RANGE, STEPS_RANGE = (8, 128), (100, 3000)  # the tab's sliders
+# no checkpoint id: the model is the training the settings describe
+MODEL = {"locked": "learn:locked-image-tower", "scratch": "learn:from-scratch"}
+SOURCE = {"locked": "trained in the Learn tab: the bundled model's image tower, frozen, and a new text tower (LiT)",
+          "scratch": "trained from scratch in the Learn tab"}
+BATCH_RANGE, STEPS_RANGE = SLIDERS["batch_size"][:2], SLIDERS["steps"][:2]  # the tab's sliders
 
 
 def history_records(snap: dict) -> list[dict]:
-    """One row per training step: step, loss (mean and both directions), learned temperature."""
+    """One row per training step: step, loss (mean and both directions), learned logit scale s (= 1/τ)."""
     h = snap["history"]
     return [{k: h[k][i] for k in h} for i in range(len(h["step"]))]
 
@@ -28,6 +31,13 @@ def history_records(snap: dict) -> list[dict]:
 def accuracy_records(snap: dict) -> list[dict]:
     a = snap["accuracy"]
     return [{"step": a["step"][i], "seen": a["seen"][i], "heldout": a["heldout"][i]} for i in range(len(a["step"]))]
+
+
+def diagonal_records(snap: dict) -> list[dict]:
+    """Pictures of the fixed batch that pick their own caption, against step and seconds since Start."""
+    d, n = snap["diagonal"], len(snap["captions"])
+    return [{"step": st, "seconds": sec, "diagonal_hits": h, "fixed_batch": n}
+            for st, sec, h in zip(d["step"], d["seconds"], d["hits"], strict=True)]
 
 
 def logits_records(snap: dict) -> list[dict]:
@@ -39,26 +49,29 @@ def logits_records(snap: dict) -> list[dict]:
 
 def session_record(snap: dict) -> dict:
     cfg = dict(snap["config"])
+    mode = snap.get("mode", cfg.get("mode", "scratch"))
     return exports.session_record(
-        VIEW, MODEL, cfg, labels=(), templates=(), seed=cfg.get("seed"), step=snap["step"], state=snap["state"],
+        VIEW, MODEL[mode], cfg, labels=(), templates=(), seed=cfg.get("seed"), step=snap["step"], state=snap["state"],
         captions=list(snap["captions"]),
-        model_info={"family": "clip", "source": "trained from scratch in the Learn tab", "parameters": snap["n_params"]})
+        model_info={"family": "clip", "source": SOURCE[mode], "parameters": snap["n_params"],
+                    "trained_parameters": snap["n_trained"]})
 
 
 def payload(snap: dict | None, request: gr.Request | None = None) -> dict | None:
     if snap is None:
         return None
-    matrix, loss, temperature, accuracy = (ex.png_ready(f) for f in learn_tab.figures(request, snap))
-    tables = {"history": history_records(snap), "accuracy": accuracy_records(snap), "logits": logits_records(snap)}
-    return ex.payload(VIEW, figures={"logits": matrix, "loss": loss, "temperature": temperature,
+    matrix, loss, logit_scale, accuracy = (ex.png_ready(f) for f in figures(request, snap))
+    tables = {"history": history_records(snap), "accuracy": accuracy_records(snap), "diagonal": diagonal_records(snap),
+              "logits": logits_records(snap)}
+    return ex.payload(VIEW, figures={"logits": matrix, "loss": loss, "logit_scale": logit_scale,
                                      "accuracy": accuracy}, tables=tables, session=session_record(snap))
 
 
 def restore_inputs(record: dict) -> tuple:
-    """A Learn session -> (batch size, learning rate, width, concepts, steps)."""
+    """A Learn session -> (mode, batch size, learning rate, width, concepts, steps)."""
     s = ex.setting
-    return (s(record, "batch_size", lo=BATCH_RANGE[0], hi=BATCH_RANGE[1]), s(record, "lr", choices=learn_tab.LR_CHOICES),
-            s(record, "width", choices=learn_tab.WIDTH_CHOICES), s(record, "concepts", choices=CONCEPTS),
+    return (s(record, "mode", choices=MODES), s(record, "batch_size", lo=BATCH_RANGE[0], hi=BATCH_RANGE[1]), s(record, "lr", choices=LR_CHOICES),
+            s(record, "width", choices=WIDTH_CHOICES), s(record, "concepts", choices=CONCEPTS),
             s(record, "steps", lo=STEPS_RANGE[0], hi=STEPS_RANGE[1]))
 
 

@@ -1,36 +1,67 @@
-"""Learn tab: train a tiny CLIP from scratch on the toy world and watch the diagonal emerge.
+"""Learn tab: train a tiny CLIP on the toy world and watch the diagonal emerge.
 
-The engine (`clipdemo.live_training`) trains in a background thread; this tab starts, pauses and
-stops it, and a gr.Timer polls its snapshot (plain numbers) to redraw the figures.
+Two modes: a locked image tower (LiT, the default: the diagonal appears in seconds) and both towers
+from scratch (the honest, slow curve). The engine (`clipdemo.live_training`) trains in a background
+thread; this tab starts, pauses and stops it, and a gr.Timer polls its snapshot (plain numbers) to
+redraw the figures. `learn_start` / `learn_status` are also published as JSON API endpoints.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from clipdemo.live_training import CONCEPTS, LiveConfig, LiveTrainingError, LiveTrainingManager
-from clipdemo.loading import BUNDLED, ModelNotAvailable
-from clipdemo.ui import learn_plots
+from clipdemo.live_training import (
+    CONCEPTS,
+    LR_CHOICES,
+    MODES,
+    SLIDERS,
+    WIDTH_CHOICES,
+    LiveConfig,
+    LiveTrainingError,
+    LiveTrainingManager,
+)
+from clipdemo.loading import BUNDLED, ModelNotAvailable, load_model
+from clipdemo.ui import header, learn_export
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
+from clipdemo.ui.learn_plots import figures  # noqa: F401 - the tab's figures, drawn apart from its layout
 
 POLL_S = 1.5  # how often the browser asks for a new snapshot while a run is active
 DEFAULTS = LiveConfig()
-LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
-WIDTH_CHOICES = [32, 64, 128]
 
 STRINGS = {
     "en": {
         "learn.tab": "Learn: train a CLIP",
-        "learn.intro": "Train a tiny CLIP **from scratch**, here on the server, on pictures of coloured shapes. "
-                       "Each step shows the model a batch of N pictures with their captions. It embeds all of them, "
-                       "scores every picture against every caption (an N×N matrix) and is pushed to make each "
-                       "picture's own caption — the **diagonal** — win its row and its column. "
-                       "With the defaults a diagonal appears within a minute or two.",
+        "learn.intro": "Train a tiny CLIP here on the server, on pictures of coloured shapes. Each step shows the "
+                       "model a batch of N pictures with their captions. It embeds all of them, scores every picture "
+                       "against every caption (an N×N matrix) and is pushed to make each picture's own caption — the "
+                       "**diagonal** — win its row and its column.",
+        "learn.mode": "How to train",
+        "learn.mode.locked": "Locked image tower (LiT): fast",
+        "learn.mode.scratch": "Both towers from scratch: slow",
+        "learn.mode_info": "Locked: the picture encoder is the bundled model's, frozen, and only a new text encoder "
+                           "learns to meet it (LiT, Zhai et al. 2022); the whole diagonal appeared in {locked} here. "
+                           "From scratch: both encoders start random, as CLIP's did; colours come first, and the "
+                           "shapes took {scratch} in our measurement.",
+        "learn.why.title": "Why does a locked image tower learn so fast?",
+        "learn.why.body": "A CLIP trained from scratch must learn two things at once: to *see* (which pixels make a circle rather "
+                          "than a square) and to *read* (which words go with which picture), and each side only gets a "
+                          "useful signal once the other is partly right. Colour is easy to see, so a from-scratch run "
+                          "first sorts the pictures by colour — the 2×2 blocks — and shape comes much later.\n\n"
+                          "With a **locked image tower** the seeing is already done: the bundled model's image encoder "
+                          "was trained for hours on hundreds of thousands of toy pictures, so pictures of different "
+                          "colour–shape pairs already lie in different places of the joint space. Training only has to "
+                          "move each caption next to its pictures: a smaller problem (the text tower's "
+                          "parameters only) aimed at a target that does not move. That is the finding of LiT "
+                          "(Zhai et al., *LiT: Zero-Shot Transfer with Locked-image text Tuning*, CVPR 2022): with a "
+                          "good pretrained image encoder locked, training only the text side gives strong zero-shot "
+                          "models with far less data and compute than training both.\n\n"
+                          "Measured on this 2-core server with one training thread "
+                          "(`python -m clipdemo.bench_learn`): {MEASURED_EN}",
         "learn.knobs": "Settings",
         "learn.batch": "Batch size (N pairs per step)",
         "learn.lr": "Learning rate",
-        "learn.width": "Width (size of both encoders)",
+        "learn.width": "Width (text encoder; from scratch: both encoders)",
         "learn.concepts": "What the captions mention",
         "learn.concepts_info": "colours and shapes: 'a small red circle'; colours only: 'a photo of something red'; "
                                "shapes only: 'a photo of a circle'",
@@ -45,7 +76,8 @@ STRINGS = {
         "learn.use": "Use this model in the other tabs",
         "learn.back": "Back to the bundled model",
         "learn.idle": "Press **Start** to train a tiny CLIP. Nothing runs until you do.",
-        "learn.status": "**{state}** · step {step} / {steps} · {secs:.0f} s of training · {params:.2f}M parameters",
+        "learn.status": "**{state}** · {mode} · step {step} / {steps} · {secs:.0f} s since Start · "
+                        "{hits}/{n} on the diagonal · {trained:.2f}M of {params:.2f}M parameters trained",
         "learn.status_reason": " · {reason}",
         "learn.state.running": "Training",
         "learn.state.paused": "Paused",
@@ -79,14 +111,17 @@ STRINGS = {
         "learn.note.loss": "**Loss:** the cross-entropy of picking the right caption for each picture "
                            "(image→text, rows) and the right picture for each caption (text→image, columns). "
                            "Guessing gives ln N (dotted line); the loss falls as the diagonal wins.",
-        "learn.note.temperature": "**Temperature:** the model learns how much to sharpen its scores before the "
-                                  "softmax (logit = temperature × cosine). CLIP starts at 14.3 and caps it at 100.",
+        "learn.note.temperature": "**Logit scale s:** the model learns how much to sharpen its cosines before the "
+                                  "softmax: logit = s × cosine, and the temperature is τ = 1/s. A higher s (a lower "
+                                  "τ) makes the softmax sharper. CLIP starts at s = 1/0.07 ≈ 14.3 (τ = 0.07) and caps "
+                                  "s at 100 (τ = 0.01).",
         "learn.note.accuracy": "**Held-out pairs:** eight colour–shape pairs (e.g. a blue circle) never appear in "
                                "training. The red curve asks the model to name pictures of them among all 64 pairs; "
                                "the green curve does the same for pairs it has seen. Any red success is compositional "
                                "zero-shot: it combines a colour and a shape it learned apart.",
         "learn.note.use": "*Use this model* saves the trained weights and loads them the same way as any other "
-                          "model, so Zero-shot, Similarity and Map then show what *your* model learned.",
+                          "model, so Zero-shot, Similarity and Map then show what *your* model learned (in this "
+                          "browser tab only).",
         "learn.note.limits": "One training per browser tab and at most {limit} at once on this server; "
                              "a training stops after {minutes:.0f} minutes or when its tab is closed.",
         "learn.fig.matrix.title": "Logits of one fixed batch · step {step} · {hits}/{n} pictures pick their caption",
@@ -101,9 +136,10 @@ STRINGS = {
         "learn.fig.loss.chance": "guessing: ln N = {v:.2f}",
         "learn.fig.loss.y": "cross-entropy",
         "learn.fig.x": "step",
-        "learn.fig.temp.title": "Learned temperature",
-        "learn.fig.temp.y": "temperature",
-        "learn.fig.acc.title": "Naming colour–shape pairs (among all 64)",
+        "learn.fig.temp.title": "Learned logit scale s = 1/τ",
+        "learn.fig.temp.y": "logit scale s",
+        "learn.fig.acc.title": "Fixed batch and naming pairs among all 64",
+        "learn.fig.acc.diagonal": "fixed batch: picks its own caption (guessing: {v:.0%})",
         "learn.fig.acc.seen": "pairs seen in training",
         "learn.fig.acc.heldout": "held-out pairs (never seen)",
         "learn.fig.acc.chance": "guessing: {v:.1%}",
@@ -112,14 +148,29 @@ STRINGS = {
     },
     "zh-CN": {
         "learn.tab": "学习：训练一个 CLIP",
-        "learn.intro": "在服务器上**从零开始**训练一个小小的 CLIP，训练数据是彩色图形的图片。每一步给模型看一批 N 张"
+        "learn.intro": "在服务器上训练一个小小的 CLIP，训练数据是彩色图形的图片。每一步给模型看一批 N 张"
                        "图片及其描述。模型把它们全部编码成向量，为每张图片和每条描述打分（一个 N×N 矩阵），并被推动着"
-                       "让每张图片自己的描述——也就是**对角线**——在所在的行和列中胜出。使用默认设置，一两分钟内"
-                       "就能看到对角线出现。",
+                       "让每张图片自己的描述——也就是**对角线**——在所在的行和列中胜出。",
+        "learn.mode": "训练方式",
+        "learn.mode.locked": "锁定图像塔（LiT）：快",
+        "learn.mode.scratch": "两个塔都从零开始：慢",
+        "learn.mode_info": "锁定：图像编码器取自内置模型并冻结，只训练一个新的文本编码器去对准它（LiT，Zhai 等，2022）；"
+                           "在这台机器上整条对角线在 {locked} 内出现。从零开始：两个编码器都从随机权重开始，就像 CLIP "
+                           "本身那样；先学会颜色，在我们的测量中学会形状用了 {scratch}。",
+        "learn.why.title": "为什么锁定图像塔学得这么快？",
+        "learn.why.body": "从零开始训练的 CLIP 必须同时学会两件事：*看*（哪些像素构成圆形而不是正方形）和*读*（哪些词对应哪张图片），"
+                          "而每一边只有在另一边部分正确之后才能得到有用的信号。颜色很容易看出来，所以从零开始的训练先按颜色"
+                          "把图片分开——也就是那些 2×2 的方块——形状要晚得多才学会。\n\n"
+                          "**锁定图像塔**时，“看”的部分已经完成了：内置模型的图像编码器已经在几十万张玩具图片上训练了几个小时，"
+                          "不同颜色与形状组合的图片在联合空间中已经处于不同的位置。训练只需要把每条描述移到它的图片旁边："
+                          "这是一个更小的问题（只训练文本塔的参数），而且目标不会移动。这正是 LiT 的发现（Zhai 等，"
+                          "*LiT: Zero-Shot Transfer with Locked-image text Tuning*，CVPR 2022）：锁定一个好的预训练图像"
+                          "编码器、只训练文本一侧，用少得多的数据和算力就能得到很强的零样本模型。\n\n"
+                          "在这台 2 核服务器上用一个训练线程测得（`python -m clipdemo.bench_learn`）：{MEASURED_ZH}",
         "learn.knobs": "设置",
         "learn.batch": "批大小（每步 N 对图文）",
         "learn.lr": "学习率",
-        "learn.width": "宽度（两个编码器的大小）",
+        "learn.width": "宽度（文本编码器；从零开始时为两个编码器）",
         "learn.concepts": "描述里提到什么",
         "learn.concepts_info": "颜色和形状：'a small red circle'；只有颜色：'a photo of something red'；"
                                "只有形状：'a photo of a circle'",
@@ -134,7 +185,8 @@ STRINGS = {
         "learn.use": "在其他标签页中使用这个模型",
         "learn.back": "换回内置模型",
         "learn.idle": "点击**开始**来训练一个小小的 CLIP。在你点击之前什么也不会运行。",
-        "learn.status": "**{state}** · 第 {step} / {steps} 步 · 已训练 {secs:.0f} 秒 · {params:.2f}M 个参数",
+        "learn.status": "**{state}** · {mode} · 第 {step} / {steps} 步 · 开始后 {secs:.0f} 秒 · "
+                        "对角线 {hits}/{n} · 训练了 {params:.2f}M 个参数中的 {trained:.2f}M 个",
         "learn.status_reason": " · {reason}",
         "learn.state.running": "训练中",
         "learn.state.paused": "已暂停",
@@ -163,13 +215,14 @@ STRINGS = {
                              "的两张图片得到相同的描述，所以它们的方块永远不会分开。",
         "learn.note.loss": "**损失**：为每张图片选出正确描述（图像→文本，按行）以及为每条描述选出正确图片"
                            "（文本→图像，按列）的交叉熵。随机猜测的损失是 ln N（虚线）；对角线胜出时损失下降。",
-        "learn.note.temperature": "**温度**：模型学习在 softmax 之前把分数放大多少（logit = 温度 × 余弦相似度）。"
-                                  "CLIP 从 14.3 开始，上限为 100。",
+        "learn.note.temperature": "**logit 缩放 s**：模型学习在 softmax 之前把余弦相似度放大多少：logit = s × 余弦"
+                                  "相似度，温度 τ = 1/s。s 越大（τ 越小），softmax 越尖锐。CLIP 从 s = 1/0.07 ≈ 14.3"
+                                  "（τ = 0.07）开始，s 的上限为 100（τ = 0.01）。",
         "learn.note.accuracy": "**留出的组合**：有八种颜色与形状的组合（例如蓝色圆形）从不出现在训练中。红色曲线让模型"
                                "在全部 64 种组合中说出这些图片是什么；绿色曲线对训练中见过的组合做同样的测试。"
                                "红色曲线上的任何成功都是组合式零样本：模型把分别学到的颜色和形状组合了起来。",
         "learn.note.use": "*使用这个模型*会保存训练好的权重，并像加载其他模型一样加载它，"
-                          "这样零样本、相似度和地图标签页就会显示*你的*模型学到了什么。",
+                          "这样零样本、相似度和地图标签页就会显示*你的*模型学到了什么（仅在这个浏览器标签页中）。",
         "learn.note.limits": "每个浏览器标签页只能有一个训练，这台服务器同时最多 {limit} 个；"
                              "训练在 {minutes:.0f} 分钟后或标签页关闭时停止。",
         "learn.fig.matrix.title": "一个固定批次的 logits · 第 {step} 步 · {hits}/{n} 张图片选中了自己的描述",
@@ -184,9 +237,10 @@ STRINGS = {
         "learn.fig.loss.chance": "随机猜测：ln N = {v:.2f}",
         "learn.fig.loss.y": "交叉熵",
         "learn.fig.x": "步数",
-        "learn.fig.temp.title": "学到的温度",
-        "learn.fig.temp.y": "温度",
-        "learn.fig.acc.title": "说出颜色与形状的组合（在全部 64 种中）",
+        "learn.fig.temp.title": "学到的 logit 缩放 s = 1/τ",
+        "learn.fig.temp.y": "logit 缩放 s",
+        "learn.fig.acc.title": "固定批次，以及在全部 64 种组合中说出组合",
+        "learn.fig.acc.diagonal": "固定批次：选中自己的描述（随机猜测：{v:.0%}）",
         "learn.fig.acc.seen": "训练中见过的组合",
         "learn.fig.acc.heldout": "留出的组合（从未见过）",
         "learn.fig.acc.chance": "随机猜测：{v:.1%}",
@@ -197,8 +251,8 @@ STRINGS = {
 
 
 def manager_of(ctx: UIContext) -> LiveTrainingManager:
-    """One manager per server, kept in the context (app.py may put a configured one there first)."""
-    return ctx.extra.setdefault("live_training", LiveTrainingManager.from_env())
+    """One manager per server, kept in the context (app.py puts the configured one there first)."""
+    return ctx.extra.setdefault("live_training", LiveTrainingManager())
 
 
 def session_of(request: gr.Request | None) -> str:
@@ -215,18 +269,15 @@ def training_error(request, e: LiveTrainingError) -> gr.Error:
 def status_text(request, snap: dict | None) -> str:
     if snap is None:
         return tr(request, "learn.idle")
-    text = tr(request, "learn.status", state=tr(request, f"learn.state.{snap['state']}"), step=snap["step"],
-              steps=snap["steps"], secs=snap["train_s"], params=snap["n_params"] / 1e6)
+    hits = snap["diagonal"]["hits"]
+    text = tr(request, "learn.status", state=tr(request, f"learn.state.{snap['state']}"),
+              mode=tr(request, f"learn.mode.{snap['mode']}"), step=snap["step"], steps=snap["steps"],
+              secs=snap["wall_s"], hits=hits[-1] if hits else 0, n=len(snap["captions"]),
+              trained=snap["n_trained"] / 1e6, params=snap["n_params"] / 1e6)
     if snap["reason"] and snap["state"] != "running":
         reason = tr(request, f"learn.reason.{snap['reason']}", error=snap["error"])
         text += tr(request, "learn.status_reason", reason=reason)
     return text
-
-
-def _words(request, prefix: str, keys: tuple[str, ...]) -> dict[str, str]:
-    out = {k: tr(request, f"learn.fig.{prefix}.{k}") for k in keys}
-    out["x"] = tr(request, "learn.fig.x") if "x" not in keys else out["x"]
-    return out
 
 
 def figure_keys(snap: dict | None) -> list | None:
@@ -234,46 +285,56 @@ def figure_keys(snap: dict | None) -> list | None:
     if snap is None:
         return None
     return [[snap["session"], snap["logits_step"]], [snap["session"], snap["step"]], [snap["session"], snap["step"]],
-            [snap["session"], len(snap["accuracy"]["step"])]]
+            [snap["session"], len(snap["accuracy"]["step"]), len(snap["diagonal"]["step"])]]
 
 
-def figures(request, snap: dict | None, which: list[bool] | None = None) -> tuple:
-    """(matrix, loss, temperature, accuracy) for a snapshot; placeholders before the first run.
-    `which` picks the figures to draw; the others come back as gr.skip()."""
-    if snap is None:
-        empty = tr(request, "learn.fig.empty")
-        return (learn_plots.empty_figure(empty, 640), learn_plots.empty_figure(empty),
-                learn_plots.empty_figure(empty), learn_plots.empty_figure(empty))
-    which = which or [True] * 4
-    draw = (
-        lambda: learn_plots.logits_heatmap(snap, _words(request, "matrix", ("title", "x", "y", "logit", "choice",
-                                                                            "hover")))
-        if snap["logits"] else learn_plots.empty_figure(tr(request, "learn.waiting"), 640),
-        lambda: learn_plots.loss_figure(snap, _words(request, "loss", ("title", "i2t", "t2i", "chance", "y"))),
-        lambda: learn_plots.temperature_figure(snap, _words(request, "temp", ("title", "y"))),
-        lambda: learn_plots.accuracy_figure(snap, _words(request, "acc", ("title", "seen", "heldout", "chance",
-                                                                          "y"))),
-    )
-    return tuple(fn() if w else gr.skip() for fn, w in zip(draw, which, strict=True))
+def publish_api(manager: LiveTrainingManager) -> None:
+    """`learn_start` and `learn_status` for API clients: JSON in, JSON out, for the caller's session. The
+    first five parameters keep the order of the tab's knobs, so positional callers keep working."""
+
+    def learn_start(batch_size: int | None = None, lr: float | None = None, width: int | None = None,
+                    concepts: str | None = None, steps: int | None = None, mode: str | None = None,
+                    layers: int | None = None, seed: int | None = None, request: gr.Request = None) -> dict:
+        knobs = dict(batch_size=batch_size, lr=lr, width=width, concepts=concepts, steps=steps, mode=mode,
+                     layers=layers, seed=seed)
+        try:
+            return manager.learn_start(session_of(request), **knobs)
+        except LiveTrainingError as e:
+            raise training_error(request, e) from e
+
+    def learn_status(request: gr.Request = None) -> dict:
+        return manager.learn_status(session_of(request))
+
+    gr.api(learn_start, api_name="learn_start", concurrency_limit=2, concurrency_id="learn_control",
+           api_description="Start (or restart) this session's Learn-tab training; every setting is optional. "
+                           f"mode: {' | '.join(MODES)} (default {DEFAULTS.mode}: locked image tower, LiT); "
+                           f"concepts: {' | '.join(CONCEPTS)}. Returns the same JSON as learn_status.")
+    gr.api(learn_status, api_name="learn_status", concurrency_limit=8, concurrency_id="learn_poll",
+           api_description="This session's training as JSON: mode, state, running, step, steps, batch_size, "
+                           "diagonal_hits (pictures of the fixed batch that pick their own caption) out of "
+                           "fixed_batch, loss, logit_scale and temperature (= 1 / logit_scale), accuracies, and the "
+                           "curve of diagonal hits against seconds since start.")
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    from clipdemo.ui import learn_export  # here, not at the top: it imports this module
-
     manager = manager_of(ctx)
     gr.Markdown(t("learn.intro"))
+    with gr.Accordion(t("learn.why.title"), open=False):
+        gr.Markdown(t("learn.why.body"))
     # Holds this session's id once it trains, so Gradio's state clean-up can stop the run as well.
     session = gr.State(None, delete_callback=lambda sid: manager.reset(sid, ctx.registry) if sid else None)
     marker = gr.State(None)  # what the figures show now (figure_keys)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             with gr.Group():
-                batch = gr.Slider(8, 128, value=DEFAULTS.batch_size, step=8, label=t("learn.batch"))
+                mode = gr.Radio([(t(f"learn.mode.{m}"), m) for m in MODES], value=DEFAULTS.mode, label=t("learn.mode"),
+                                info=t("learn.mode_info"), elem_id="learn-mode")
+                batch = gr.Slider(*SLIDERS["batch_size"][:2], value=DEFAULTS.batch_size, step=SLIDERS["batch_size"][2], label=t("learn.batch"))
                 lr = gr.Dropdown(LR_CHOICES, value=DEFAULTS.lr, label=t("learn.lr"))
                 width = gr.Dropdown(WIDTH_CHOICES, value=DEFAULTS.width, label=t("learn.width"))
                 concepts = gr.Radio([(t(f"learn.concepts.{c}"), c) for c in CONCEPTS], value=DEFAULTS.concepts,
                                     label=t("learn.concepts"), info=t("learn.concepts_info"))
-                steps = gr.Slider(100, 3000, value=DEFAULTS.steps, step=50, label=t("learn.steps"))
+                steps = gr.Slider(*SLIDERS["steps"][:2], value=DEFAULTS.steps, step=SLIDERS["steps"][2], label=t("learn.steps"))
             with gr.Row():
                 start = gr.Button(t("learn.start"), variant="primary", min_width=80)
                 pause = gr.Button(t("learn.pause"), min_width=80)
@@ -299,7 +360,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         with gr.Column():
             accuracy = gr.Plot(show_label=False)
             gr.Markdown(t("learn.note.accuracy"))
-    learn_export.box(manager, [batch, lr, width, concepts, steps])  # files from a snapshot when asked
+    learn_export.box(manager, [mode, batch, lr, width, concepts, steps])  # files from a snapshot when asked
     timer = gr.Timer(POLL_S, active=False)
     plots = [matrix, loss, temperature, accuracy]
 
@@ -307,9 +368,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         active = snap is not None and snap["state"] in ("running", "paused")
         return (status_text(request, snap), *figures(request, snap), gr.Timer(active=active), figure_keys(snap))
 
-    def on_start(b, rate, w, c, n, request: gr.Request):
+    def on_start(m, b, rate, w, c, n, request: gr.Request):
         sid = session_of(request)
-        cfg = LiveConfig(batch_size=int(b), lr=float(rate), width=int(w), concepts=c or "all", steps=int(n))
+        cfg = LiveConfig(mode=m or DEFAULTS.mode, batch_size=int(b), lr=float(rate), width=int(w),
+                         concepts=c or "all", steps=int(n))
         try:
             snap = manager.start(sid, cfg)
         except LiveTrainingError as e:
@@ -338,15 +400,19 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def on_reset(current: str | None, request: gr.Request):
         sid = session_of(request)
-        mine = {str(f.resolve()) for f in manager.exported_folders(sid)}
+        mine = {str(f.resolve()) for f in manager.exported_folders(sid)} | set(ctx.registry.private_names(sid))
         manager.reset(sid, ctx.registry)
+        ctx.registry.drop_session(sid)  # this session's trained model is freed with its run (issue #11)
         name = BUNDLED if current in mine else current
         return (*redraw(request, None), name, "" if name == current else tr(request, "learn.using_bundled"))
 
     def on_use(request: gr.Request):
         sid = session_of(request)
         try:
-            name = manager.use_model(sid, ctx.registry)
+            # private to this session, named for people (clipdemo.registry; issue #11)
+            loaded = load_model(str(manager.export(sid)), ctx.registry.device, ctx.registry.dtype)
+            label = header.session_model_label(locale_of(request), manager.snapshot(sid)["step"])
+            name = ctx.registry.add_private(sid, loaded, label)
         except LiveTrainingError as e:
             raise training_error(request, e) from e
         except ModelNotAvailable as e:
@@ -354,8 +420,15 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         return name, tr(request, "learn.using", step=manager.snapshot(sid)["step"])
 
     outputs = [status, *plots, timer, marker]
-    start.click(on_start, [batch, lr, width, concepts, steps], [session, *outputs], api_name="learn_start",
-                concurrency_limit=2, concurrency_id="learn_control")
+    start.click(on_start, [mode, batch, lr, width, concepts, steps], [session, *outputs], api_name="learn_start_ui",
+                api_visibility="undocumented", concurrency_limit=2, concurrency_id="learn_control")
+    publish_api(manager)
+
+    def on_mode(m):  # each mode's own defaults (from scratch needs a bigger model and more steps)
+        cfg = LiveConfig.for_mode(m or DEFAULTS.mode)
+        return cfg.lr, cfg.width, cfg.steps
+
+    mode.input(on_mode, [mode], [lr, width, steps], api_visibility="private", show_progress="hidden")
     pause.click(control("pause"), None, outputs, api_name="learn_pause", concurrency_id="learn_control")
     resume.click(control("resume"), None, outputs, api_name="learn_resume", concurrency_id="learn_control")
     reset.click(on_reset, [model_name], [*outputs, model_name, using], api_name="learn_reset",

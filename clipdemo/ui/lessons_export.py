@@ -23,21 +23,23 @@ def view_of(key: str) -> str:
 
 
 def lesson_settings(key: str) -> dict:
-    """The experiment's fixed parameters (picture counts, temperatures, seed), read from its signature."""
+    """The experiment's fixed parameters (picture counts, logit scales, seed), read from its signature."""
     params = inspect.signature(FUNCTIONS[key]).parameters
     return {"lesson": key, **{n: p.default for n, p in params.items() if p.default is not inspect.Parameter.empty}}
 
 
 def template_records(res: lessons.TemplateComparison) -> list[dict]:
-    return [{"picture": i + 1, "truth": truth, "templates": name, "answer": res.predictions[name][i],
+    return [{"picture": i + 1, "truth": truth, "group": res.groups[i], "templates": name,
+             "answer": res.predictions[name][i],
              "probability": res.confidence[name][i], "true_probability": res.true_prob[name][i],
              "correct": res.predictions[name][i] == truth}
             for name in res.predictions for i, truth in enumerate(res.truth)]
 
 
 def temperature_records(res: lessons.TemperatureLesson) -> list[dict]:
-    return [{"temperature": temp, "label": label, "cosine": res.cosine[j], "probability": probs[j],
-             "truth": j == res.truth} for temp, probs in zip(res.temperatures, res.probs, strict=True)
+    return [{"logit_scale": scale, "temperature": round(1 / scale, 6), "label": label, "cosine": res.cosine[j],
+             "probability": probs[j], "truth": j == res.truth}
+            for scale, probs in zip(res.scales, res.probs, strict=True)
             for j, label in enumerate(res.labels)]
 
 

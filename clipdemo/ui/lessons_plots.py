@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from clipdemo.lessons import ModalityGap, Probe, TemperatureLesson, TemplateComparison
+from clipdemo.lessons import TEMPLATE_GROUPS, ModalityGap, Probe, TemperatureLesson, TemplateComparison
 from clipdemo.ui.exports import png_ready  # the chart's toolbar keeps its PNG camera in sight
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=10, t=50, b=40), legend=dict(orientation="h", y=-0.2))
@@ -16,16 +16,17 @@ def _chance_line(fig: go.Figure, value: float, text: str) -> None:
 
 
 def templates_figure(res: TemplateComparison, words: dict[str, str]) -> go.Figure:
+    """Share right per template set, one bar per kind of picture (one object / three objects)."""
     names = list(res.accuracy)
     xs = [words[f"set.{n}"] for n in names]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=xs, y=[res.accuracy[n] for n in names], name=words["accuracy"], marker_color=COLOURS[0],
-                         text=[f"{res.accuracy[n]:.0%}" for n in names], textposition="outside"))
-    mean_true = [sum(res.true_prob[n]) / len(res.true_prob[n]) for n in names]
-    fig.add_trace(go.Bar(x=xs, y=mean_true, name=words["true_prob"], marker_color=COLOURS[1],
-                         text=[f"{v:.0%}" for v in mean_true], textposition="outside"))
-    _chance_line(fig, 1 / len(res.labels), words["chance"].format(v=1 / len(res.labels)))
-    fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.1], tickformat=".0%"),
+    for k, group in enumerate(TEMPLATE_GROUPS):
+        ys = [res.group_accuracy[n][group] for n in names]
+        fig.add_trace(go.Bar(x=xs, y=ys, name=words[f"group.{group}"], marker_color=COLOURS[k],
+                             text=[f"{v:.0%}" for v in ys], textposition="outside"))
+    _chance_line(fig, res.chance, words["chance"].format(v=res.chance))
+    fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.1], tickformat=".0%",
+                                                                          title=words["accuracy"]),
                       barmode="group", height=360, **LAYOUT)
     return png_ready(fig)
 
@@ -33,9 +34,9 @@ def templates_figure(res: TemplateComparison, words: dict[str, str]) -> go.Figur
 def temperature_figure(res: TemperatureLesson, words: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     labels = [f"<b>{lab}</b>" if i == res.truth else lab for i, lab in enumerate(res.labels)]
-    for k, (temp, probs) in enumerate(zip(res.temperatures, res.probs, strict=True)):
-        own = abs(temp - res.model_temperature) < 1e-6
-        name = words["own"].format(t=temp) if own else words["temp"].format(t=temp)
+    for k, (scale, probs) in enumerate(zip(res.scales, res.probs, strict=True)):
+        own = abs(scale - res.model_scale) < 1e-6
+        name = (words["own"] if own else words["temp"]).format(s=scale, tau=1 / scale)
         fig.add_trace(go.Bar(x=labels, y=probs, name=name, marker_color=COLOURS[k % len(COLOURS)],
                              hovertemplate="%{x}<br>p = %{y:.3f}<extra>" + name + "</extra>"))
     fig.update_layout(title=dict(text=words["title"], x=0.02), barmode="group",

@@ -6,7 +6,7 @@ import gradio as gr
 
 from clipdemo import lessons
 from clipdemo.ui import lessons_export, lessons_plots
-from clipdemo.ui.context import UIContext
+from clipdemo.ui.context import USER_ERRORS, UIContext
 from clipdemo.ui.i18n import t, tr
 
 STRINGS = {
@@ -21,39 +21,55 @@ STRINGS = {
         "lessons.wrong": "✗",
         "lessons.answer": "{mark} {answer} ({p:.0%})",
         "lessons.answer_truth": "{mark} {answer} ({p:.0%}) · true: {truth}",
-        "lessons.chance": "guessing: {v:.0%}",
+        "lessons.chance": "guessing: {v:.1%}",
         "lessons.chance_marker": "guessing",
         "lessons.accuracy": "right answers",
         "lessons.col.answer": "model says",
         "lessons.col.p": "probability",
         "lessons.col.truth": "right answer",
         "lessons.col.group": "question",
+        "lessons.col.chance": "guessing",
+        "lessons.flat": "**Nothing to show on this model:** it answers all {n} questions right (guessing: "
+                        "{chance:.0%}), so this experiment finds no limit here. Try another model, such as a real "
+                        "CLIP, or the one you trained in the Learn tab.",
         "lessons.templates.tab": "1 · Prompt templates",
-        "lessons.templates.about": "CLIP learned from captions, not from single words. The same labels can be "
-                                   "written bare (*red circle*), in a sentence (*a photo of a red circle.*), or in 80 "
-                                   "sentences whose embeddings are averaged (OpenAI's ensemble). **Look at** how the "
-                                   "answers and the confidence in the right label change on the very same pictures.",
-        "lessons.templates.title": "Same pictures, three ways to write the labels",
+        "lessons.templates.about": "CLIP learned from captions, not from single words, so how a label is written "
+                                   "changes its answer. Here every picture is named among all 64 colour–shape pairs, "
+                                   "with the labels written four ways: bare (*red circle*), in a sentence (*a photo "
+                                   "of a red circle.*), in 80 sentences whose embeddings are averaged (OpenAI's "
+                                   "ensemble), and in a sentence that counts (*a photo of three red circles.*). Half "
+                                   "the pictures show one object, half show three. **Look at** how the counting "
+                                   "template helps where it describes the picture and misleads where it does not.",
+        "lessons.templates.title": "Same pictures, four ways to write the labels",
+        "lessons.templates.set.three": "'a photo of three {}.'",
+        "lessons.templates.group.one": "pictures of one object",
+        "lessons.templates.group.three": "pictures of three objects",
+        "lessons.templates.col.group": "picture holds",
+        "lessons.templates.flat": "**Nothing to show on this model:** every way of writing the labels scores the "
+                                  "same on both kinds of picture.",
         "lessons.templates.true_prob": "mean probability of the right label",
         "lessons.templates.set.bare": "bare label",
         "lessons.templates.set.single": "'a photo of a {}.'",
         "lessons.templates.set.imagenet80": "80-template ensemble",
         "lessons.templates.col.truth": "picture shows",
-        "lessons.templates.summary": "{n} pictures, {k} labels. Prompts encoded: bare {bare}, one template "
-                                     "{single}, ensemble {imagenet80}.",
-        "lessons.temperature.tab": "2 · Temperature",
+        "lessons.templates.summary": "{n} pictures, each named among {k} labels (guessing: {chance:.1%}). Prompts "
+                                     "encoded: bare {bare}, one template {single}, ensemble {imagenet80}, counting "
+                                     "{three}.",
+        "lessons.temperature.tab": "2 · Logit scale and temperature",
         "lessons.temperature.about": "The model only measures cosine similarities, and they are close together "
-                                     "(see the table). Before the softmax CLIP multiplies them by a learned "
-                                     "**temperature**. **Look at** how the same cosines give a flat guess at 1 and a "
-                                     "confident answer at 100.",
-        "lessons.temperature.title": "The same cosines as probabilities at several temperatures",
-        "lessons.temperature.temp": "temperature {t:g}",
-        "lessons.temperature.own": "temperature {t:g} (the model's own)",
+                                     "(see the table). Before the softmax CLIP multiplies them by a learned **logit "
+                                     "scale** s — the same as dividing by a **temperature** τ = 1/s (CLIP learns "
+                                     "τ ≈ 0.01, i.e. s ≈ 100). **Look at** how the same cosines give a flat guess at "
+                                     "s = 1 (τ = 1) and a confident answer at s = 100 (τ = 0.01): a higher logit scale, "
+                                     "i.e. a lower temperature, sharpens the softmax.",
+        "lessons.temperature.title": "The same cosines as probabilities at several logit scales s = 1/τ",
+        "lessons.temperature.temp": "s = {s:g} (τ = {tau:.3g})",
+        "lessons.temperature.own": "s = {s:g} (τ = {tau:.3g}, the model's own)",
         "lessons.temperature.y": "probability",
         "lessons.temperature.col.label": "label",
         "lessons.temperature.col.cos": "cosine",
         "lessons.temperature.summary": "The picture shows a **{truth}**. Cosines range from {lo:+.3f} to {hi:+.3f}; "
-                                       "the model's learned temperature is {own:.1f}.",
+                                       "the model's learned logit scale is s = {own:.1f} (temperature τ = {tau:.3f}).",
         "lessons.gap.tab": "3 · Two clouds",
         "lessons.gap.about": "Pictures and captions live in one space, yet in real CLIP models they do not mix: the "
                              "pictures form one cloud and the captions another (the **modality gap**). Matching still "
@@ -67,7 +83,8 @@ STRINGS = {
                                "- picture with picture: mean cosine **{ii:+.2f}**; caption with caption: **{tt:+.2f}**\n"
                                "- picture with its own caption: **{matched:+.2f}**; with another caption: "
                                "**{mismatched:+.2f}**\n"
-                               "- picture finds its own caption among the {n}: **{retrieval:.0%}**",
+                               "- picture finds its own caption among the {n}: **{retrieval:.0%}** (guessing: "
+                               "{chance:.0%})",
         "lessons.heldout.tab": "4 · Never-seen pairs",
         "lessons.heldout.about": "The toy model never saw eight colour–shape pairs (for example a blue circle), "
                                  "though it saw blue things and circles. Can it name them? Each picture must pick its "
@@ -76,8 +93,10 @@ STRINGS = {
         "lessons.heldout.title": "Naming colour–shape pairs among all 64",
         "lessons.heldout.group.heldout": "held-out pairs",
         "lessons.heldout.group.seen": "seen pairs",
-        "lessons.heldout.summary": "Held-out pairs: colour right **{hc:.0%}**, shape right **{hs:.0%}**. "
-                                   "Seen pairs: colour right **{sc:.0%}**, shape right **{ss:.0%}**.",
+        "lessons.heldout.summary": "Whole pair right (guessing: {chance:.1%}): held-out **{hp:.0%}**, seen "
+                                   "**{sp:.0%}**. Held-out pairs: colour right **{hc:.0%}**, shape right **{hs:.0%}**. "
+                                   "Seen pairs: colour right **{sc:.0%}**, shape right **{ss:.0%}** (guessing a colour "
+                                   "or a shape: {part:.1%}).",
         "lessons.counting.tab": "5 · Counting",
         "lessons.counting.about": "CLIP is known to be poor at counting. Here each picture holds one, two or three "
                                   "identical shapes and the model picks between *one …*, *two …* and *three …*. "
@@ -89,18 +108,20 @@ STRINGS = {
         "lessons.counting.n3": "three",
         "lessons.counting.answer": "model says",
         "lessons.counting.truth": "picture has",
-        "lessons.counting.summary": "Right answers: **{acc:.0%}** (guessing: 33%).",
+        "lessons.counting.summary": "Right answers: **{acc:.0%}** (guessing: {chance:.0%}).",
         "lessons.leftright.tab": "6 · Left and right",
         "lessons.leftright.about": "CLIP is also known to mix up where things are. Each picture is offered the true "
                                    "sentence and its mirror image, in three phrasings: one shape *on the left / on the "
                                    "right*; two shapes named in left-to-right order (*a red circle and a blue square*, "
                                    "the order the toy captions use) or reversed; and *to the left of / to the right "
-                                   "of* (never in the toy captions). **Look at** which bars rise above guessing (50%).",
+                                   "of* (never in the toy captions). In every phrasing the right answer says *left* "
+                                   "as often as *right* and stands first as often as second, so a model that just "
+                                   "prefers one word scores 50%. **Look at** which bars rise above guessing (50%).",
         "lessons.leftright.title": "Where is it? Right answers per phrasing",
         "lessons.leftright.group.single": "one shape: on the left / right",
         "lessons.leftright.group.order": "two shapes: order of mention",
         "lessons.leftright.group.relation": "two shapes: to the left of",
-        "lessons.leftright.summary": "Right answers: **{acc:.0%}** over {n} pictures (guessing: 50%).",
+        "lessons.leftright.summary": "Right answers: **{acc:.0%}** over {n} pictures (guessing: {chance:.0%}).",
     },
     "zh-CN": {
         "lessons.tab": "课堂实验",
@@ -113,38 +134,50 @@ STRINGS = {
         "lessons.wrong": "✗",
         "lessons.answer": "{mark} {answer}（{p:.0%}）",
         "lessons.answer_truth": "{mark} {answer}（{p:.0%}）· 正确答案：{truth}",
-        "lessons.chance": "随机猜测：{v:.0%}",
+        "lessons.chance": "随机猜测：{v:.1%}",
         "lessons.chance_marker": "随机猜测",
         "lessons.accuracy": "答对的比例",
         "lessons.col.answer": "模型的回答",
         "lessons.col.p": "概率",
         "lessons.col.truth": "正确答案",
         "lessons.col.group": "问题",
+        "lessons.col.chance": "随机猜测",
+        "lessons.flat": "**这个模型上没有可展示的现象：**它答对了全部 {n} 个问题（随机猜测：{chance:.0%}），所以这个实验"
+                        "在这里找不到局限。试试别的模型，比如真正的 CLIP，或你在“学习”标签页中训练的模型。",
         "lessons.templates.tab": "1 · 提示模板",
-        "lessons.templates.about": "CLIP 是从句子般的描述中学习的，而不是从单个词。同样的标签可以直接写（*red circle*），"
-                                   "写进一句话（*a photo of a red circle.*），或者写进 80 句话再把它们的向量取平均"
-                                   "（OpenAI 的模板集成）。**注意观察**：在完全相同的图片上，答案以及对正确标签的"
-                                   "信心如何变化。",
-        "lessons.templates.title": "同样的图片，三种写标签的方式",
+        "lessons.templates.about": "CLIP 是从句子般的描述中学习的，而不是从单个词，所以标签的写法会改变它的回答。这里"
+                                   "每张图片都要在全部 64 种颜色与形状的组合中被命名，标签有四种写法：直接写"
+                                   "（*red circle*），写进一句话（*a photo of a red circle.*），写进 80 句话再把向量取"
+                                   "平均（OpenAI 的模板集成），以及写进一句数数的话（*a photo of three red circles.*）。"
+                                   "一半图片只有一个物体，另一半有三个。**注意观察**：数数的模板在描述对了图片时有帮助，"
+                                   "描述错了时会误导模型。",
+        "lessons.templates.title": "同样的图片，四种写标签的方式",
+        "lessons.templates.set.three": "'a photo of three {}.'",
+        "lessons.templates.group.one": "一个物体的图片",
+        "lessons.templates.group.three": "三个物体的图片",
+        "lessons.templates.col.group": "图中物体",
+        "lessons.templates.flat": "**这个模型上没有可展示的现象：**无论标签怎么写，两类图片上的得分都一样。",
         "lessons.templates.true_prob": "正确标签的平均概率",
         "lessons.templates.set.bare": "只有标签",
         "lessons.templates.set.single": "'a photo of a {}.'",
         "lessons.templates.set.imagenet80": "80 个模板的集成",
         "lessons.templates.col.truth": "图片内容",
-        "lessons.templates.summary": "{n} 张图片，{k} 个标签。编码的提示语数量：只有标签 {bare}，单个模板 {single}，"
-                                     "模板集成 {imagenet80}。",
-        "lessons.temperature.tab": "2 · 温度",
+        "lessons.templates.summary": "{n} 张图片，每张都在 {k} 个标签中命名（随机猜测：{chance:.1%}）。编码的提示语数量："
+                                     "只有标签 {bare}，单个模板 {single}，模板集成 {imagenet80}，数数模板 {three}。",
+        "lessons.temperature.tab": "2 · logit 缩放与温度",
         "lessons.temperature.about": "模型只计算余弦相似度，而这些值彼此很接近（见表格）。在 softmax 之前，CLIP 会把它们"
-                                     "乘以一个学到的**温度**。**注意观察**：同样的余弦值，在温度为 1 时几乎是平均猜测，"
-                                     "在温度为 100 时却给出很自信的答案。",
-        "lessons.temperature.title": "同样的余弦相似度在不同温度下变成的概率",
-        "lessons.temperature.temp": "温度 {t:g}",
-        "lessons.temperature.own": "温度 {t:g}（模型自己的）",
+                                     "乘以一个学到的 **logit 缩放** s——也就是除以**温度** τ = 1/s（CLIP 学到 τ ≈ 0.01，"
+                                     "即 s ≈ 100）。**注意观察**：同样的余弦值，在 s = 1（τ = 1）时几乎是平均猜测，"
+                                     "在 s = 100（τ = 0.01）时却给出很自信的答案：logit 缩放越大，也就是温度越低，"
+                                     "softmax 越尖锐。",
+        "lessons.temperature.title": "同样的余弦相似度在不同 logit 缩放 s = 1/τ 下变成的概率",
+        "lessons.temperature.temp": "s = {s:g}（τ = {tau:.3g}）",
+        "lessons.temperature.own": "s = {s:g}（τ = {tau:.3g}，模型自己的）",
         "lessons.temperature.y": "概率",
         "lessons.temperature.col.label": "标签",
         "lessons.temperature.col.cos": "余弦相似度",
         "lessons.temperature.summary": "图片内容是 **{truth}**。余弦相似度从 {lo:+.3f} 到 {hi:+.3f}；"
-                                       "模型学到的温度是 {own:.1f}。",
+                                       "模型学到的 logit 缩放是 s = {own:.1f}（温度 τ = {tau:.3f}）。",
         "lessons.gap.tab": "3 · 两团点云",
         "lessons.gap.about": "图片和文字位于同一个空间，但在真正的 CLIP 模型里它们并不混在一起：图片形成一团，"
                              "文字形成另一团（**模态鸿沟**）。匹配仍然有效，因为关键在于哪条描述*相对*最近。"
@@ -156,7 +189,7 @@ STRINGS = {
         "lessons.gap.summary": "- 两团点中心之间的距离：**{gap:.2f}**（0 = 没有鸿沟，2 = 完全相反）\n"
                                "- 图片与图片：平均余弦 **{ii:+.2f}**；描述与描述：**{tt:+.2f}**\n"
                                "- 图片与它自己的描述：**{matched:+.2f}**；与其他描述：**{mismatched:+.2f}**\n"
-                               "- 图片在 {n} 条描述中找到自己的描述：**{retrieval:.0%}**",
+                               "- 图片在 {n} 条描述中找到自己的描述：**{retrieval:.0%}**（随机猜测：{chance:.0%}）",
         "lessons.heldout.tab": "4 · 从未见过的组合",
         "lessons.heldout.about": "玩具模型从未见过八种颜色与形状的组合（例如蓝色圆形），虽然它见过蓝色的东西，也见过圆形。"
                                  "它能说出这些组合吗？每张图片都要在全部 64 种组合中选出自己的组合。**注意观察**"
@@ -164,8 +197,10 @@ STRINGS = {
         "lessons.heldout.title": "在全部 64 种组合中说出颜色与形状",
         "lessons.heldout.group.heldout": "留出的组合",
         "lessons.heldout.group.seen": "见过的组合",
-        "lessons.heldout.summary": "留出的组合：颜色正确 **{hc:.0%}**，形状正确 **{hs:.0%}**。"
-                                   "见过的组合：颜色正确 **{sc:.0%}**，形状正确 **{ss:.0%}**。",
+        "lessons.heldout.summary": "整个组合正确（随机猜测：{chance:.1%}）：留出的 **{hp:.0%}**，见过的 **{sp:.0%}**。"
+                                   "留出的组合：颜色正确 **{hc:.0%}**，形状正确 **{hs:.0%}**。"
+                                   "见过的组合：颜色正确 **{sc:.0%}**，形状正确 **{ss:.0%}**（随机猜一个颜色或形状："
+                                   "{part:.1%}）。",
         "lessons.counting.tab": "5 · 数数",
         "lessons.counting.about": "众所周知，CLIP 不擅长数数。这里每张图片有一个、两个或三个相同的图形，模型要在"
                                   "*one …*、*two …* 和 *three …* 之间选择。**注意观察**表格的对角线：那些是数对的情况。"
@@ -176,18 +211,19 @@ STRINGS = {
         "lessons.counting.n3": "三个",
         "lessons.counting.answer": "模型的回答",
         "lessons.counting.truth": "图片中的数量",
-        "lessons.counting.summary": "答对的比例：**{acc:.0%}**（随机猜测：33%）。",
+        "lessons.counting.summary": "答对的比例：**{acc:.0%}**（随机猜测：{chance:.0%}）。",
         "lessons.leftright.tab": "6 · 左和右",
         "lessons.leftright.about": "CLIP 也常常分不清东西的位置。每张图片会得到正确的句子和它的镜像版本，共三种说法："
                                    "一个图形 *on the left / on the right*；两个图形按从左到右的顺序说出"
                                    "（*a red circle and a blue square*，玩具描述使用的顺序）或顺序颠倒；以及 "
-                                   "*to the left of / to the right of*（玩具描述中从未出现）。**注意观察**哪些柱子"
-                                   "高于随机猜测（50%）。",
+                                   "*to the left of / to the right of*（玩具描述中从未出现）。每种说法中，正确答案说"
+                                   "“左”和说“右”的次数一样多，排在前面和后面的次数也一样多，所以只偏爱某个词的模型"
+                                   "正好得 50%。**注意观察**哪些柱子高于随机猜测（50%）。",
         "lessons.leftright.title": "它在哪里？每种说法的正确率",
         "lessons.leftright.group.single": "一个图形：在左边 / 右边",
         "lessons.leftright.group.order": "两个图形：提到的顺序",
         "lessons.leftright.group.relation": "两个图形：在……的左边",
-        "lessons.leftright.summary": "答对的比例：**{acc:.0%}**，共 {n} 张图片（随机猜测：50%）。",
+        "lessons.leftright.summary": "答对的比例：**{acc:.0%}**，共 {n} 张图片（随机猜测：{chance:.0%}）。",
     },
 }
 
@@ -215,16 +251,24 @@ def _gallery(request, probe: lessons.Probe, group: str | None = None) -> list:
 
 
 def _table(request, probe: lessons.Probe, prefix: str, group: str | None = None):
-    """One row per picture: the model's answer, its probability, the right answer."""
+    """One row per picture: the model's answer, its probability, the right answer, the guessing rate."""
     headers = ["#", tr(request, "lessons.col.group"), tr(request, "lessons.col.answer"), tr(request, "lessons.col.p"),
-               tr(request, "lessons.col.truth")]
+               tr(request, "lessons.col.truth"), tr(request, "lessons.col.chance")]
     rows = []
     for i, it in enumerate(probe.items):
         if group is None or it.group == group:
             mark = tr(request, "lessons.right" if it.correct else "lessons.wrong")
             rows.append([i + 1, tr(request, f"lessons.{prefix}.group.{it.group}") if prefix else it.group,
-                         f"{mark} {it.options[it.answer]}", round(it.probs[it.answer], 3), it.options[it.truth]])
+                         f"{mark} {it.options[it.answer]}", round(it.probs[it.answer], 3), it.options[it.truth],
+                         f"{1 / len(it.options):.0%}"])
     return gr.update(value=rows, headers=headers)
+
+
+def _flat_note(request, probe: lessons.Probe) -> str:
+    """Said instead of letting a flat 100% pass for a finding."""
+    if not probe.all_right:
+        return ""
+    return "\n\n" + tr(request, "lessons.flat", n=len(probe.items), chance=probe.chance())
 
 
 def _model_line(request, name: str) -> str:
@@ -237,17 +281,23 @@ def _model_line(request, name: str) -> str:
 
 def run_templates(encoder, request):
     res = lessons.template_comparison(encoder)
-    words = _words(request, "templates", ("title", "true_prob", "set.bare", "set.single", "set.imagenet80"))
-    headers = ["#", tr(request, "lessons.templates.col.truth"), *[words[f"set.{n}"] for n in res.predictions]]
+    sets = list(res.predictions)
+    words = _words(request, "templates", ("title", "true_prob", *[f"set.{n}" for n in sets],
+                                          *[f"group.{g}" for g in lessons.TEMPLATE_GROUPS]))
+    headers = ["#", tr(request, "lessons.templates.col.truth"), tr(request, "lessons.templates.col.group"),
+               *[words[f"set.{n}"] for n in sets]]
     rows = []
     for i, truth in enumerate(res.truth):
         cells = []
-        for n in res.predictions:
+        for n in sets:
             pred = res.predictions[n][i]
             mark = tr(request, "lessons.right" if pred == truth else "lessons.wrong")
             cells.append(f"{mark} {pred} ({res.confidence[n][i]:.0%})")
-        rows.append([i + 1, truth, *cells])
-    summary = tr(request, "lessons.templates.summary", n=len(res.images), k=len(res.labels), **res.n_prompts)
+        rows.append([i + 1, truth, words[f"group.{res.groups[i]}"], *cells])
+    summary = tr(request, "lessons.templates.summary", n=len(res.images), k=len(res.labels), chance=res.chance,
+                 **res.n_prompts)
+    if res.flat:
+        summary += "\n\n" + tr(request, "lessons.templates.flat")
     gallery = [(im, f"{i + 1}. {truth}") for i, (im, truth) in enumerate(zip(res.images, res.truth, strict=True))]
     return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.templates_figure(res, words),
             gr.update(value=rows, headers=headers), gallery, res)
@@ -259,7 +309,7 @@ def run_temperature(encoder, request):
     rows = [[lab, round(c, 4)] for lab, c in zip(res.labels, res.cosine, strict=True)]
     headers = [tr(request, "lessons.temperature.col.label"), tr(request, "lessons.temperature.col.cos")]
     summary = tr(request, "lessons.temperature.summary", truth=res.labels[res.truth], lo=min(res.cosine),
-                 hi=max(res.cosine), own=res.model_temperature)
+                 hi=max(res.cosine), own=res.model_scale, tau=1 / res.model_scale)
     return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.temperature_figure(res, words),
             gr.update(value=rows, headers=headers), res.image, res)
 
@@ -269,7 +319,7 @@ def run_gap(encoder, request):
     words = _words(request, "gap", ("images", "texts"), n=len(res.images))
     summary = tr(request, "lessons.gap.summary", gap=res.centroid_distance, ii=res.cos_image_image,
                  tt=res.cos_text_text, matched=res.cos_matched, mismatched=res.cos_mismatched, n=len(res.images),
-                 retrieval=res.retrieval)
+                 retrieval=res.retrieval, chance=1 / len(res.images))
     gallery = [(im, cap) for im, cap in zip(res.images, res.captions, strict=True)]
     return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.gap_figure(res, words), gr.skip(),
             gallery, res)
@@ -280,7 +330,8 @@ def run_heldout(encoder, request):
     words = _words(request, "heldout", ("title", "group.heldout", "group.seen"))
     n = probe.notes
     summary = tr(request, "lessons.heldout.summary", hc=n["heldout_colour"], hs=n["heldout_shape"],
-                 sc=n["seen_colour"], ss=n["seen_shape"])
+                 sc=n["seen_colour"], ss=n["seen_shape"], hp=probe.accuracy("heldout"), sp=probe.accuracy("seen"),
+                 chance=probe.chance(), part=n["part_chance"])
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words),
             _table(request, probe, "heldout", "heldout"), _gallery(request, probe, "heldout"), probe)
 
@@ -288,7 +339,8 @@ def run_heldout(encoder, request):
 def run_counting(encoder, request):
     probe = lessons.counting_probe(encoder)
     words = _words(request, "counting", ("title", "n1", "n2", "n3", "answer", "truth"))
-    summary = tr(request, "lessons.counting.summary", acc=probe.accuracy())
+    summary = tr(request, "lessons.counting.summary", acc=probe.accuracy(), chance=probe.chance())
+    summary += _flat_note(request, probe)
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.counting_figure(probe, words),
             _table(request, probe, ""), _gallery(request, probe), probe)
 
@@ -296,7 +348,9 @@ def run_counting(encoder, request):
 def run_leftright(encoder, request):
     probe = lessons.left_right_probe(encoder)
     words = _words(request, "leftright", ("title", "group.single", "group.order", "group.relation"))
-    summary = tr(request, "lessons.leftright.summary", acc=probe.accuracy(), n=len(probe.items))
+    summary = tr(request, "lessons.leftright.summary", acc=probe.accuracy(), n=len(probe.items),
+                 chance=probe.chance())
+    summary += _flat_note(request, probe)
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words),
             _table(request, probe, "leftright"), _gallery(request, probe), probe)
 
@@ -337,12 +391,12 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                     encoder = ctx.encoder(name)
                     try:
                         *out, pictures, result = _handler(encoder, request)
-                    except (ValueError, RuntimeError) as e:
+                    except USER_ERRORS as e:  # anything else is a bug: Gradio logs it and says so
                         raise gr.Error(tr(request, "err.generic", error=e)) from e
                     if not _one:  # as tall as its rows, no empty band below
                         pictures = gr.update(value=pictures, height=GALLERY_ROW_PX * -(-len(pictures) // 8) + 24)
                     return (*out, pictures, lessons_export.payload(_key, encoder, name, out[1], result))
 
                 # `export` is a gr.State: the endpoint's outputs stay (summary, plot, table, pictures)
-                run.click(fn, [model_name], [summary, plot, table, visual, export], api_name=f"lesson_{key}",
+                run.click(fn, [model_name], [summary, plot, table, visual, export], api_visibility="private",
                           concurrency_limit=ctx.concurrency, concurrency_id="encode")

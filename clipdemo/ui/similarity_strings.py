@@ -5,7 +5,7 @@ STRINGS = {
         "sim.tab": "Similarity heatmaps",
         "sim.intro": "CLIP scores every image against every text; training pushes up the diagonal of this matrix "
                      "(the true pairs) and pushes down the rest. **Look at** how bright the diagonal is compared "
-                     "with its row and column, and how the temperature sharpens the softmax. Then click a cell to "
+                     "with its row and column, and how the logit scale s (= 1/temperature τ) sharpens the softmax. Then click a cell to "
                      "see *where* in the picture the text matches.",
         "sim.images": "Images (several)",
         "sim.texts": "Texts (one per line; text i describes image i for a paired batch)",
@@ -17,8 +17,9 @@ STRINGS = {
         "sim.mode_cosine": "cosine",
         "sim.mode_softmax_texts": "softmax over texts",
         "sim.mode_softmax_images": "softmax over images",
-        "sim.temperature": "Temperature (logit scale)",
-        "sim.temperature_info": "Set to the model's own value after each build; slide it to sharpen or flatten.",
+        "sim.scale": "Logit scale s (= 1/temperature τ)",
+        "sim.scale_info": "logit = s × cosine. Slide right (higher s, lower τ) to sharpen the softmax, left to "
+                          "flatten it. Set to the model's own value after each build.",
         "sim.matrix": "Image × text matrix",
         "sim.table": "Scores — click a cell to see where that text matches in that image",
         "sim.numbers": "Numbers (JSON, as the API returns them)",
@@ -45,15 +46,15 @@ STRINGS = {
         "sim.raw": "Raw map (one colour per grid cell)",
         "sim.map_numbers": "Relevance grid (JSON)",
         "sim.paired": "**Paired batch** (text *i* describes image *i*; diagonal outlined). CLIP's contrastive loss "
-                      "at temperature {t:.1f}: image→text **{i2t:.3f}**, text→image **{t2i:.3f}**, mean **{mean:.3f}** "
+                      "at logit scale s = {t:.1f} (τ = {tau:.3f}): image→text **{i2t:.3f}**, text→image **{t2i:.3f}**, mean **{mean:.3f}** "
                       "(a model that knows nothing: log {n} = {chance:.3f}).",
-        "sim.paired_siglip": "**Paired batch** (diagonal outlined). SigLIP's sigmoid loss at temperature {t:.1f}, "
+        "sim.paired_siglip": "**Paired batch** (diagonal outlined). SigLIP's sigmoid loss at scale t = {t:.1f}, "
                              "bias {b:+.2f}: **{loss:.3f}**.",
         "sim.unpaired": "{n} images × {m} texts. With as many texts as images (text *i* for image *i*) the "
                         "diagonal and the training loss are shown too.",
         "sim.sigmoid_note": "This is a SigLIP model: it scores each (image, text) cell on its own with a sigmoid, "
                             "so both softmax views show sigmoid(t·cos + b) instead.",
-        "sim.model_t": "Model's temperature: {t:.1f}.",
+        "sim.model_t": "The model's own logit scale: s = {t:.1f} (temperature τ = 1/s = {tau:.3f}).",
         "sim.map_notes": "Whole-image cosine with the text: **{score:+.3f}** · method **{method}** · the model's "
                          "{patches} patches, shown on a {grid} grid (half-patch shifts).",
         "sim.map_cropped": "The model sees only the framed centre of this image (its processor crops); the dimmed "
@@ -67,7 +68,7 @@ STRINGS = {
     "zh-CN": {
         "sim.tab": "相似度热图",
         "sim.intro": "CLIP 会给每张图片和每段文字打分；训练让这个矩阵的对角线（真正配对的图文）变高，其余变低。"
-                     "**注意观察**：对角线与所在行、列相比有多亮，以及温度如何让 softmax 变尖锐。然后点击一个格子，"
+                     "**注意观察**：对角线与所在行、列相比有多亮，以及 logit 缩放 s（= 1/温度 τ）如何让 softmax 变尖锐。然后点击一个格子，"
                      "看看这段文字对应图片的*哪个位置*。",
         "sim.images": "图片（可多张）",
         "sim.texts": "文字（每行一段；配对时第 i 段描述第 i 张图）",
@@ -79,8 +80,9 @@ STRINGS = {
         "sim.mode_cosine": "余弦相似度",
         "sim.mode_softmax_texts": "对文字做 softmax",
         "sim.mode_softmax_images": "对图片做 softmax",
-        "sim.temperature": "温度（logit 缩放）",
-        "sim.temperature_info": "每次生成后设为模型自身的值；拖动它让分布变尖锐或变平缓。",
+        "sim.scale": "logit 缩放 s（= 1/温度 τ）",
+        "sim.scale_info": "logit = s × 余弦相似度。向右拖（s 更大、τ 更小）softmax 变尖锐，向左拖变平缓。"
+                          "每次生成后设为模型自身的值。",
         "sim.matrix": "图片 × 文字矩阵",
         "sim.table": "分数——点击一个格子，查看这段文字在这张图中对应的位置",
         "sim.numbers": "数值（JSON，与 API 返回的相同）",
@@ -102,15 +104,15 @@ STRINGS = {
         "sim.overlay": "叠加图（圆圈：最热点）",
         "sim.raw": "原始热图（每个网格单元一种颜色）",
         "sim.map_numbers": "相关性网格（JSON）",
-        "sim.paired": "**配对批次**（第 *i* 段文字描述第 *i* 张图；对角线已框出）。温度 {t:.1f} 下 CLIP 的对比损失："
+        "sim.paired": "**配对批次**（第 *i* 段文字描述第 *i* 张图；对角线已框出）。logit 缩放 s = {t:.1f}（τ = {tau:.3f}）下 CLIP 的对比损失："
                       "图→文 **{i2t:.3f}**，文→图 **{t2i:.3f}**，平均 **{mean:.3f}**"
                       "（什么都不懂的模型：log {n} = {chance:.3f}）。",
-        "sim.paired_siglip": "**配对批次**（对角线已框出）。温度 {t:.1f}、偏置 {b:+.2f} 下 SigLIP 的 sigmoid 损失："
+        "sim.paired_siglip": "**配对批次**（对角线已框出）。缩放 t = {t:.1f}、偏置 {b:+.2f} 下 SigLIP 的 sigmoid 损失："
                              "**{loss:.3f}**。",
         "sim.unpaired": "{n} 张图片 × {m} 段文字。文字与图片数量相同（第 i 段对应第 i 张）时，还会显示对角线和训练损失。",
         "sim.sigmoid_note": "这是 SigLIP 模型：它用 sigmoid 单独给每个（图片，文字）格子打分，所以两个 softmax 视图"
                             "显示的是 sigmoid(t·cos + b)。",
-        "sim.model_t": "模型自身的温度：{t:.1f}。",
+        "sim.model_t": "模型自身的 logit 缩放：s = {t:.1f}（温度 τ = 1/s = {tau:.3f}）。",
         "sim.map_notes": "整张图与文字的余弦相似度：**{score:+.3f}** · 方法 **{method}** · 模型的 {patches} 图块，"
                          "以 {grid} 网格显示（半个图块的平移）。",
         "sim.map_cropped": "模型只看到这张图中被框出的中心部分（处理器会裁剪）；变暗的部分没有分数。",

@@ -8,16 +8,15 @@ from pathlib import Path
 import gradio as gr
 import plotly.graph_objects as go
 
-from clipdemo.exports import zero_shot_records
-from clipdemo.images import load_image
+from clipdemo.templates import TEMPLATE_SETS
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
 from clipdemo.ui.i18n import t
 from clipdemo.ui.inputs import image_input
-from clipdemo.zeroshot import zero_shot
+from clipdemo.zeroshot import parse_labels  # the labels as given, for the session
 
-TEMPLATE_CHOICES = ["single", "imagenet7", "imagenet80", "bare"]
+TEMPLATE_CHOICES = list(TEMPLATE_SETS)  # single, imagenet7, imagenet80, bare
 TOY_LABELS = "red circle, blue square, yellow star, green triangle, purple heart, orange cross, pink crescent, " \
              "cyan diamond"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
@@ -90,62 +89,56 @@ def bar_chart(top: list[tuple[str, float, float]], sigmoid: bool) -> go.Figure:
 
 def _notes(result) -> str:
     lines = [f"- {n}" for n in result.notices]
-    kind = "sigmoid (SigLIP)" if result.sigmoid else "softmax over the labels"
+    kind = "sigmoid (SigLIP)" if result.scoring == "sigmoid" else "softmax over the labels"
     lines.append(f"- {len(result.labels)} labels × {len(result.templates)} template(s); scores: {kind} at "
-                 f"temperature {result.logit_scale:.1f}")
+                 f"logit scale s = {result.logit_scale:.1f} (temperature τ = 1/s = {1 / result.logit_scale:.3f})")
     return "\n".join(lines)
 
 
 def classify(ctx: UIContext, image, labels: str, template: str, model_name: str | None = None):
-    """The `zero_shot` API: (image, labels, template) -> {label: probability}, chart, model view, notes
-    (and, for the export box, the figure, numbers and session)."""
+    """(image, labels, template) -> {label: probability}, chart, model view, notes, and the export box's payload."""
     encoder = ctx.encoder(model_name)
     try:
-        img = load_image(image)
-        result = zero_shot(encoder, [img], labels, template or "single")
+        result = ctx.service.zero_shot(image, labels, template or "single", model_name or "")
+        view = ctx.service.model_view(image, model_name or "")
     except USER_ERRORS as e:
         raise user_error(e) from e
-    top = result.top(0, k=10)
-    confidences = {lab: p for lab, p, _ in result.top(0, k=len(result.labels))}
-    fig = bar_chart(top, result.sigmoid)
+    top = list(zip(result.labels, result.probabilities, result.cosine, strict=True))
+    confidences = {lab: p for lab, p, _ in top}
+    fig = bar_chart(top[:10], result.scoring == "sigmoid")
     name = Path(image).name if isinstance(image, (str, Path)) else "image"
-    export = ex.payload("zero_shot", figures={"chart": fig}, tables={"scores": zero_shot_records(result, [name])},
+    result.image = name
+    export = ex.payload("zero_shot", figures={"chart": fig}, tables={"scores": result.rows()},
                         session=ex.session(encoder, "zero_shot", model_name, {"template": template or "single"},
-                                           result.labels, result.templates, images=[name]))
-    return confidences, fig, encoder.model_view(img), _notes(result), export
+                                           parse_labels(labels).labels, result.templates, images=[name]))
+    return confidences, fig, view, _notes(result), export
 
 
 def classify_many(ctx: UIContext, files, labels: str, template: str, model_name: str | None = None):
     encoder = ctx.encoder(model_name)
     if not files:
         raise gr.Error("Add some images first.")
-    images, names, problems = [], [], []
-    for f in files:
-        path = getattr(f, "name", f)
-        try:
-            images.append(load_image(path, name=Path(path).name))
-            names.append(Path(path).name)
-        except USER_ERRORS as e:
-            problems.append(str(e))
-    if not images:
-        raise gr.Error("None of the files is a usable image: " + "; ".join(problems[:3]))
     try:
-        result = zero_shot(encoder, images, labels, template or "single")
+        batch = ctx.service.zero_shot_batch([getattr(f, "name", f) for f in files], labels, template or "single",
+                                            model_name or "")
     except USER_ERRORS as e:
         raise user_error(e) from e
     rows = []
-    for i, name in enumerate(names):
-        top = result.top(i, k=3)
-        rows.append([name] + [v for lab, p, c in top for v in (lab, round(p, 4), round(c, 4))])
+    for res in batch.results:
+        top = list(zip(res.labels, res.probabilities, res.cosine, strict=True))[:3]
+        rows.append([res.image] + [v for lab, p, c in top for v in (lab, round(p, 4), round(c, 4))])
     header = ["image"] + [h for k in range(1, 4) for h in (f"label {k}", f"p {k}", f"cos {k}")]
     rows = [r + [""] * (len(header) - len(r)) for r in rows]
     out = scratch.new_folder("zs-") / "zero_shot.csv"
     with out.open("w", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
-    notes = _notes(result) + "".join(f"\n- skipped: {p}" for p in problems)
-    export = ex.payload("zero_shot_batch", tables={"scores": zero_shot_records(result, names)},
+    first = batch.results[0]
+    first.notices = batch.notices
+    notes = _notes(first) + "".join(f"\n- skipped: {p}" for p in batch.skipped)
+    names = [res.image for res in batch.results]
+    export = ex.payload("zero_shot_batch", tables={"scores": [row for res in batch.results for row in res.rows()]},
                         session=ex.session(encoder, "zero_shot_batch", model_name, {"template": template or "single"},
-                                           result.labels, result.templates, images=names))
+                                           batch.labels, batch.templates, images=names))
     return gr.update(value=rows, headers=header), str(out), notes, export
 
 
@@ -180,7 +173,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         gr.Examples([[p] for p in paths], [image], outputs=[labels], fn=lambda _path, s=suggested: s,
                     run_on_click=True, cache_examples=False, label=t(key), api_name=False)
     run.click(lambda *a: classify(ctx, *a), [image, labels, template, model_name],
-              [label_out, chart, view, notes, export], api_name="zero_shot", concurrency_limit=ctx.concurrency,
+              [label_out, chart, view, notes, export], api_visibility="private", concurrency_limit=ctx.concurrency,
               concurrency_id="encode")
     with gr.Accordion(t("zs.batch"), open=False):
         files = gr.File(label=t("zs.files"), file_count="multiple", file_types=["image"])
@@ -191,5 +184,5 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         batch_export = ex.export_box("zero_shot_batch", restore=ex.Restore([labels, template], restore_inputs,
                                                                            views=["zero_shot"], model=model_name))
     run_many.click(lambda *a: classify_many(ctx, *a), [files, labels, template, model_name],
-                   [table, csv_out, batch_notes, batch_export], api_name="zero_shot_batch", concurrency_limit=1,
+                   [table, csv_out, batch_notes, batch_export], api_visibility="private", concurrency_limit=1,
                    concurrency_id="encode_many")

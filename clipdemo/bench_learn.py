@@ -1,0 +1,110 @@
+"""How fast does the Learn tab's diagonal appear? Runs each mode's defaults headless, as the app does.
+
+    python -m clipdemo.bench_learn                      # both modes, 150 s each
+    python -m clipdemo.bench_learn --modes scratch --seconds 900 --steps 5000
+
+Each run goes through `LiveTrainingManager` (same thread count, batches and measurements as a
+browser session) and the table shows, against seconds since Start, how many pictures of the fixed
+batch pick their own caption (the diagonal), plus when each mode first reached 90% of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+
+from clipdemo.live_training import MODES, LiveConfig, LiveTrainingManager
+
+CHECKPOINTS_S = (5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 240, 360, 480, 600, 900, 1200)
+GOAL = 0.9  # share of the fixed batch on the diagonal that counts as "the diagonal has appeared"
+
+
+def run_mode(mode: str, seconds: float, threads: int, steps: int | None = None) -> dict:
+    """One run with the tab's defaults for `mode` (steps overridable); its diagonal curve and timings."""
+    manager = LiveTrainingManager(max_running=1, time_limit_s=seconds + 60, idle_timeout_s=1e9, threads=threads)
+    try:
+        knobs = {"mode": mode} | ({"steps": steps} if steps else {})
+        manager.learn_start("bench", **knobs)
+        end = time.monotonic() + seconds
+        status = manager.learn_status("bench")
+        while time.monotonic() < end and status["state"] == "running":
+            time.sleep(0.5)
+            status = manager.learn_status("bench")
+        if status["state"] == "running":
+            manager.stop("bench", "user")
+            status = manager.learn_status("bench")
+        return status
+    finally:
+        manager.shutdown()
+
+
+def first_reaching(curve: dict, n: int, share: float = GOAL) -> tuple[float, int] | None:
+    need = math.ceil(share * n)
+    for sec, step, hits in zip(curve["seconds"], curve["step"], curve["diagonal_hits"], strict=True):
+        if hits >= need:
+            return sec, step
+    return None
+
+
+def hits_at(curve: dict, second: float) -> int | None:
+    """Diagonal hits of the last measurement at or before `second` (None before the first one)."""
+    seen = [h for s, h in zip(curve["seconds"], curve["diagonal_hits"], strict=True) if s <= second]
+    return seen[-1] if seen else None
+
+
+def table(results: dict[str, dict], seconds: float) -> str:
+    modes = list(results)
+    lines = ["| seconds since Start | " + " | ".join(f"{m}: diagonal hits (step)" for m in modes) + " |",
+             "|---:|" + "---:|" * len(modes)]
+    for t in (c for c in CHECKPOINTS_S if c <= seconds):
+        cells = []
+        for m in modes:
+            curve, n = results[m]["curve"], results[m]["fixed_batch"]
+            hits = hits_at(curve, t)
+            step = max((st for s, st in zip(curve["seconds"], curve["step"], strict=True) if s <= t), default=None)
+            cells.append("–" if hits is None else f"{hits}/{n} ({step})")
+        lines.append(f"| {t} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for m in modes:
+        r = results[m]
+        hit = first_reaching(r["curve"], r["fixed_batch"])
+        when = f"{hit[0]:.0f} s (step {hit[1]})" if hit else f"not within {seconds:.0f} s"
+        cfg = r["config"]
+        lines.append(f"- {m}: ≥{GOAL:.0%} of the diagonal at {when}; final {r['diagonal_hits']}/{r['fixed_batch']} "
+                     f"at step {r['step']}, {r['seconds']:.0f} s; width {cfg['width']}, {cfg['layers']} layers, "
+                     f"batch {cfg['batch_size']}, lr {cfg['lr']:g}, {cfg['image_size']} px; "
+                     f"{r['trained_parameters'] / 1e6:.2f}M of {r['parameters'] / 1e6:.2f}M parameters trained")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m clipdemo.bench_learn", description=__doc__.split("\n\n")[0])
+    p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    p.add_argument("--seconds", type=float, default=150, help="wall-clock limit per mode")
+    p.add_argument("--steps", type=int, default=None, help="override the default step count (e.g. a long scratch run)")
+    p.add_argument("--threads", type=int, default=int(os.environ.get("CLIPDEMO_TRAIN_THREADS", "1")),
+                   help="torch threads of the training (the server's default is 1)")
+    p.add_argument("--json", default="", help="also write the curves here")
+    args = p.parse_args(argv)
+    from clipdemo.train import machine_description
+
+    for mode in args.modes:
+        print(f"{mode} defaults: {LiveConfig.for_mode(mode)}", flush=True)
+    results = {}
+    for mode in args.modes:
+        t0 = time.monotonic()
+        results[mode] = run_mode(mode, args.seconds, args.threads, args.steps)
+        print(f"{mode}: done in {time.monotonic() - t0:.0f} s", flush=True)
+    print(f"\n{machine_description()}; training thread count {args.threads}; load average "
+          f"{os.getloadavg()[0]:.1f}\n")
+    print(table(results, args.seconds))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
