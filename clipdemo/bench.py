@@ -7,7 +7,8 @@ encoding, zero-shot latency cold and warm (80-template ensemble, 10 labels; warm
 a new image) against `transformers.pipeline("zero-shot-image-classification")` on the same model
 (one template, no ensembling), and cold encoding of 800 prompts. "vitb32" is a random-weight
 model with the exact shape of OpenAI's ViT-B/32, built from its config (no download needed).
-Finally the time from `python app.py` to a page that answers.
+Finally the time from `python app.py` to a page that answers, and then the encoding backends side by side
+(torch fp32 and bf16, OpenVINO, OpenVINO int8: clipdemo.bench_backends).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import torch
 from PIL import Image
 
 from clipdemo import toyworld
+from clipdemo.bench_backends import VARIANTS
+from clipdemo.bench_backends import run as run_backends
+from clipdemo.bench_table import print_table  # noqa: F401 - kept importable from here
 from clipdemo.devices import dtype_name
 from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
@@ -148,32 +152,52 @@ def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
         proc.wait(10)
 
 
-def print_table(rows, head=("model", "measurement", "result")) -> None:
-    w = [max(len(r[i]) for r in rows) for i in range(3)]
-    w = [max(a, len(b)) for a, b in zip(w, head)]
-    print(" | ".join(h.ljust(x) for h, x in zip(head, w)))
-    print("-|-".join("-" * x for x in w))
-    for r in rows:
-        print(" | ".join(c.ljust(x) for c, x in zip(r, w)))
-
-
 def main(argv=None) -> list:
     p = argparse.ArgumentParser(prog="python -m clipdemo.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="+", default=["bundled", "vitb32"], help="bundled, vitb32, or a folder")
     p.add_argument("--dtype", default="auto", help="auto (bf16 where the CPU is faster with it), fp32, bf16")
     p.add_argument("--device", default="cpu", help="cpu (the default: the table's targets are for a CPU), auto, cuda")
     p.add_argument("--skip-app", action="store_true")
+    p.add_argument("--backends", nargs="+", default=list(VARIANTS), metavar="VARIANT",
+                   help=f"encoding backends side by side on the CPU: {', '.join(VARIANTS)} (default: all), or none")
+    p.add_argument("--only-backends", action="store_true", help="only the side-by-side backend table")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the backend table (median; >= 3)")
+    p.add_argument("--prompts", type=int, default=800, help="prompts encoded per text measurement (default 800)")
     args = p.parse_args(argv)
     Image.init()
-    rows = [("machine", "CPU threads / dtype", f"{torch.get_num_threads()} / {args.dtype}")]
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars between the table's lines
+    variants = [v for v in args.backends if v != "none"]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        p.error(f"unknown backend variant(s) {', '.join(sorted(unknown))}; use {', '.join(VARIANTS)} or none")
+    rows = [] if args.only_backends else [("machine", "CPU threads / dtype", f"{torch.get_num_threads()} / {args.dtype}")]
     with tempfile.TemporaryDirectory() as tmp:
-        for m in args.models:
-            source = str(build_vitb32_shape(Path(tmp) / "vitb32")) if m == "vitb32" else m
-            rows += bench_model(m, source, args.dtype, args.device)
-    if not args.skip_app:
-        rows.append(bench_app_start())
-    print_table(rows)
+        # ViT-B/32 is built once into the cache (same seed, same weights), so its OpenVINO copy is reused too
+        sources = [(m, str(vitb32_dir(Path(tmp))) if m == "vitb32" else m) for m in args.models]
+        if not args.only_backends:
+            for m, source in sources:
+                rows += bench_model(m, source, args.dtype, args.device)
+            if not args.skip_app:
+                rows.append(bench_app_start())
+            print_table(rows)
+        if variants and args.device == "cpu":
+            rows += run_backends(sources, variants, max(1, args.rounds), args.prompts)
     return rows
+
+
+def vitb32_dir(fallback: Path) -> Path:
+    from clipdemo.backends.openvino_backend import cache_root
+
+    out = cache_root().parent / "bench-models" / "vitb32"
+    try:
+        if not (out / "model.safetensors").exists():
+            out.mkdir(parents=True, exist_ok=True)
+            build_vitb32_shape(out)
+        return out
+    except OSError:  # a read-only cache: build it for this run only
+        return build_vitb32_shape(fallback / "vitb32")
 
 
 if __name__ == "__main__":

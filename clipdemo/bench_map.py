@@ -1,5 +1,7 @@
 """Speed bars of the embedding map, measured (never asserted): python -m clipdemo.bench_map
 
+With --sizes 1000,10000,100000 it measures collections instead (clipdemo.collection.bench).
+
 Steps, in the order a visitor meets them on a warm app (model loaded, UMAP warm-up done):
 the first UMAP request (300 points, then the full 300-image map with captions), 300 gallery
 images embedded and projected end to end with empty caches, and re-projection with new UMAP
@@ -106,6 +108,13 @@ def print_table(rows: list[Row]) -> None:
 
 
 def main(argv=None) -> None:
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a == "--sizes" or a.startswith("--sizes=") for a in argv):  # collections of 1k-1M points
+        from clipdemo.collection import bench
+
+        return bench.main(argv)
     p = argparse.ArgumentParser(prog="python -m clipdemo.bench_map", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="bundled")
     p.add_argument("--images", type=int, default=300)

@@ -1,7 +1,7 @@
 """`python -m clipdemo`: the app's engine from the command line.
 
     python -m clipdemo label photo.jpg --labels "cat, dog" [--templates imagenet80] [--json]
-    python -m clipdemo embed photos/ --out photos-emb/
+    python -m clipdemo embed photos/ --out photos-emb/ [--engine ray]   (clip-retrieval's layout)
     python -m clipdemo train | eval | bench ...        (each has its own --help)
     python -m clipdemo download openai/clip-vit-base-patch32 --to ~/clip-models
 """
@@ -14,23 +14,32 @@ import json
 import sys
 from pathlib import Path
 
+from clipdemo.errors import UserError
+
 # Sub-commands that hand their arguments to another module's main(argv) untouched.
 PASSTHROUGH = {
     "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
     "eval": ("clipdemo.evaluate", "measure a toy-world CLIP and write its model card"),
     "bench": ("clipdemo.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
+    "bench_map": ("clipdemo.bench_map", "map benchmark; --sizes 1000,10000,100000 measures collections"),
+    "collection": ("clipdemo.collection.cli", "a collection folder: size, model, search, Embedding Atlas export"),
+    "quantize": ("clipdemo.backends.quantize", "write an int8 OpenVINO copy of a model and measure its agreement"),
 }
 
 
-class CLIError(Exception):
+class CLIError(UserError):
     """A problem the user can fix; printed without a traceback."""
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="'bundled', a hub id or a local folder (default: CLIPDEMO_MODEL, "
+    p.add_argument("--model", default=None, help="'bundled', a hub id or a local folder (default: "
                                                  "else OpenAI ViT-B/32 when available, else bundled)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--dtype", default="auto", help="auto, fp32, bf16, fp16")
+    p.add_argument("--backend", default=None, choices=("auto", "torch", "openvino"),
+                   help="what computes embeddings (default: CLIPDEMO_BACKEND, else auto = OpenVINO on a CPU where "
+                        "it is installed and measured faster)")
+    p.add_argument("--int8", action="store_true", help="encode with the int8 OpenVINO copy (see `quantize`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,14 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-session", metavar="FILE", help="write a session JSON to redo this result")
     _model_options(p)
 
-    p = sub.add_parser("embed", help="embed a folder of images into .npy + .parquet",
-                       description="Embed every image in a folder (L2-normalised image embeddings).")
-    p.add_argument("folder", metavar="DIR")
-    p.add_argument("--out", required=True, metavar="OUT_DIR",
-                   help="writes OUT_DIR/embeddings.npy, embeddings.parquet (name, size, vector) and meta.json")
-    p.add_argument("--recursive", action="store_true", help="include sub-folders")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from clipdemo.collection.cli import EMBED_HELP, add_embed_arguments
+
+    p = sub.add_parser("embed", help="embed images into a collection (clip-retrieval's layout; --engine ray)",
+                       description=EMBED_HELP)
+    add_embed_arguments(p)
     _model_options(p)
 
     p = sub.add_parser("download", help="fetch hub checkpoints into a folder for offline use",
@@ -78,16 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in PASSTHROUGH:
         module = importlib.import_module(PASSTHROUGH[argv[0]][0])
-        module.main(argv[1:])
-        return 0
+        code = module.main(argv[1:])  # some tools return their results; only an int is an exit status
+        return code if isinstance(code, int) else 0
     args = build_parser().parse_args(argv)
-    from clipdemo.images import ImageError
-    from clipdemo.loading import ModelNotAvailable
-    from clipdemo.zeroshot import LabelError
-
     try:
         return {"label": cmd_label, "embed": cmd_embed, "download": cmd_download}[args.command](args)
-    except (CLIError, ModelNotAvailable, LabelError, ImageError) as e:
+    except UserError as e:  # anything else is a bug: Python prints its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
 
@@ -105,20 +107,27 @@ def _text_arg(value: str | None) -> str | None:
     return value
 
 
-def _load_encoder(model: str | None, device: str, dtype: str):
+def _quiet_transformers() -> None:
     from transformers.utils import logging as hf_logging
 
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import default_model_name, load_model
-
     hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
-    return Encoder(load_model(model or default_model_name(), device, dtype))
+
+
+def _load_encoder(args):
+    from clipdemo.loading import default_model_name
+    from clipdemo.registry import load_encoder
+
+    _quiet_transformers()
+    return load_encoder(args.model or default_model_name(), args.device, args.dtype, getattr(args, "backend", None),
+                        getattr(args, "int8", False))
 
 
 def cmd_label(args) -> int:
     from clipdemo import exports
     from clipdemo.images import load_image
-    from clipdemo.zeroshot import zero_shot
+    from clipdemo.loading import default_model_name
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
 
     session = {}
     if args.session:
@@ -140,27 +149,37 @@ def cmd_label(args) -> int:
             print(f"skipped: {e}", file=sys.stderr)
     if not images:
         raise CLIError("none of the images could be read.")
-    encoder = _load_encoder(model, args.device, args.dtype)
-    result = zero_shot(encoder, images, labels, templates)
-    for notice in result.notices:
+    _quiet_transformers()
+    registry = ModelRegistry(model or default_model_name(), args.device, args.dtype, max_models=1,
+                             backend=args.backend, int8=args.int8)
+    batch = ClipService(registry).zero_shot_batch(images, labels, templates)
+    for notice in [*batch.notices, registry.get().backend.notice]:
+        if not notice:
+            continue
         print(f"note: {notice}", file=sys.stderr)
-    loaded = encoder.loaded
+    loaded = registry.get().loaded
     if args.save_session:
         exports.write_session(args.save_session, exports.session_record(
-            "zero_shot", loaded.name, {"top": args.top}, result.labels, result.templates, loaded=loaded,
+            "zero_shot", loaded.name, {"top": args.top}, batch.labels, batch.templates, loaded=loaded,
             images=names))
-    top = max(1, min(args.top, len(result.labels)))
+    top = max(1, min(args.top, len(batch.labels)))
+    tops = [list(zip(r.labels, r.probabilities, r.cosine, strict=True))[:top] for r in batch.results]
+    sigmoid = batch.results[0].scoring == "sigmoid"
+    from clipdemo.backends import backend_record, summary
+
+    backend = registry.get().backend
     if args.json:
-        out = {"model": loaded.name, "family": loaded.family, "scores": "sigmoid" if result.sigmoid else "softmax",
-               "labels": result.labels, "templates": result.templates,
-               "results": [{"image": n, "top": [{"label": lab, "probability": round(p, 6), "cosine": round(c, 6)}
-                                                for lab, p, c in result.top(i, top)]} for i, n in enumerate(names)]}
+        out = {"model": loaded.name, "family": loaded.family, "encoding": backend_record(backend),
+               "scores": batch.results[0].scoring, "labels": batch.labels, "templates": batch.templates,
+               "results": [{"image": n, "top": [{"label": lab, "probability": p, "cosine": c} for lab, p, c in t]}
+                           for n, t in zip(names, tops, strict=True)]}
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
-    scores = "sigmoid, each label on its own" if result.sigmoid else "softmax over the labels"
-    print(f"model: {loaded.describe()}\nprompts: {len(result.labels)} labels x {len(result.templates)} template(s); "
+    scores = "sigmoid, each label on its own" if sigmoid else "softmax over the labels"
+    print(f"model: {loaded.describe()}\nencoding: {summary(backend)}\n"
+          f"prompts: {len(batch.labels)} labels x {len(batch.templates)} template(s); "
           f"p = {scores}; cos = raw cosine similarity\n")
-    print(format_table(names, [result.top(i, top) for i in range(len(names))]))
+    print(format_table(names, tops))
     return 0
 
 
@@ -187,50 +206,11 @@ def _width(text: str) -> int:
 
 
 def cmd_embed(args) -> int:
-    from tqdm import tqdm
+    from clipdemo.collection.cli import cmd_embed as embed_collection
+    from clipdemo.registry import load_encoder
 
-    from clipdemo import exports
-    from clipdemo.images import IMAGE_SUFFIXES, load_image
-
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise CLIError(f"{folder} is not a folder.")
-    pattern = "**/*" if args.recursive else "*"
-    paths = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not paths:
-        raise CLIError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}.")
-    encoder = _load_encoder(args.model, args.device, args.dtype)
-    encoder.batch_size = max(1, args.batch_size)
-    names, sizes, chunks, skipped = [], [], [], []
-    bar = tqdm(total=len(paths), unit="img", desc="embedding", disable=args.no_progress, file=sys.stderr)
-    chunk = max(encoder.batch_size, 64)  # a bounded number of decoded images in memory at once
-    for start in range(0, len(paths), chunk):
-        images = []
-        for path in paths[start:start + chunk]:
-            try:
-                images.append(load_image(path))
-            except Exception as e:  # noqa: BLE001 - one broken file must not stop a folder
-                skipped.append(str(e))
-                bar.update(1)
-                continue
-            names.append(str(path.relative_to(folder)))
-            sizes.append(images[-1].size)
-        if images:
-            chunks.append(encoder.encode_images(images))
-            bar.update(len(images))
-    bar.close()
-    for problem in skipped:
-        print(f"skipped: {problem}", file=sys.stderr)
-    if not names:
-        raise CLIError("none of the images could be read.")
-    import numpy as np
-
-    loaded = encoder.loaded
-    files = exports.write_embeddings(
-        args.out, names, np.concatenate(chunks), {"width": [w for w, _ in sizes], "height": [h for _, h in sizes]},
-        meta={"model": loaded.name, "family": loaded.family, "source_folder": str(folder.resolve())})
-    print(f"{len(names)} images -> {files['npy']} ({len(names)} x {encoder.dim}) and {files['parquet']}")
-    return 0
+    _quiet_transformers()
+    return embed_collection(args, load_encoder)
 
 
 # ---------------------------------------------------------------- download

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from clipdemo import projection
+from clipdemo import limits, projection
+from clipdemo.cache import LRUCache
 from clipdemo.encoding import Encoder
 from clipdemo.gallery import Gallery
+from clipdemo.templates import DEFAULT_TEMPLATE
 from clipdemo.zeroshot import class_embeddings, parse_labels
 
 MAX_TEXTS = 2000  # with MAX_IMAGES this keeps a map under umap's 4096-point exact-neighbour path
-LABEL_TEMPLATE = "a photo of a {}."
+LABEL_TEMPLATE = DEFAULT_TEMPLATE  # a label point is the label's zero-shot prompt
 
 
 @dataclass
@@ -86,7 +86,8 @@ class MapData:
 
 def split_lines(text: str | Sequence[str] | None) -> list[str]:
     lines = text.splitlines() if isinstance(text, str) else list(text or [])
-    return [" ".join(str(s).split()) for s in lines if str(s).strip()]
+    # each line cut to limits.MAX_TEXT_CHARS first: a 1 MB line costs what 500 characters cost
+    return [limits.clean_text(" ".join(str(s)[:4 * limits.MAX_TEXT_CHARS].split())) for s in lines if str(s).strip()]
 
 
 def build_map_data(encoder: Encoder, gallery: Gallery, extra_texts: str | Sequence[str] | None = None,
@@ -132,24 +133,19 @@ def build_map_data(encoder: Encoder, gallery: Gallery, extra_texts: str | Sequen
 # ---------------------------------------------------------------- projections, cached
 
 
-_PROJECTIONS: OrderedDict[tuple, projection.Projection] = OrderedDict()
-_PROJ_LOCK = threading.Lock()
 MAX_CACHED_PROJECTIONS = 32
+_PROJECTIONS = LRUCache(MAX_CACHED_PROJECTIONS)
 
 
 def project_map(data: MapData, method: str = "umap", dims: int = 2, n_neighbors: int = 15, min_dist: float = 0.1,
                 seed: int = 0) -> projection.Projection:
     """Coordinates for every point; the same data and settings come back from a small cache."""
     key = (data.key, method, int(dims), int(n_neighbors), round(float(min_dist), 4), seed)
-    with _PROJ_LOCK:
-        if key in _PROJECTIONS:
-            _PROJECTIONS.move_to_end(key)
-            return dataclasses.replace(_PROJECTIONS[key], cached=True)
+    hit = _PROJECTIONS.get(key)
+    if hit is not None:
+        return dataclasses.replace(hit, cached=True)
     proj = projection.project(data.embeddings(), method, int(dims), int(n_neighbors), float(min_dist), seed=seed)
-    with _PROJ_LOCK:
-        _PROJECTIONS[key] = proj
-        while len(_PROJECTIONS) > MAX_CACHED_PROJECTIONS:
-            _PROJECTIONS.popitem(last=False)
+    _PROJECTIONS.put(key, proj)
     return proj
 
 

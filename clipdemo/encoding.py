@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,38 +18,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from clipdemo import limits, scoring
+from clipdemo.backends.torch_backend import TorchBackend, projected_features  # noqa: F401 - re-exported
+from clipdemo.cache import LRUCache
 from clipdemo.loading import LoadedModel
-
-
-class LRUCache:
-    def __init__(self, max_items: int):
-        self.max_items = max_items
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key):
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return self._data[key]
-            self.misses += 1
-            return None
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_items:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
 
 
 def image_key(image: Image.Image) -> str:
@@ -81,16 +52,15 @@ def _slices(items: list, n: int, min_size: int) -> list[list]:
     return [items[a:b] for a, b in zip(bounds, bounds[1:])] or [items]
 
 
-def projected_features(out) -> torch.Tensor:
-    # transformers 5 returns an output object whose pooler_output is the projected embedding.
-    return out if isinstance(out, torch.Tensor) else out.pooler_output
-
-
 class Encoder:
     """Encodes images and texts with one loaded model; bounded caches; thread-safe."""
 
-    def __init__(self, loaded: LoadedModel, batch_size: int = 32, image_cache: int = 4096, text_cache: int = 16384):
+    def __init__(self, loaded: LoadedModel, batch_size: int = 32, image_cache: int = 4096, text_cache: int = 16384,
+                 backend=None):
         self.loaded = loaded
+        # what runs the forward passes (clipdemo.backends: torch, or OpenVINO on CPUs); gradients and
+        # training always use loaded.model itself
+        self.backend = backend or TorchBackend(loaded)
         self.batch_size = batch_size
         self.image_cache = LRUCache(image_cache)
         self.text_cache = LRUCache(text_cache)
@@ -100,8 +70,13 @@ class Encoder:
         self.token_counts = LRUCache(text_cache)
         self._lock = threading.RLock()
 
+    def exclusive(self) -> threading.RLock:
+        """Hold the model for a computation of several forward passes (`with encoder.exclusive():`),
+        as every encode does for one: one pass per model at a time keeps memory flat."""
+        return self._lock
+
     # ------------------------------------------------------------------ inputs
-    def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+    def preprocess(self, images: Sequence[Image.Image], dtype: torch.dtype | None = None) -> torch.Tensor:
         """The model's own image processor, run on slices of the batch in threads: Pillow's resize
         releases the GIL, and on a small model (or a GPU) resizing costs as much as encoding."""
         chunks = _slices(list(images), PREPROCESS_THREADS, PREPROCESS_MIN_SLICE)
@@ -110,7 +85,7 @@ class Encoder:
         else:
             parts = [self._process(c) for c in chunks]
         pixels = parts[0] if len(parts) == 1 else torch.cat(parts)
-        return pixels.to(self.loaded.device, self.loaded.dtype)
+        return pixels.to(self.loaded.device, dtype or self.loaded.dtype)
 
     def _process(self, images: Sequence[Image.Image]) -> torch.Tensor:
         rgb = [im.convert("RGB") for im in images]
@@ -125,6 +100,7 @@ class Encoder:
         return {k: v.to(lm.device) for k, v in tok.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
     def count_tokens(self, text: str) -> int:
+        text = limits.clean_text(text)  # cut before tokenising: a 1 MB line costs what 500 characters cost
         n = self.token_counts.get(text)
         if n is None:
             n = len(self.loaded.tokenizer(text, truncation=False)["input_ids"])
@@ -144,13 +120,13 @@ class Encoder:
     @torch.inference_mode()
     def image_features_from_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         with self._lock:
-            feats = projected_features(self.loaded.model.get_image_features(pixel_values=pixels)).float()
+            feats = self.backend.image_features(pixels).float()
         return torch.nn.functional.normalize(feats, dim=-1)
 
     @torch.inference_mode()
     def text_features_from_tokens(self, tokens: dict) -> torch.Tensor:
         with self._lock:
-            feats = projected_features(self.loaded.model.get_text_features(**tokens)).float()
+            feats = self.backend.text_features(tokens).float()
         return torch.nn.functional.normalize(feats, dim=-1)
 
     def encode_images(self, images: Sequence[Image.Image],
@@ -160,7 +136,8 @@ class Encoder:
         todo = [i for i, v in enumerate(out) if v is None]
         for start in range(0, len(todo), self.batch_size):
             idx = todo[start:start + self.batch_size]
-            feats = self.image_features_from_pixels(self.preprocess([images[i] for i in idx])).cpu().numpy()
+            pixels = self.preprocess([images[i] for i in idx], self.backend.pixel_dtype)
+            feats = self.image_features_from_pixels(pixels).cpu().numpy()
             for i, f in zip(idx, feats):
                 out[i] = f
                 self.image_cache.put(keys[i], f)
@@ -169,6 +146,7 @@ class Encoder:
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [limits.clean_text(t) for t in texts]  # cut, no NUL, no lone surrogate: see clipdemo.limits
         out: list[np.ndarray | None] = [self.text_cache.get(t) for t in texts]
         todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
         done: dict[str, np.ndarray] = {}
@@ -200,14 +178,10 @@ class Encoder:
     # ------------------------------------------------------------------ scores
     def logits(self, cosine: np.ndarray) -> np.ndarray:
         """Cosines -> the model's logits (temperature, and SigLIP's bias)."""
-        return cosine * self.loaded.logit_scale + self.loaded.logit_bias
+        return scoring.logits(cosine, self.loaded.logit_scale, self.loaded.logit_bias)
 
-    def probabilities(self, cosine: np.ndarray, axis: int = -1, temperature: float | None = None) -> np.ndarray:
-        """Softmax over `axis` for CLIP; independent sigmoids for SigLIP. `temperature` overrides the scale."""
-        scale = self.loaded.logit_scale if temperature is None else temperature
-        logits = cosine * scale + self.loaded.logit_bias
-        if self.loaded.uses_sigmoid:
-            return 1 / (1 + np.exp(-logits))
-        logits = logits - logits.max(axis=axis, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(axis=axis, keepdims=True)
+    def probabilities(self, cosine: np.ndarray, axis: int = -1, logit_scale: float | None = None) -> np.ndarray:
+        """Softmax over `axis` for CLIP; independent sigmoids for SigLIP. `logit_scale` (s = 1/τ) overrides the
+        model's own."""
+        scale = self.loaded.logit_scale if logit_scale is None else logit_scale
+        return scoring.probabilities(cosine, scale, self.loaded.logit_bias, self.loaded.uses_sigmoid, axis)

@@ -18,6 +18,8 @@ import platform
 import random
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from PIL import Image, ImageColor, ImageDraw
 from clipdemo import toyworld
 from clipdemo.encoding import Encoder
 from clipdemo.loading import load_model
+from clipdemo.templates import ZH_DEFAULT_TEMPLATE
 from clipdemo.toyworld import COLOURS, COUNT_WORDS, HELD_OUT, SHAPES, plural
 
 TEST_SEED = 10_007  # training draws with seeds 0/1; this one is never used there
@@ -46,10 +49,29 @@ def draw_plain(shape: str, colour: str, rng: random.Random, size: int = 224) -> 
     g = rng.randint(150, 225)
     ground = (g, g + rng.randint(-6, 6), g + rng.randint(-6, 6))
     img = Image.new("RGB", (size, size), ground)
-    d = ImageDraw.Draw(img)
-    fill = OTHER_COLOURS[colour]
     r = rng.uniform(0.14, 0.24) * size
     cx, cy = rng.uniform(r * 1.3, size - r * 1.3), rng.uniform(r * 1.3, size - r * 1.3)
+    _plain_shape(ImageDraw.Draw(img), shape, cx, cy, r, OTHER_COLOURS[colour], ground)
+    return img
+
+
+def draw_plain_count(shape: str, colour: str, k: int, rng: random.Random, size: int = 224) -> Image.Image:
+    """k copies of one shape, apart from each other, drawn as `draw_plain` draws one."""
+    g = rng.randint(150, 225)
+    ground = (g, g + rng.randint(-6, 6), g + rng.randint(-6, 6))
+    img = Image.new("RGB", (size, size), ground)
+    r = rng.uniform(0.09, 0.12) * size
+    centres: list[tuple[float, float]] = []
+    while len(centres) < k:
+        x, y = rng.uniform(r * 1.4, size - r * 1.4), rng.uniform(r * 1.4, size - r * 1.4)
+        if all(math.hypot(x - a, y - b) > 2.9 * r for a, b in centres):
+            centres.append((x, y))
+    for x, y in centres:
+        _plain_shape(ImageDraw.Draw(img), shape, x, y, r, OTHER_COLOURS[colour], ground)
+    return img
+
+
+def _plain_shape(d: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, r: float, fill, ground) -> None:
     if shape == "circle":
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
     elif shape == "square":
@@ -76,7 +98,39 @@ def draw_plain(shape: str, colour: str, rng: random.Random, size: int = 224) -> 
         d.ellipse([cx - 0.55 * r, cy - 1.3 * r, cx + 1.35 * r, cy + 0.6 * r], fill=ground)
     else:
         raise ValueError(shape)
-    return img
+
+
+# ---------------------------------------------------------------- prompts per language
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """How each test asks its question in one language (the same questions in every language)."""
+
+    colour: Callable[[str], str]
+    shape: Callable[[str], str]
+    combo: Callable[[str, str], str]
+    count: Callable[[int, str, str], str]
+    caption: Callable[[toyworld.Scene], str]
+
+
+def _zh_photo(desc: str) -> str:
+    return ZH_DEFAULT_TEMPLATE.format(desc)
+
+
+PROMPTS = {
+    "en": Prompts(colour=lambda c: f"a photo of a {c} object.", shape=lambda s: f"a photo of a {s}.",
+                  combo=lambda c, s: f"a photo of a {c} {s}.",
+                  count=lambda n, c, s: f"a photo of {COUNT_WORDS[n]} {c} {s if n == 1 else plural(s)}.",
+                  caption=toyworld.full_caption),
+    "zh": Prompts(colour=lambda c: _zh_photo(f"{toyworld.zh_colour(c)}的物体"),
+                  shape=lambda s: _zh_photo(toyworld.zh_shape(s)),
+                  combo=lambda c, s: _zh_photo(toyworld.zh_colour(c) + toyworld.zh_shape(s)),
+                  count=lambda n, c, s: _zh_photo(f"{toyworld.ZH_COUNT_WORDS[n]}个{toyworld.zh_colour(c)}"
+                                                  f"{toyworld.zh_shape(s)}"),
+                  caption=toyworld.zh_full_caption),
+}
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
 
 
 # ---------------------------------------------------------------- metrics
@@ -102,13 +156,13 @@ def single_object_set(n_per_combo: int, combos, rng: random.Random, plain: bool)
     return images, truth
 
 
-def eval_single(encoder: Encoder, images, truth) -> dict:
+def eval_single(encoder: Encoder, images, truth, prompts: Prompts = PROMPTS["en"], img=None) -> dict:
     all_combos = [(c, s) for c in COLOURS for s in SHAPES]
     colours, shapes = list(COLOURS), list(SHAPES)
     out = {}
     idx = [all_combos.index(t) for t in truth]
-    img = encoder.encode_images(images)
-    zs = img @ encoder.encode_texts([f"a photo of a {c} {s}." for c, s in all_combos]).T
+    img = encoder.encode_images(images) if img is None else img
+    zs = img @ encoder.encode_texts([prompts.combo(c, s) for c, s in all_combos]).T
     pred = zs.argmax(axis=1)
     held = np.array([t in HELD_OUT for t in truth])
     correct = pred == np.array(idx)
@@ -116,54 +170,108 @@ def eval_single(encoder: Encoder, images, truth) -> dict:
     out["shape_in_64way"] = float(np.mean([all_combos[j][1] == t[1] for j, t in zip(pred, truth)]))
     out["zs64_seen"] = float(correct[~held].mean()) if (~held).any() else float("nan")
     out["zs64_heldout"] = float(correct[held].mean()) if held.any() else float("nan")
-    col = img @ encoder.encode_texts([f"a photo of a {c} object." for c in colours]).T
+    col = img @ encoder.encode_texts([prompts.colour(c) for c in colours]).T
     out["colour"] = float(np.mean(col.argmax(1) == np.array([colours.index(c) for c, _ in truth])))
-    shp = img @ encoder.encode_texts([f"a photo of a {s}." for s in shapes]).T
+    shp = img @ encoder.encode_texts([prompts.shape(s) for s in shapes]).T
     out["shape"] = float(np.mean(shp.argmax(1) == np.array([shapes.index(s) for _, s in truth])))
     return out
 
 
-def eval_counting(encoder: Encoder, n: int, rng: random.Random) -> float:
+def counting_set(n: int, rng: random.Random, plain: bool):
+    """n pictures of 1, 2, 3 identical objects in turn: (images, [(k, colour, shape)])."""
     combos = toyworld.allowed_combos("all")
-    correct = 0
+    images, truth = [], []
     for i in range(n):
         k = 1 + i % 3
-        scene = toyworld.sample_scene(rng, kind="single" if k == 1 else "count", combos=combos, n_objects=k)
-        c, s = scene.objects[0].colour, scene.objects[0].shape
-        prompts = [f"a photo of {COUNT_WORDS[m]} {c} {s if m == 1 else plural(s)}." for m in (1, 2, 3)]
-        img = encoder.encode_images([toyworld.render(scene, 224)])
-        correct += int((img @ encoder.encode_texts(prompts).T).argmax() == k - 1)
-    return correct / n
+        if plain:
+            c, s = rng.choice(combos)
+            images.append(draw_plain_count(s, c, k, rng))
+        else:
+            scene = toyworld.sample_scene(rng, kind="single" if k == 1 else "count", combos=combos, n_objects=k)
+            c, s = scene.objects[0].colour, scene.objects[0].shape
+            images.append(toyworld.render(scene, 224))
+        truth.append((k, c, s))
+    return images, truth
 
 
-def eval_recall(encoder: Encoder, n_batches: int, rng: random.Random, batch: int = 100) -> tuple[float, float]:
-    i2t, t2i = [], []
+def eval_counting(encoder: Encoder, images, truth, prompts: Prompts = PROMPTS["en"], img=None) -> float:
+    img = encoder.encode_images(images) if img is None else img
+    correct = 0
+    for row, (k, c, s) in zip(img, truth):
+        txt = encoder.encode_texts([prompts.count(m, c, s) for m in (1, 2, 3)])
+        correct += int((txt @ row).argmax() == k - 1)
+    return correct / len(truth)
+
+
+def recall_batches(n_batches: int, rng: random.Random, batch: int = 100) -> list[list[toyworld.Scene]]:
     combos = toyworld.allowed_combos("all")
-    for _ in range(n_batches):
-        scenes = [toyworld.sample_scene(rng, combos=combos) for _ in range(batch)]
-        img = encoder.encode_images([toyworld.render(s, 224) for s in scenes])
-        txt = encoder.encode_texts([toyworld.full_caption(s) for s in scenes])
-        sim = img @ txt.T
-        target = np.arange(batch)
-        i2t.append(np.mean(sim.argmax(1) == target))
-        t2i.append(np.mean(sim.argmax(0) == target))
+    return [[toyworld.sample_scene(rng, combos=combos) for _ in range(batch)] for _ in range(n_batches)]
+
+
+def _recall(sim: np.ndarray) -> tuple[float, float]:
+    """Recall@1 of rows finding their diagonal column, and of columns finding their row."""
+    target = np.arange(sim.shape[0])
+    return float(np.mean(sim.argmax(1) == target)), float(np.mean(sim.argmax(0) == target))
+
+
+def eval_recall(encoder: Encoder, batches, prompts: Prompts = PROMPTS["en"], images=None) -> tuple[float, float]:
+    i2t, t2i = [], []
+    for j, scenes in enumerate(batches):
+        img = images[j] if images is not None else encoder.encode_images([toyworld.render(s, 224) for s in scenes])
+        a, b = _recall(img @ encoder.encode_texts([prompts.caption(s) for s in scenes]).T)
+        i2t.append(a)
+        t2i.append(b)
     return float(np.mean(i2t)), float(np.mean(t2i))
 
 
+def eval_cross_lingual(encoder: Encoder, batches) -> dict:
+    """Each English full caption must find its Chinese twin among the batch's 100 Chinese captions, and back:
+    the two languages must land on the same point of the joint space, not merely near the same picture."""
+    en2zh, zh2en = [], []
+    for scenes in batches:
+        en = encoder.encode_texts([PROMPTS["en"].caption(s) for s in scenes])
+        zh = encoder.encode_texts([PROMPTS["zh"].caption(s) for s in scenes])
+        a, b = _recall(en @ zh.T)
+        en2zh.append(a)
+        zh2en.append(b)
+    return {"en_to_zh": float(np.mean(en2zh)), "zh_to_en": float(np.mean(zh2en))}
+
+
 def evaluate(encoder: Encoder, n_per_combo: int = 4, n_heldout_per_combo: int = 16, n_count: int = 300,
-             n_recall_batches: int = 5, seed: int = TEST_SEED) -> dict:
+             n_recall_batches: int = 5, seed: int = TEST_SEED, languages=("en",)) -> dict:
+    """English results under "toy"/"other_hands" (as before); each other language under its code.
+
+    Every language is asked about the very same pictures."""
     t0 = time.time()
     rng = random.Random(seed)
     seen = toyworld.allowed_combos("train")
     held = toyworld.allowed_combos("heldout")
-    results = {}
+    per_lang: dict[str, dict] = {lang: {} for lang in languages}
     for name, plain in (("toy", False), ("other_hands", True)):
         ims, truth = single_object_set(n_per_combo, seen, rng, plain)
         ims_h, truth_h = single_object_set(n_heldout_per_combo, held, rng, plain)
-        results[name] = eval_single(encoder, ims + ims_h, truth + truth_h)
-        results[name]["n_images"] = len(ims) + len(ims_h)
-    results["toy"]["counting"] = eval_counting(encoder, n_count, rng)
-    results["toy"]["recall_i2t"], results["toy"]["recall_t2i"] = eval_recall(encoder, n_recall_batches, rng)
+        img = encoder.encode_images(ims + ims_h)
+        for lang in languages:
+            per_lang[lang][name] = eval_single(encoder, None, truth + truth_h, PROMPTS[lang], img=img)
+            per_lang[lang][name]["n_images"] = len(ims) + len(ims_h)
+    count_images, count_truth = counting_set(n_count, rng, plain=False)
+    count_img = encoder.encode_images(count_images)
+    batches = recall_batches(n_recall_batches, rng)
+    batch_img = [encoder.encode_images([toyworld.render(s, 224) for s in scenes]) for scenes in batches]
+    plain_count = counting_set(n_count, rng, plain=True) if len(languages) > 1 else None
+    plain_img = encoder.encode_images(plain_count[0]) if plain_count else None
+    for lang in languages:
+        res = per_lang[lang]
+        res["toy"]["counting"] = eval_counting(encoder, None, count_truth, PROMPTS[lang], img=count_img)
+        res["toy"]["recall_i2t"], res["toy"]["recall_t2i"] = eval_recall(encoder, batches, PROMPTS[lang], batch_img)
+        if plain_count:
+            res["other_hands"]["counting"] = eval_counting(encoder, None, plain_count[1], PROMPTS[lang], img=plain_img)
+    results = dict(per_lang.get("en", {}))
+    for lang in languages:
+        if lang != "en":
+            results[lang] = per_lang[lang]
+    if "en" in languages and "zh" in languages:
+        results["cross_lingual"] = eval_cross_lingual(encoder, batches)
     results["seconds"] = round(time.time() - t0, 1)
     return results
 
@@ -180,16 +288,75 @@ _ROWS = [("colour", "colour only (8-way, 'a photo of a {colour} object.')"),
          ("recall_t2i", "text→image recall@1 (batches of 100)")]
 
 
+_ZH_ROWS = {"colour": "'一张{颜色}的物体的照片。'", "shape": "'一张{形状}的照片。'", "zs64_seen": "'一张{颜色}{形状}的照片。'",
+            "counting": "'一张{一/两/三}个{颜色}{形状}的照片。'"}
+
+
+def _cell(value, bar) -> str:
+    if value is None:
+        return "—"
+    mark = "" if bar is None else " ✅" if value >= bar else " ❌"
+    return f"{value:.1%}{mark}"
+
+
 def metrics_table(results: dict) -> str:
-    lines = ["| metric | bar | toy renderer | other hands (plain Pillow, 224 px) |", "| --- | --- | --- | --- |"]
+    """English under results["toy"/"other_hands"], other languages (if measured) under results[code]."""
+    langs = [("en", results)] + [(code, results[code]) for code in PROMPTS if code != "en" and code in results]
+    head = "| metric | bar |" + "".join(f" {LANGUAGE_NAMES[c]}: toy renderer | {LANGUAGE_NAMES[c]}: other hands |"
+                                        for c, _ in langs)
+    lines = [head, "|" + " --- |" * (2 + 2 * len(langs))]
     for key, desc in _ROWS:
-        toy = results["toy"].get(key)
-        other = results["other_hands"].get(key)
-        fmt = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
         bar = BARS.get(key)
-        ok = "" if bar is None else "✅" if toy is not None and toy >= bar else "❌"
-        lines.append(f"| {desc} | {'—' if bar is None else f'≥ {bar:.0%}'} | {fmt(toy)} {ok} | {fmt(other)} |")
+        if len(langs) > 1 and key in _ZH_ROWS:
+            desc += f" / {_ZH_ROWS[key]}"
+        cells = "".join(f" {_cell(r['toy'].get(key), bar)} | {_cell(r['other_hands'].get(key), bar)} |"
+                        for _, r in langs)
+        lines.append(f"| {desc} | {'—' if bar is None else f'≥ {bar:.0%}'} |{cells}")
+    cross = results.get("cross_lingual")
+    if cross:
+        lines += ["", "| cross-lingual retrieval (toy renderer's captions, batches of 100) | recall@1 |",
+                  "| --- | --- |",
+                  f"| English full caption → its Chinese twin among 100 | {cross['en_to_zh']:.1%} |",
+                  f"| Chinese full caption → its English twin among 100 | {cross['zh_to_en']:.1%} |"]
     return "\n".join(lines)
+
+
+def _language_note(cfg: dict) -> str:
+    note = f", Chinese captions {cfg['zh_captions']:.0%}" if cfg.get("zh_captions") else ""
+    return note + (", image tower locked" if cfg.get("lock_image") else "")
+
+
+BILINGUAL_INTRO = (", then taught to read Chinese as well as English with the image tower locked (LiT: Zhai et al.,"
+                   " 2022),")
+TOKENIZER_CHINESE = """
+Chinese: OpenAI's CLIP, like this tokenizer's first 8000 merges, splits a Chinese character into its three
+UTF-8 bytes ("一张红色圆形的照片" was 27 byte pieces). `clipdemo/tokenizer_build.py` adds, for ~500 characters
+(every character of the toy world's Chinese captions and templates, common characters and what everyday labels
+need), the two merges that join each character's bytes into one token, in both BPE forms ("X" inside a word,
+"X</w>" at its end): one token per character, as Chinese BERT and Chinese-CLIP tokenize Chinese. Chosen over
+training new merges with `tokenizers` because there is no Chinese corpus offline to learn word pieces from,
+and character tokens compose every word of the toy world from ~60 trained rows. The new merges come first, so
+a known character is always one token; they only ever join 3-byte UTF-8 sequences, so English and every other
+Latin-script word is split exactly as before, and every existing token keeps its id (new ids follow
+`<|endoftext|>`). A character outside that list still falls back to byte pieces the model never learned; a
+listed character that no training caption uses has its own token but an untrained embedding: only the toy
+world's Chinese words mean anything to this model.
+"""
+TRAINING_CHINESE = """
+Chinese: `--zh-vocab` extends the `--init-from` model's tokenizer (above) and grows its token table (old rows
+kept, new rows fresh); `--zh-captions 0.5` writes each caption in Chinese with probability ½
+(`toyworld.zh_training_caption`: "红色圆形", "红色的圆形", "一个红色的圆", "两个蓝色正方形", "左边有一个小的红色圆形",
+wrapped in translations of OpenAI's templates, `templates.ZH_TEMPLATES`), so every batch mixes both languages;
+`--lock-image` keeps the image tower fixed and trains only the text side (LiT), so what the pictures mean cannot
+drift while the text tower learns a second way to say it. `--image-pool N` embeds N batches of pictures once
+(with the tower locked their embeddings never change) and each step writes fresh captions for one of them, so a
+step costs only the text tower.
+"""
+EVAL_CHINESE = """
+Chinese asks the same questions about the very same pictures, with the same prompt in Chinese (given after the
+slash; the canonical words are `toyworld.ZH_COLOURS` / `ZH_SHAPES`, e.g. 红色, 圆形) and full captions written by
+`toyworld.zh_full_caption` ("左边有一个小的红色圆形"). Counting on other hands: 1–3 copies of one plain Pillow shape.
+"""
 
 
 def write_card(model_dir: Path, results: dict, command: str) -> Path:
@@ -208,8 +375,10 @@ def write_card(model_dir: Path, results: dict, command: str) -> Path:
     minutes = sum(ph.get("train_seconds", 0) for ph in phases) / 60
     steps = " + ".join(f"{ph.get('config', {}).get('steps', '?')} steps (lr {ph.get('config', {}).get('lr', '?')}, "
                        f"two-colour batches {ph.get('config', {}).get('hard_batches', 0):.0%}, "
-                       f"extra shape-only captions {ph.get('config', {}).get('shape_captions', 0):.0%})"
+                       f"extra shape-only captions {ph.get('config', {}).get('shape_captions', 0):.0%}"
+                       f"{_language_note(ph.get('config', {}))})"
                        for ph in phases)
+    bilingual = any(ph.get("config", {}).get("zh_captions") for ph in phases)
     held = ", ".join(f"{c} {s}" for c, s in sorted(HELD_OUT))
     text = f"""---
 license: mit
@@ -221,7 +390,7 @@ tags: [clip, toy, education]
 # clipdemo toy CLIP
 
 A {log.get('parameters', 0) / 1e6:.1f}M-parameter CLIP (Hugging Face `CLIPModel`) trained from scratch by
-[clipdemo](../../README.md) on its procedurally generated toy world: 1–3 objects per image, 8 colours
+[clipdemo](../../README.md){BILINGUAL_INTRO if bilingual else ""} on its procedurally generated toy world: 1–3 objects per image, 8 colours
 ({', '.join(COLOURS)}) × 8 shapes ({', '.join(SHAPES)}), two sizes, positions, counts, varied low-saturation
 grounds. It understands only that world. It exists so the app works offline; real photos need a real CLIP
 (`openai/clip-vit-base-patch32`).
@@ -238,7 +407,7 @@ truncated to its first 8000 merges. The merges are ordered by frequency, so the 
 every word those merges cover is split exactly as real CLIP splits it, with the same token ids; rarer words fall
 back to smaller real-CLIP pieces. The full 49k-row table would have cost ~13 MB of the 20 MB budget for rows this
 model never trains.
-
+{TOKENIZER_CHINESE if bilingual else ""}
 ## Training
 ```
 {train_cmd}
@@ -250,14 +419,14 @@ while other work shared the machine's 2 cores. `--bpe` takes the open-clip-torch
 The toy world is `clipdemo/toyworld.py`; training captions come from
 `toyworld.training_caption` wrapped in OpenAI's ImageNet templates (those naming colour, size or count left out);
 `--shape-captions` replaces that share of them with captions naming only the shapes (`train.shape_caption`).
-
+{TRAINING_CHINESE if bilingual else ""}
 ## Evaluation
 ```
 {command}
 ```
 Test images drawn with seed {TEST_SEED}, never used in training; single-object sets hold
 {results['toy']['n_images']} images, counting 300, retrieval 5 batches of 100. Evaluation took {results['seconds']:.0f} s.
-
+{EVAL_CHINESE if "zh" in results else ""}
 {metrics_table(results)}
 
 Limits: left/right relations were not a training goal and the model is not expected to get them (CLIP's known
@@ -278,9 +447,11 @@ def main(argv=None) -> dict:
     p.add_argument("--recall-batches", type=int, default=5)
     p.add_argument("--write-card", action="store_true", help="write README.md (model card) into the model folder")
     p.add_argument("--dtype", default="fp32")
+    p.add_argument("--languages", default="en,zh", help="comma-separated: en, zh")
     args = p.parse_args(argv)
     encoder = Encoder(load_model(args.model, device="cpu", dtype=args.dtype))
-    results = evaluate(encoder, args.n_per_combo, args.n_heldout, args.n_count, args.recall_batches)
+    results = evaluate(encoder, args.n_per_combo, args.n_heldout, args.n_count, args.recall_batches,
+                       languages=tuple(args.languages.split(",")))
     results["machine"] = f"{platform.machine()} {platform.processor()}".strip()
     print(metrics_table(results))
     print(f"({results['seconds']:.0f} s)")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from clipdemo.errors import InputError
+
 SESSION_FORMAT = "clipdemo-session"
 SESSION_VERSION = 1
 
@@ -55,7 +57,7 @@ def write_session(path: str | Path, record: Mapping) -> Path:
     return _write_json(path, record)
 
 
-class SessionError(ValueError):
+class SessionError(InputError):
     """A file that is not a session this clipdemo can read; `code` says why (for translated messages):
     "unreadable" (not a file, not JSON), "not_session" (JSON, but no session format mark), "newer"."""
 
@@ -64,12 +66,18 @@ class SessionError(ValueError):
         self.code = code
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a session may hold")
+
+
 def read_session(path: str | Path) -> dict:
     """Read a session file back; refuse anything that is not one (with a message a user can act on)."""
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:  # NaN / Infinity are not JSON numbers: refused, so no range check downstream has to meet one
+        record = json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, ValueError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise SessionError("unreadable", f"{path}: not a readable session file ({e}).") from e
+    except RecursionError as e:  # "[[[[…" 100 000 deep: the parser gives up, the server must not
+        raise SessionError("unreadable", f"{path}: not a readable session file (nested too deeply).") from e
     if not isinstance(record, dict) or record.get("format") != SESSION_FORMAT:
         raise SessionError("not_session", f"{path}: not a clipdemo session file (no \"format\": \"{SESSION_FORMAT}\").")
     version = record.get("version", 0)
@@ -96,16 +104,6 @@ def write_records_csv(path: str | Path, records: Sequence[Mapping]) -> Path:
 
 def write_records_json(path: str | Path, records: Sequence[Mapping], meta: Mapping | None = None) -> Path:
     return _write_json(path, {"meta": dict(meta or {}), "records": list(records)})
-
-
-def zero_shot_records(result, names: Sequence[str]) -> list[dict]:
-    """One row per (image, label): rank, probability and raw cosine, best label first."""
-    rows = []
-    for i, name in enumerate(names):
-        for rank, j in enumerate(np.argsort(-result.probs[i]), start=1):
-            rows.append({"image": name, "rank": rank, "label": result.labels[j],
-                         "probability": float(result.probs[i, j]), "cosine": float(result.cosine[i, j])})
-    return rows
 
 
 # ---------------------------------------------------------------- figures

@@ -2,7 +2,7 @@
 
 A gallery is images with names, optional captions and a group per image (what "colour by caption
 group" uses). The toy gallery is generated deterministically; rendering costs a few ms per image,
-so it is also kept on disk (~/.cache/clipdemo, or $CLIPDEMO_CACHE) and in memory. User files may
+so it is also kept on disk (~/.cache/clipdemo, or the app's --cache-dir) and in memory. User files may
 include one or more .zip archives and a CSV of captions. Zips are read in memory, never extracted:
 no member name reaches the file system, and count, size and compression-ratio limits stop zip
 bombs. Anything that is not a usable image is skipped with a notice.
@@ -27,10 +27,11 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image
 
-from clipdemo import toyworld
+from clipdemo import assets, limits, toyworld
+from clipdemo.cache import LRUCache
+from clipdemo.errors import InputError
 from clipdemo.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 TOY_GALLERY_VERSION = 1  # bump when the toy gallery's recipe changes, so old disk caches are ignored
 TOY_DEFAULT_SIZE = 300
 TOY_SEED = 2024
@@ -86,10 +87,11 @@ def toy_group(scene: toyworld.Scene) -> str:
     return colours.pop() if len(colours) == 1 else "mixed"
 
 
+CACHE_DIR: Path | None = None  # set by the app (--cache-dir); None: ~/.cache/clipdemo
+
+
 def cache_root() -> Path:
-    base = os.environ.get("CLIPDEMO_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "clipdemo")
-    return Path(base)
+    return CACHE_DIR if CACHE_DIR is not None else Path.home() / ".cache" / "clipdemo"
 
 
 def _render_toy(n: int, seed: int, size: int) -> tuple[list[Image.Image], list[str], list[str]]:
@@ -134,7 +136,7 @@ def _toyworld_digest() -> str:
         return "unknown"
 
 
-_TOY_MEMO: dict[tuple[int, int, int], Gallery] = {}
+_TOY_MEMO = LRUCache(4)  # (n, seed, size) -> Gallery: the app asks for one; tests and benchmarks a few
 _TOY_LOCK = threading.Lock()
 
 
@@ -144,14 +146,14 @@ def toy_gallery(n: int = TOY_DEFAULT_SIZE, seed: int = TOY_SEED, size: int = TOY
     key = (n, seed, size)
     with _TOY_LOCK:
         if key in _TOY_MEMO:
-            return _TOY_MEMO[key]
+            return _TOY_MEMO.get(key)
         folder = cache_root() / "gallery" / f"toy-v{TOY_GALLERY_VERSION}-{_toyworld_digest()}-{n}-{seed}-{size}"
         cached = _load_toy_cache(folder, n) if use_disk else None
         images, captions, groups = cached or _render_toy(n, seed, size)
         if use_disk and cached is None:
             _save_toy_cache(folder, images, captions, groups)
         gallery = Gallery(images, [f"toy_{i:03d}.png" for i in range(n)], captions, groups, "toy")
-        _TOY_MEMO[key] = gallery
+        _TOY_MEMO.put(key, gallery)
         return gallery
 
 
@@ -159,7 +161,7 @@ def toy_gallery(n: int = TOY_DEFAULT_SIZE, seed: int = TOY_SEED, size: int = TOY
 
 
 def photo_gallery() -> Gallery:
-    paths = sorted((ASSETS_DIR / "photos").glob("*.jpg"))
+    paths = assets.photo_paths()
     images = [load_image(p) for p in paths]
     for im in images:
         im.thumbnail((KEEP_SIDE, KEEP_SIDE))
@@ -184,7 +186,7 @@ def caption_from_filename(name: str) -> str:
 def read_captions_csv(data: bytes) -> dict[str, tuple[str, str]]:
     """CSV -> {file name: (caption, group)}. A header names the columns; else column 1 file, 2 caption."""
     if len(data) > CSV_MAX_BYTES:
-        raise ValueError(f"the captions CSV is over {CSV_MAX_BYTES // 2**20} MB")
+        raise InputError(f"the captions CSV is over {CSV_MAX_BYTES // 2**20} MB")
     text = data.decode("utf-8-sig", errors="replace")
     rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
     if not rows:
@@ -261,6 +263,11 @@ def read_zip(source, notices: list[str]) -> tuple[list[_Member], bytes | None]:
             if total + info.file_size > ZIP_MAX_TOTAL_BYTES:
                 notices.append(f"stopped reading the zip at {ZIP_MAX_TOTAL_BYTES // 2**20} MB unpacked")
                 break
+            try:  # the same limit over all files of the request: 8 copies of one zip unpack only once as much
+                limits.charge_bytes(path.name, info.file_size)
+            except limits.LimitError as e:
+                notices.append(f"stopped reading the zip: {e}")
+                break
             try:
                 with zf.open(info) as fh:
                     data = fh.read(limit + 1)  # the header's size may lie: never read past the limit
@@ -306,9 +313,12 @@ def user_gallery(files, max_images: int = MAX_IMAGES) -> Gallery:
                 notices.append(f"{path.name}: cannot be read ({e.strerror or e})")
         else:
             try:
+                limits.charge_bytes(path.name, min(path.stat().st_size, MAX_BYTES + 1))
                 members.append(_Member(path.name, "", path.read_bytes()[:MAX_BYTES + 1]))
             except OSError as e:
                 notices.append(f"{path.name}: cannot be read ({e.strerror or e})")
+            except limits.LimitError as e:
+                notices.append(str(e))
     captions_by_name: dict[str, tuple[str, str]] = {}
     for blob in csv_blobs:
         try:

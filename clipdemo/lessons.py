@@ -20,14 +20,15 @@ from PIL import Image
 from clipdemo import toyworld
 from clipdemo.encoding import Encoder
 from clipdemo.live_data import shifted_pairs
-from clipdemo.templates import IMAGENET_TEMPLATES
+from clipdemo.projection import pca
+from clipdemo.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS
 from clipdemo.zeroshot import class_embeddings
 
-TEMPLATE_SETS = {"bare": ("{}",), "single": ("a photo of a {}.",), "imagenet80": IMAGENET_TEMPLATES,
-                 "three": ("a photo of three {}.",)}
+# the lesson's phrasings: three of the shared sets, and one that says "three" (right on pictures of three)
+LESSON_TEMPLATE_SETS = {**{k: TEMPLATE_SETS[k] for k in ("bare", "single", "imagenet80")},
+                        "three": ("a photo of three {}.",)}
 PLURAL_SETS = frozenset({"three"})  # these templates take the plural label ("red circles")
 TEMPLATE_GROUPS = ("one", "three")  # pictures of one object / of three identical objects
-PROBE_TEMPLATE = "a photo of {}."  # counting and relations: the caption already holds its article
 
 
 def _image_size(encoder: Encoder) -> int:
@@ -41,13 +42,6 @@ def _render(scene: toyworld.Scene, size: int) -> Image.Image:
 
 def _pair_name(pair: tuple[str, str]) -> str:
     return f"{pair[0]} {pair[1]}"
-
-
-def _softmax(x: np.ndarray, scale: float) -> np.ndarray:
-    z = x * scale
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 @dataclass
@@ -162,7 +156,7 @@ def template_comparison(encoder: Encoder, per_group: int = 8, seed: int = 1) -> 
     plural = [f"{c} {toyworld.plural(sh)}" for c, sh in every]
     img = encoder.encode_images(images)
     preds, conf, true_p, acc, by_group, n_prompts = {}, {}, {}, {}, {}, {}
-    for name, templates in TEMPLATE_SETS.items():
+    for name, templates in LESSON_TEMPLATE_SETS.items():
         written = plural if name in PLURAL_SETS else labels
         probs = encoder.probabilities(img @ class_embeddings(encoder, written, templates).T, axis=1)
         best = probs.argmax(axis=1)
@@ -205,10 +199,10 @@ def temperature_lesson(encoder: Encoder, scales: tuple[float, ...] = (1.0, 10.0,
     pairs = [pair, *rng.sample(others, 5)]
     rng.shuffle(pairs)
     labels = [_pair_name(p) for p in pairs]
-    cosine = encoder.encode_images([image])[0] @ class_embeddings(encoder, labels, ["a photo of a {}."]).T
+    cosine = encoder.encode_images([image])[0] @ class_embeddings(encoder, labels, [DEFAULT_TEMPLATE]).T
     own = encoder.loaded.logit_scale
     shown = sorted({*scales, round(own, 2)})
-    probs = [_softmax(cosine, s).tolist() for s in shown]
+    probs = [encoder.probabilities(cosine, logit_scale=s).tolist() for s in shown]  # SigLIP: its sigmoid
     return TemperatureLesson(image, labels, pairs.index(pair), cosine.tolist(), shown, probs, round(own, 2),
                              encoder.loaded.name)
 
@@ -240,10 +234,7 @@ def modality_gap(encoder: Encoder, n: int = 24, seed: int = 5) -> ModalityGap:
     img, txt = encoder.encode_images(images), encoder.encode_texts(captions)
     off = ~np.eye(n, dtype=bool)
     cross = img @ txt.T
-    both = np.concatenate([img, txt]).astype(np.float64)
-    centred = both - both.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    xy = centred @ vt[:2].T
+    xy = pca(np.concatenate([img, txt]), 2)  # the same PCA as the Map tab's
     return ModalityGap(
         images, captions, xy[:n].round(4).tolist(), xy[n:].round(4).tolist(),
         float(np.linalg.norm(img.mean(0) - txt.mean(0))), float((img @ img.T)[off].mean()),

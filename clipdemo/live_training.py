@@ -18,7 +18,6 @@ end, for "use this model"). Views read `snapshot()`: plain numbers only.
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import tempfile
 import threading
@@ -30,6 +29,7 @@ import numpy as np
 import torch
 
 from clipdemo.encoding import projected_features
+from clipdemo.errors import UserError
 from clipdemo.live_data import ALL_PAIRS, PAIR_LABELS, ScenePool, accuracy_sets, fixed_batch
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
 from clipdemo.locked_image import image_tower, locked_image_model
@@ -39,6 +39,10 @@ CONCEPTS = ("all", "colour", "shape")
 MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scratch
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
+# What the Learn tab offers inside those bounds: sliders (lo, hi, step) and choices; its export box reads the same.
+SLIDERS = {"batch_size": (8, 128, 8), "steps": (100, 3000, 50)}
+LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
+WIDTH_CHOICES = [32, 64, 128]
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
 # What differs between the modes' defaults: from scratch, shapes need a bigger model and many more steps
@@ -46,7 +50,7 @@ ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slot
 MODE_DEFAULTS = {"locked": {}, "scratch": {"width": 128, "layers": 4, "heads": 4, "lr": 1e-3, "steps": 3000}}
 
 
-class LiveTrainingError(RuntimeError):
+class LiveTrainingError(UserError):
     """A request the manager refuses; `code` names the reason so the UI can say it in any language."""
 
     def __init__(self, code: str, message: str, **info):
@@ -357,14 +361,6 @@ class LiveTrainingManager:
         self._own_root = export_root is None  # only a folder made here is removed at shutdown
         self.export_root = Path(export_root or tempfile.mkdtemp(prefix="clipdemo-learned-"))
 
-    @classmethod
-    def from_env(cls) -> LiveTrainingManager:
-        """CLIPDEMO_MAX_TRAININGS (default 2), CLIPDEMO_TRAIN_TIME_LIMIT seconds (900), CLIPDEMO_TRAIN_THREADS (1)."""
-        env = os.environ.get
-        return cls(max_running=int(env("CLIPDEMO_MAX_TRAININGS", "2")),
-                   time_limit_s=float(env("CLIPDEMO_TRAIN_TIME_LIMIT", "900")),
-                   threads=int(env("CLIPDEMO_TRAIN_THREADS", "1")))
-
     @property
     def tokenizer(self):
         if self._tokenizer is None:
@@ -424,14 +420,13 @@ class LiveTrainingManager:
     def reset(self, session_id: str, registry=None) -> None:
         """Stop and forget this session's run, freeing its memory (and its exported models' folders)."""
         if registry is not None:
-            self.forget_exports(session_id, registry)
+            registry.drop_session(session_id)  # its private model goes with it
         with self._lock:
             run = self._runs.pop(session_id, None)
         if run is not None:
             run.release()
         gc.collect()
 
-    end_session = reset  # the browser tab closed: same clean-up
 
     def snapshot(self, session_id: str) -> dict | None:
         with self._lock:
@@ -465,23 +460,12 @@ class LiveTrainingManager:
     def export(self, session_id: str) -> Path:
         return self._run(session_id).export(self.export_root)
 
-    def use_model(self, session_id: str, registry) -> str:
+    def use_model(self, session_id: str, registry, label: str | None = None) -> str:
         """Save the weights, load them back through `load_model` (the path every model takes) and register
-        them; the returned name is what the other tabs pass to `registry.get`."""
-        folder = self.export(session_id).resolve()
-        loaded = load_model(str(folder), registry.device, registry.dtype)
-        name = str(folder)
-        # The registry reloads evicted models only from allowed folders: allow this one, so the other
-        # tabs keep working after eviction. Session end removes the folder again (see forget_exports).
-        if name not in registry.allowed_folders:
-            registry.allowed_folders = (*registry.allowed_folders, name)
-        registry.add(name, loaded)
-        return name
-
-    def forget_exports(self, session_id: str, registry) -> None:
-        """Withdraw this session's exported models from the registry's allow-list (reset does it)."""
-        gone = {str(f.resolve()) for f in self.exported_folders(session_id)}
-        registry.allowed_folders = tuple(f for f in registry.allowed_folders if f not in gone)
+        them as this session's private model (clipdemo.registry): the returned name is what the other tabs
+        pass to `registry.get`; no other session can see or load it, and reset frees it."""
+        loaded = load_model(str(self.export(session_id).resolve()), registry.device, registry.dtype)
+        return registry.add_private(session_id, loaded, label or "Learn-tab model")
 
     def exported_folders(self, session_id: str) -> list[Path]:
         with self._lock:

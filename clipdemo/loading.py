@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 
+from clipdemo.assets import BUNDLED_MODEL_DIR
 from clipdemo.devices import dtype_name, pick_device, pick_dtype
+from clipdemo.errors import UserError
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-BUNDLED_MODEL_DIR = ASSETS_DIR / "toy-clip"
 BUNDLED = "bundled"
 DEFAULT_HUB_MODEL = "openai/clip-vit-base-patch32"
 HUB_URL = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
@@ -38,7 +38,7 @@ UNSAFE_WEIGHTS = ("pytorch_model.bin", "model.pt", "model.ckpt", "pytorch_model.
                   "flax_model.msgpack")
 
 
-class ModelNotAvailable(RuntimeError):
+class ModelNotAvailable(UserError):
     """The model cannot be loaded here; the message says why and what to do."""
 
 
@@ -68,10 +68,7 @@ def cached_locally(repo_id: str) -> bool:
 
 
 def default_model_name() -> str:
-    """CLIPDEMO_MODEL, else OpenAI's ViT-B/32 when cached or quickly downloadable, else the bundled model."""
-    env = os.environ.get("CLIPDEMO_MODEL", "").strip()
-    if env:
-        return env
+    """OpenAI's ViT-B/32 when cached or quickly downloadable, else the bundled model."""
     if cached_locally(DEFAULT_HUB_MODEL) or hub_reachable():
         return DEFAULT_HUB_MODEL
     return BUNDLED

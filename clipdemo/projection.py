@@ -3,7 +3,7 @@
 Embeddings arrive L2-normalised, so cosine distance is 1 - dot product. UMAP gets that distance
 matrix precomputed (exact, fast for the few thousand points a map holds, and it skips umap's
 per-pair Python calls). umap-learn spends 12-15 s compiling numba code on its first fit in a
-process; `warm_up()` pays that once, off the request path (`warm_up_in_background()` at start-up),
+process; `warm_up()` pays that once, off the request path (app.py runs it once the server is up),
 and every later fit waits for it instead of compiling a second time in parallel.
 Inputs too small for a neighbour graph (1-4 points) fall back to PCA with a notice.
 """
@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+from clipdemo.errors import InputError
 
 METHODS = ("umap", "pca", "tsne")
 MIN_POINTS_FOR_UMAP = 5  # fewer points cannot form a neighbour graph worth drawing
@@ -38,15 +40,15 @@ class Projection:
 
 
 def pca(x: np.ndarray, dims: int) -> np.ndarray:
-    """Principal axes by SVD; pads with zeros when there are fewer axes than dims (1-2 points)."""
+    """scikit-learn's PCA; zero columns where there are fewer axes than dims (1-2 points). Each axis's sign is
+    fixed (its largest coordinate positive), so the same data always gives the same picture."""
+    from sklearn.decomposition import PCA
+
     x = np.asarray(x, np.float64)
-    centred = x - x.mean(axis=0, keepdims=True)
     out = np.zeros((len(x), dims))
-    if len(x) > 1:
-        u, s, _ = np.linalg.svd(centred, full_matrices=False)
-        k = min(dims, len(s))
-        out[:, :k] = u[:, :k] * s[:k]
-        # SVD signs are arbitrary; fix them so the same data always gives the same picture.
+    k = min(dims, len(x) - 1, x.shape[1]) if len(x) > 1 else 0
+    if k > 0:
+        out[:, :k] = PCA(n_components=k, svd_solver="full").fit_transform(x)
         signs = np.sign(out[np.argmax(np.abs(out), axis=0), np.arange(dims)])
         out *= np.where(signs == 0, 1, signs)
     return out.astype(np.float32)
@@ -120,12 +122,12 @@ def project(x: np.ndarray, method: str = "umap", dims: int = 2, n_neighbors: int
 
 def _project(x, method, dims, n_neighbors, min_dist, perplexity, seed) -> Projection:
     if method not in METHODS:
-        raise ValueError(f"Unknown projection {method!r}; choose one of {', '.join(METHODS)}.")
+        raise InputError(f"Unknown projection {method!r}; choose one of {', '.join(METHODS)}.")
     if dims not in (2, 3):
-        raise ValueError(f"A map has 2 or 3 dimensions, not {dims}.")
+        raise InputError(f"A map has 2 or 3 dimensions, not {dims}.")
     x = np.asarray(x, np.float32)
     if x.ndim != 2 or len(x) == 0:
-        raise ValueError("Nothing to project: add some images or texts first.")
+        raise InputError("Nothing to project: add some images or texts first.")
     if not np.isfinite(x).all():
         raise ValueError("Some embeddings are not finite numbers; the model output is broken.")
     start = time.perf_counter()
@@ -165,20 +167,6 @@ def warm_up(n_points: int = 64, dim: int = 16) -> float:
         _warm_seconds.append(seconds)
     _warm.set()
     return seconds
-
-
-_thread_lock = threading.Lock()
-_thread: list[threading.Thread] = []
-
-
-def warm_up_in_background() -> threading.Thread:
-    """Start `warm_up()` once per process in a daemon thread (later calls return the same thread)."""
-    with _thread_lock:
-        if not _thread:
-            t = threading.Thread(target=warm_up, name="umap-warm-up", daemon=True)
-            t.start()
-            _thread.append(t)
-        return _thread[0]
 
 
 def is_warm() -> bool:

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from clipdemo.encoding import Encoder
+from clipdemo.errors import InputError
 
 MAX_QUERY_CHARS = 500
 DEFAULT_K = 10
@@ -50,7 +51,7 @@ def _hits(ranked, names: Sequence[str], captions: Sequence[str] | None) -> list[
 def clean_query(text: str | None) -> str:
     query = " ".join((text or "").split())
     if not query:
-        raise ValueError("Type a query, e.g. 'a red circle'.")
+        raise InputError("Type a query, e.g. 'a red circle'.")
     return query[:MAX_QUERY_CHARS]
 
 

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clipdemo import limits, scoring
 from clipdemo.encoding import Encoder
+from clipdemo.errors import InputError
 
 MODES = ("cosine", "softmax_texts", "softmax_images")
+MAX_IMAGES, MAX_TEXTS = 24, 24  # one matrix: beyond this the cells are too small to read
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -33,24 +36,19 @@ def cosine_matrix(image_embeddings: np.ndarray, text_embeddings: np.ndarray) -> 
     return _normalise(image_embeddings) @ _normalise(text_embeddings).T
 
 
-def _log_softmax(logits: np.ndarray, axis: int) -> np.ndarray:
-    m = logits.max(axis=axis, keepdims=True)
-    return logits - m - np.log(np.exp(logits - m).sum(axis=axis, keepdims=True))
-
-
 def softmax_over_texts(cosine: np.ndarray, temperature: float) -> np.ndarray:
     """Each image's distribution over the texts (rows sum to 1), as zero-shot labeling uses it."""
-    return np.exp(_log_softmax(np.asarray(cosine, np.float64) * temperature, axis=1))
+    return scoring.probabilities(cosine, temperature, axis=1)
 
 
 def softmax_over_images(cosine: np.ndarray, temperature: float) -> np.ndarray:
     """Each text's distribution over the images (columns sum to 1), as text -> image search uses it."""
-    return np.exp(_log_softmax(np.asarray(cosine, np.float64) * temperature, axis=0))
+    return scoring.probabilities(cosine, temperature, axis=0)
 
 
 def sigmoid_scores(cosine: np.ndarray, temperature: float, bias: float = 0.0) -> np.ndarray:
     """SigLIP's score: every (image, text) cell on its own, sigmoid(t * cos + b)."""
-    return 1.0 / (1.0 + np.exp(-(np.asarray(cosine, np.float64) * temperature + bias)))
+    return scoring.probabilities(cosine, temperature, bias, use_sigmoid=True)
 
 
 def scores(cosine: np.ndarray, mode: str, temperature: float, sigmoid: bool = False, bias: float = 0.0) -> np.ndarray:
@@ -80,8 +78,8 @@ def contrastive_losses(cosine: np.ndarray, temperature: float) -> PairLosses:
         raise ValueError(f"the loss needs pairs: as many texts as images (got {cosine.shape[0]} images and "
                          f"{cosine.shape[1] if cosine.ndim == 2 else 0} texts)")
     logits = cosine * temperature
-    i2t = float(-np.diag(_log_softmax(logits, axis=1)).mean())
-    t2i = float(-np.diag(_log_softmax(logits, axis=0)).mean())
+    i2t = float(-np.diag(scoring.log_softmax(logits, axis=1)).mean())
+    t2i = float(-np.diag(scoring.log_softmax(logits, axis=0)).mean())
     return PairLosses(i2t, t2i, (i2t + t2i) / 2, float(np.log(cosine.shape[0])))
 
 
@@ -138,11 +136,11 @@ class SimilarityMatrix:
 def similarity_matrix(encoder: Encoder, images: Sequence, texts: Sequence[str],
                       names: Sequence[str] | None = None) -> SimilarityMatrix:
     """Encode the images (PIL) and texts with one model and return their cosine matrix."""
-    texts = [t.strip() for t in texts if t and t.strip()]
+    texts, _cut = limits.clean_texts([t.strip() for t in texts if t and t.strip()])  # cut before anything sees them
     if not images:
-        raise ValueError("Add at least one image.")
+        raise InputError("Add at least one image.")
     if not texts:
-        raise ValueError("Add at least one text (one per line).")
+        raise InputError("Add at least one text (one per line).")
     names = list(names) if names is not None else [f"image {i + 1}" for i in range(len(images))]
     cos = cosine_matrix(encoder.encode_images(list(images)), encoder.encode_texts(texts))
     lm = encoder.loaded

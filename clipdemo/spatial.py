@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from clipdemo.encoding import Encoder
+from clipdemo.errors import InputError
 from clipdemo.vit_tower import SpatialUnavailable, VisionTower, forward, surgery_tokens, vision_tower
 
 __all__ = ["METHODS", "SpatialMap", "SpatialUnavailable", "place_grid", "spatial_map", "view_box"]
@@ -196,9 +197,9 @@ def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "
     """
     text = (text or "").strip()
     if not text:
-        raise ValueError("Type a text to look for.")
+        raise InputError("Type a text to look for.")
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+        raise InputError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     tower = vision_tower(encoder.loaded)
     image = image.convert("RGB")
     pixels = encoder.preprocess([image])
@@ -206,7 +207,7 @@ def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "
             "gradcam": lambda px: _gradcam(tower, encoder, px, text),
             "surgery": lambda px: _surgery(tower, encoder, px, text, contrast),
             "naive": lambda px: _naive(tower, encoder, px, text)}
-    with encoder._lock:  # one forward pass per model at a time, as the encoder does
+    with encoder.exclusive():  # one forward pass per model at a time, as the encoder does
         if refine:
             raw = _half_patch_shifts(runs[method], tower, pixels)
         else:

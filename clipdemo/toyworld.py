@@ -352,3 +352,118 @@ def generate(n: int, seed: int, size: int = 224, kind: str | None = None, split:
         scene = sample_scene(rng, kind=kind, combos=combos)
         out.append((render(scene, size), full_caption(scene), scene))
     return out
+
+
+# ---------------------------------------------------------------- Chinese captions
+#
+# Written as people write them: "红色圆形", "红色的圆形", "一个红色的圆", "两个蓝色正方形",
+# "左边有一个小的红色圆形". The first word of each list is the canonical one (evaluation prompts,
+# full captions); the others are everyday variants training mixes in.
+
+ZH_COLOURS: dict[str, tuple[str, ...]] = {
+    "red": ("红色",), "orange": ("橙色", "橘色"), "yellow": ("黄色",), "green": ("绿色",),
+    "cyan": ("青色",), "blue": ("蓝色",), "purple": ("紫色",), "pink": ("粉色", "粉红色"),
+}
+ZH_SHAPES: dict[str, tuple[str, ...]] = {
+    "circle": ("圆形", "圆", "圆圈"), "square": ("正方形", "方形", "方块"), "triangle": ("三角形", "三角"),
+    "star": ("星形", "星星", "五角星"), "heart": ("心形", "爱心", "心"), "cross": ("十字形", "十字"),
+    "diamond": ("菱形",), "crescent": ("月牙形", "月牙", "新月"),
+}
+ZH_SIZES = {"small": "小", "large": "大"}
+ZH_COUNT_WORDS = {1: "一", 2: "两", 3: "三"}
+ZH_POSITIONS = {"left": "左边", "right": "右边", "center": "中间"}
+ZH_PLURAL_TEMPLATES = ("一张{}的照片。", "{}", "一幅{}的画。", "一张有{}的图片。", "图中有{}。",
+                       "画面里有{}。", "这里有{}。")
+
+
+def zh_colour(c: str) -> str:
+    return ZH_COLOURS[c][0]
+
+
+def zh_shape(s: str) -> str:
+    return ZH_SHAPES[s][0]
+
+
+def zh_describe(o: SceneObject, with_size: bool = True) -> str:
+    """小的红色圆形 / 红色圆形 (canonical words)."""
+    core = zh_colour(o.colour) + zh_shape(o.shape)
+    return f"{ZH_SIZES[o.size]}的{core}" if with_size else core
+
+
+def zh_full_caption(scene: Scene) -> str:
+    """The Chinese twin of `full_caption`: the same facts, canonical words."""
+    objs = scene.objects
+    if len(objs) == 1:
+        return f"{ZH_POSITIONS[objs[0].position]}有一个{zh_describe(objs[0])}"
+    if scene.kind == "count":
+        return f"{ZH_COUNT_WORDS[len(objs)]}个{zh_describe(objs[0])}"
+    parts = [f"一个{zh_describe(o)}" for o in objs]
+    return "、".join(parts[:-1]) + "和" + parts[-1]
+
+
+def _zh_phrase(o: SceneObject, rng: random.Random, size: bool = False, count: int = 0, bare: bool = False) -> str:
+    """One object in one of the ways people say it: 红色圆形, 红色的圆形, 一个红色的圆, 一个小的红色圆形."""
+    colour, shape = rng.choice(ZH_COLOURS[o.colour]), rng.choice(ZH_SHAPES[o.shape])
+    if rng.random() < 0.7:  # canonical words most of the time
+        colour, shape = ZH_COLOURS[o.colour][0], ZH_SHAPES[o.shape][0]
+    core = f"{colour}的{shape}" if rng.random() < 0.35 else colour + shape
+    if size:
+        s = ZH_SIZES[o.size]
+        core = f"{s}的{core}" if rng.random() < 0.6 else f"{colour}的{s}{shape}"
+    if count:
+        return f"{ZH_COUNT_WORDS[count]}个{core}"
+    return core if bare or rng.random() >= 0.4 else f"一个{core}"
+
+
+def zh_training_caption(scene: Scene, rng: random.Random, templates) -> str:
+    """A randomly phrased Chinese caption (the counterpart of `training_caption`)."""
+    objs = scene.objects
+    u = rng.random()
+    if len(objs) == 1:
+        o = objs[0]
+        if u < 0.1:
+            desc = f"{rng.choice(ZH_COLOURS[o.colour])}的{rng.choice(('东西', '物体', '图形', '形状'))}"
+        elif u < 0.2:
+            desc = rng.choice(ZH_SHAPES[o.shape])
+        elif u < 0.55:
+            desc = _zh_phrase(o, rng, bare=True)
+        elif u < 0.75:
+            desc = _zh_phrase(o, rng, size=True, bare=True)
+        else:
+            v = rng.random()
+            if v < 0.4:
+                return zh_full_caption(scene)
+            one = _zh_phrase(o, rng, size=rng.random() < 0.5, count=1)  # "一个…", as counts are phrased
+            return f"{ZH_POSITIONS[o.position]}有{one}" if v < 0.7 else rng.choice(ZH_PLURAL_TEMPLATES).format(one)
+        if rng.random() < 0.6:
+            return rng.choice(templates).format(desc)
+        return f"一个{desc}" if rng.random() < 0.4 else desc
+    if scene.kind == "count":
+        o = objs[0]
+        desc = _zh_phrase(o, rng, size=rng.random() < 0.3, count=len(objs)) if u < 0.7 else zh_full_caption(scene)
+        return rng.choice(ZH_PLURAL_TEMPLATES).format(desc)
+    if u < 0.5:
+        return zh_full_caption(scene)
+    parts = [_zh_phrase(o, rng) for o in objs]
+    joined = "、".join(parts[:-1]) + "和" + parts[-1]
+    return rng.choice(ZH_PLURAL_TEMPLATES).format(joined) if u < 0.75 else joined
+
+
+def zh_shape_caption(scene: Scene, rng: random.Random, templates) -> str:
+    """Shapes only, in Chinese ("一张星形的照片。", "两个心形")."""
+    objs = scene.objects
+    if len(objs) == 1:
+        return rng.choice(templates).format(rng.choice(ZH_SHAPES[objs[0].shape]))
+    if scene.kind == "count":
+        desc = f"{ZH_COUNT_WORDS[len(objs)]}个{zh_shape(objs[0].shape)}"
+    else:
+        desc = "和".join(dict.fromkeys(f"一个{zh_shape(o.shape)}" for o in objs))
+    return rng.choice(ZH_PLURAL_TEMPLATES).format(desc)
+
+
+def chinese_vocabulary() -> str:
+    """Every word the Chinese captions can use (for the tokenizer's character list)."""
+    words = [w for ws in (*ZH_COLOURS.values(), *ZH_SHAPES.values()) for w in ws]
+    words += [*ZH_SIZES.values(), *ZH_COUNT_WORDS.values(), *ZH_POSITIONS.values(), *ZH_PLURAL_TEMPLATES,
+              "的个有和、东西物体图形形状"]
+    return "".join(words)

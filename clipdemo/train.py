@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from clipdemo import toyworld
-from clipdemo.templates import IMAGENET_TEMPLATES
+from clipdemo.templates import IMAGENET_TEMPLATES, ZH_TEMPLATES
 
 # OpenAI's normalisation; preprocessor_config.json carries the same numbers.
 IMAGE_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -35,6 +35,7 @@ IMAGE_STD = (0.26862954, 0.26130258, 0.27577711)
 # Templates that would contradict the caption's colour, size or count are left out of training.
 TRAIN_TEMPLATES = [t for t in IMAGENET_TEMPLATES
                    if not any(w in t for w in ("many", "one", "black and white", "large", "small"))]
+ZH_TRAIN_TEMPLATES = [t for t in ZH_TEMPLATES if not any(w in t for w in ("很多", "一个{}", "黑白", "大的", "小的"))]
 
 
 @dataclass
@@ -59,6 +60,13 @@ class TrainConfig:
     # Share of captions that name only the shapes ("a photo of a star."): the plain mix names shapes
     # alone in ~10% of captions, and a model trained on it answers shape-only prompts worst.
     shape_captions: float = 0.0
+    # Share of captions written in Chinese (toyworld.zh_training_caption); each caption picks its
+    # language independently, so 0.5 gives batches balanced between English and Chinese.
+    zh_captions: float = 0.0
+    # Locked-image tuning (LiT, Zhai et al. 2022): the image tower stays as it is and only the text
+    # side learns. Teaching an already trained model a second language this way cannot disturb what
+    # its images mean, and each step costs no image-tower backward pass.
+    lock_image: bool = False
     init_from: str = ""  # continue from a saved checkpoint folder (a second, seeded training phase)
     log_every: int = 50
     extra: dict = field(default_factory=dict)
@@ -99,7 +107,10 @@ def shape_caption(scene: toyworld.Scene, rng: random.Random) -> str:
     return rng.choice(toyworld.PLURAL_TEMPLATES).format(desc)
 
 
-def concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, shape_share: float = 0.0) -> str:
+def concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, shape_share: float = 0.0,
+                    zh_share: float = 0.0) -> str:
+    if zh_share and rng.random() < zh_share:
+        return zh_concept_caption(scene, rng, concepts, shape_share)
     if concepts == "all":
         if shape_share and rng.random() < shape_share:
             return shape_caption(scene, rng)
@@ -109,35 +120,80 @@ def concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, sh
                                                       for w in words))
 
 
+def zh_concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, shape_share: float = 0.0) -> str:
+    """The Chinese counterpart of `concept_caption`."""
+    if concepts == "all":
+        if shape_share and rng.random() < shape_share:
+            return toyworld.zh_shape_caption(scene, rng, ZH_TRAIN_TEMPLATES)
+        return toyworld.zh_training_caption(scene, rng, ZH_TRAIN_TEMPLATES)
+    words = [toyworld.zh_colour(o.colour) if concepts == "colour" else toyworld.zh_shape(o.shape)
+             for o in scene.objects]
+    if concepts == "colour":
+        return "一张有" + "和".join(dict.fromkeys(f"{w}的东西" for w in words)) + "的照片"
+    return "一张" + "和".join(dict.fromkeys(words)) + "的照片"
+
+
 def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "all", hard: float = 0.0,
-                 shape_share: float = 0.0):
+                 shape_share: float = 0.0, zh_share: float = 0.0):
     combos = None
     if hard and rng.random() < hard:
         pair = rng.sample(list(toyworld.COLOURS), 2)
         combos = [cs for cs in toyworld.allowed_combos("train") if cs[0] in pair]
     scenes = [toyworld.sample_scene(rng, combos=combos) for _ in range(n)]
     images = [toyworld.render(s, image_size, supersample=2) for s in scenes]
-    captions = [concept_caption(s, rng, concepts, shape_share) for s in scenes]
+    captions = [concept_caption(s, rng, concepts, shape_share, zh_share) for s in scenes]
     return scenes, images, captions
 
 
 class _Batches(torch.utils.data.IterableDataset):
     """Renders batches in a worker process so drawing overlaps with the optimiser step."""
 
-    def __init__(self, cfg: TrainConfig):
+    def __init__(self, cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False):
         self.cfg = cfg
+        self.seed_offset = seed_offset
+        self.with_scenes = with_scenes
 
     def __iter__(self):
-        rng = random.Random(self.cfg.seed + 1)
+        rng = random.Random(self.cfg.seed + self.seed_offset)
         while True:
-            yield sample_batch(rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
-                               self.cfg.hard_batches, self.cfg.shape_captions)[1:]
+            batch = sample_batch(rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
+                                 self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions)
+            yield batch if self.with_scenes else batch[1:]
 
 
-def prefetched_batches(cfg: TrainConfig):
-    loader = torch.utils.data.DataLoader(_Batches(cfg), batch_size=None, num_workers=1, prefetch_factor=4,
-                                         collate_fn=lambda b: b)
+def prefetched_batches(cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False):
+    loader = torch.utils.data.DataLoader(_Batches(cfg, seed_offset, with_scenes), batch_size=None, num_workers=1,
+                                         prefetch_factor=4, collate_fn=lambda b: b)
     return iter(loader)
+
+
+class ImagePool:
+    """With the image tower locked, a picture's embedding never changes: draw and embed it once.
+
+    Holds `n_batches` batches drawn as training draws them (two-colour batches included); each step
+    then takes one of them and writes fresh captions for its scenes, so a step costs only the text
+    tower. LiT precomputes its image embeddings for the same reason."""
+
+    def __init__(self, cfg: TrainConfig, model, n_batches: int, log=None):
+        self.scenes: list[list] = []
+        self.embeds: list[torch.Tensor] = []
+        batches = prefetched_batches(cfg, seed_offset=2, with_scenes=True)
+        model.eval()
+        with torch.no_grad():
+            for b in range(n_batches):
+                scenes, images, _ = next(batches)
+                self.scenes.append(scenes)
+                self.embeds.append(image_embeddings(model, images_to_tensor(images, cfg.image_size)))
+                if log and (b + 1) % 50 == 0:
+                    log(f"embedded {b + 1}/{n_batches} batches of pictures")
+
+    def __len__(self) -> int:
+        return len(self.scenes)
+
+
+def image_embeddings(model, pixels: torch.Tensor) -> torch.Tensor:
+    """Unnormalised projected image embeddings (what CLIPModel.forward computes before normalising)."""
+    return model.visual_projection(model.vision_model(pixel_values=pixels).pooler_output)
 
 
 def contrastive_losses(logits_per_image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -156,13 +212,14 @@ class Trainer:
         self.tokenizer = tokenizer
         self.model = model if model is not None else build_model(cfg, tokenizer)
         if cfg.init_from:
-            from transformers import CLIPModel
-
-            self.model.load_state_dict(CLIPModel.from_pretrained(cfg.init_from, dtype=torch.float32).state_dict())
+            load_grown(self.model, cfg.init_from, tokenizer)
+        if cfg.lock_image:
+            for module in (self.model.vision_model, self.model.visual_projection):
+                module.requires_grad_(False)
         self.rng = random.Random(cfg.seed)
-        trained = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
-        decay = [p for n, p in trained if p.ndim >= 2 and "embedding" not in n]
-        rest = [p for n, p in trained if not (p.ndim >= 2 and "embedding" not in n)]
+        trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        decay = [p for n, p in trainable if p.ndim >= 2 and "embedding" not in n]
+        rest = [p for n, p in trainable if not (p.ndim >= 2 and "embedding" not in n)]
         self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                       {"params": rest, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98),
                                      eps=1e-6)
@@ -184,16 +241,30 @@ class Trainer:
         ids, mask, pixels = self.encode_batch(images, captions)
         return self.model(input_ids=ids, attention_mask=mask, pixel_values=pixels).logits_per_image
 
-    def step(self, batch: tuple | None = None) -> dict:
-        """One optimiser step; `batch` = (images, captions), else one is drawn here."""
+    def pooled_logits(self, pool: ImagePool) -> torch.Tensor:
+        """Logits for one of the pool's batches, with captions written afresh for its scenes."""
+        j = self.rng.randrange(len(pool))
+        captions = [concept_caption(s, self.rng, self.cfg.concepts, self.cfg.shape_captions, self.cfg.zh_captions)
+                    for s in pool.scenes[j]]
+        tok = self.tokenizer(captions, padding=True, truncation=True, return_tensors="pt")
+        text = self.model.text_projection(self.model.text_model(input_ids=tok["input_ids"],
+                                                                attention_mask=tok["attention_mask"]).pooler_output)
+        image = F.normalize(pool.embeds[j], dim=-1)
+        return self.model.logit_scale.exp() * image @ F.normalize(text, dim=-1).T
+
+    def step(self, batch: tuple | None = None, pool: ImagePool | None = None) -> dict:
+        """One optimiser step; `batch` = (images, captions), else one from `pool`, else one is drawn here."""
         self.model.train()
-        if batch is None:
-            batch = sample_batch(self.rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
-                                 self.cfg.hard_batches, self.cfg.shape_captions)[1:]
-        images, captions = batch
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step_count)
-        loss_i2t, loss_t2i = contrastive_losses(self.logits(images, captions))
+        if pool is not None:
+            logits = self.pooled_logits(pool)
+        else:
+            if batch is None:
+                batch = sample_batch(self.rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
+                                     self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions)[1:]
+            logits = self.logits(*batch)
+        loss_i2t, loss_t2i = contrastive_losses(logits)
         loss = (loss_i2t + loss_t2i) / 2
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -207,6 +278,29 @@ class Trainer:
                "lr": self.lr_at(self.step_count - 1)}
         self.history.append(rec)
         return rec
+
+
+def load_grown(model, folder: str | Path, tokenizer) -> None:
+    """Load a checkpoint into `model`, whose token table may have more rows than the checkpoint's.
+
+    Rows the checkpoint has keep their weights (token ids are never renumbered, see tokenizer_build);
+    new rows keep the model's fresh initialisation, except that a word-final token "X</w>" starts
+    equal to "X", so both forms of a new character begin as one point and training splits them."""
+    from transformers import CLIPModel
+
+    state = CLIPModel.from_pretrained(folder, dtype=torch.float32).state_dict()
+    key = "text_model.embeddings.token_embedding.weight"
+    table = model.state_dict()[key].clone()
+    old = state[key]
+    if old.shape[0] > table.shape[0]:
+        raise ValueError(f"{folder} has {old.shape[0]} token rows, more than this tokenizer's {table.shape[0]}")
+    table[: old.shape[0]] = old
+    vocab = tokenizer.get_vocab()
+    for token, i in vocab.items():
+        if i >= old.shape[0] and token.endswith("</w>") and vocab.get(token[:-4], -1) >= 0:
+            table[i] = table[vocab[token[:-4]]]
+    state[key] = table
+    model.load_state_dict(state)
 
 
 def save_checkpoint(model, tokenizer, out_dir: str | Path, image_size: int, fp16: bool = True) -> Path:
@@ -250,6 +344,13 @@ def main(argv=None) -> None:
     p.add_argument("--hard-batches", type=float, default=0.0, help="share of two-colour batches (see TrainConfig)")
     p.add_argument("--shape-captions", type=float, default=0.0, help="share of shape-only captions")
     p.add_argument("--init-from", default="", help="checkpoint folder to continue from")
+    p.add_argument("--zh-captions", type=float, default=0.0, help="share of captions in Chinese (0.5 = balanced)")
+    p.add_argument("--lock-image", action="store_true", help="train the text side only (LiT)")
+    p.add_argument("--image-pool", type=int, default=0,
+                   help="with --lock-image: embed this many batches of pictures once and train on them")
+    p.add_argument("--zh-vocab", action="store_true",
+                   help="tokenizer: the --init-from folder's, extended with Chinese character tokens "
+                        "(tokenizer_build.extend_with_chinese); without it, OpenAI's BPE from --bpe")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--save-every", type=int, default=0)
     args = p.parse_args(argv)
@@ -258,15 +359,28 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = TrainConfig(**{k: getattr(args, k) for k in TrainConfig.__dataclass_fields__ if hasattr(args, k)})
-    tokenizer = write_tokenizer(args.out, args.bpe, args.merges)
+    if args.zh_vocab:
+        from clipdemo.tokenizer_build import write_bilingual_tokenizer
+
+        if not args.init_from:
+            p.error("--zh-vocab extends the tokenizer of --init-from")
+        tokenizer = write_bilingual_tokenizer(args.out, args.init_from)
+    else:
+        tokenizer = write_tokenizer(args.out, args.bpe, args.merges)
     trainer = Trainer(cfg, tokenizer)
     n_params = sum(p.numel() for p in trainer.model.parameters())
     print(f"training {n_params / 1e6:.2f}M parameters for {cfg.steps} steps of {cfg.batch_size}", flush=True)
     t0 = time.time()
     log = []
-    batches = prefetched_batches(cfg)
+    pool = None
+    if args.image_pool:
+        if not cfg.lock_image:
+            p.error("--image-pool needs --lock-image (pictures' embeddings only stay fixed when the tower is locked)")
+        pool = ImagePool(cfg, trainer.model, args.image_pool, log=lambda m: print(m, flush=True))
+        print(f"{len(pool) * cfg.batch_size} pictures embedded in {time.time() - t0:.0f}s", flush=True)
+    batches = prefetched_batches(cfg) if pool is None else None
     for _ in range(cfg.steps):
-        rec = trainer.step(next(batches))
+        rec = trainer.step(next(batches)) if pool is None else trainer.step(pool=pool)
         if rec["step"] % cfg.log_every == 0 or rec["step"] == cfg.steps:
             rec["elapsed_s"] = round(time.time() - t0, 1)
             log.append(rec)

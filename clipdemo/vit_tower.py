@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from clipdemo.errors import UserError
 from clipdemo.loading import LoadedModel
 
 
-class SpatialUnavailable(ValueError):
+class SpatialUnavailable(UserError):
     """This model has no patch grid we know how to read (not a ViT, or an unknown layout)."""
 
 

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from clipdemo import limits
 from clipdemo.encoding import Encoder
-from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS
+from clipdemo.errors import InputError
+from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS, set_for_label
 
 MAX_LABELS = 1000
-MAX_LABEL_CHARS = 1000
+MAX_LABEL_CHARS = limits.MAX_TEXT_CHARS
 
 
-class LabelError(ValueError):
+class LabelError(InputError):
     """Labels or templates the user must fix; the message is shown as is."""
 
 
@@ -36,17 +38,20 @@ def parse_labels(text: str | Sequence[str], max_labels: int = MAX_LABELS) -> Par
     parts = text if not isinstance(text, str) else re.split(r"[,\n，、;；]", text or "")
     notices: list[str] = []
     labels: list[str] = []
+    cut, longest = 0, 0
     for raw in parts:
-        label = " ".join(str(raw).split())
+        label = limits.clean_text(" ".join(str(raw)[:4 * MAX_LABEL_CHARS].split()))
         if not label:
             continue
-        if len(label) > MAX_LABEL_CHARS:
-            notices.append(f"a label of {len(label)} characters was cut to {MAX_LABEL_CHARS}")
-            label = label[:MAX_LABEL_CHARS]
+        cut += len(str(raw).strip()) > MAX_LABEL_CHARS
+        longest = max(longest, len(str(raw).strip()))
         if label in labels:
             notices.append(f"duplicate label {label!r} ignored")
             continue
         labels.append(label)
+    if cut:
+        notices.insert(0, f"{cut} label(s) longer than {MAX_LABEL_CHARS} characters were cut to that length "
+                          f"(the longest had {longest} characters)")
     if not labels:
         raise LabelError("Enter at least one label (separate labels with commas or new lines).")
     if len(labels) > max_labels:
@@ -89,6 +94,25 @@ def class_embeddings(encoder: Encoder, labels: Sequence[str], templates: Sequenc
     return out
 
 
+def _mixed_language_embeddings(encoder: Encoder, labels: list[str], choice, tmpl: list[str],
+                               notices: list[str]) -> np.ndarray:
+    """class_embeddings, with each label of a named set put in that set's own-language twin
+    (templates.set_for_label): "红色圆形, blue square" with "single" -> "一张红色圆形的照片。", "a photo of a blue square."."""
+    names = [set_for_label(choice, lab) if isinstance(choice, str) else None for lab in labels]
+    if all(n == choice for n in names) or not isinstance(choice, str):
+        return class_embeddings(encoder, labels, tmpl)
+    rows: dict[int, np.ndarray] = {}
+    for name in dict.fromkeys(names):
+        idx = [i for i, n in enumerate(names) if n == name]
+        group_tmpl = tmpl if name == choice else list(TEMPLATE_SETS[name])
+        emb = class_embeddings(encoder, [labels[i] for i in idx], group_tmpl)
+        rows.update({i: emb[k] for k, i in enumerate(idx)})
+        if name != choice:
+            notices.append(f"{len(idx)} label(s) in the other language used the template set '{name}' "
+                           f"({TEMPLATE_SETS[name][0]!r}…)")
+    return np.stack([rows[i] for i in range(len(labels))])
+
+
 @dataclass
 class ZeroShotResult:
     labels: list[str]
@@ -112,11 +136,18 @@ def zero_shot(encoder: Encoder, images: Sequence[Image.Image], labels: str | Seq
     parsed = parse_labels(labels)
     tmpl = resolve_templates(templates)
     notices = list(parsed.notices)
+    keep, cut = limits.prompt_budget(len(parsed.labels), len(tmpl))  # labels x templates, before any tokenising
+    if cut:
+        notices.append(cut)
+        parsed.labels = parsed.labels[:keep]
     limit = encoder.loaded.max_text_length
     long = [lab for lab in parsed.labels if encoder.count_tokens(tmpl[0].format(lab)) > limit]
     if long:
         notices.append(f"{len(long)} prompt(s) longer than the model's {limit} tokens were truncated")
-    text = class_embeddings(encoder, parsed.labels, tmpl)
+    n_prompts = len(parsed.labels) * len(tmpl)
+    fresh = encoder.ensemble_cache.get((tuple(parsed.labels), tuple(tmpl))) is None
+    with limits.heavy_work(fresh and n_prompts > limits.HEAVY_PROMPTS, f"embedding {n_prompts} prompts"):
+        text = _mixed_language_embeddings(encoder, parsed.labels, templates, tmpl, notices)
     img = encoder.encode_images(images)
     cosine = img @ text.T
     return ZeroShotResult(parsed.labels, tmpl, cosine, encoder.probabilities(cosine, axis=1),

@@ -6,6 +6,9 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never touch the network
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# apps launched by tests encode with torch unless a test asks for a backend: `auto` would convert the
+# bundled model into the user's cache on a machine with OpenVINO (tests/test_backends.py covers that path)
+os.environ.setdefault("CLIPDEMO_BACKEND", "torch")
 
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402

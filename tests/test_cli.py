@@ -30,7 +30,7 @@ def test_module_help_lists_every_subcommand():
     proc = subprocess.run([sys.executable, "-m", "clipdemo", "--help"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0
-    for command in ("label", "embed", "train", "eval", "bench", "download"):
+    for command in ("label", "embed", "train", "eval", "bench", "download", "bench_map", "collection"):
         assert command in proc.stdout
 
 
@@ -91,31 +91,52 @@ def test_label_reports_problems_without_a_traceback(capsys, tmp_path):
     assert code == 2 and "python -m clipdemo download" in err
 
 
-def test_embed_writes_npy_and_parquet_that_agree(capsys, tmp_path):
+def test_embed_writes_clip_retrieval_layout_and_resumes(capsys, tmp_path):
     folder = tmp_path / "images"
     (folder / "sub").mkdir(parents=True)
     for p in TOYS[:3]:
         (folder / p.name).write_bytes(p.read_bytes())
     (folder / "sub" / TOYS[4].name).write_bytes(TOYS[4].read_bytes())
+    (folder / "sub" / (TOYS[4].stem + ".txt")).write_text("a purple heart")
     (folder / "broken.jpg").write_bytes(b"\xff\xd8 not really")
-    (folder / "notes.txt").write_text("ignored")
+    (folder / "notes.md").write_text("ignored")
     out = tmp_path / "emb"
-    code, stdout, err = run_cli(capsys, "embed", folder, "--out", out, "--model", "bundled", "--recursive")
+    argv = ("embed", folder, "--out", out, "--model", "bundled", "--no-map", "--store-dtype", "float32")
+    code, stdout, err = run_cli(capsys, *argv)
     assert code == 0
     assert "embedding" in err and "skipped: broken.jpg" in err  # tqdm bar and the skipped file, on stderr
-    emb = np.load(out / "embeddings.npy")
-    table = pd.read_parquet(out / "embeddings.parquet")
+    emb = np.load(out / "img_emb" / "img_emb_0.npy")
+    table = pd.read_parquet(out / "metadata" / "metadata_0.parquet")
     assert emb.shape[0] == 4 == len(table) and emb.dtype == np.float32
-    assert sorted(table["name"]) == sorted([p.name for p in TOYS[:3]] + [f"sub/{TOYS[4].name}"])
+    assert list(table["image_path"]) == sorted([p.name for p in TOYS[:3]] + [f"sub/{TOYS[4].name}"])
+    assert list(table["caption"]) == ["", "", "", "a purple heart"]
     np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
-    np.testing.assert_allclose(np.stack(table["embedding"].to_numpy()), emb, atol=1e-7)
-    assert json.loads((out / "meta.json").read_text())["model"] == "bundled"
-    assert "4 images" in stdout
+    assert np.load(out / "text_emb" / "text_emb_0.npy")[3].any()
+    side = json.loads((out / "clipdemo_collection.json").read_text())
+    assert side["model"] == "bundled" and side["count"] == 4 and side["dim"] == emb.shape[1]
+    assert "4 vectors" in stdout
+    mtime = (out / "img_emb" / "img_emb_0.npy").stat().st_mtime_ns
+    assert run_cli(capsys, *argv)[0] == 0  # a rerun finds the shard finished and leaves it alone
+    assert (out / "img_emb" / "img_emb_0.npy").stat().st_mtime_ns == mtime
+
+
+def test_collection_command_searches_and_exports_for_embedding_atlas(capsys, tmp_path):
+    out = tmp_path / "emb"
+    assert run_cli(capsys, "embed", TOYS[0].parent, "--out", out, "--model", "bundled", "--no-map")[0] == 0
+    code, stdout, _ = run_cli(capsys, "collection", out, "--search", "a small red circle on the left", "--k", "2",
+                              "--atlas", tmp_path / "atlas.parquet", "--json")
+    assert code == 0
+    data = json.loads(stdout)
+    assert data["info"]["count"] == len(TOYS) and data["search"]["hits"][0]["image_path"] == TOYS[0].name
+    atlas = pd.read_parquet(data["atlas"])
+    assert len(atlas) == len(TOYS) and {"projection_x", "projection_y", "caption"} <= set(atlas.columns)
 
 
 def test_embed_of_an_empty_folder_is_an_error(capsys, tmp_path):
     code, _, err = run_cli(capsys, "embed", tmp_path, "--out", tmp_path / "out", "--model", "bundled")
     assert code == 2 and "no images" in err
+    code, _, err = run_cli(capsys, "collection", tmp_path)
+    assert code == 2 and "holds no embeddings" in err
 
 
 def test_download_refuses_offline(capsys, tmp_path):
@@ -146,7 +167,8 @@ def test_eval_passes_through(capsys, tiny_clip_dir):
 
 
 def test_bench_passes_through(capsys, tiny_clip_dir):
-    code, stdout, _ = run_cli(capsys, "bench", "--models", tiny_clip_dir, "--skip-app", "--dtype", "fp32")
+    code, stdout, _ = run_cli(capsys, "bench", "--models", tiny_clip_dir, "--skip-app", "--dtype", "fp32",
+                              "--backends", "none")  # the backend table: tests/test_backends.py
     assert code == 0
     assert "pipeline" in stdout and "img/s" in stdout
 

@@ -2,7 +2,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo.encoding import Encoder, LRUCache, image_key
+from clipdemo.cache import LRUCache
+from clipdemo.encoding import Encoder, image_key
 
 
 def test_embeddings_are_unit_vectors(tiny_encoder, toy_images):
@@ -65,7 +66,7 @@ def test_softmax_probabilities_sum_to_one(tiny_encoder):
     cos = np.array([[0.1, 0.3, 0.2]])
     p = tiny_encoder.probabilities(cos)
     assert np.isclose(p.sum(), 1) and p.argmax() == 1
-    sharper = tiny_encoder.probabilities(cos, temperature=100.0)
+    sharper = tiny_encoder.probabilities(cos, logit_scale=100.0)
     assert sharper.max() > p.max()
 
 
@@ -95,3 +96,25 @@ def test_threaded_preprocessing_equals_one_call_in_order(tiny_encoder):
     threaded = tiny_encoder.preprocess(images)
     single = tiny_encoder.loaded.processor.image_processor(images=images, return_tensors="pt")["pixel_values"]
     assert threaded.shape == single.shape and torch.equal(threaded, single.to(threaded.dtype))
+
+
+def test_one_cache_helper_keeps_order_counts_and_reports_evictions():
+    from clipdemo.cache import LRUCache
+
+    cache = LRUCache(2)
+    assert cache.put("a", 1) == [] and cache.put("b", 2) == []
+    assert cache.get("a") == 1  # a is now the most recent: b goes first
+    assert cache.put("c", 3) == ["b"] and cache.keys() == ["a", "c"]
+    assert cache.peek("a") == 1 and cache.keys() == ["a", "c"]  # peek does not reorder
+    assert cache.get("zz", "none") == "none" and (cache.hits, cache.misses) == (1, 1)
+
+
+def test_the_registry_keeps_at_most_max_models(tiny_clip_dir):
+    from clipdemo.loading import load_model
+    from clipdemo.registry import ModelRegistry
+
+    registry = ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32", max_models=1)
+    first = registry.get()
+    registry.add("trained", load_model(str(tiny_clip_dir), "cpu", "fp32"))
+    assert registry.loaded_names() == ["trained"] and registry.peek(str(tiny_clip_dir)) is None
+    assert first.encode_texts(["a red circle"]).shape[0] == 1  # an evicted encoder still serves its request

@@ -21,6 +21,21 @@ def result(bundled_encoder):
     return zero_shot(bundled_encoder, images, "red circle, blue square, 绿色三角形", "imagenet7")
 
 
+@pytest.fixture(scope="module")
+def service_batch(bundled_encoder, tmp_path_factory):
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+
+    registry = ModelRegistry("bundled")
+    registry.add("bundled", bundled_encoder.loaded)
+    folder = tmp_path_factory.mktemp("zs")
+    paths = []
+    for colour in ("red", "blue"):
+        Image.new("RGB", (64, 64), colour).save(folder / f"{colour}.png")
+        paths.append(folder / f"{colour}.png")
+    return ClipService(registry).zero_shot_batch(paths, "red circle, blue square, 绿色三角形", "imagenet7")
+
+
 def test_session_round_trip(tmp_path, result, bundled_encoder):
     record = exports.session_record("zero_shot", "bundled", {"top_k": 5, "template": "imagenet7"}, result.labels,
                                     result.templates, seed=7, loaded=bundled_encoder.loaded, images=["a.png"])
@@ -61,15 +76,17 @@ def test_session_errors_say_why_with_a_code(tmp_path, content, code):
         exports.read_session(tmp_path / "missing.json")
 
 
-def test_zero_shot_table_as_csv_and_json(tmp_path, result):
-    records = exports.zero_shot_records(result, ["red.png", "blue.png"])
+def test_zero_shot_table_as_csv_and_json(tmp_path, service_batch):
+    records = [row for res in service_batch.results for row in res.rows()]
     assert len(records) == 6 and [r["rank"] for r in records[:3]] == [1, 2, 3]
     frame = pd.read_csv(exports.write_records_csv(tmp_path / "zs.csv", records))
     assert list(frame.columns) == ["image", "rank", "label", "probability", "cosine"]
     red = frame[frame["image"] == "red.png"].set_index("label")
-    for j, label in enumerate(result.labels):
-        assert red.loc[label, "probability"] == pytest.approx(result.probs[0, j], rel=1e-6)
-        assert red.loc[label, "cosine"] == pytest.approx(result.cosine[0, j], rel=1e-6)
+    first = service_batch.results[0]
+    assert list(red.index) == first.labels and red["probability"].is_monotonic_decreasing
+    for label, p, c in zip(first.labels, first.probabilities, first.cosine, strict=True):
+        assert red.loc[label, "probability"] == pytest.approx(p, rel=1e-6)
+        assert red.loc[label, "cosine"] == pytest.approx(c, rel=1e-6)
     loaded = json.loads(exports.write_records_json(tmp_path / "zs.json", records, {"model": "bundled"}).read_text())
     assert loaded["meta"] == {"model": "bundled"} and loaded["records"] == json.loads(json.dumps(records))
 

@@ -11,13 +11,14 @@ import pytest
 from PIL import Image
 
 from clipdemo import gallery
+from clipdemo.cache import LRUCache
 from clipdemo.images import ImageError
 
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CLIPDEMO_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(gallery, "_TOY_MEMO", {})
+    monkeypatch.setattr(gallery, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(gallery, "_TOY_MEMO", LRUCache(4))
     return tmp_path / "cache"
 
 
@@ -35,7 +36,7 @@ def test_toy_gallery_is_deterministic_and_cached_on_disk(cache_dir, monkeypatch)
     assert (folder / "index.json").exists() and len(list(folder.glob("*.png"))) == 10
     assert gallery.toy_gallery(n=10, seed=7, size=48) is first  # in-memory memo
 
-    monkeypatch.setattr(gallery, "_TOY_MEMO", {})
+    monkeypatch.setattr(gallery, "_TOY_MEMO", LRUCache(4))
     monkeypatch.setattr(gallery, "_render_toy", lambda *a: pytest.fail("should load from disk, not render"))
     from_disk = gallery.toy_gallery(n=10, seed=7, size=48)
     assert from_disk.captions == first.captions and from_disk.groups == first.groups

@@ -1,4 +1,6 @@
+import functools
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,3 +80,65 @@ def test_tiny_and_panorama_and_webp():
 def test_none_gives_a_clear_message():
     with pytest.raises(ImageError, match="No image"):
         load_image(None)
+
+
+# ---------------------------------------------------------------- decoded small (issue #11)
+
+def _full_size_then_shrink(data: bytes, side: int) -> Image.Image:
+    """The old path: decode at full size, upright, composite on white, RGB, and only then shrink."""
+    from PIL import ImageOps
+
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    im = ImageOps.exif_transpose(im) or im
+    if im.mode == "1":
+        im = im.convert("L")
+    if im.mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA"):
+        im = Image.alpha_composite(Image.new("RGBA", im.size, (255, 255, 255, 255)), im.convert("RGBA"))
+    im = im.convert("RGB")
+    im.thumbnail((side, side))
+    return im
+
+
+@functools.lru_cache(maxsize=1)
+def _big_inputs() -> dict[str, bytes]:
+    photo = Image.open(Path(__file__).resolve().parent.parent / "assets/photos/astronaut.jpg").convert("RGB").resize((4000, 3000), Image.BICUBIC)
+    y, x = np.mgrid[0:2000, 0:3000]
+    rgba = Image.fromarray(np.stack([x % 256, y % 256, (x + y) % 256, (x // 12) % 256], -1).astype(np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return {"jpeg": _bytes(photo, "JPEG", quality=90), "jpeg-rotated": _bytes(photo, "JPEG", quality=90, exif=exif),
+            "png-rgba": _bytes(rgba, "PNG"), "png-palette": _bytes(photo.convert("P", palette=Image.ADAPTIVE), "PNG"),
+            "png-1bit": _bytes(Image.fromarray(((x // 7 + y // 5) % 2 * 255).astype(np.uint8)).convert("1"), "PNG")}
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "jpeg-rotated", "png-rgba", "png-palette", "png-1bit"])
+def test_decoding_small_matches_full_size_decoding_within_tolerance(kind):
+    """Tolerance: mean absolute difference <= 1 level of 255 and 99th percentile <= 4 levels
+    (measured: JPEG 0.17 / 1, RGBA 0.19 / 2, palette and 1-bit 0 / 0)."""
+    from clipdemo.images import MAX_SIDE
+
+    data = _big_inputs()[kind]
+    new, old = load_image(data), _full_size_then_shrink(data, MAX_SIDE)
+    assert new.size == old.size and max(new.size) == MAX_SIDE
+    diff = np.abs(np.asarray(new, np.int16) - np.asarray(old, np.int16))
+    assert diff.mean() <= 1.0 and np.percentile(diff, 99) <= 4
+
+
+def test_a_big_one_bit_png_is_decoded_in_little_memory(tmp_path):
+    """Issue #11: a 6.7 KB PNG of 4096x4096 1-bit pixels cost ~150 MB per reference. Decoded small, the
+    process's peak memory grows by less than 40 MB (a full-size RGB copy alone is 48 MB)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.png"
+    Image.new("1", (4096, 4096), 1).save(path)
+    code = ("import resource, sys; from clipdemo.images import load_image; from PIL import Image; "
+            "Image.new('RGB', (8, 8)).convert('L'); before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            f"ims = [load_image({str(path)!r}) for _ in range(5)]; "
+            "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024, ims[0].size)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(Path(__file__).resolve().parent.parent)).stdout.split()
+    assert int(out[0]) < 40, f"peak RSS grew by {out[0]} MiB"

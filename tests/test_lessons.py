@@ -18,7 +18,7 @@ def test_template_comparison_matches_the_engine(tiny_encoder):
     assert res.n_prompts == {"bare": k, "single": k, "imagenet80": k * 80, "three": k}
     img = tiny_encoder.encode_images(res.images)
     truth = [res.labels.index(t) for t in res.truth]
-    for name, templates in lessons.TEMPLATE_SETS.items():
+    for name, templates in lessons.LESSON_TEMPLATE_SETS.items():
         written = [f"{c} {toyworld.plural(s)}" for c, s in (lab.split() for lab in res.labels)] \
             if name in lessons.PLURAL_SETS else res.labels
         probs = tiny_encoder.probabilities(img @ class_embeddings(tiny_encoder, written, templates).T, axis=1)

@@ -4,11 +4,11 @@ and two trainings in two sessions do not stall a third user's zero-shot request.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
-import PIL.Image
 import pytest
 import torch
 
@@ -19,6 +19,7 @@ from clipdemo.live_training import (
     LiveTrainingManager,
     fixed_batch,
 )
+from clipdemo.loading import ModelNotAvailable
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
 TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4,
@@ -40,6 +41,16 @@ def manager(tokenizer, tmp_path):
                             export_root=tmp_path)
     yield m
     m.shutdown()
+
+
+class CountingEvent(threading.Event):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def wait(self, timeout=None):
+        self.count += 1
+        return super().wait(timeout)
 
 
 def wait_for(pred, timeout: float = 60.0, every: float = 0.05):
@@ -96,10 +107,12 @@ def test_training_on_one_batch_pulls_up_the_diagonal(tokenizer):
 def test_pause_resume_stop_and_reset(manager):
     manager.start("s1", LiveConfig(steps=5000, **TINY))
     wait_for(lambda: manager.snapshot("s1")["step"] >= 2)
+    waits = CountingEvent()  # the training loop waits on this event only while paused
+    manager._runs["s1"]._wake = waits
     manager.pause("s1")
-    time.sleep(0.5)  # let a step in flight finish
+    wait_for(lambda: waits.count >= 1, timeout=30)  # the loop has seen the pause (a step in flight is done)
     step = manager.snapshot("s1")["step"]
-    time.sleep(1.0)
+    wait_for(lambda: waits.count >= 2, timeout=30)  # ... and came round again, still paused
     assert manager.snapshot("s1")["step"] == step and manager.snapshot("s1")["state"] == "paused"
     assert manager.running_count() == 1  # a paused run keeps its slot (it may resume)
     manager.resume("s1")
@@ -140,9 +153,9 @@ def test_time_limit_and_idle_timeout_stop_a_run(tokenizer, tmp_path):
         assert snap["reason"] == "time_limit" and m.running_count() == 0
         m.time_limit_s, m.idle_timeout_s = 120, 0.5
         m.start("i", LiveConfig(steps=5000, **TINY))  # nobody reads its snapshot after this
-        time.sleep(3)
-        run = m._runs["i"]
-        assert run.state == "stopped" and run.reason == "idle"
+        run = m._runs["i"]  # (not m.snapshot: reading it counts as watching)
+        wait_for(lambda: run.state == "stopped", timeout=30)
+        assert run.reason == "idle"
     finally:
         m.shutdown()
 
@@ -163,9 +176,10 @@ def test_use_model_saves_and_loads_through_load_model(manager):
     manager.start("u", LiveConfig(steps=10, **TINY))
     wait_for(lambda: manager.snapshot("u")["state"] == "finished")
     registry = ModelRegistry("bundled", device="cpu", dtype="fp32", max_models=1)
-    name = manager.use_model("u", registry)
-    assert name in registry.loaded_names() and name in registry.allowed_folders
-    enc = registry.get(name)
+    name = manager.use_model("u", registry, label="my model")
+    assert name in registry.loaded_names("u") and name not in registry.loaded_names("other")
+    assert name not in registry.allowed_folders and registry.label(name) == "my model"
+    enc = registry.get(name, "u")
     assert enc.loaded.image_size == 32 and enc.loaded.family == "clip"
     # the loaded model is the trained one: same embeddings as the trainer's weights
     run = manager._runs["u"]
@@ -175,13 +189,14 @@ def test_use_model_saves_and_loads_through_load_model(manager):
         ref = torch.nn.functional.normalize(run.trainer.model.get_image_features(pixel_values=pixels).pooler_output,
                                             dim=-1).numpy()
     assert np.allclose(enc.encode_images([image]), ref, atol=2e-3)
-    # evicted by another model, it loads again from its folder (the other tabs keep working)
+    # loading other models does not evict it (it is the session's own, not in the shared LRU)
     registry.get("bundled")
-    assert name not in registry.loaded_names()
-    assert registry.get(name).loaded.source == name
+    assert registry.get(name, "u") is enc
+    with pytest.raises(ModelNotAvailable):
+        registry.get(name, "other")
     folder = manager.exported_folders("u")[0]
-    manager.reset("u", registry)  # session end: folder removed, no longer offered
-    assert not folder.exists() and name not in registry.allowed_folders
+    manager.reset("u", registry)  # session end: folder removed, model freed
+    assert not folder.exists() and name not in registry.loaded_names("u")
 
 
 def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir, tmp_path):
@@ -190,7 +205,7 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
     from gradio_client import Client, handle_file
 
     from clipdemo.registry import ModelRegistry
-    from clipdemo.ui import learn_tab, zeroshot_tab
+    from clipdemo.ui import api, learn_tab, zeroshot_tab
     from clipdemo.ui.context import UIContext
 
     registry = ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32")
@@ -201,6 +216,7 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
         model_name = gr.State(registry.default)
         learn_tab.build(ctx, model_name)
         zeroshot_tab.build(ctx, model_name)
+        api.publish(ctx.service)
     assert any(t[1] == "unload" for dep in demo.fns.values() for t in dep.targets)  # tab close stops training
     demo.queue(default_concurrency_limit=2)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
@@ -211,9 +227,9 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
 
         def label() -> float:
             t0 = time.perf_counter()
-            out = labeller.predict(handle_file(str(image)), "red circle, blue square", "single",
+            out = labeller.predict(image=handle_file(str(image)), labels="red circle, blue square",
                                    api_name="/zero_shot")
-            assert out[0]["label"] in ("red circle", "blue square")
+            assert out["labels"][0] in ("red circle", "blue square")
             return time.perf_counter() - t0
 
         label()  # warm
@@ -232,17 +248,17 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
         assert max(busy) < max(10 * idle, 5.0)  # slower on a shared CPU, never stalled
         assert manager.running_count() == 2  # still both running: the requests did not wait for them
 
-        # "Use this model": the same session's zero-shot now runs on the trained model (48 px input) ...
-        def view_size(client) -> tuple[int, int]:
-            out = client.predict(handle_file(str(image)), "red circle, blue square", "single", api_name="/zero_shot")
-            return PIL.Image.open(out[2]).size
+        # "Use this model" loads the trained model; the API then answers with it by name ...
+        def model_of(client, model: str = "") -> str:
+            return client.predict(image=handle_file(str(image)), labels="red circle, blue square", model=model,
+                                  api_name="/zero_shot")["model"]
 
-        assert view_size(students[0]) == (32, 32)  # the app's default model (tiny, 32 px)
+        assert model_of(students[0]) == registry.default
         students[0].predict(api_name="/learn_use_model")
-        assert view_size(students[0]) == (48, 48)
-        assert view_size(labeller) == (32, 32)  # ... and nobody else's
-        students[0].predict(api_name="/learn_use_bundled")  # the bundled model is one click away
-        assert view_size(students[0]) == (64, 64)
+        loaded = [m["name"] for m in students[0].predict(api_name="/models")["models"] if m["loaded"]]
+        trained = next(n for n in loaded if n != registry.default)
+        assert model_of(students[0], trained) == trained
+        assert model_of(labeller) == registry.default  # ... and nobody's default changed
     finally:
         demo.close()
         manager.shutdown()

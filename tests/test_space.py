@@ -89,7 +89,7 @@ def test_readme_documents_every_launch_option_and_its_variable():
 
 def test_readme_has_the_sections_a_newcomer_needs():
     for heading in ("## Quick start", "## Deploy as a Space", "## Offline classroom", "## Command line",
-                    "## Launch options", "## HTTP API"):
+                    "## Launch options", "## API: HTTP, Python, MCP"):
         assert heading in README, heading
     assert "pip install -r requirements.txt && python app.py" in README
     assert "bash scripts/test.sh" in README

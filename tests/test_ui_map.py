@@ -192,22 +192,20 @@ def test_uploads_photos_and_bad_input(ctx, tmp_path, small_toy):
     assert draw(ctx, source="photos", labels="cat, horse")[3].n_images == 6
 
 
-def test_api_embedding_map_and_search(ctx, monkeypatch):
-    monkeypatch.setattr(map_tab, "project_map", lambda data, method, dims: em.project_map(data, "pca", dims))
-    recs, summary = map_tab.api_embedding_map(ctx, None, "a red heart\nblue things")
+def test_service_embedding_map_and_search_on_the_toy_gallery(ctx):
+    """What the public /embedding_map and /search return (clipdemo.ui.api publishes these service calls)."""
+    out = ctx.service.embedding_map(None, "a red heart\nblue things", method="pca").to_json()
+    recs, summary = out["points"], out["summary"]
     assert {r["kind"] for r in recs} == {"image", "text"}
     assert all(set(r) >= {"kind", "name", "x", "y"} and "z" not in r for r in recs)
     assert recs[-1]["name"] == "blue things" and summary["images"] == 12
     assert summary["modality_gap"]["centroid_distance"] > 0
-    ranked = map_tab.api_search(ctx, "a red circle", None)
+    ranked = ctx.service.search("a red circle", None, k=100).to_json()["results"]
     assert len(ranked) == 12 and [r["rank"] for r in ranked] == list(range(1, 13))
     assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
 
 
-def test_tab_builds_with_exactly_the_two_public_endpoints(ctx):
+def test_tab_builds_with_no_public_endpoint(ctx):
     with gr.Blocks() as demo:
         map_tab.build(ctx, gr.State(None))
-    info = demo.get_api_info()["named_endpoints"]
-    assert [p["parameter_name"] for p in info["/embedding_map"]["parameters"]] == ["images", "texts"]
-    assert [p["parameter_name"] for p in info["/search"]["parameters"]] == ["query", "images"]
-    assert set(info) == {"/embedding_map", "/search"}  # the UI's own events stay private
+    assert demo.get_api_info()["named_endpoints"] == {}  # the UI's own events stay private

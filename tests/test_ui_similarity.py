@@ -157,16 +157,17 @@ def test_http_api_through_gradio_client(ctx, batch):
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-        assert [p["parameter_name"] for p in params["/similarity_matrix"]["parameters"]] == ["images", "texts"]
-        assert [p["parameter_name"] for p in params["/spatial_heatmap"]["parameters"]] == ["image", "text", "method"]
+        assert [p["parameter_name"] for p in params["/similarity_matrix"]["parameters"]] == ["images", "texts",
+                                                                                              "model"]
+        assert [p["parameter_name"] for p in params["/spatial_heatmap"]["parameters"]] == ["image", "text", "method",
+                                                                                            "model"]
         files, texts = batch
-        out = client.predict([handle_file(f) for f in files[:2]], "\n".join(texts.splitlines()[:3]),
-                             api_name="/similarity_matrix")
-        numbers = out[0]
+        numbers = client.predict(images=[handle_file(f) for f in files[:2]], texts="\n".join(texts.splitlines()[:3]),
+                                 api_name="/similarity_matrix")
         assert numbers["images"] == ["toy_1.png", "toy_2.png"] and len(numbers["texts"]) == 3
         assert np.array(numbers["cosine"]).shape == (2, 3)
-        out = client.predict(handle_file(files[0]), "a red circle", "gradcam", api_name="/spatial_heatmap")
-        grid = next(o for o in out if isinstance(o, dict))
+        grid = client.predict(image=handle_file(files[0]), text="a red circle", method="gradcam",
+                              api_name="/spatial_heatmap")
         assert np.array(grid["relevance"]).shape == (8, 8) and grid["method"] == "gradcam"
     finally:
         demo.close()

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from clipdemo import embedding_map as em
-from clipdemo import gallery
+from clipdemo import gallery, lessons
 from clipdemo.exports import read_session, session_record, write_session
 from clipdemo.lessons import TEMPLATE_GROUPS
 from clipdemo.live_training import LiveConfig, LiveTrainingManager
@@ -263,11 +263,10 @@ def test_map_files_hold_the_points_the_figure_shows(tmp_path, map_ctx):
                       "pca", 2, 15, 0.1, "group", True]
 
 
-def test_map_tab_keeps_its_embeddings_export_and_its_api(map_ctx):
+def test_map_tab_keeps_its_embeddings_export_and_publishes_no_api(map_ctx):
     with gr.Blocks() as demo:
         map_tab.build(map_ctx, gr.State(None))
-    info = demo.get_api_info()["named_endpoints"]
-    assert set(info) == {"/embedding_map", "/search"} and len(info["/embedding_map"]["returns"]) == 2
+    assert demo.get_api_info()["named_endpoints"] == {}  # /embedding_map and /search are clipdemo.ui.api's
     ids = {c.get("props", {}).get("elem_id") for c in demo.get_config_file()["components"]}
     assert {"export-map", "session-map"} <= ids
 
@@ -340,7 +339,7 @@ def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encod
     files = by_name(ex.write_files(data, tmp_path))
     assert set(files) == {f"{view}-{key}.html", f"{view}-{key}.csv", f"{view}-{key}.json", f"{view}-session.json"}
     rows = pd.read_csv(files[f"{view}-{key}.csv"], keep_default_na=False)
-    if key in ("heldout", "counting", "leftright"):  # the table the lesson shows, row for row
+    if key in ("heldout", "counting", "leftright", "languages"):  # the table the lesson shows, row for row
         shown = table["value"]
         if key == "heldout":
             rows = rows[rows["group"] == "heldout"]
@@ -365,12 +364,10 @@ def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encod
     assert tabs.selected == f"lesson-{key}"
 
 
-def test_lessons_keep_their_endpoints_outputs(ctx):
+def test_lessons_keep_their_export_boxes_and_publish_no_api(ctx):
     with gr.Blocks() as demo:
         lessons_tab.build(ctx, gr.State(None))
-    info = demo.get_api_info()["named_endpoints"]
-    assert {f"/lesson_{k}" for k, *_ in lessons_tab.LESSONS} == set(info)
-    assert all(len(v["returns"]) == 4 for v in info.values())  # summary, plot, table, pictures; the state is hidden
+    assert demo.get_api_info()["named_endpoints"] == {}  # UI wiring (Markdown, Plot, Gallery): private
     ids = {c.get("props", {}).get("elem_id") for c in demo.get_config_file()["components"]}
     assert {f"session-lesson_{k}" for k, *_ in lessons_tab.LESSONS} <= ids
 

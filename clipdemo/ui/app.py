@@ -1,20 +1,34 @@
-"""Assemble the tabs into one Gradio Blocks app."""
+"""Assemble the tabs into one Gradio Blocks app, and what makes it safe to share (issue #11).
+
+Shared use: every event handler runs inside one request budget (`clipdemo.limits`), a session's own
+models are freed when its tab closes, Gradio's cache writes are atomic (`gradio_patches`), the queue
+is fair per client (`guard.FairQueue`) and the disk is swept on a short schedule (`scratch.DiskSweeper`).
+"""
 
 from __future__ import annotations
+
+import ctypes
+import functools
+import gc
+import inspect
+import os
 
 import gradio as gr
 from starlette.middleware import Middleware
 
-from clipdemo.ui import header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
+from clipdemo import limits
+from clipdemo.ui import api, gradio_patches, header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.guard import NoRemoteFiles
+from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t
+from clipdemo.ui.no_fetch import NoRemoteInputs
+from clipdemo.ui.scratch import DiskSweeper
 
 CSS = """
 .gradio-container {max-width: 1400px !important}
 """
 
-CACHE_SWEEP = (3600, 6 * 3600)  # (every, older than) seconds: Gradio's upload/output cache
+CACHE_SWEEP = (900, 3600)  # (every, older than) seconds: Gradio's own sweep; DiskSweeper adds a size cap
 SESSION_STATES = 1000  # sessions whose gr.State (embeddings, maps) the server keeps; Gradio's default is 10000
 
 TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_tab), ("learn.tab", learn_tab),
@@ -22,6 +36,10 @@ TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_t
 
 
 def build_app(ctx: UIContext) -> gr.Blocks:
+    # Gradio's cache writes made atomic (see gradio_patches); CLIPDEMO_GRADIO_PATCHES=0 only for the test that
+    # shows the race they prevent
+    if os.environ.get("CLIPDEMO_GRADIO_PATCHES", "1") != "0":
+        gradio_patches.apply()
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
     with gr.Blocks(title="clipdemo", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
@@ -33,10 +51,60 @@ def build_app(ctx: UIContext) -> gr.Blocks:
             for key, module in TABS:
                 with gr.Tab(t(key), id=key.split(".")[0]):
                     module.build(ctx, model_name)
+        def free_session_models(request: gr.Request):  # the tab closed: free them now (idle ones expire anyway)
+            ctx.registry.drop_session(getattr(request, "session_hash", None))
+
+        demo.unload(free_session_models)
+        api.publish(ctx.service, ctx.concurrency)  # the public API: named endpoints on the service layer
+    for block_fn in demo.fns.values():
+        block_fn.fn = within_budget(block_fn.fn)
     return demo
 
 
-def launch_kwargs(max_file_size: str = "25mb") -> dict:
+def within_budget(fn):
+    """Run an event handler inside one request budget (clipdemo.limits): every image, byte and second it
+    spends counts against one request. A limit's refusal reaches the visitor as a message."""
+    if fn is None or getattr(fn, "_clipdemo_budget", False) or not callable(fn) or \
+            inspect.iscoroutinefunction(fn) or inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        return fn  # generators step through several threads: a context variable cannot span them
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with limits.request_scope():
+            try:
+                return fn(*args, **kwargs)
+            except limits.LimitError as e:
+                raise gr.Error(str(e), title="Request too large") from e
+            except RecursionError as e:  # a pathologically nested input must not look like a crash
+                raise gr.Error("The input is nested too deeply to read.", title="Input problem") from e
+
+    run._clipdemo_budget = True
+    return run
+
+
+def release_memory() -> None:
+    """Give freed memory back to the system. After a burst (a class of 60 decoding pictures at once) glibc
+    keeps the freed heap in its arenas, so the server's RSS stays at its peak; malloc_trim returns it."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        pass
+
+
+def start_housekeeping(ctx: UIContext, disk_cap_bytes: int, every_s: float = 30) -> DiskSweeper:
+    """Every `every_s` seconds: sweep the disk (uploads, outputs, partial uploads; size cap), expire idle
+    session models, give freed memory back."""
+    def also():
+        ctx.registry.expire()
+        release_memory()
+
+    return DiskSweeper(cap_bytes=disk_cap_bytes, every_s=every_s, extra=also).start()
+
+
+def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = 8) -> dict:
+    middleware = [Middleware(NoRemoteFiles), Middleware(NoRemoteInputs),
+                  Middleware(FairQueue, max_pending=max_pending_per_client), Middleware(ConfigCache)]
     return dict(i18n=build_i18n(), css=CSS, theme=gr.themes.Soft(), max_file_size=max_file_size,
-                footer_links=["api", "settings"], app_kwargs={"middleware": [Middleware(NoRemoteFiles)]},
+                footer_links=["api", "settings"], app_kwargs={"middleware": middleware},
                 state_session_capacity=SESSION_STATES)

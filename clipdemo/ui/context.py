@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import gradio as gr
 
+from clipdemo import assets
 from clipdemo.encoding import Encoder
-from clipdemo.images import ImageError
+from clipdemo.errors import UserError
 from clipdemo.loading import ModelNotAvailable
 from clipdemo.registry import ModelRegistry
-from clipdemo.zeroshot import LabelError
+from clipdemo.service import ClipService
 
-ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
-USER_ERRORS = (ImageError, LabelError, ModelNotAvailable, ValueError)
+USER_ERRORS = (UserError,)  # what the user must fix; anything else is a bug and shows as one
 
 
 @dataclass
@@ -22,6 +21,10 @@ class UIContext:
     registry: ModelRegistry
     concurrency: int = 2  # per event; long jobs get their own lower limits
     extra: dict = field(default_factory=dict)
+    service: ClipService = field(init=False)
+
+    def __post_init__(self):
+        self.service = ClipService(self.registry)
 
     def encoder(self, model_name: str | None) -> Encoder:
         try:
@@ -36,8 +39,8 @@ def user_error(e: Exception) -> gr.Error:
 
 
 def example_photos() -> list[str]:
-    return sorted(str(p) for p in (ASSETS / "photos").glob("*.jpg"))
+    return [str(p) for p in assets.photo_paths()]
 
 
 def example_toys() -> list[str]:
-    return sorted(str(p) for p in (ASSETS / "toy").glob("*.png"))
+    return [str(p) for p in assets.toy_paths()]

@@ -20,6 +20,7 @@ another view, leaves the inputs alone and says why (a warning, never an error th
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -237,7 +238,7 @@ def setting(record: Mapping, key: str, choices: Sequence | None = None, lo: floa
     if choices is not None and value not in choices:
         raise ValueError(f"{key} = {value!r} is not one of {list(choices)}")
     if lo is not None or hi is not None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"{key} = {value!r} is not a number")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise ValueError(f"{key} = {value!r} lies outside {lo}..{hi}")

@@ -4,6 +4,8 @@ The picker offers the bundled model, the well-known hub checkpoints and the loca
 launch (`--allow-folder`). Choosing one loads it once (with a progress indicator, no restart) into the
 registry, which keeps at most `--max-models` in memory; the choice is per browser session. The status
 line names the active model, its device, dtype and size, and how it scores (softmax or SigLIP's sigmoid).
+A model trained in this session's Learn tab appears here under a name for people ("Your model from the
+Learn tab …"); no other session's picker or "in memory" line ever shows it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from pathlib import Path
 
 import gradio as gr
 
+from clipdemo import service
+from clipdemo.backends import backend_record
 from clipdemo.devices import dtype_name
-from clipdemo.download import source_repo
-from clipdemo.loading import BUNDLED, KNOWN_MODELS, ModelNotAvailable, cached_locally, is_offline
+from clipdemo.loading import KNOWN_MODELS, ModelNotAvailable
+from clipdemo.registry import is_private
+from clipdemo.service import display_name
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t
 
@@ -26,7 +31,7 @@ STRINGS = {
         "hdr.bundled_note": "**You are using the bundled toy CLIP.** It was trained by this project on "
                             "generated pictures of coloured shapes (8 colours × 8 shapes, 1–3 objects, counts, "
                             "sizes, left/right), so it only understands that world: try labels like *red circle* "
-                            "or *three blue squares*. For real photos pick *OpenAI CLIP ViT-B/32* on a machine "
+                            "or *three blue squares*, in English or Chinese (*红色圆形*). For real photos pick *OpenAI CLIP ViT-B/32* on a machine "
                             "with internet, or prepare it once for offline use: "
                             "`python -m clipdemo download openai/clip-vit-base-patch32 --to models` and start "
                             "with `CLIPDEMO_MODEL=models python app.py`.",
@@ -42,6 +47,9 @@ STRINGS = {
         "hdr.sigmoid": "sigmoid per label (scale {s}, bias {b})",
         "hdr.loading": "loading {name} …",
         "hdr.unavailable": "Model not available",
+        "hdr.session_model": "Your model from the Learn tab (step {step}, only you see it)",
+        "hdr.encoding": "<small>embeddings computed by **{backend}**{agreement}{notice}</small>",
+        "hdr.agreement": " · agreement with torch fp32 on {n} check images: same top label {top1}, lowest cosine {cos}",
     },
     "zh-CN": {
         "hdr.model": "模型",
@@ -49,7 +57,7 @@ STRINGS = {
                           "✓ 本机已有 · ⤓ 首次使用时下载 · ✗ 未下载（离线）",
         "hdr.bundled_note": "**你正在使用内置的玩具 CLIP。** 它由本项目在生成的彩色图形图片上训练"
                             "（8 种颜色 × 8 种形状，1–3 个物体，数量、大小、左右位置），只认识这个世界："
-                            "试试 *red circle* 或 *three blue squares* 这样的标签。要识别真实照片，请在联网的机器上"
+                            "试试 *红色圆形* 或 *三个蓝色正方形* 这样的标签（中文英文都可以）。要识别真实照片，请在联网的机器上"
                             "选择 *OpenAI CLIP ViT-B/32*，或提前下载以便离线使用："
                             "`python -m clipdemo download openai/clip-vit-base-patch32 --to models`，"
                             "然后用 `CLIPDEMO_MODEL=models python app.py` 启动。",
@@ -64,6 +72,9 @@ STRINGS = {
         "hdr.sigmoid": "每个标签单独用 sigmoid（缩放 {s}，偏置 {b}）",
         "hdr.loading": "正在加载 {name} …",
         "hdr.unavailable": "模型不可用",
+        "hdr.session_model": "你在“训练”页训练的模型（第 {step} 步，只有你能看到）",
+        "hdr.encoding": "<small>嵌入由 **{backend}** 计算{agreement}{notice}</small>",
+        "hdr.agreement": " · 在 {n} 张检查图片上与 torch fp32 的一致性：最高标签相同 {top1}，最低余弦 {cos}",
     },
 }
 
@@ -71,27 +82,21 @@ STRINGS = {
 # ---------------------------------------------------------------- what the picker offers
 
 
+MARKS = {"local": "✓", "download": "⤓", "unavailable": "✗"}
+
+
 def availability(name: str) -> str:
     """✓ can load here now, ⤓ will download on first use, ✗ cannot be had (offline and not cached)."""
-    if name == BUNDLED or Path(name).expanduser().is_dir():
-        return "✓"
-    if cached_locally(name):
-        return "✓"
-    return "✗" if is_offline() else "⤓"
+    return MARKS[service.availability(name)]
 
 
-def display_name(name: str) -> str:
-    """A person's name for a model: the known name, else the hub id a downloaded folder came from."""
-    if name in KNOWN_MODELS:
-        return KNOWN_MODELS[name] if name == BUNDLED else f"{KNOWN_MODELS[name]} · {name}"
-    repo = source_repo(name)
-    if repo:
-        return f"{KNOWN_MODELS.get(repo, repo)} · {Path(name).name} (local folder)"
-    return f"{Path(name).name} (local folder)" if Path(name).expanduser().is_dir() else name
+def session_model_label(locale: str, step: int) -> str:
+    """What a session's own Learn-tab model is called in its picker and header."""
+    return _s(locale, "hdr.session_model", step=step)
 
 
-def choices(ctx: UIContext) -> list[tuple[str, str]]:
-    return [(f"{availability(n)} {display_name(n)}", n) for n in ctx.registry.choices()]
+def choices(ctx: UIContext, session: str | None = None) -> list[tuple[str, str]]:
+    return [(f"{availability(n)} {display_name(n, ctx.registry)}", n) for n in ctx.registry.choices(session)]
 
 
 # ---------------------------------------------------------------- what the header says
@@ -106,37 +111,54 @@ def size_text(n_params: int, n_bytes: int, locale: str = "en") -> str:
     return _s(locale, "hdr.size", params=params, mb=f"{n_bytes / 2**20:.0f}")
 
 
-def status_markdown(ctx: UIContext, name: str, locale: str = "en") -> str:
-    """Active model, family, size, device, dtype, input size, how it scores, what the registry holds."""
-    lm = ctx.registry.get(name).loaded
+def status_markdown(ctx: UIContext, name: str, locale: str = "en", session: str | None = None) -> str:
+    """Active model, family, size, device, dtype, input size, how it scores, what the registry holds
+    (for this session: the shared models and its own, never another session's)."""
+    encoder = ctx.registry.get(name, session)
+    lm = encoder.loaded
     n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
     scores = (_s(locale, "hdr.sigmoid", s=f"{lm.logit_scale:.1f}", b=f"{lm.logit_bias:+.1f}") if lm.uses_sigmoid
               else _s(locale, "hdr.softmax", t=f"{lm.logit_scale:.1f}", tau=f"{1 / lm.logit_scale:.3f}"))
-    kept = ", ".join(f"`{n if n in KNOWN_MODELS else Path(n).name}`" for n in ctx.registry.loaded_names())
-    where = f" — `{lm.source}`" if not lm.is_bundled and Path(lm.source).is_dir() else ""
-    return _s(locale, "hdr.status", name=display_name(name), where=where, family=lm.family,
+    kept = ", ".join(f"`{display_name(n, ctx.registry) if is_private(n) else n if n in KNOWN_MODELS else Path(n).name}`"
+                     for n in ctx.registry.loaded_names(session))
+    private = is_private(name)  # a session model's folder is a server path: not shown
+    where = f" — `{lm.source}`" if not private and not lm.is_bundled and Path(lm.source).is_dir() else ""
+    return _s(locale, "hdr.status", name=display_name(name, ctx.registry), where=where, family=lm.family,
               size=size_text(lm.n_params, n_bytes, locale), device=lm.device.type, dtype=dtype_name(lm.dtype),
-              px=lm.image_size, scores=scores, kept=kept, max=ctx.registry.max_models)
+              px=lm.image_size, scores=scores, kept=kept, max=ctx.registry.max_models) + \
+        "  \n" + encoding_text(backend_record(encoder.backend), locale)
+
+
+def encoding_text(record: dict, locale: str = "en") -> str:
+    """Which backend computes embeddings; for any variant of the model, its measured agreement with fp32."""
+    names = {"torch": "torch", "openvino": "OpenVINO"}
+    found = record.get("agreement")
+    agreement = _s(locale, "hdr.agreement", n=found["n_images"], top1=f"{found['top1']:.1%}",
+                   cos=f"{min(found['image_min_cos'], found['text_min_cos']):.5f}") if found else ""
+    notice = f" · ⚠ {record['notice']}" if record.get("notice") else ""
+    return _s(locale, "hdr.encoding", backend=f"{names.get(record['backend'], record['backend'])} "
+              f"{record['precision']}", agreement=agreement, notice=notice)
 
 
 def notes_visibility(ctx: UIContext, name: str) -> tuple[dict, dict, dict]:
-    lm = ctx.registry.get(name).loaded
-    return (gr.update(visible=lm.is_bundled), gr.update(visible=lm.uses_sigmoid),
-            gr.update(visible=lm.family == "chinese_clip"))
+    m = ctx.service.describe(name)
+    return (gr.update(visible=m.bundled), gr.update(visible=m.scoring == "sigmoid"),
+            gr.update(visible=m.family == "chinese_clip"))
 
 
-def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale: str = "en"):
+def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale: str = "en",
+                 session: str | None = None):
     """Load `name` (or find it loaded); on failure stay on `current` and say why."""
     if progress is not None:
-        progress(0.05, desc=_s(locale, "hdr.loading", name=display_name(name)))
+        progress(0.05, desc=_s(locale, "hdr.loading", name=display_name(name, ctx.registry)))
     try:
-        ctx.registry.get(name)
+        ctx.registry.get(name, session or "")  # "" is nobody: a private name needs its own session
     except ModelNotAvailable as e:
         gr.Warning(str(e), title=_s(locale, "hdr.unavailable"))
         name = current
     if progress is not None:
         progress(1.0)
-    return (name, gr.update(value=name, choices=choices(ctx)), status_markdown(ctx, name, locale),
+    return (name, gr.update(value=name, choices=choices(ctx, session)), status_markdown(ctx, name, locale, session),
             *notes_visibility(ctx, name))
 
 
@@ -144,7 +166,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     default = ctx.registry.default
 
     def current_status(name, request: gr.Request):
-        return status_markdown(ctx, name or default, locale_of(request))
+        return status_markdown(ctx, name or default, locale_of(request), request.session_hash)
 
     with gr.Row(equal_height=True, elem_id="model-header"):
         picker = gr.Dropdown(choices(ctx), value=default, label=t("hdr.model"), info=t("hdr.model_info"),
@@ -156,21 +178,24 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     chinese_note = gr.Markdown(t("hdr.chinese_note"), visible=visible[2]["visible"])
 
     def on_pick(name, current, request: gr.Request, progress=gr.Progress()):
-        return switch_model(ctx, name, current, progress, locale_of(request))
+        return switch_model(ctx, name, current, progress, locale_of(request), request.session_hash)
 
     root = gr.context.Context.root_block
     if root is not None:  # at page load, say it again in the visitor's language (the line is built on the server)
         root.load(current_status, [model_name], [status], api_visibility="undocumented", show_progress="hidden")
 
     def on_model_state(name, request: gr.Request):
-        return (current_status(name, request), *notes_visibility(ctx, name or default))
+        name = name or default
+        return (gr.update(value=name, choices=choices(ctx, request.session_hash)), current_status(name, request),
+                *notes_visibility(ctx, name))
 
-    # Another tab (the Learn tab's "use this model") may switch this session's model: keep the header true.
-    model_name.change(on_model_state, [model_name], [status, bundled_note, sigmoid_note, chinese_note],
+    # Another tab (the Learn tab's "use this model") may switch this session's model: keep the header true,
+    # and the picker listing this session's own model (and only its own).
+    model_name.change(on_model_state, [model_name], [picker, status, bundled_note, sigmoid_note, chinese_note],
                       api_visibility="undocumented", show_progress="hidden")
 
     # .input, not .change: putting the picker back after a failed load must not fire another switch
     picker.input(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
                                                  chinese_note],
-                 api_name="switch_model", concurrency_limit=1, concurrency_id="load_model",
+                 api_name="switch_model", api_visibility="private", concurrency_limit=1, concurrency_id="load_model",
                  show_progress="full")

@@ -10,16 +10,16 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import exports
-from clipdemo.live_training import CONCEPTS, MODES
+from clipdemo.live_training import CONCEPTS, LR_CHOICES, MODES, SLIDERS, WIDTH_CHOICES
 from clipdemo.ui import exports as ex
-from clipdemo.ui import learn_tab
+from clipdemo.ui.learn_plots import figures
 
 VIEW = "learn"
 # no checkpoint id: the model is the training the settings describe
 MODEL = {"locked": "learn:locked-image-tower", "scratch": "learn:from-scratch"}
 SOURCE = {"locked": "trained in the Learn tab: the bundled model's image tower, frozen, and a new text tower (LiT)",
           "scratch": "trained from scratch in the Learn tab"}
-BATCH_RANGE, STEPS_RANGE = (8, 128), (100, 3000)  # the tab's sliders
+BATCH_RANGE, STEPS_RANGE = SLIDERS["batch_size"][:2], SLIDERS["steps"][:2]  # the tab's sliders
 
 
 def history_records(snap: dict) -> list[dict]:
@@ -60,7 +60,7 @@ def session_record(snap: dict) -> dict:
 def payload(snap: dict | None, request: gr.Request | None = None) -> dict | None:
     if snap is None:
         return None
-    matrix, loss, logit_scale, accuracy = (ex.png_ready(f) for f in learn_tab.figures(request, snap))
+    matrix, loss, logit_scale, accuracy = (ex.png_ready(f) for f in figures(request, snap))
     tables = {"history": history_records(snap), "accuracy": accuracy_records(snap), "diagonal": diagonal_records(snap),
               "logits": logits_records(snap)}
     return ex.payload(VIEW, figures={"logits": matrix, "loss": loss, "logit_scale": logit_scale,
@@ -70,8 +70,8 @@ def payload(snap: dict | None, request: gr.Request | None = None) -> dict | None
 def restore_inputs(record: dict) -> tuple:
     """A Learn session -> (mode, batch size, learning rate, width, concepts, steps)."""
     s = ex.setting
-    return (s(record, "mode", choices=MODES), s(record, "batch_size", lo=BATCH_RANGE[0], hi=BATCH_RANGE[1]), s(record, "lr", choices=learn_tab.LR_CHOICES),
-            s(record, "width", choices=learn_tab.WIDTH_CHOICES), s(record, "concepts", choices=CONCEPTS),
+    return (s(record, "mode", choices=MODES), s(record, "batch_size", lo=BATCH_RANGE[0], hi=BATCH_RANGE[1]), s(record, "lr", choices=LR_CHOICES),
+            s(record, "width", choices=WIDTH_CHOICES), s(record, "concepts", choices=CONCEPTS),
             s(record, "steps", lo=STEPS_RANGE[0], hi=STEPS_RANGE[1]))
 
 

@@ -7,10 +7,12 @@ import io
 import math
 from functools import lru_cache
 
+import gradio as gr
 import plotly.graph_objects as go
 
 from clipdemo.live_data import fixed_batch
 from clipdemo.ui.exports import png_ready  # the chart's toolbar keeps its PNG camera in sight
+from clipdemo.ui.i18n import tr
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.2))
 
@@ -103,3 +105,32 @@ def empty_figure(text: str, height: int = 300) -> go.Figure:
     fig.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False), height=height, template="plotly_white",
                       margin=dict(l=10, r=10, t=10, b=10))
     return fig
+
+
+# ---------------------------------------------------------------- a snapshot's four figures, in the visitor's language
+
+
+def _words(request, prefix: str, keys: tuple[str, ...]) -> dict[str, str]:
+    out = {k: tr(request, f"learn.fig.{prefix}.{k}") for k in keys}
+    out["x"] = tr(request, "learn.fig.x") if "x" not in keys else out["x"]
+    return out
+
+
+def figures(request, snap: dict | None, which: list[bool] | None = None) -> tuple:
+    """(matrix, loss, temperature, accuracy) for a snapshot; placeholders before the first run.
+    `which` picks the figures to draw; the others come back as gr.skip()."""
+    if snap is None:
+        empty = tr(request, "learn.fig.empty")
+        return (empty_figure(empty, 640), empty_figure(empty),
+                empty_figure(empty), empty_figure(empty))
+    which = which or [True] * 4
+    draw = (
+        lambda: logits_heatmap(snap, _words(request, "matrix", ("title", "x", "y", "logit", "choice",
+                                                                            "hover")))
+        if snap["logits"] else empty_figure(tr(request, "learn.waiting"), 640),
+        lambda: loss_figure(snap, _words(request, "loss", ("title", "i2t", "t2i", "chance", "y"))),
+        lambda: temperature_figure(snap, _words(request, "temp", ("title", "y"))),
+        lambda: accuracy_figure(snap, _words(request, "acc", ("title", "seen", "heldout", "chance",
+                                                                          "diagonal", "y"))),
+    )
+    return tuple(fn() if w else gr.skip() for fn, w in zip(draw, which, strict=True))

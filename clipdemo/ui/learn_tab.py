@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import gradio as gr
 
-from clipdemo.live_training import CONCEPTS, MODES, LiveConfig, LiveTrainingError, LiveTrainingManager
-from clipdemo.loading import BUNDLED, ModelNotAvailable
-from clipdemo.ui import learn_plots
+from clipdemo.live_training import (
+    CONCEPTS,
+    LR_CHOICES,
+    MODES,
+    SLIDERS,
+    WIDTH_CHOICES,
+    LiveConfig,
+    LiveTrainingError,
+    LiveTrainingManager,
+)
+from clipdemo.loading import BUNDLED, ModelNotAvailable, load_model
+from clipdemo.ui import header, learn_export
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
+from clipdemo.ui.learn_plots import figures  # noqa: F401 - the tab's figures, drawn apart from its layout
 
 POLL_S = 1.5  # how often the browser asks for a new snapshot while a run is active
 DEFAULTS = LiveConfig()
-LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
-WIDTH_CHOICES = [32, 64, 128]
 
 STRINGS = {
     "en": {
@@ -250,8 +258,8 @@ STRINGS = {
 
 
 def manager_of(ctx: UIContext) -> LiveTrainingManager:
-    """One manager per server, kept in the context (app.py may put a configured one there first)."""
-    return ctx.extra.setdefault("live_training", LiveTrainingManager.from_env())
+    """One manager per server, kept in the context (app.py puts the configured one there first)."""
+    return ctx.extra.setdefault("live_training", LiveTrainingManager())
 
 
 def session_of(request: gr.Request | None) -> str:
@@ -279,38 +287,12 @@ def status_text(request, snap: dict | None) -> str:
     return text
 
 
-def _words(request, prefix: str, keys: tuple[str, ...]) -> dict[str, str]:
-    out = {k: tr(request, f"learn.fig.{prefix}.{k}") for k in keys}
-    out["x"] = tr(request, "learn.fig.x") if "x" not in keys else out["x"]
-    return out
-
-
 def figure_keys(snap: dict | None) -> list | None:
     """What each figure shows, to skip redrawing the ones that did not change."""
     if snap is None:
         return None
     return [[snap["session"], snap["logits_step"]], [snap["session"], snap["step"]], [snap["session"], snap["step"]],
             [snap["session"], len(snap["accuracy"]["step"]), len(snap["diagonal"]["step"])]]
-
-
-def figures(request, snap: dict | None, which: list[bool] | None = None) -> tuple:
-    """(matrix, loss, temperature, accuracy) for a snapshot; placeholders before the first run.
-    `which` picks the figures to draw; the others come back as gr.skip()."""
-    if snap is None:
-        empty = tr(request, "learn.fig.empty")
-        return (learn_plots.empty_figure(empty, 640), learn_plots.empty_figure(empty),
-                learn_plots.empty_figure(empty), learn_plots.empty_figure(empty))
-    which = which or [True] * 4
-    draw = (
-        lambda: learn_plots.logits_heatmap(snap, _words(request, "matrix", ("title", "x", "y", "logit", "choice",
-                                                                            "hover")))
-        if snap["logits"] else learn_plots.empty_figure(tr(request, "learn.waiting"), 640),
-        lambda: learn_plots.loss_figure(snap, _words(request, "loss", ("title", "i2t", "t2i", "chance", "y"))),
-        lambda: learn_plots.temperature_figure(snap, _words(request, "temp", ("title", "y"))),
-        lambda: learn_plots.accuracy_figure(snap, _words(request, "acc", ("title", "seen", "heldout", "chance",
-                                                                          "diagonal", "y"))),
-    )
-    return tuple(fn() if w else gr.skip() for fn, w in zip(draw, which, strict=True))
 
 
 def publish_api(manager: LiveTrainingManager) -> None:
@@ -342,8 +324,6 @@ def publish_api(manager: LiveTrainingManager) -> None:
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    from clipdemo.ui import learn_export  # here, not at the top: it imports this module
-
     manager = manager_of(ctx)
     gr.Markdown(t("learn.intro"))
     with gr.Accordion(t("learn.why.title"), open=False):
@@ -356,12 +336,12 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             with gr.Group():
                 mode = gr.Radio([(t(f"learn.mode.{m}"), m) for m in MODES], value=DEFAULTS.mode, label=t("learn.mode"),
                                 info=t("learn.mode_info"), elem_id="learn-mode")
-                batch = gr.Slider(8, 128, value=DEFAULTS.batch_size, step=8, label=t("learn.batch"))
+                batch = gr.Slider(*SLIDERS["batch_size"][:2], value=DEFAULTS.batch_size, step=SLIDERS["batch_size"][2], label=t("learn.batch"))
                 lr = gr.Dropdown(LR_CHOICES, value=DEFAULTS.lr, label=t("learn.lr"))
                 width = gr.Dropdown(WIDTH_CHOICES, value=DEFAULTS.width, label=t("learn.width"))
                 concepts = gr.Radio([(t(f"learn.concepts.{c}"), c) for c in CONCEPTS], value=DEFAULTS.concepts,
                                     label=t("learn.concepts"), info=t("learn.concepts_info"))
-                steps = gr.Slider(100, 3000, value=DEFAULTS.steps, step=50, label=t("learn.steps"))
+                steps = gr.Slider(*SLIDERS["steps"][:2], value=DEFAULTS.steps, step=SLIDERS["steps"][2], label=t("learn.steps"))
             with gr.Row():
                 start = gr.Button(t("learn.start"), variant="primary", min_width=80)
                 pause = gr.Button(t("learn.pause"), min_width=80)
@@ -427,15 +407,19 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def on_reset(current: str | None, request: gr.Request):
         sid = session_of(request)
-        mine = {str(f.resolve()) for f in manager.exported_folders(sid)}
+        mine = {str(f.resolve()) for f in manager.exported_folders(sid)} | set(ctx.registry.private_names(sid))
         manager.reset(sid, ctx.registry)
+        ctx.registry.drop_session(sid)  # this session's trained model is freed with its run (issue #11)
         name = BUNDLED if current in mine else current
         return (*redraw(request, None), name, "" if name == current else tr(request, "learn.using_bundled"))
 
     def on_use(request: gr.Request):
         sid = session_of(request)
         try:
-            name = manager.use_model(sid, ctx.registry)
+            # private to this session, named for people (clipdemo.registry; issue #11)
+            loaded = load_model(str(manager.export(sid)), ctx.registry.device, ctx.registry.dtype)
+            label = header.session_model_label(locale_of(request), manager.snapshot(sid)["step"])
+            name = ctx.registry.add_private(sid, loaded, label)
         except LiveTrainingError as e:
             raise training_error(request, e) from e
         except ModelNotAvailable as e:

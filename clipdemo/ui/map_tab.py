@@ -9,19 +9,16 @@ to the Plotly plot and talks back through a gr.HTML component.
 from __future__ import annotations
 
 import json
-import os
-import sys
-import threading
 import time
 
 import gradio as gr
 
 from clipdemo import gallery as galleries
 from clipdemo import projection
-from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map, records
+from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map
 from clipdemo.search import Hit, rank, search_image, search_text
+from clipdemo.ui import collection_view, map_export, scratch
 from clipdemo.ui import exports as ex
-from clipdemo.ui import map_export, scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
@@ -61,41 +58,6 @@ const hook = () => {
 };
 setInterval(hook, 600);
 """
-
-
-def _wait_for_imports_to_settle(quiet_s: float = 1.5, max_wait_s: float = 20.0) -> None:
-    """Wait until the main thread stops importing (the app is built and launching).
-
-    Importing umap-learn (sklearn, scipy, numba) while the main thread imports plotly/narwhals
-    deadlocked Python's per-module import locks once ("_DeadlockError ... narwhals.stable.v2"), so the
-    warm-up only starts importing once the set of loaded modules has been still for a moment.
-    """
-    deadline = time.monotonic() + max_wait_s
-    count, still_since = len(sys.modules), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        if len(sys.modules) != count:
-            count, still_since = len(sys.modules), time.monotonic()
-        elif time.monotonic() - still_since >= quiet_s:
-            return
-
-
-def start_background_work(ctx: UIContext) -> threading.Thread | None:
-    """Pay umap-learn's numba compile and render the toy gallery once, off the request path."""
-    if not ctx.extra.get("warm_up", "PYTEST_CURRENT_TEST" not in os.environ):
-        return None
-
-    def work():
-        _wait_for_imports_to_settle()
-        try:
-            projection.warm_up()
-            galleries.toy_gallery()
-        except Exception as e:  # noqa: BLE001 - a failed warm-up only means the first map is slower
-            print(f"clipdemo: map warm-up failed ({e!r}); the first UMAP will compile on demand", file=sys.stderr)
-
-    thread = threading.Thread(target=work, name="map-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 # ---------------------------------------------------------------- engine calls
@@ -206,9 +168,10 @@ def show_point(data: MapData | None, k, method, dims, n_neighbors, min_dist, col
                evt: gr.EventData, request: gr.Request = None):
     """A click: an image shows itself and its nearest texts; a text highlights its nearest images."""
     no = gr.update()
-    if data is None or not isinstance(getattr(evt, "_data", None), dict) or "point" not in evt._data:
+    point = getattr(evt, "point", None)  # the hook's click payload: {"point": index}
+    if data is None or not isinstance(point, (int, float)):
         return no, no, no, no, no, no
-    i = int(evt.point)
+    i = int(point)
     if 0 <= i < data.n_images:
         near = rank(data.image_emb[i], data.text_emb, 3) if len(data.texts) else []
         md = f"**{data.gallery.names[i]}**" + (f" — {data.gallery.captions[i]}" if data.gallery.captions[i] else "")
@@ -232,47 +195,12 @@ def export(data: MapData | None, method, dims, n_neighbors, min_dist, request: g
     return [str(p) for p in paths.values()]
 
 
-# ---------------------------------------------------------------- the HTTP API
-
-
-def _api_gallery(images) -> galleries.Gallery:
-    return galleries.user_gallery(images) if images else galleries.toy_gallery()
-
-
-def api_embedding_map(ctx: UIContext, images, texts, model_name=None):
-    """`embedding_map`: (images, texts) -> one record per point {kind, name, x, y}, and a summary.
-
-    No images: the toy gallery. Texts: one per line, added to the images' captions.
-    """
-    encoder = ctx.encoder(model_name)
-    try:
-        data = build_map_data(encoder, _api_gallery(images), texts, model_name=model_name or ctx.registry.default)
-        proj = project_map(data, "umap", 2)
-    except USER_ERRORS as e:
-        raise user_error(e) from e
-    gap = data.gap()
-    summary = {"method": proj.method, "dims": proj.dims, "images": data.n_images, "texts": len(data.texts),
-               "modality_gap": gap.as_dict() if gap else None, "notices": data.notices + proj.notices}
-    return records(data, proj), summary
-
-
-def api_search(ctx: UIContext, query, images, model_name=None):
-    """`search`: (query text, images) -> the images ranked by cosine, best first. No images: the toy gallery."""
-    encoder = ctx.encoder(model_name)
-    try:
-        gal = _api_gallery(images)
-        emb = encoder.encode_images(gal.images)
-        hits = search_text(encoder, query, emb, gal.names, gal.captions, k=len(gal))
-    except USER_ERRORS as e:
-        raise user_error(e) from e
-    return [h.as_dict() for h in hits]
-
-
 # ---------------------------------------------------------------- layout
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("map.intro"))
+    collection_view.build(ctx, model_name)  # only when the app was started with --collection DIR
     data_state = gr.State(None)
     hits_state = gr.State(None)
     with gr.Row():
@@ -323,12 +251,6 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     restore = ex.Restore([source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
                           min_dist, colour_by, lines], map_export.restore_inputs, model=model_name)
     export_state = ex.export_box("map", restore=restore)
-    with gr.Column(visible=False):  # the HTTP API: exactly (images, texts) and (query, images)
-        api_images = gr.File(file_count="multiple", label="images")
-        api_texts = gr.Textbox(label="texts")
-        api_query = gr.Textbox(label="query")
-        api_records, api_summary, api_ranked = gr.JSON(label="points"), gr.JSON(label="summary"), gr.JSON()
-        api_map_btn, api_search_btn = gr.Button(), gr.Button()
 
     view = [method, dims, n_neighbors, min_dist, colour_by, lines]
 
@@ -353,12 +275,6 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                   request: gr.Request):
         return run_search(ctx, data, query, None, k, method, dims, n_neighbors, min_dist, colour_by, lines, request)
 
-    def on_api_map(images, texts, model):
-        return api_embedding_map(ctx, images, texts, model)
-
-    def on_api_search(query, images, model):
-        return api_search(ctx, query, images, model)
-
     source.input(lambda s: (gr.update(visible=s == "upload"), DEFAULT_LABELS.get(s, "")), [source],
                   [files, labels], api_visibility="private")
     run.click(on_draw, [source, files, use_captions, extra_texts, labels, label_points, *view, model_name],
@@ -379,8 +295,3 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                api_visibility="private")
     export_btn.click(export, [data_state, method, dims, n_neighbors, min_dist], [export_files_out],
                      api_visibility="private")
-    api_map_btn.click(on_api_map, [api_images, api_texts, model_name], [api_records, api_summary],
-                      api_name="embedding_map", concurrency_limit=1, concurrency_id="map")
-    api_search_btn.click(on_api_search, [api_query, api_images, model_name], [api_ranked], api_name="search",
-                         concurrency_limit=ctx.concurrency, concurrency_id="encode")
-    start_background_work(ctx)  # last: this tab's own imports (plotly, narwhals) are done by now

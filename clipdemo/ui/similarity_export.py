@@ -12,10 +12,10 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from clipdemo.similarity import SimilarityMatrix
+from clipdemo.similarity import MAX_IMAGES, SimilarityMatrix
 from clipdemo.spatial import METHODS, SpatialMap
 from clipdemo.ui import exports as ex
-from clipdemo.ui import similarity_tab as st
+from clipdemo.ui import similarity_view as st
 
 VIEW = "similarity"
 BATCH_KINDS = ("toy", "bundled_toys", "photos")
@@ -44,8 +44,8 @@ def batch_paths(batch: dict | None) -> list[str] | None:
         return None
     if batch["kind"] == "toy":
         n, seed = batch.get("n"), batch.get("seed")
-        if not (isinstance(n, int) and isinstance(seed, int)) or not 1 <= n <= st.MAX_IMAGES or seed < 0:
-            raise ValueError(f"toy batch {batch!r} needs a size 1..{st.MAX_IMAGES} and a seed >= 0")
+        if not (isinstance(n, int) and isinstance(seed, int)) or not 1 <= n <= MAX_IMAGES or seed < 0:
+            raise ValueError(f"toy batch {batch!r} needs a size 1..{MAX_IMAGES} and a seed >= 0")
         return st.toy_batch(n, seed)[0]
     return (st.bundled_toys if batch["kind"] == "bundled_toys" else st.bundled_photos)()[0]
 

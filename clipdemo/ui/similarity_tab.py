@@ -9,30 +9,33 @@ over the image. The views only draw numbers the engine (clipdemo.similarity / .s
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
 
-from clipdemo import overlay, toyworld
+from clipdemo import limits, overlay
 from clipdemo.images import load_image
-from clipdemo.similarity import SimilarityMatrix, similarity_matrix
-from clipdemo.spatial import METHODS, SpatialUnavailable, spatial_map
+from clipdemo.similarity import MAX_IMAGES, MAX_TEXTS, SimilarityMatrix
+from clipdemo.spatial import METHODS, SpatialMap, SpatialUnavailable
 from clipdemo.ui import exports as ex
-from clipdemo.ui import scratch
-from clipdemo.ui.context import ASSETS, USER_ERRORS, UIContext, example_photos, user_error
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui import similarity_export as sx
+from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
+from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
 from clipdemo.ui.similarity_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
+from clipdemo.ui.similarity_view import (  # noqa: F401
+    MODES,
+    _unique,
+    bundled_photos,
+    bundled_toys,
+    matrix_figure,
+    score_table,
+    toy_batch,
+    toy_click,
+)
 
-MODES = ("cosine", "softmax_texts", "softmax_images")
-PHOTO_TEXTS = {"astronaut": "an astronaut", "camera": "a man with a camera", "chelsea": "a cat",
-               "coffee": "a cup of coffee", "horse": "a horse", "rocket": "a rocket"}
 DEFAULT_OPACITY = 0.6
-MAX_IMAGES, MAX_TEXTS = 24, 24
 PRIVATE = dict(api_visibility="private")  # internal steps: not API endpoints
 
 # ---------------------------------------------------------------- batches
@@ -42,15 +45,6 @@ def _path(f) -> str:
     if isinstance(f, dict):
         return f.get("path") or f.get("name")
     return getattr(f, "name", f) if not isinstance(f, (str, Path)) else str(f)
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
-    return out
 
 
 def load_batch(files) -> tuple[list, list[str], list[str], list[str]]:
@@ -67,50 +61,23 @@ def load_batch(files) -> tuple[list, list[str], list[str], list[str]]:
     return images, _unique(names), paths, problems
 
 
-def toy_click(n: int = 6) -> tuple[list[str], str, dict]:
-    """The toy button: a new random batch, and its seed (for the session file)."""
-    seed = random.randrange(10**6)
-    return (*toy_batch(n, seed), {"kind": "toy", "n": n, "seed": seed})
-
-
-def toy_batch(n: int = 6, seed: int | None = None) -> tuple[list[str], str]:
-    """n toy scenes written to PNG files, and their captions (text i for image i)."""
-    seed = random.randrange(10**6) if seed is None else seed
-    out = scratch.new_folder("sim-")
-    paths, captions = [], []
-    for i, (img, caption, _) in enumerate(toyworld.generate(n, seed=seed, size=224)):
-        path = out / f"toy_{i + 1}.png"
-        img.save(path)
-        paths.append(str(path))
-        captions.append(caption)
-    return paths, "\n".join(captions)
-
-
-def bundled_toys() -> tuple[list[str], str]:
-    files = sorted((ASSETS / "toy").glob("*.png"))[:6]
-    return [str(p) for p in files], "\n".join(p.stem.split("_", 1)[1].replace("_", " ") for p in files)
-
-
-def bundled_photos() -> tuple[list[str], str]:
-    files = example_photos()
-    return files, "\n".join(PHOTO_TEXTS.get(Path(p).stem, Path(p).stem) for p in files)
-
-
 # ---------------------------------------------------------------- matrix view
 
 
 def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = None, request: gr.Request = None):
-    """The `similarity_matrix` API: (images, texts one per line) -> JSON {images, texts, cosine}, notes, ..."""
-    encoder = ctx.encoder(model_name)
+    """(images, texts one per line) -> the service's JSON {images, texts, cosine, ...}, notes, state, controls."""
+    encoder = ctx.encoder(model_name)  # for the session record
     images, names, paths, problems = load_batch(files)
     if not images:
         raise gr.Error(tr(request, "sim.no_images") + "".join(f" {p}" for p in problems[:3]))
     lines = [s.strip() for s in (texts or "").splitlines() if s.strip()]
     try:
-        matrix = similarity_matrix(encoder, images, lines[:MAX_TEXTS], names)
+        result = ctx.service.similarity_matrix(images, lines, model_name or "", names=names)
     except USER_ERRORS as e:
         raise user_error(e) from e
-    notes = [tr(request, "sim.skipped", problem=p) for p in problems]
+    matrix = SimilarityMatrix(result.images, result.texts, np.asarray(result.cosine), result.logit_scale,
+                              result.logit_bias, result.scoring == "sigmoid")
+    notes = [tr(request, "sim.skipped", problem=p) for p in problems] + limits.clean_texts(lines[:MAX_TEXTS])[1]
     if len(files or []) > MAX_IMAGES or len(lines) > MAX_TEXTS:
         notes.append(tr(request, "sim.too_many", n=MAX_IMAGES))
     if matrix.sigmoid:
@@ -118,83 +85,8 @@ def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = N
     notes.append(tr(request, "sim.model_t", t=matrix.logit_scale, tau=1 / matrix.logit_scale))
     state = {"matrix": matrix, "paths": dict(zip(names, paths, strict=True)),
              "session": ex.session(encoder, "similarity", model_name)}  # settings are added at export
-    return (matrix.as_json(), "\n\n".join(notes), state, gr.update(value=round(matrix.logit_scale, 2)),
+    return (result.to_json(), "\n\n".join(notes), state, gr.update(value=round(matrix.logit_scale, 2)),
             gr.update(choices=names, value=names[0]), gr.update(choices=matrix.texts, value=matrix.texts[0]))
-
-
-def _wrap(s: str, width: int = 18) -> str:
-    words, lines, cur = s.split(), [], ""
-    for w in words:
-        if cur and len(cur) + len(w) + 1 > width:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = f"{cur} {w}".strip()
-    lines = [*lines, cur]
-    if len(lines) > 4:  # keep the axis readable; the full text is in the hover and the table
-        lines = [*lines[:3], lines[3] + " …"]
-    return "<br>".join(lines)
-
-
-def _thumbnail(path: str):
-    try:
-        img = load_image(path)
-    except USER_ERRORS:
-        return None
-    img.thumbnail((96, 96))
-    return img
-
-
-def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths: dict | None = None) -> go.Figure:
-    n, m = values.shape
-    is_prob = mode != "cosine"
-    text = [[f"{v:.0%}" if is_prob else f"{v:+.3f}" for v in row] for row in values]
-    fig = go.Figure(go.Heatmap(
-        z=values, x=list(range(m)), y=list(range(n)), text=text, texttemplate="%{text}",
-        colorscale="Viridis", zmin=0 if is_prob else None, zmax=1 if is_prob else None,
-        customdata=[[[matrix.images[i], matrix.texts[j]] for j in range(m)] for i in range(n)],
-        hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{text}<extra></extra>",
-        colorbar=dict(title=dict(text="p" if is_prob else "cos", side="right"), thickness=12)))
-    thumbs = paths is not None and n <= 12
-    for i, name in enumerate(matrix.images):
-        img = _thumbnail(paths[name]) if thumbs and name in paths else None
-        if img is not None:
-            fig.add_layout_image(source=img, xref="x", yref="y", x=-0.55, y=i, sizex=0.9, sizey=0.9,
-                                 xanchor="right", yanchor="middle", layer="above")
-    if matrix.paired:
-        for i in range(n):
-            fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5,
-                          line=dict(color="#ff3d7f", width=3))
-    ticks = [_wrap(s, 14 if m > 4 else 20) for s in matrix.texts]
-    fig.update_xaxes(tickvals=list(range(m)), ticktext=ticks,
-                     side="top", tickangle=0, tickfont=dict(size=11),
-                     range=[-1.5 if thumbs else -0.5, m - 0.5], showgrid=False, zeroline=False)
-    fig.update_yaxes(tickvals=list(range(n)), ticktext=[_wrap(s, 16) for s in matrix.images], autorange="reversed",
-                     showgrid=False, zeroline=False, scaleanchor="x" if thumbs else None)
-    fig.update_layout(height=min(900, 90 + 78 * n + 15 * max(t.count("<br>") + 1 for t in ticks)),
-                      margin=dict(l=10, r=10, t=20, b=10), template="plotly_white")
-    return ex.png_ready(fig)
-
-
-def score_table(matrix: SimilarityMatrix, values: np.ndarray, mode: str):
-    """The clickable table: image names down, texts across, cells coloured like the heatmap."""
-    is_prob = mode != "cosine"
-    cells = pd.DataFrame([[round(float(v), 3) for v in row] for row in values], columns=_unique(matrix.texts))
-    cells.insert(0, "image", matrix.images)
-    lo, hi = (0.0, 1.0) if is_prob else (float(values.min()), float(values.max()))
-    rgb = overlay.colourise((values - lo) / (hi - lo) if hi > lo else np.zeros_like(values))
-
-    def colour(frame):
-        css = pd.DataFrame("", index=frame.index, columns=frame.columns)
-        for j, col in enumerate(frame.columns[1:]):
-            for i in range(len(frame)):
-                r, g, b = rgb[i, j]
-                ink = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
-                css.iloc[i, css.columns.get_loc(col)] = f"background-color: rgb({r},{g},{b}); color: {ink}"
-        return css
-
-    fmt = "{:.0%}" if is_prob else "{:+.3f}"
-    return cells.style.apply(colour, axis=None).format({c: fmt.format for c in cells.columns[1:]})
 
 
 def render_matrix(state: dict | None, mode: str, logit_scale: float | None, request: gr.Request = None):
@@ -270,22 +162,24 @@ def pair_inputs(state: dict | None, image_name: str | None, text: str | None, re
 
 def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: str | None = None,
                     request: gr.Request = None):
-    """The `spatial_heatmap` API: (image, text, method) -> overlay, raw map, JSON with the relevance grid, notes."""
-    encoder = ctx.encoder(model_name)
+    """(image, text, method) -> overlay, raw map, the service's JSON with the relevance grid, notes, state."""
+    encoder = ctx.encoder(model_name)  # for the session record
     try:
         img = load_image(image)
-        smap = spatial_map(encoder, img, text, method or "gradcam")
+        heat = ctx.service.spatial_heatmap(img, text, method or "gradcam", model_name or "")
     except SpatialUnavailable as e:
         raise gr.Error(tr(request, "sim.unavailable", reason=str(e)), title="Unavailable") from e
     except USER_ERRORS as e:
         raise user_error(e) from e
+    smap = SpatialMap(heat.method, heat.text, np.asarray(heat.relevance), np.asarray(heat.raw), tuple(heat.box),
+                      tuple(heat.image_size), heat.score, tuple(heat.patch_grid))
     notes = [tr(request, "sim.map_notes", score=smap.score, method=smap.method,
                 patches="×".join(str(v) for v in smap.patches), grid="×".join(str(v) for v in smap.grid.shape))]
     w, h = smap.image_size
     if smap.box != (0.0, 0.0, float(w), float(h)):
         notes.append(tr(request, "sim.map_cropped"))
     state = {"image": img, "map": smap, "session": ex.session(encoder, "similarity", model_name)}
-    return (overlay.overlay(img, smap, DEFAULT_OPACITY), overlay.raw_map(smap), smap.as_json(), "\n\n".join(notes),
+    return (overlay.overlay(img, smap, DEFAULT_OPACITY), overlay.raw_map(smap), heat.to_json(), "\n\n".join(notes),
             state)
 
 
@@ -299,8 +193,6 @@ def reblend(state: dict | None, opacity: float):
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    from clipdemo.ui import similarity_export as sx  # here, not at the top: it imports this module
-
     gr.Markdown(t("sim.intro"))
     mstate, sstate = gr.State(None), gr.State(None)
     batch, pending = gr.State(None), gr.State(None)  # which batch the buttons made; a restored logit scale
@@ -315,7 +207,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 photos = gr.Button(t("sim.photos"), size="sm")
             run = gr.Button(t("sim.run"), variant="primary")
             mode = gr.Radio([(t(f"sim.mode_{m}"), m) for m in MODES], value="cosine", label=t("sim.mode"))
-            logit_scale = gr.Slider(1, 100, value=round(ctx.registry.get().loaded.logit_scale, 2), step=0.5,
+            logit_scale = gr.Slider(1, 100, value=round(ctx.service.describe().logit_scale, 2), step=0.5,
                                     label=t("sim.scale"), info=t("sim.scale_info"))
             notes = gr.Markdown()
         with gr.Column(scale=2):
@@ -379,8 +271,11 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     def show_pair(event):  # the linked view: a chosen pair goes to the spatial map
         event.then(**to_pair).then(**map_event).then(**after_map).then(**refresh)
 
-    show_pair(run.click(api_name="similarity_matrix", **matrix_event).then(**keep).then(**redraw))
-    makers = ((toy, toy_click), (toys, lambda: (*bundled_toys(), {"kind": "bundled_toys"})),
+    show_pair(run.click(**PRIVATE, **matrix_event).then(**keep).then(**redraw))
+    def toy_in_locale(request: gr.Request):  # the toy batch captioned in the visitor's language
+        return toy_click(locale=locale_of(request))
+
+    makers = ((toy, toy_in_locale), (toys, lambda: (*bundled_toys(), {"kind": "bundled_toys"})),
               (photos, lambda: (*bundled_photos(), {"kind": "photos"})))
     for button, maker in makers:
         show_pair(button.click(maker, None, [files, texts, batch], **PRIVATE).then(**PRIVATE, **matrix_event)
@@ -390,8 +285,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     logit_scale.release(**redraw)
     logit_scale.input(lambda: None, None, [pending], **PRIVATE)  # moved by hand: forget a restored value
 
-    spatial_api = {**map_event, "api_visibility": "public"}
-    run_map.click(api_name="spatial_heatmap", **spatial_api).then(**after_map).then(**refresh)
+    run_map.click(**map_event).then(**after_map).then(**refresh)
     method.input(**map_event).then(**after_map).then(**refresh)
     opacity.release(**after_map)
     show_pair(table.select(pick_cell, [mstate], [pair_image, pair_text], **PRIVATE))

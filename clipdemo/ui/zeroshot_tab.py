@@ -9,16 +9,17 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from clipdemo import ood
-from clipdemo.exports import zero_shot_records
 from clipdemo.images import load_image
+from clipdemo.locale_defaults import defaults_for
+from clipdemo.templates import TEMPLATE_SETS
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
-from clipdemo.zeroshot import zero_shot
+from clipdemo.zeroshot import parse_labels  # the labels as given, for the session
 
-TEMPLATE_CHOICES = ["single", "imagenet7", "imagenet80", "bare"]
+TEMPLATE_CHOICES = list(TEMPLATE_SETS)  # single, imagenet7, imagenet80, bare, zh_single, zh_ensemble
 TOY_LABELS = "red circle, blue square, yellow star, green triangle, purple heart, orange cross, pink crescent, " \
              "cyan diamond"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
@@ -34,7 +35,8 @@ STRINGS = {
         "zs.labels": "Labels (comma or one per line)",
         "zs.template": "Prompt template",
         "zs.template_info": "single: 'a photo of a {}.' · imagenet7 / imagenet80: OpenAI's ensembles "
-                            "(embeddings averaged per label) · bare: the label alone · or type your own with {}",
+                            "(embeddings averaged per label) · bare: the label alone · zh_single: '一张{}的照片。' · "
+                            "zh_ensemble: OpenAI's templates in Chinese · or type your own with {}",
         "zs.run": "Label it",
         "zs.result": "Probabilities",
         "zs.chart": "Top labels (bars: probability; text: raw cosine similarity)",
@@ -77,7 +79,8 @@ STRINGS = {
         "zs.labels": "标签（用逗号分隔或每行一个）",
         "zs.template": "提示模板",
         "zs.template_info": "single：'a photo of a {}.' · imagenet7 / imagenet80：OpenAI 的模板集成（每个标签的"
-                            "向量取平均）· bare：只用标签本身 · 也可以输入含 {} 的自定义模板",
+                            "向量取平均）· bare：只用标签本身 · zh_single：'一张{}的照片。' · zh_ensemble：OpenAI "
+                            "模板的中文译本集成 · 也可以输入含 {} 的自定义模板",
         "zs.run": "开始分类",
         "zs.result": "概率",
         "zs.chart": "最可能的标签（柱：概率；文字：原始余弦相似度）",
@@ -129,7 +132,7 @@ def bar_chart(top: list[tuple[str, float, float]], sigmoid: bool, request=None) 
 
 def _notes(result, request=None) -> str:
     lines = [f"- {n}" for n in result.notices]
-    kind = tr(request, "zs.kind.sigmoid" if result.sigmoid else "zs.kind.softmax")
+    kind = tr(request, "zs.kind.sigmoid" if result.scoring == "sigmoid" else "zs.kind.softmax")
     lines.append("- " + tr(request, "zs.note.scores", n=len(result.labels), m=len(result.templates), kind=kind,
                            s=result.logit_scale, tau=1 / result.logit_scale))
     return "\n".join(lines)
@@ -149,47 +152,39 @@ def unlike_warning(encoder, images, names: list[str], request=None) -> str:
 
 
 def classify(ctx: UIContext, image, labels: str, template: str, model_name: str | None = None, request=None):
-    """The `zero_shot` API: (image, labels, template) -> {label: probability}, chart, model view, notes, an
-    out-of-world warning ("" when none), and for the export box the figure, numbers and session."""
+    """(image, labels, template) -> {label: probability}, chart, model view, notes, an out-of-world warning
+    ("" when none), and for the export box the figure, numbers and session."""
     encoder = ctx.encoder(model_name)
     try:
-        img = load_image(image)
-        result = zero_shot(encoder, [img], labels, template or "single")
+        result = ctx.service.zero_shot(image, labels, template or "single", model_name or "")
+        view = ctx.service.model_view(image, model_name or "")
     except USER_ERRORS as e:
         raise user_error(e) from e
-    top = result.top(0, k=10)
-    confidences = {lab: p for lab, p, _ in result.top(0, k=len(result.labels))}
-    fig = bar_chart(top, result.sigmoid, request)
+    top = list(zip(result.labels, result.probabilities, result.cosine, strict=True))
+    confidences = {lab: p for lab, p, _ in top}
+    fig = bar_chart(top[:10], result.scoring == "sigmoid", request)
     name = Path(image).name if isinstance(image, (str, Path)) else "image"
-    export = ex.payload("zero_shot", figures={"chart": fig}, tables={"scores": zero_shot_records(result, [name])},
+    result.image = name
+    export = ex.payload("zero_shot", figures={"chart": fig}, tables={"scores": result.rows()},
                         session=ex.session(encoder, "zero_shot", model_name, {"template": template or "single"},
-                                           result.labels, result.templates, images=[name]))
-    warning = unlike_warning(encoder, [img], [name], request)
-    return confidences, fig, encoder.model_view(img), _notes(result, request), warning, export
+                                           parse_labels(labels).labels, result.templates, images=[name]))
+    warning = unlike_warning(encoder, [load_image(image)], [name], request)
+    return confidences, fig, view, _notes(result, request), warning, export
 
 
 def classify_many(ctx: UIContext, files, labels: str, template: str, model_name: str | None = None, request=None):
     encoder = ctx.encoder(model_name)
     if not files:
         raise gr.Error(tr(request, "zs.err.no_files"))
-    images, names, problems = [], [], []
-    for f in files:
-        path = getattr(f, "name", f)
-        try:
-            images.append(load_image(path, name=Path(path).name))
-            names.append(Path(path).name)
-        except USER_ERRORS as e:
-            problems.append(str(e))
-    if not images:
-        raise gr.Error(tr(request, "zs.err.no_usable", problems="; ".join(problems[:3])))
     try:
-        result = zero_shot(encoder, images, labels, template or "single")
+        batch = ctx.service.zero_shot_batch([getattr(f, "name", f) for f in files], labels, template or "single",
+                                            model_name or "")
     except USER_ERRORS as e:
         raise user_error(e) from e
     rows = []
-    for i, name in enumerate(names):
-        top = result.top(i, k=3)
-        rows.append([name] + [v for lab, p, c in top for v in (lab, round(p, 4), round(c, 4))])
+    for res in batch.results:
+        top = list(zip(res.labels, res.probabilities, res.cosine, strict=True))[:3]
+        rows.append([res.image] + [v for lab, p, c in top for v in (lab, round(p, 4), round(c, 4))])
     header = ["image"] + [h for k in range(1, 4) for h in (f"label {k}", f"p {k}", f"cos {k}")]  # the CSV's
     shown = [tr(request, "zs.col.image")] + [tr(request, f"zs.col.{h}", k=k) for k in range(1, 4)
                                              for h in ("label", "p", "cos")]
@@ -197,13 +192,25 @@ def classify_many(ctx: UIContext, files, labels: str, template: str, model_name:
     out = scratch.new_folder("zs-") / "zero_shot.csv"
     with out.open("w", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
-    notes = _notes(result, request) + "".join("\n- " + tr(request, "zs.skipped", problem=p) for p in problems)
-    warning = unlike_warning(encoder, images, names, request)
+    first = batch.results[0]
+    first.notices = batch.notices
+    notes = _notes(first, request) + "".join("\n- " + tr(request, "zs.skipped", problem=p) for p in batch.skipped)
+    names = [res.image for res in batch.results]
+    images, shown_names = [], []
+    for f in files:  # the pictures the service read, for the out-of-world score
+        path = getattr(f, "name", f)
+        if Path(path).name in names:
+            try:
+                images.append(load_image(path))
+                shown_names.append(Path(path).name)
+            except USER_ERRORS:
+                pass
+    warning = unlike_warning(encoder, images, shown_names, request) if images else ""
     if warning:
         notes = warning + "\n\n" + notes
-    export = ex.payload("zero_shot_batch", tables={"scores": zero_shot_records(result, names)},
+    export = ex.payload("zero_shot_batch", tables={"scores": [row for res in batch.results for row in res.rows()]},
                         session=ex.session(encoder, "zero_shot_batch", model_name, {"template": template or "single"},
-                                           result.labels, result.templates, images=names))
+                                           batch.labels, batch.templates, images=names))
     return gr.update(value=rows, headers=shown), str(out), notes, export
 
 
@@ -213,6 +220,23 @@ def restore_inputs(record: dict) -> tuple:
     template = ex.setting(record, "template", kind=str)
     sep = "\n" if any("," in lab for lab in labels) else ", "
     return (sep.join(labels) if labels else gr.skip()), template
+
+
+def locale_inputs(labels: str, template: str, request: gr.Request):
+    """At page load: labels and template in the visitor's language (Chinese UI: Chinese labels, 一张{}的照片。).
+    Only while they still hold the English defaults: whatever the visitor typed meanwhile stays."""
+    d = defaults_for(locale_of(request))
+    if d.language == "en" or (labels, template) != (TOY_LABELS, "single"):
+        return gr.skip(), gr.skip()
+    return d.toy_labels, d.template
+
+
+def suggested_labels(kind: str):
+    """An example click's labels, in the visitor's language."""
+    def fn(_path, request: gr.Request):
+        d = defaults_for(locale_of(request))
+        return d.toy_labels if kind == "toy" else d.photo_labels
+    return fn
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
@@ -234,10 +258,15 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             restore = ex.Restore([labels, template], restore_inputs, views=["zero_shot_batch"], model=model_name)
             export = ex.export_box("zero_shot", restore=restore)
     # Image-only examples render as a strip of thumbnails (no table headers); a click also sets fitting labels.
-    for paths, suggested, key in ((example_toys()[:8], TOY_LABELS, "zs.examples_toy"),
-                                  (example_photos(), PHOTO_LABELS, "zs.examples_photo")):
-        gr.Examples([[p] for p in paths], [image], outputs=[labels], fn=lambda _path, s=suggested: s,
+    for paths, kind, key in ((example_toys()[:8], "toy", "zs.examples_toy"),
+                             (example_photos(), "photo", "zs.examples_photo")):
+        gr.Examples([[p] for p in paths], [image], outputs=[labels], fn=suggested_labels(kind),
                     run_on_click=True, cache_examples=False, label=t(key), api_name=False)
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(locale_inputs, [labels, template], [labels, template], api_visibility="undocumented",
+                  show_progress="hidden")
+
     def on_run(img, labs, tmpl, name, request: gr.Request):
         return classify(ctx, img, labs, tmpl, name, request)
 
@@ -245,7 +274,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         return classify_many(ctx, fs, labs, tmpl, name, request)
 
     run.click(on_run, [image, labels, template, model_name], [label_out, chart, view, notes, warning, export],
-              api_name="zero_shot", concurrency_limit=ctx.concurrency, concurrency_id="encode")
+              api_visibility="private", concurrency_limit=ctx.concurrency, concurrency_id="encode")
     with gr.Accordion(t("zs.batch"), open=False):
         files = gr.File(label=t("zs.files"), file_count="multiple", file_types=["image"])
         run_many = gr.Button(t("zs.run_batch"))
@@ -255,5 +284,5 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         batch_export = ex.export_box("zero_shot_batch", restore=ex.Restore([labels, template], restore_inputs,
                                                                            views=["zero_shot"], model=model_name))
     run_many.click(on_run_many, [files, labels, template, model_name],
-                   [table, csv_out, batch_notes, batch_export], api_name="zero_shot_batch", concurrency_limit=1,
+                   [table, csv_out, batch_notes, batch_export], api_visibility="private", concurrency_limit=1,
                    concurrency_id="encode_many")

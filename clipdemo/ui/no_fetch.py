@@ -1,0 +1,96 @@
+"""Defuse file inputs that name a URL: the server never fetches an address a client gives it.
+
+Gradio accepts a FileData input whose path is an http(s) URL and downloads it on the server (for
+gradio_client's `handle_file("https://…")`, and for MCP tool calls given a URL). clipdemo promises no
+outgoing requests a visitor can trigger, so in a request to a prediction route (/queue/join,
+/call/NAME, /run/NAME, /api/NAME) each such file object is replaced, before Gradio sees it, by the
+string REFUSED + URL: Gradio then has nothing to download, and the API refuses that input with MESSAGE
+(a UI component refuses a string too). Uploaded files (paths in Gradio's cache) and data: URIs pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+PREDICT_ROUTE = re.compile(r"/(queue/join|call/[^/]+|run/[^/]+|api/[^/]+)/?$")
+MAX_BODY = 8 * 1024 * 1024  # prediction bodies carry file paths, not files (those go to /upload)
+REMOTE = re.compile(r"^\s*[a-z][a-z0-9+.-]+://", re.IGNORECASE)
+MESSAGE = ("This server does not download files from URLs. Upload the file instead "
+           "(gradio_client.handle_file with a local path; over MCP, a data: URI).")
+
+
+REFUSED = "clipdemo-refused-url:"
+
+
+def remote_address(value) -> str | None:
+    """The URL a FileData-like object names as its path or url (None for anything else)."""
+    if isinstance(value, dict):
+        for key in ("path", "url"):
+            v = value.get(key)
+            if isinstance(v, str) and REMOTE.match(v):
+                return v
+    return None
+
+
+def defuse(value):
+    """(value with every file object that names a URL replaced by REFUSED + URL, how many were replaced)."""
+    url = remote_address(value)
+    if url is not None:
+        return REFUSED + url[:200], 1
+    if isinstance(value, dict):
+        pairs = {k: defuse(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, sum(n for _, n in pairs.values())
+    if isinstance(value, list):
+        pairs = [defuse(v) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    return value, 0
+
+
+class NoRemoteInputs:
+    """ASGI middleware: prediction requests reach Gradio with no file object that names a URL."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "POST" or not PREDICT_ROUTE.search(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > MAX_BODY:
+                await _refuse(send, 413, "The request body is too large.")
+                return
+        body = b"".join(chunks)
+        try:
+            cleaned, replaced = defuse(json.loads(body or b"null"))
+        except ValueError:
+            replaced = 0  # not JSON: Gradio answers it as it would
+        if replaced:
+            body = json.dumps(cleaned).encode()
+            scope = dict(scope, headers=[(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
+                         + [(b"content-length", str(len(body)).encode())])
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(send, status: int, text: str) -> None:
+    body = json.dumps({"detail": text, "error": text}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
