@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from clipdemo import embedding_map as em
-from clipdemo import gallery, lessons
+from clipdemo import gallery
 from clipdemo.exports import read_session, session_record, write_session
 from clipdemo.lessons import TEMPLATE_GROUPS
 from clipdemo.live_training import LiveConfig, LiveTrainingManager
