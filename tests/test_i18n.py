@@ -142,7 +142,8 @@ def test_server_made_zero_shot_text_follows_the_language():
     class Zh:
         headers = {"accept-language": "zh-CN"}
 
-    result = SimpleNamespace(notices=[], sigmoid=False, labels=["a", "b"], templates=["{}"], logit_scale=32.0)
+    result = SimpleNamespace(notices=[], scoring="softmax", sigmoid=False, labels=["a", "b"], templates=["{}"],
+                             logit_scale=32.0)
     notes = zeroshot_tab._notes(result, Zh())
     axis = zeroshot_tab.bar_chart([("a", 0.6, 0.3), ("b", 0.4, 0.2)], False, Zh()).layout.xaxis.title.text
     for text in (notes, axis):
