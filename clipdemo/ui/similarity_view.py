@@ -70,6 +70,11 @@ def bundled_photos() -> tuple[list[str], str]:
 # ---------------------------------------------------------------- the matrix
 
 
+def _width(s: str) -> int:
+    """Display width in Latin letters: a Chinese character takes two."""
+    return sum(2 if is_chinese(ch) else 1 for ch in s)
+
+
 def _wrap(s: str, width: int = 18) -> str:
     # Chinese has no spaces and each character is about two Latin letters wide: cut it into pieces
     step = max(1, width // 2)
@@ -77,7 +82,7 @@ def _wrap(s: str, width: int = 18) -> str:
              for i in (range(0, len(w), step) if is_chinese(w) else (0,))]
     lines, cur = [], ""
     for w in words:
-        if cur and len(cur) + len(w) + 1 > width:
+        if cur and _width(cur) + _width(w) + 1 > width:
             lines.append(cur)
             cur = w
         else:
