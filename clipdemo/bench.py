@@ -30,6 +30,7 @@ from PIL import Image
 from clipdemo import toyworld
 from clipdemo.bench_backends import VARIANTS
 from clipdemo.bench_backends import run as run_backends
+from clipdemo.bench_table import print_table  # noqa: F401 - kept importable from here
 from clipdemo.devices import dtype_name
 from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
@@ -151,14 +152,6 @@ def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
         proc.wait(10)
 
 
-def print_table(rows, head=("model", "measurement", "result")) -> None:
-    w = [max([len(str(r[i])) for r in rows] + [len(h)]) for i, h in enumerate(head)]
-    print(" | ".join(h.ljust(x) for h, x in zip(head, w)))
-    print("-|-".join("-" * x for x in w))
-    for r in rows:
-        print(" | ".join(str(c).ljust(x) for c, x in zip(r, w)))
-
-
 def main(argv=None) -> list:
     p = argparse.ArgumentParser(prog="python -m clipdemo.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="+", default=["bundled", "vitb32"], help="bundled, vitb32, or a folder")
@@ -172,11 +165,14 @@ def main(argv=None) -> list:
     p.add_argument("--prompts", type=int, default=800, help="prompts encoded per text measurement (default 800)")
     args = p.parse_args(argv)
     Image.init()
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars between the table's lines
     variants = [v for v in args.backends if v != "none"]
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         p.error(f"unknown backend variant(s) {', '.join(sorted(unknown))}; use {', '.join(VARIANTS)} or none")
-    rows = [("machine", "CPU threads / dtype", f"{torch.get_num_threads()} / {args.dtype}")]
+    rows = [] if args.only_backends else [("machine", "CPU threads / dtype", f"{torch.get_num_threads()} / {args.dtype}")]
     with tempfile.TemporaryDirectory() as tmp:
         # ViT-B/32 is built once into the cache (same seed, same weights), so its OpenVINO copy is reused too
         sources = [(m, str(vitb32_dir(Path(tmp))) if m == "vitb32" else m) for m in args.models]

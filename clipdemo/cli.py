@@ -113,25 +113,13 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
 
 
-def load_encoder(model: str | None, device: str = "auto", dtype: str = "auto", backend: str | None = None,
-                 int8: bool = False):
-    """An Encoder for `model` on the chosen backend (notices go to stderr)."""
-    from types import SimpleNamespace
-
-    return _load_encoder(SimpleNamespace(model=model, device=device, dtype=dtype, backend=backend, int8=int8))
-
-
 def _load_encoder(args):
-    from clipdemo.backends import make_backend
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import default_model_name, load_model
+    from clipdemo.loading import default_model_name
+    from clipdemo.registry import load_encoder
 
     _quiet_transformers()
-    loaded = load_model(args.model or default_model_name(), args.device, args.dtype)
-    backend = make_backend(loaded, getattr(args, "backend", None), getattr(args, "int8", False))
-    if backend.notice:
-        print(f"note: {backend.notice}", file=sys.stderr)
-    return Encoder(loaded, backend=backend)
+    return load_encoder(args.model or default_model_name(), args.device, args.dtype, getattr(args, "backend", None),
+                        getattr(args, "int8", False))
 
 
 def cmd_label(args) -> int:
@@ -219,7 +207,9 @@ def _width(text: str) -> int:
 
 def cmd_embed(args) -> int:
     from clipdemo.collection.cli import cmd_embed as embed_collection
+    from clipdemo.registry import load_encoder
 
+    _quiet_transformers()
     return embed_collection(args, load_encoder)
 
 

@@ -30,6 +30,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from clipdemo.errors import UserError
+
 MAX_IMAGE_PIXELS = 50_000_000  # ~7000 x 7000, one image
 DECODE_SIDE = 1024  # images are decoded to at most this side: every view shows less, the models see <= 384 px
 MAX_REQUEST_IMAGES = 1000
@@ -42,7 +44,7 @@ HEAVY_PROMPTS = 1000  # more new prompts than this is heavy work: one such reque
 HEAVY_WAIT_S = 3.0  # how long a heavy request waits for the heavy lane before it is turned away
 
 
-class LimitError(ValueError):
+class LimitError(UserError, ValueError):
     """A request asked for more than the server gives one request; the message says which limit."""
 
 

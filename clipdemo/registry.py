@@ -155,3 +155,14 @@ class ModelRegistry:
 
 def is_private(name: str | None) -> bool:
     return bool(name) and str(name).startswith(PRIVATE_PREFIX)
+
+
+def load_encoder(model: str, device: str | None = "auto", dtype: str | None = "auto", backend: str | None = None,
+                 int8: bool = False) -> Encoder:
+    """One model on its chosen backend, outside any registry (the command line's tools); the backend's notice,
+    if any, goes to stderr."""
+    loaded = load_model(model, device, dtype)
+    encoder = Encoder(loaded, backend=make_backend(loaded, backend, int8))
+    if encoder.backend.notice:
+        print(f"note: {encoder.backend.notice}", file=sys.stderr)
+    return encoder

@@ -12,7 +12,7 @@ output file is downloaded, as a browser would.
 
 Phase 1 runs the class and one hostile client (the abuses of issue #11: a batch of 20 references
 to a 16-megapixel 1-bit PNG, a map of 8 references to one zip of 100 7000² PNGs, imagenet80 x 1000
-labels x 1000 characters, 24 similarity lines of 1 MB, lone surrogates, 70 `queue/join`s with
+labels x 1000 characters, 24 similarity lines of 300 KB, lone surrogates, 70 `queue/join`s with
 invented sessions that never listen, `proxy=…%00`) side by side. Phase 2 runs the hostile client
 alone while a bystander makes a plain zero-shot call every second, timing it. Then the server sits
 idle and its memory is read again.
@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOYS = sorted(str(p) for p in (ROOT / "assets" / "toy").glob("*.png"))
 EXAMPLE = TOYS[0]  # the example the whole class clicks
 LABELS = "red circle, blue square, yellow star, green triangle, purple heart, orange cross"
-KINDS = ("zero_shot", "similarity_matrix", "zero_shot", "spatial_heatmap", "embedding_map")
+KINDS = ("zero_shot_ui", "similarity_matrix", "zero_shot", "zero_shot_ui", "spatial_heatmap", "embedding_map")
 BYSTANDER_LIMIT_S = 5.0
 RSS_SLACK_MIB = 300
 
@@ -71,19 +71,79 @@ def server_pid(pid: int) -> int:
     return server_pid(int(children[0])) if children else pid
 
 
+HTTP_TIMEOUT_S: float | None = None  # gradio_client's own default (httpx: 5 s) unless --timeout says otherwise
+
+
 def client_for(url: str, address: str, downloads: Path):
     from gradio_client import Client
 
+    extra = {"httpx_kwargs": {"timeout": HTTP_TIMEOUT_S}} if HTTP_TIMEOUT_S else {}
     return Client(url, verbose=False, headers={"X-Forwarded-For": address},
-                  download_files=str(downloads / address.replace(".", "-")))
+                  download_files=str(downloads / address.replace(".", "-")), **extra)
 
 
-def one_call(client, kind: str, rnd: random.Random) -> None:
+_UI_FN: dict[str, int] = {}
+
+
+def ui_zero_shot_fn(url: str) -> int:
+    """The Zero-shot tab's "Label it" event (a browser-only event: not in the API), found in /config by the
+    output it fills: the "what the model sees" picture."""
+    if url not in _UI_FN:
+        import httpx
+
+        config = httpx.get(url + "config", timeout=120).json()
+        labels = {c["id"]: str(c.get("props", {}).get("label")) for c in config["components"]}
+        _UI_FN[url] = next(d["id"] for d in config["dependencies"]
+                           if any('"zs.view"' in labels.get(o, "") for o in d["outputs"]))
+    return _UI_FN[url]
+
+
+def browser_zero_shot(url: str, address: str, timeout: float = 60) -> int:
+    """What a browser does when a student clicks the example and "Label it": upload, join the queue, read the
+    result from the event stream, download the picture of what the model sees. Returns its size in bytes; a
+    download shorter than its Content-Length raises (the race issue #11 was about)."""
+    import httpx
+
+    headers = {"X-Forwarded-For": address}
+    session = uuid.uuid4().hex
+    with httpx.Client(timeout=timeout, headers=headers) as http:
+        with open(EXAMPLE, "rb") as fh:
+            path = http.post(url + "gradio_api/upload", files={"files": (Path(EXAMPLE).name, fh)}).json()[0]
+        image = {"path": path, "orig_name": Path(EXAMPLE).name, "meta": {"_type": "gradio.FileData"}}
+        joined = http.post(url + "gradio_api/queue/join", json={
+            "data": [image, LABELS, "single", None], "fn_index": ui_zero_shot_fn(url), "session_hash": session,
+            "event_data": None, "trigger_id": None})
+        joined.raise_for_status()
+        output = None
+        with http.stream("GET", url + "gradio_api/queue/data", params={"session_hash": session}) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    output = message.get("output") or {}
+                    if not message.get("success", True) or "error" in output:
+                        raise RuntimeError(f"the app answered an error: {output.get('error')}")
+                    break
+        if output is None:
+            raise RuntimeError("the event stream ended without a result")
+        view = output["data"][2]
+        picture = http.get(view["url"])  # httpx raises RemoteProtocolError when the body is shorter than declared
+        picture.raise_for_status()
+        from PIL import Image
+
+        Image.open(io.BytesIO(picture.content)).load()
+        return len(picture.content)
+
+
+def one_call(client, kind: str, rnd: random.Random, address: str = "10.99.9.9") -> None:
     from gradio_client import handle_file
 
     image = handle_file(EXAMPLE)  # the whole class clicks the same example
     word = rnd.choice(["red", "blue", "yellow", "green", "purple", "orange"])
-    if kind == "zero_shot":
+    if kind == "zero_shot_ui":
+        assert browser_zero_shot(client.src, address, HTTP_TIMEOUT_S or 60) > 0
+    elif kind == "zero_shot":
         result = client.predict(image=image, labels=LABELS, templates=rnd.choice(["single", "imagenet7"]),
                                 api_name="/zero_shot")
         assert result["probabilities"], "no probabilities"
@@ -103,6 +163,14 @@ def one_call(client, kind: str, rnd: random.Random) -> None:
         assert len(out["points"]) >= 7, "too few points"
 
 
+def where(e: BaseException) -> str:
+    """The client step that failed (upload, join, download …), from the traceback's gradio_client frames."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if "gradio_client" in f.filename]
+    return f" (in gradio_client {frames[-1].name})" if frames else ""
+
+
 def run_student(url: str, index: int, calls: int, results: list, lock: threading.Lock, downloads: Path) -> None:
     rnd = random.Random(index)
     address = f"10.0.{index // 250}.{index % 250 + 1}"
@@ -117,9 +185,9 @@ def run_student(url: str, index: int, calls: int, results: list, lock: threading
         start = time.perf_counter()
         error = None
         try:
-            one_call(client, kind, rnd)
+            one_call(client, kind, rnd, address)
         except Exception as e:  # noqa: BLE001 - every failure is counted and shown
-            error = f"{type(e).__name__}: {str(e)[:200]}"
+            error = f"{type(e).__name__}: {str(e)[:200]}{where(e)}"
         with lock:
             results.append((kind, time.perf_counter() - start, error))
 
@@ -169,25 +237,28 @@ def hostile_cases(url: str, files: dict[str, Path], downloads: Path) -> list[tup
         out.append((name, time.perf_counter() - start, ok, " ".join(str(said).split())[:150]))
 
     def batch_of_bilevel():
-        _rows, _csv, notes = client.predict([handle_file(str(files["big"]))] * 20, "red circle, blue square",
-                                                    "single", api_name="/zero_shot_batch")
-        return _said_something(notes), notes
+        out = client.predict(images=[handle_file(str(files["big"]))] * 20, labels="red circle, blue square",
+                             templates="single", api_name="/zero_shot_batch")
+        said = " ".join(map(str, out.get("skipped", []) + out.get("notices", [])))
+        return "not read" in said, said
 
     def map_of_zips():
-        _points, summary = client.predict([handle_file(str(files["zip"]))] * 8, "a white square",
-                                          api_name="/embedding_map")
-        said = " ".join(map(str, summary.get("notices", []))) or str(summary)
+        out = client.predict(images=[handle_file(str(files["zip"]))] * 8, texts="a white square", method="pca",
+                             api_name="/embedding_map")
+        said = " ".join(map(str, out["summary"].get("notices", []))) or str(out["summary"])
         return "megapixels" in said or "MB" in said, said
 
     def labels_times_templates():
         labels = ", ".join(f"label{i} " + "x" * 990 for i in range(1000))
-        _probs, _fig, _view, notes = client.predict(handle_file(EXAMPLE), labels, "imagenet80", api_name="/zero_shot")
-        return "prompts" in str(notes), notes
+        out = client.predict(image=handle_file(EXAMPLE), labels=labels, templates="imagenet80", api_name="/zero_shot")
+        notes = " ".join(out.get("notices", []))
+        return "prompts" in notes, notes
 
     def long_lines():
-        texts = "\n".join(f"{i} " + "a red circle " * 80_000 for i in range(24))
-        _matrix, notes, *_ = client.predict([handle_file(p) for p in TOYS[:3]], texts, api_name="/similarity_matrix")
-        return "cut" in str(notes), notes
+        texts = "\n".join(f"{i} " + "a red circle " * 23_000 for i in range(24))  # 7 MB: under the 8 MB body limit
+        out = client.predict(images=[handle_file(p) for p in TOYS[:3]], texts=texts, api_name="/similarity_matrix")
+        notes = " ".join(out.get("notices", []))
+        return "cut" in notes and len(out["texts"]) == 24, notes
 
     def surrogates():  # gradio_client cannot even send one; the REST route takes an escaped JSON string
         boundary = "----clipdemo-load-test"
@@ -198,19 +269,19 @@ def hostile_cases(url: str, files: dict[str, Path], downloads: Path) -> list[tup
                                     headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
         path = json.loads(urllib.request.urlopen(up, timeout=60).read())[0]
         body = json.dumps({"data": [{"path": path, "meta": {"_type": "gradio.FileData"}},
-                                    "red \ud800circle, blue square", "single"]}).encode()  # ensure_ascii: "\ud800"
+                                    "red \ud800circle, blue square", "single", ""]}).encode()  # ensure_ascii: "\ud800"
         req = urllib.request.Request(url + "gradio_api/call/zero_shot", data=body, method="POST",
                                      headers={**headers, "Content-Type": "application/json"})
         event_id = json.loads(urllib.request.urlopen(req, timeout=60).read())["event_id"]
         stream = urllib.request.urlopen(f"{url}gradio_api/call/zero_shot/{event_id}", timeout=120).read().decode()
-        return "event: complete" in stream and "confidences" in stream, stream.split("\n")[0][:80]
+        return "event: complete" in stream and "probabilities" in stream, stream.split("\n")[0][:80]
 
     def queue_flood():
         config = json.loads(urllib.request.urlopen(url + "config", timeout=60).read())
-        fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "zero_shot")
+        fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "embedding_map")
         codes, message = [], ""
-        for _ in range(70):
-            body = json.dumps({"data": [None, "x", "single", None], "fn_index": fn_index,
+        for i in range(70):  # maps (one lane, seconds each, a new text each time): they pile up unless bounded
+            body = json.dumps({"data": [None, f"flood {i}", "umap", 2, ""], "fn_index": fn_index,
                                "session_hash": uuid.uuid4().hex,
                                "event_data": None, "trigger_id": None}).encode()
             req = urllib.request.Request(url + "gradio_api/queue/join", data=body, method="POST",
@@ -234,9 +305,9 @@ def hostile_cases(url: str, files: dict[str, Path], downloads: Path) -> list[tup
     for name, fn in (("zero_shot_batch: 20 x one 4096² 1-bit PNG", batch_of_bilevel),
                      ("embedding_map: 8 x one zip of 100 7000² PNGs", map_of_zips),
                      ("zero_shot: imagenet80 x 1000 labels x 1000 chars", labels_times_templates),
-                     ("similarity_matrix: 24 lines of 1 MB", long_lines),
+                     ("similarity_matrix: 24 lines of 300 KB", long_lines),
                      ("zero_shot: lone surrogate in a label", surrogates),
-                     ("70 queue/join, invented sessions, never listening", queue_flood),
+                     ("70 queue/join of maps, invented sessions, never listening", queue_flood),
                      ("GET proxy=…%00", nul_proxy)):
         case(name, fn)
     return out
@@ -250,7 +321,8 @@ def bystander(url: str, stop: threading.Event, times: list, errors: list, downlo
     while not stop.is_set():
         start = time.perf_counter()
         try:
-            client.predict(handle_file(TOYS[1]), "red circle, blue square", "single", api_name="/zero_shot")
+            client.predict(image=handle_file(TOYS[1]), labels="red circle, blue square", templates="single",
+                           api_name="/zero_shot")
             times.append(time.perf_counter() - start)
         except Exception as e:  # noqa: BLE001
             errors.append(f"{type(e).__name__}: {str(e)[:120]}")
@@ -305,9 +377,14 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, default=7911)
     p.add_argument("--app-args", default="", help="extra app.py options when launching, e.g. '--concurrency 4'")
     p.add_argument("--out", help="also write the report (markdown) here")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="the clients' HTTP timeout for uploads, joins and downloads in seconds (default: "
+                        "gradio_client's, 5 s; a browser waits far longer)")
     p.add_argument("--with-training", action="store_true",
                    help="keep a Learn-tab training running during the class (long work next to short requests)")
     args = p.parse_args(argv)
+    global HTTP_TIMEOUT_S
+    HTTP_TIMEOUT_S = args.timeout
 
     proc = None
     url = args.url
@@ -368,7 +445,9 @@ def main(argv=None) -> int:
                 proc.kill()
 
     failures = [r for r in results if r[2] is not None]
-    lines = [f"## Classroom load: {args.clients} clients x {args.calls} calls, one example image ({url})", "",
+    timeout = f"{args.timeout:.0f} s" if args.timeout else "gradio_client's default (5 s)"
+    lines = [f"## Classroom load: {args.clients} clients x {args.calls} calls, one example image ({url}); "
+             f"client HTTP timeout {timeout}", "",
              table(results, wall), ""]
     if pid:
         end_mem = max(peak_mem.get("VmHWM", 0), idle_mem.get("VmHWM", 0))

@@ -31,5 +31,5 @@ def test_the_temperature_lesson_scores_a_siglip_model_with_its_sigmoid(tiny_enco
     assert all(sum(row) == pytest.approx(1) for row in clip.probs)  # CLIP: a softmax over the labels
     siglip = Encoder(dataclasses.replace(tiny_encoder.loaded, family="siglip"))
     lesson = lessons.temperature_lesson(siglip)
-    for t, row in zip(lesson.temperatures, lesson.probs, strict=True):
-        assert row == pytest.approx(scoring.sigmoid(t * np.asarray(lesson.cosine)).tolist())
+    for s, row in zip(lesson.scales, lesson.probs, strict=True):
+        assert row == pytest.approx(scoring.sigmoid(s * np.asarray(lesson.cosine)).tolist())

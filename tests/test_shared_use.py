@@ -7,6 +7,7 @@ same example image, every output file downloaded.
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -35,29 +36,24 @@ def test_a_class_of_20_on_one_example_loses_nothing(server, capsys):
 
 
 def test_every_hostile_case_is_answered_with_a_message(server, tmp_path):
+    load_test.HTTP_TIMEOUT_S = 60  # this shared machine is slow; a browser waits longer than httpx's 5 s
     files = load_test.hostile_files(tmp_path / "hostile")
     rows = load_test.hostile_cases(server["url"], files, tmp_path)
     unanswered = [r for r in rows if not r[2]]
     assert len(rows) == 7 and unanswered == [], rows
     said = {name: text for name, _, _, text in rows}
     assert "not read" in said["zero_shot_batch: 20 x one 4096² 1-bit PNG"]
-    assert "per visitor" in said["70 queue/join, invented sessions, never listening"]
+    assert "per visitor" in said["70 queue/join of maps, invented sessions, never listening"]
 
 
 def test_a_learn_tab_model_is_seen_only_by_its_session(server):
+    """A uses its trained model; nothing of it (name, folder, session) shows to B. The per-session picker and
+    header are checked in tests/test_registry.py; here the public API, which every visitor shares."""
     url = server["url"]
     a, b = Client(url, verbose=False), Client(url, verbose=False)
-    a.predict(8, 0.002, 32, "all", 100, api_name="/learn_start")
-    using = a.predict(api_name="/learn_use_model")
-    assert "step" in str(using).lower() or str(using), using
-    a.predict(api_name="/learn_pause")
-    # A's header lists its own model under a name for people; B's lists nothing of it
-    _picked, a_status, *_ = a.predict("bundled", api_name="/switch_model")
-    _picked, b_status, *_ = b.predict("bundled", api_name="/switch_model")
-    assert "Your model from the Learn tab" in a_status, a_status
-    assert "Learn tab" not in b_status and "clipdemo-learned" not in b_status, b_status
-    assert "clipdemo-learned" not in a_status  # no server path, no session hash
-    # after A resets, A's own header no longer holds it either
+    a.predict(batch_size=8, steps=100, api_name="/learn_start")
+    using = str(a.predict(api_name="/learn_use_model"))
+    assert "clipdemo-learned" not in using and a.session_hash not in using, using
+    listed = json.dumps(b.predict(api_name="/models"))
+    assert "session-model:" not in listed and "clipdemo-learned" not in listed and a.session_hash not in listed
     a.predict(api_name="/learn_reset")
-    _picked, a_after, *_ = a.predict("bundled", api_name="/switch_model")
-    assert "Learn tab" not in a_after, a_after

@@ -7,8 +7,14 @@ import pytest
 from clipdemo import toyworld
 from clipdemo.loading import BUNDLED_MODEL_DIR
 from clipdemo.templates import IMAGENET_TEMPLATES, ZH_TEMPLATES
-from clipdemo.tokenizer_build import (chinese_charset, chinese_merges, extend_with_chinese, read_tokenizer_files,
-                                      save_tokenizer, write_bilingual_tokenizer)
+from clipdemo.tokenizer_build import (
+    chinese_charset,
+    chinese_merges,
+    extend_with_chinese,
+    read_tokenizer_files,
+    save_tokenizer,
+    write_bilingual_tokenizer,
+)
 
 ENGLISH = [t.format(w) for t in IMAGENET_TEMPLATES[:20] for w in ("red circle", "crescent", "café naïve", "cat")]
 ENGLISH += ["a small blue square on the left", "two large pink crosses", "Ünïcödé façade, 3 dogs!"]

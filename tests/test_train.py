@@ -91,8 +91,13 @@ def test_shape_captions_name_shapes_and_nothing_else():
 
 def _tokenizers(tmp_path):
     """(English-only tokenizer, the same extended with Chinese characters) built from the bundled files."""
-    from clipdemo.tokenizer_build import (chinese_charset, chinese_merges, read_tokenizer_files, save_tokenizer,
-                                          write_bilingual_tokenizer)
+    from clipdemo.tokenizer_build import (
+        chinese_charset,
+        chinese_merges,
+        read_tokenizer_files,
+        save_tokenizer,
+        write_bilingual_tokenizer,
+    )
 
     vocab, merges = read_tokenizer_files(BUNDLED)
     zh = set(chinese_merges(chinese_charset()))

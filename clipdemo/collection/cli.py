@@ -94,7 +94,7 @@ def main(argv=None) -> int:
         if args.atlas:
             out["atlas"] = str(service.export_atlas(name, args.atlas, chosen))
         if args.search:
-            from clipdemo.cli import load_encoder
+            from clipdemo.registry import load_encoder
 
             c = chosen.get(name)
             encoder = load_encoder(args.model or c.model, args.device, args.dtype)

@@ -70,15 +70,15 @@ def respond(name: str, call: Callable[[], Result]) -> dict:
 def endpoints(service: ClipService) -> dict[str, Callable]:
     """The public functions, by API name. Their signatures and docstrings are the API's documentation."""
 
-    def models() -> dict:
-        """List the models this server offers, and which is the default.
+    def models(request: gr.Request = None) -> dict:
+        """List the models this server offers, and which is the default (and your own Learn-tab model, if any).
 
         Returns:
             default: the model used when `model` is empty; models: one entry per model with name (what `model`
             takes), display, family (clip, siglip, chinese_clip; null until known), scoring (softmax over the
             labels, or sigmoid per label), availability (local, download, unavailable) and loaded.
         """
-        return respond("models", service.models)
+        return respond("models", lambda: service.models(getattr(request, "session_hash", None)))
 
     def zero_shot(image: FileData, labels: str, templates: str = "single", model: str = "") -> dict:
         """Zero-shot labeling: which label's prompt ("a photo of a {label}.") lies closest to the image.
@@ -143,7 +143,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("spatial_heatmap", lambda: service.spatial_heatmap(file_path(image), text, method, model))
 
     def embedding_map(images: list[FileData] | None = None, texts: str = "", method: str = "umap", dims: int = 2,
-                      model: str = "") -> dict:
+                      collection: str = "", model: str = "") -> dict:
         """Images and texts projected into one 2-D or 3-D map of the joint embedding space.
 
         Args:
@@ -151,6 +151,8 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             texts: extra texts, one per line (file names or the CSV give the images' captions).
             method: umap, pca or tsne.
             dims: 2 or 3.
+            collection: the name of a collection the server was started with (--collection); its cached map
+                instead of images and texts (empty: none).
             model: a model name from the models endpoint; empty for the server's default.
 
         Returns:
@@ -158,21 +160,26 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             the modality gap (centroid distance, paired and unpaired cosine), model, notices.
         """
         return respond("embedding_map",
-                       lambda: service.embedding_map(file_paths(images), texts, method, int(dims), model))
+                       lambda: service.embedding_map(file_paths(images), texts, method, int(dims), model,
+                                                     collection=collection or ""))
 
-    def search(query: str, images: list[FileData] | None = None, k: int = DEFAULT_K, model: str = "") -> dict:
+    def search(query: str, images: list[FileData] | None = None, k: int = DEFAULT_K, collection: str = "",
+               model: str = "") -> dict:
         """Text-to-image search: the images ranked by cosine similarity with the query, best first.
 
         Args:
             query: what to look for, e.g. "a red circle" (embedded as typed, no template).
             images: the pictures to search, or .zip archives of them (over MCP data: URIs); none: the toy gallery.
             k: how many results.
+            collection: the name of a collection the server was started with (--collection): exact search over
+                all its vectors instead of the images (empty: none).
             model: a model name from the models endpoint; empty for the server's default.
 
         Returns:
             query; results: rank, name, score (cosine), caption, index (position in the images); model, notices.
         """
-        return respond("search", lambda: service.search(query, file_paths(images), int(k), model))
+        return respond("search", lambda: service.search(query, file_paths(images), int(k), model,
+                                                       collection=collection or ""))
 
     def embed(images: list[FileData] | None = None, texts: str = "", model: str = "") -> dict:
         """Embeddings: L2-normalised vectors of images and texts in the model's joint space.
@@ -205,7 +212,8 @@ def publish(service: ClipService, concurrency: int = 2) -> None:
         lane, limit = LANES.get(name, ("encode", concurrency))
         dep = gr.api(fn, api_name=name, concurrency_id=lane, concurrency_limit=limit)
         # Gradio labels gr.api's values by position ("1st", "2nd"); name them as the signature does.
-        for i, param in zip(dep["inputs"], inspect.signature(fn).parameters, strict=True):
+        params = [p for p in inspect.signature(fn).parameters if p != "request"]  # gr.Request: Gradio's, not an input
+        for i, param in zip(dep["inputs"], params, strict=True):
             root.blocks[i].label = param
         for i in dep["outputs"]:
             root.blocks[i].label = "result"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from clipdemo.language_lesson import language_comparison
 from clipdemo.ui import lessons_plots
 from clipdemo.ui.i18n import tr
+from clipdemo.ui.lessons_view import _flat_note, _model_line, _table, _words
 
 STRINGS = {
     "en": {
@@ -44,8 +45,6 @@ STRINGS = {
 
 def run_languages(encoder, request):
     """(summary, figure, table, pictures, probe), as every lesson handler returns."""
-    from clipdemo.ui.lessons_tab import _flat_note, _model_line, _table, _words  # the tab's helpers, imported late
-
     probe = language_comparison(encoder)
     words = _words(request, "languages", ("title", "group.en", "group.zh"))
     n = probe.notes
