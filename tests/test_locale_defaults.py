@@ -41,5 +41,5 @@ def test_chinese_axis_labels_wrap_by_display_width():
     from clipdemo.ui.similarity_view import _wrap
 
     lines = _wrap("一个大的青色圆形和一个小的黄色圆形", 14).split("<br>")
-    assert "".join(lines) == "一个大的青色圆形和一个小的黄色圆形" and all(len(line) <= 7 for line in lines)
+    assert "".join(lines) == "一个大的青色圆形和一个小的黄色圆形" and all(len(line) <= 5 for line in lines)
     assert _wrap("a small red circle", 14) == "a small red<br>circle"
