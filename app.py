@@ -118,15 +118,13 @@ def main(argv=None) -> None:
         ctx.extra["collections"] = collections.configure(args.collection)
         kwargs["app_kwargs"]["routes"] = routes()
     demo = build_app(ctx)
-    if args.collection:
-        from clipdemo.ui.map_tab import _wait_for_imports_to_settle
-
-        collections.prepare_in_background(before=_wait_for_imports_to_settle)
     with_queue(demo, args)
     start_housekeeping(ctx, _parse_file_size(args.disk_cap))
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
                 prevent_thread_lock=True, **kwargs)
     start_warm_up()
+    if args.collection:  # after launch, like the warm-up: imports are settled by now
+        collections.prepare_in_background()
     demo.block_thread()
 
 

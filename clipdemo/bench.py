@@ -165,11 +165,14 @@ def main(argv=None) -> list:
     p.add_argument("--prompts", type=int, default=800, help="prompts encoded per text measurement (default 800)")
     args = p.parse_args(argv)
     Image.init()
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars between the table's lines
     variants = [v for v in args.backends if v != "none"]
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         p.error(f"unknown backend variant(s) {', '.join(sorted(unknown))}; use {', '.join(VARIANTS)} or none")
-    rows = [("machine", "CPU threads / dtype", f"{torch.get_num_threads()} / {args.dtype}")]
+    rows = [] if args.only_backends else [("machine", "CPU threads / dtype", f"{torch.get_num_threads()} / {args.dtype}")]
     with tempfile.TemporaryDirectory() as tmp:
         # ViT-B/32 is built once into the cache (same seed, same weights), so its OpenVINO copy is reused too
         sources = [(m, str(vitb32_dir(Path(tmp))) if m == "vitb32" else m) for m in args.models]

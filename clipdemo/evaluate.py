@@ -348,7 +348,9 @@ kept, new rows fresh); `--zh-captions 0.5` writes each caption in Chinese with p
 (`toyworld.zh_training_caption`: "红色圆形", "红色的圆形", "一个红色的圆", "两个蓝色正方形", "左边有一个小的红色圆形",
 wrapped in translations of OpenAI's templates, `templates.ZH_TEMPLATES`), so every batch mixes both languages;
 `--lock-image` keeps the image tower fixed and trains only the text side (LiT), so what the pictures mean cannot
-drift while the text tower learns a second way to say it.
+drift while the text tower learns a second way to say it. `--image-pool N` embeds N batches of pictures once
+(with the tower locked their embeddings never change) and each step writes fresh captions for one of them, so a
+step costs only the text tower.
 """
 EVAL_CHINESE = """
 Chinese asks the same questions about the very same pictures, with the same prompt in Chinese (given after the

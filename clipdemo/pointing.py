@@ -44,18 +44,24 @@ class Trial:
         return float(self.target.mean())
 
 
-def object_text(o: toyworld.SceneObject) -> str:
+def object_text(o: toyworld.SceneObject, language: str = "en") -> str:
+    """"a red circle" / "一个红色圆形"."""
+    if language == "zh":
+        return f"一个{toyworld.zh_colour(o.colour)}{toyworld.zh_shape(o.shape)}"
     return f"a {o.colour} {o.shape}"
 
 
-def make_trials(n: int, seed: int = 0, size: int = 224) -> list[Trial]:
-    """n scenes with 2-3 different objects; one object per scene is named."""
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
+
+
+def make_trials(n: int, seed: int = 0, size: int = 224, language: str = "en") -> list[Trial]:
+    """n scenes with 2-3 different objects; one object per scene is named (the same scenes in every language)."""
     rng = random.Random(seed)
     combos = toyworld.allowed_combos("train")
     trials = []
     while len(trials) < n:
         scene = toyworld.sample_scene(rng, kind="mixed", combos=combos, n_objects=rng.choice((2, 3)))
-        names = [object_text(o) for o in scene.objects]
+        names = [object_text(o, language) for o in scene.objects]
         i = rng.randrange(len(scene.objects))
         if names.count(names[i]) > 1:  # same colour and shape twice: the text would not pick one object
             continue
@@ -123,16 +129,27 @@ def table(scores: list[MethodScore]) -> str:
     return "\n".join(lines)
 
 
-def card_section(scores: list[MethodScore], model: str, seed: int, size: int) -> str:
+def card_section(scores: list[MethodScore], model: str, seed: int, size: int,
+                 other_languages: dict[str, list[MethodScore]] | None = None) -> str:
+    """The card's section; `other_languages` adds a table per language ({"zh": scores}), same scenes."""
     best = max(scores, key=lambda s: s.accuracy)
     chance = scores[0].chance if scores else 0.0
     verdict = "meets" if best.accuracy >= BAR and chance < 0.15 else "does not meet"
+    extra = []
+    for lang, lang_scores in (other_languages or {}).items():
+        lang_best = max(lang_scores, key=lambda s: s.accuracy)
+        lang_verdict = "meets" if lang_best.accuracy >= BAR and lang_scores[0].chance < 0.15 else "does not meet"
+        example = object_text(toyworld.SceneObject("red", "circle", "small", 0, 0, 0, 0, (0, 0, 0), False), lang)
+        extra += ["", f"The same scenes with {LANGUAGE_NAMES.get(lang, lang)} texts (\"{example}\"):", "",
+                  table(lang_scores), "",
+                  f"Best method: **{lang_best.method}** at {lang_best.accuracy:.1%}, which {lang_verdict} the bar."]
+    languages = ",".join(["en", *(other_languages or {})])
     return "\n".join([
         CARD_START,
         "## Pointing game (where does a text match?)",
         "",
         f"Measured {datetime.date.today().isoformat()} with `python -m clipdemo.pointing --model {model} "
-        f"--n {scores[0].n if scores else 0} --seed {seed} --write-card`: toy-world scenes of {size} px with 2–3 "
+        f"--n {scores[0].n if scores else 0} --seed {seed} --languages {languages} --write-card`: toy-world scenes of {size} px with 2–3 "
         "different objects, one of them named (\"a red circle\"). A hit is the map's hottest point inside that "
         "object's mask; chance is the mask's share of the image.",
         "",
@@ -143,6 +160,7 @@ def card_section(scores: list[MethodScore], model: str, seed: int, size: int) ->
         "`naive` compares each patch's own token with the text: its peak often lands on another object, CLIP's "
         "\"opposite visualisation\". `decomposition` and `gradcam` read what the class token takes from each "
         "patch instead.",
+        *extra,
         CARD_END,
     ])
 
@@ -168,6 +186,7 @@ def main(argv=None) -> None:
     p.add_argument("--size", type=int, default=224, help="rendered image size in pixels")
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--languages", default="en", help="comma-separated: en, zh (texts in each; same scenes)")
     p.add_argument("--write-card", action="store_true", help="write the table into the model folder's README.md")
     args = p.parse_args(argv)
     import torch
@@ -177,12 +196,18 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     loaded = load_model(args.model, device="cpu", dtype="fp32")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    trials = make_trials(args.n, args.seed, args.size)
-    scores = evaluate(Encoder(loaded), trials, methods)
-    print(f"pointing game · {loaded.describe()} · {len(trials)} trials · seed {args.seed}")
-    print(table(scores))
+    by_language = {}
+    for lang in [x.strip() for x in args.languages.split(",") if x.strip()]:
+        trials = make_trials(args.n, args.seed, args.size, lang)
+        by_language[lang] = evaluate(Encoder(loaded), trials, methods)
+        print(f"pointing game · {loaded.describe()} · {len(trials)} trials · seed {args.seed} · "
+              f"{LANGUAGE_NAMES.get(lang, lang)} texts")
+        print(table(by_language[lang]))
     if args.write_card:
-        path = write_card(loaded.source, card_section(scores, args.model, args.seed, args.size))
+        first, *rest = by_language
+        section = card_section(by_language[first], args.model, args.seed, args.size,
+                               {lang: by_language[lang] for lang in rest})
+        path = write_card(loaded.source, section)
         print(f"wrote the pointing-game section of {path}")
 
 

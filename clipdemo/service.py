@@ -379,8 +379,11 @@ class ClipService:
         return galleries.user_gallery(images) if images else galleries.toy_gallery()
 
     def embedding_map(self, images: Sequence[ImageSource] | None, texts: str | Sequence[str] | None = None,
-                      method: str = "umap", dims: int = 2, model: str = "") -> EmbeddingMap:
-        """Images and texts in one projected space: one point each, and the modality gap."""
+                      method: str = "umap", dims: int = 2, model: str = "", collection: str = "") -> EmbeddingMap:
+        """Images and texts in one projected space: one point each, and the modality gap. `collection`: the
+        cached map of a launch-time collection instead (clipdemo.collection)."""
+        if collection:
+            return self._collection_map(collection)
         encoder = self.encoder(model)
         data = build_map_data(encoder, self._gallery(images), text_lines(texts), model_name=self.model_name(model))
         proj = project_map(data, method or "umap", int(dims))
@@ -391,14 +394,37 @@ class ClipService:
         return EmbeddingMap(records(data, proj), summary)
 
     def search(self, query: str, images: Sequence[ImageSource] | None = None, k: int = DEFAULT_K,
-               model: str = "") -> SearchResults:
-        """Text -> image retrieval: the images ranked by cosine with the query, best first."""
+               model: str = "", collection: str = "") -> SearchResults:
+        """Text -> image retrieval: the images ranked by cosine with the query, best first. `collection`:
+        exact search over every vector of a launch-time collection instead (clipdemo.collection)."""
+        if collection:
+            return self._collection_search(query, collection, k, model)
         encoder = self.encoder(model)
         gal = self._gallery(images)
         hits = search_text(encoder, query, encoder.encode_images(gal.images), gal.names, gal.captions,
                            k=max(1, min(int(k), len(gal))))
         return SearchResults(" ".join((query or "").split()), [h.as_dict() for h in hits], self.model_name(model),
                              list(gal.notices))
+
+    # collections (python app.py --collection DIR): only folders given at launch, by folder name
+    def _collection_map(self, collection: str) -> EmbeddingMap:
+        from clipdemo.collection import service as collections
+
+        m = collections.collection_map(collection)
+        meta = collections.active().get(collection).metadata
+        points = [{"kind": "image", "name": p, "x": _r(x), "y": _r(y), "caption": c} for p, c, x, y in
+                  zip(meta["image_path"], meta["caption"], m["x"].tolist(), m["y"].tolist(), strict=True)]
+        summary = {"method": "umap", "dims": 2, "images": m["count"], "texts": 0, "model": m["model"],
+                   "collection": collection, "projection": m["projection"], "modality_gap": None, "notices": []}
+        return EmbeddingMap(points, summary)
+
+    def _collection_search(self, query: str, collection: str, k: int, model: str) -> SearchResults:
+        from clipdemo.collection import service as collections
+
+        r = collections.collection_search(collection, self.encoder(model), query=query, k=int(k))
+        results = [{"rank": h["rank"], "name": h["image_path"], "score": h["score"], "caption": h["caption"],
+                    "index": h["index"]} for h in r["hits"]]
+        return SearchResults(r["query"], results, self.model_name(model), r["notices"])
 
     def embed(self, images: Sequence[ImageSource] | None = None, texts: str | Sequence[str] | None = None,
               model: str = "") -> Embeddings:

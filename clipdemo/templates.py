@@ -77,3 +77,17 @@ TEMPLATE_SETS["zh_ensemble"] = ZH_TEMPLATES
 def is_chinese(text: str) -> bool:
     """True when `text` holds any CJK ideograph (the language a label list or caption is in)."""
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+# A named set's counterpart in the other language: a Chinese label in "a photo of a {}." (or an English
+# one in "一张{}的照片。") is a sentence nobody writes, so each label is put in its own language's set.
+LANGUAGE_TWINS = {"single": "zh_single", "imagenet7": "zh_ensemble", "imagenet80": "zh_ensemble",
+                  "zh_single": "single", "zh_ensemble": "imagenet80"}
+
+
+def set_for_label(choice: str, label: str) -> str:
+    """The named set to use for `label`: `choice`, or its twin when the label is in the other language."""
+    twin = LANGUAGE_TWINS.get(choice)
+    if twin is None or is_chinese(label) == choice.startswith("zh_"):
+        return choice
+    return twin

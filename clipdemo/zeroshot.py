@@ -17,7 +17,7 @@ from PIL import Image
 from clipdemo import limits
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
-from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS
+from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS, set_for_label
 
 MAX_LABELS = 1000
 MAX_LABEL_CHARS = limits.MAX_TEXT_CHARS
@@ -94,6 +94,25 @@ def class_embeddings(encoder: Encoder, labels: Sequence[str], templates: Sequenc
     return out
 
 
+def _mixed_language_embeddings(encoder: Encoder, labels: list[str], choice, tmpl: list[str],
+                               notices: list[str]) -> np.ndarray:
+    """class_embeddings, with each label of a named set put in that set's own-language twin
+    (templates.set_for_label): "红色圆形, blue square" with "single" -> "一张红色圆形的照片。", "a photo of a blue square."."""
+    names = [set_for_label(choice, lab) if isinstance(choice, str) else None for lab in labels]
+    if all(n == choice for n in names) or not isinstance(choice, str):
+        return class_embeddings(encoder, labels, tmpl)
+    rows: dict[int, np.ndarray] = {}
+    for name in dict.fromkeys(names):
+        idx = [i for i, n in enumerate(names) if n == name]
+        group_tmpl = tmpl if name == choice else list(TEMPLATE_SETS[name])
+        emb = class_embeddings(encoder, [labels[i] for i in idx], group_tmpl)
+        rows.update({i: emb[k] for k, i in enumerate(idx)})
+        if name != choice:
+            notices.append(f"{len(idx)} label(s) in the other language used the template set '{name}' "
+                           f"({TEMPLATE_SETS[name][0]!r}…)")
+    return np.stack([rows[i] for i in range(len(labels))])
+
+
 @dataclass
 class ZeroShotResult:
     labels: list[str]
@@ -128,7 +147,7 @@ def zero_shot(encoder: Encoder, images: Sequence[Image.Image], labels: str | Seq
     n_prompts = len(parsed.labels) * len(tmpl)
     fresh = encoder.ensemble_cache.get((tuple(parsed.labels), tuple(tmpl))) is None
     with limits.heavy_work(fresh and n_prompts > limits.HEAVY_PROMPTS, f"embedding {n_prompts} prompts"):
-        text = class_embeddings(encoder, parsed.labels, tmpl)
+        text = _mixed_language_embeddings(encoder, parsed.labels, templates, tmpl, notices)
     img = encoder.encode_images(images)
     cosine = img @ text.T
     return ZeroShotResult(parsed.labels, tmpl, cosine, encoder.probabilities(cosine, axis=1),

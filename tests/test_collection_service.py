@@ -113,3 +113,21 @@ def test_routes_serve_thumbnails_and_captions_of_launch_collections(toy_set, mon
     assert client.get("/clipdemo/collection/toys/thumb/12345").status_code == 404
     assert client.get("/clipdemo/collection/toys/thumb/..%2F..%2Fetc%2Fpasswd").status_code == 404
 
+
+
+def test_clip_service_search_and_map_take_a_collection(toy_set, monkeypatch, fake_project):
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+
+    monkeypatch.setattr(service, "_active", toy_set)
+    clip = ClipService(ModelRegistry("bundled", device="cpu", dtype="fp32"))
+    found = clip.search("a small red circle on the left", k=2, collection="toys").to_json()
+    assert [r["rank"] for r in found["results"]] == [1, 2]
+    assert found["results"][0]["name"] == "00_a_small_red_circle_on_the_left.png" and found["model"] == "bundled"
+    mapped = clip.embedding_map(None, collection="toys").to_json()
+    assert len(mapped["points"]) == 9 and mapped["summary"]["collection"] == "toys"
+    assert {"kind", "name", "x", "y", "caption"} <= set(mapped["points"][0])
+    from clipdemo.errors import UserError
+
+    with pytest.raises(UserError, match="no collection named 'nope'"):  # an input problem, not a bug
+        clip.search("x", collection="nope")

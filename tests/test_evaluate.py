@@ -39,3 +39,58 @@ def test_card_keeps_pointing_section_and_lists_phases(tmp_path):
     assert card.index("--steps 5") < card.index("--init-from x")
     assert "3 minutes" in card
     assert "90.0%" in card and "50.0%" in card
+
+
+def test_both_languages_are_asked_about_the_same_pictures(tiny_encoder):
+    kw = dict(n_per_combo=1, n_heldout_per_combo=1, n_count=6, n_recall_batches=1)
+    english = evaluate.evaluate(tiny_encoder, **kw)
+    both = evaluate.evaluate(tiny_encoder, languages=("en", "zh"), **kw)
+    for renderer in ("toy", "other_hands"):  # adding Chinese leaves the English numbers as they were
+        for key, value in english[renderer].items():
+            assert both[renderer][key] == value, (renderer, key)
+    for key in ("colour", "shape", "zs64_seen", "zs64_heldout", "counting", "recall_i2t", "recall_t2i"):
+        assert 0.0 <= both["zh"]["toy"][key] <= 1.0
+    assert 0.0 <= both["zh"]["other_hands"]["counting"] <= 1.0
+    assert set(both["cross_lingual"]) == {"en_to_zh", "zh_to_en"}
+    table = evaluate.metrics_table(both)
+    assert "Chinese: toy renderer" in table and "一张{颜色}{形状}的照片。" in table and "English full caption" in table
+
+
+def test_chinese_prompts_use_the_canonical_words():
+    zh = evaluate.PROMPTS["zh"]
+    assert zh.combo("red", "circle") == "一张红色圆形的照片。"
+    assert zh.shape("crescent") == "一张月牙形的照片。"
+    assert zh.colour("pink") == "一张粉色的物体的照片。"
+    assert zh.count(2, "blue", "square") == "一张两个蓝色正方形的照片。"
+
+
+class _TwinEncoder:
+    """Texts map to their scene's vector: English and Chinese twins to the same one (or, broken, to another)."""
+
+    def __init__(self, scenes, shuffle_zh=False):
+        rng = np.random.default_rng(0)
+        vecs = rng.normal(size=(len(scenes), 16))
+        order = np.roll(np.arange(len(scenes)), 1) if shuffle_zh else np.arange(len(scenes))
+        self.table = {toyworld.full_caption(s): vecs[i] for i, s in enumerate(scenes)}
+        self.table |= {toyworld.zh_full_caption(s): vecs[order[i]] for i, s in enumerate(scenes)}
+
+    def encode_texts(self, texts):
+        return np.stack([self.table[t] for t in texts])
+
+
+def test_cross_lingual_recall_finds_twins_and_notices_a_mixup():
+    rng = random.Random(2)
+    scenes = list({toyworld.full_caption(s): s for s in (toyworld.sample_scene(rng) for _ in range(40))}.values())
+    assert evaluate.eval_cross_lingual(_TwinEncoder(scenes), [scenes]) == {"en_to_zh": 1.0, "zh_to_en": 1.0}
+    broken = evaluate.eval_cross_lingual(_TwinEncoder(scenes, shuffle_zh=True), [scenes])
+    assert broken["en_to_zh"] < 0.2 and broken["zh_to_en"] < 0.2
+
+
+def test_plain_counting_pictures_hold_k_separate_shapes():
+    from scipy import ndimage
+
+    rng = random.Random(0)
+    for k in (1, 2, 3):
+        img = np.asarray(evaluate.draw_plain_count("circle", "blue", k, rng)).astype(int)
+        blue = (img[..., 2] > 200) & (img[..., 0] < 60)
+        assert ndimage.label(blue)[1] == k

@@ -22,7 +22,8 @@ from clipdemo.live_training import (
 from clipdemo.loading import ModelNotAvailable
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
-TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4, eval_every=6)
+TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4,
+            eval_every=6)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_a_run_trains_to_the_end_and_reports_plain_numbers(manager):
     assert snap["reason"] == "done" and snap["step"] == 12
     h = snap["history"]
     assert h["step"] == list(range(1, 13)) and all(np.isfinite(h["loss_i2t"])) and all(np.isfinite(h["loss_t2i"]))
-    assert h["logit_scale"][0] == pytest.approx(1 / 0.07, rel=0.05)  # CLIP's initial logit scale s = 1/τ, τ = 0.07
+    assert h["logit_scale"][0] == pytest.approx(1 / 0.07, rel=0.05)  # CLIP's initial logit scale (tau = 0.07)
     assert len(snap["logits"]) == 16 and all(len(r) == 16 and all(isinstance(v, float) for v in r)
                                              for r in snap["logits"])
     assert snap["logits_step"] == 12
@@ -235,10 +236,10 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
         idle = min(label() for _ in range(3))
         students = [Client(url, verbose=False) for _ in range(3)]
         for c in students[:2]:
-            c.predict(16, 2e-3, 32, "all", 3000, api_name="/learn_start")
+            c.predict(16, 2e-3, 32, "all", 3000, "scratch", api_name="/learn_start")
         assert manager.running_count() == 2
         with pytest.raises(Exception, match="limit is 2"):
-            students[2].predict(16, 2e-3, 32, "all", 3000, api_name="/learn_start")
+            students[2].predict(16, 2e-3, 32, "all", 3000, "scratch", api_name="/learn_start")
         wait_for(lambda: all(r.snapshot()["step"] >= 2 for r in manager._runs.values()), timeout=60)
         busy = [label() for _ in range(3)]
         steps = [r.snapshot()["step"] for r in manager._runs.values()]
@@ -307,3 +308,37 @@ def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(t
     finally:
         demo.close()
         manager.shutdown()
+
+
+def test_locked_image_mode_freezes_the_bundled_image_tower_and_trains_the_text_tower(manager):
+    """LiT: the image tower is the bundled model's and does not move; the text tower learns; the status JSON
+    reports the diagonal."""
+    from transformers import CLIPModel
+
+    from clipdemo.loading import BUNDLED_MODEL_DIR
+
+    bundled = CLIPModel.from_pretrained(BUNDLED_MODEL_DIR, dtype=torch.float32)
+    status = manager.learn_start("lit", mode="locked", steps=12, batch_size=8, width=32, layers=1)
+    assert status["mode"] == "locked" and status["running"] and status["steps"] == 12
+    assert status["config"]["image_size"] == bundled.config.vision_config.image_size  # the tower's own size
+    status = wait_for(lambda: (s := manager.learn_status("lit"))["state"] == "finished" and s, timeout=120)
+    assert {"mode", "step", "steps", "batch_size", "diagonal_hits", "loss", "running"} <= set(status)
+    assert status["step"] == 12 and not status["running"] and status["batch_size"] == 8
+    assert 0 <= status["diagonal_hits"] <= status["fixed_batch"] == 16
+    assert status["temperature"] == pytest.approx(1 / status["logit_scale"])
+    assert status["trained_parameters"] < status["parameters"]
+    model = manager._runs["lit"].trainer.model
+    for name, p in bundled.vision_model.state_dict().items():
+        torch.testing.assert_close(model.vision_model.state_dict()[name], p)  # frozen: unchanged by training
+    assert not any(p.requires_grad for p in model.vision_model.parameters())
+    fresh = manager._runs["lit"].trainer.model.text_model.embeddings.token_embedding.weight
+    assert fresh.shape[1] == 32  # a new, small text tower
+
+
+def test_learn_start_refuses_unknown_and_mistyped_settings(manager):
+    with pytest.raises(LiveTrainingError) as e:
+        manager.learn_start("x", colour="red")
+    assert e.value.code == "bad_knob"
+    with pytest.raises(LiveTrainingError):
+        manager.learn_start("x", steps="many")
+    assert manager.learn_status("x") == {**manager.learn_status("x"), "state": "none", "running": False}

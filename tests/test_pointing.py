@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from clipdemo import pointing
+from clipdemo import pointing, toyworld
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +103,21 @@ def test_command_line_on_a_tiny_model(tiny_clip_dir, tmp_path, capsys):
         assert f"| {method} |" in out
     card = (folder / "README.md").read_text()
     assert pointing.CARD_START in card and pointing.CARD_END in card and "/3 |" in card
+
+
+def test_chinese_trials_name_the_same_objects_in_chinese():
+    en = pointing.make_trials(6, seed=3, size=64)
+    zh = pointing.make_trials(6, seed=3, size=64, language="zh")
+    for a, b in zip(en, zh, strict=True):
+        assert np.array_equal(a.target, b.target)  # same scene, same named object
+        _, colour, shape = a.text.split()
+        assert b.text == "一个" + toyworld.zh_colour(colour) + toyworld.zh_shape(shape)
+
+
+def test_card_section_has_a_table_per_language():
+    en = [pointing.MethodScore("gradcam", 10, 9, 0, 0.05, 1.0)]
+    zh = [pointing.MethodScore("gradcam", 10, 5, 2, 0.05, 1.0)]
+    section = pointing.card_section(en, "assets/toy-clip", 0, 224, {"zh": zh})
+    assert "--languages en,zh" in section and "一个红色圆形" in section
+    assert "| gradcam | 9/10 |" in section and "| gradcam | 5/10 |" in section
+    assert section.index("9/10") < section.index("5/10") and "does not meet" in section

@@ -70,3 +70,44 @@ def test_render_colours_match_caption():
     mask = toyworld.object_mask(scene, 0, 128)
     inner = img[mask].mean(axis=0)
     assert inner[0] > 150 and inner[1] < 90 and inner[2] < 90
+
+
+def test_chinese_captions_name_what_is_drawn_in_chinese_only():
+    from clipdemo.templates import ZH_TEMPLATES
+
+    rng = random.Random(3)
+    for _ in range(300):
+        scene = toyworld.sample_scene(rng)
+        for cap in (toyworld.zh_full_caption(scene), toyworld.zh_training_caption(scene, rng, ZH_TEMPLATES)):
+            assert not any(ch.isascii() and ch.isalpha() for ch in cap.replace("JPEG", "")), cap
+            for o in scene.objects:  # every object's shape is named (in one of its words) or only its colour is
+                named_shape = any(w in cap for w in toyworld.ZH_SHAPES[o.shape])
+                named_colour = any(w in cap for w in toyworld.ZH_COLOURS[o.colour])
+                assert named_shape or named_colour, (cap, o)
+            other_shapes = {s for s in toyworld.SHAPES if s not in {o.shape for o in scene.objects}}
+            # no word for a shape that is not there ("圆" would also match 圆形/圆圈: compare canonical words)
+            assert not any(toyworld.zh_shape(s) in cap for s in other_shapes), cap
+
+
+def test_chinese_full_caption_is_the_twin_of_the_english_one():
+    rng = random.Random(4)
+    for _ in range(100):
+        scene = toyworld.sample_scene(rng)
+        zh = toyworld.zh_full_caption(scene)
+        for o in scene.objects:
+            assert toyworld.zh_describe(o) in zh
+        if scene.kind == "count":
+            assert zh.startswith(toyworld.ZH_COUNT_WORDS[len(scene.objects)] + "个")
+        if len(scene.objects) == 1:
+            assert zh.startswith(toyworld.ZH_POSITIONS[scene.objects[0].position])
+
+
+def test_chinese_training_captions_are_written_many_ways():
+    from clipdemo.templates import ZH_TEMPLATES
+
+    rng = random.Random(5)
+    scene = toyworld.sample_scene(rng, kind="single", combos=[("red", "circle")])
+    caps = {toyworld.zh_training_caption(scene, rng, ZH_TEMPLATES) for _ in range(400)}
+    for form in ("红色圆形", "红色的圆形", "一个红色的圆"):
+        assert any(form in c for c in caps), form
+    assert any(c.startswith("一张") and c.endswith("的照片。") for c in caps)

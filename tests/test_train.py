@@ -84,3 +84,95 @@ def test_shape_captions_name_shapes_and_nothing_else():
         assert all(o.shape in caption for o in scene.objects), caption
     plain = [concept_caption(s, rng, "all") for s in scenes]
     assert sum(any(c in p for c in toyworld.COLOURS) for p in plain) > 40  # the default mix names colours
+
+
+# ---------------------------------------------------------------- Chinese
+
+
+def _tokenizers(tmp_path):
+    """(English-only tokenizer, the same extended with Chinese characters) built from the bundled files."""
+    from clipdemo.tokenizer_build import (
+        chinese_charset,
+        chinese_merges,
+        read_tokenizer_files,
+        save_tokenizer,
+        write_bilingual_tokenizer,
+    )
+
+    vocab, merges = read_tokenizer_files(BUNDLED)
+    zh = set(chinese_merges(chinese_charset()))
+    n_base = vocab["<|endoftext|>"] + 1
+    base = save_tokenizer(tmp_path / "base", {t: i for t, i in vocab.items() if i < n_base},
+                          [m for m in merges if m not in zh])
+    return base, write_bilingual_tokenizer(tmp_path / "ext", tmp_path / "base")
+
+
+from clipdemo.loading import BUNDLED_MODEL_DIR as BUNDLED  # noqa: E402
+
+
+def test_grown_token_table_keeps_old_rows_and_locked_image_tower_stays(tmp_path):
+    from clipdemo.train import build_model
+
+    base, ext = _tokenizers(tmp_path)
+    cfg = _tiny_cfg(concepts="all", zh_captions=0.5, lock_image=True, steps=3, batch_size=8)
+    old = build_model(cfg, base)
+    save_checkpoint(old, base, tmp_path / "old", image_size=32, fp16=False)
+    trainer = Trainer(TrainConfig(**{**cfg.__dict__, "init_from": str(tmp_path / "old")}), ext)
+    table = trainer.model.text_model.embeddings.token_embedding.weight
+    n_old = len(base)
+    assert table.shape[0] == len(ext) > n_old
+    assert torch.equal(table[:n_old], old.text_model.embeddings.token_embedding.weight)
+    vocab = ext.get_vocab()
+    red, red_end = vocab[ext.tokenize("红色")[0]], vocab[ext.tokenize("红")[0]]
+    assert red != red_end and torch.equal(table[red], table[red_end])  # "X</w>" starts as "X"
+    vision = {k: v.clone() for k, v in trainer.model.vision_model.state_dict().items()}
+    text = trainer.model.text_model.embeddings.token_embedding.weight.clone()
+    for _ in range(3):
+        trainer.step()
+    assert all(torch.equal(v, trainer.model.vision_model.state_dict()[k]) for k, v in vision.items())
+    assert not torch.equal(text, trainer.model.text_model.embeddings.token_embedding.weight)
+
+
+def test_pooled_logits_equal_the_full_forward(tmp_path):
+    from clipdemo.train import ImagePool
+
+    _, ext = _tokenizers(tmp_path)
+    cfg = _tiny_cfg(concepts="all", zh_captions=0.5, lock_image=True, batch_size=8)
+    trainer = Trainer(cfg, ext)
+    pool = ImagePool(cfg, trainer.model, 2)
+    assert len(pool) == 2 and pool.embeds[0].shape == (8, cfg.projection_dim)
+    trainer.rng = random.Random(1)
+    pooled = trainer.pooled_logits(pool)
+    rng = random.Random(1)
+    j = rng.randrange(2)
+    from clipdemo.train import concept_caption
+
+    captions = [concept_caption(s, rng, "all", 0.0, 0.5) for s in pool.scenes[j]]
+    images = [toyworld.render(s, 32, supersample=2) for s in pool.scenes[j]]
+    with torch.no_grad():
+        full = trainer.logits(images, captions)
+    assert torch.allclose(pooled.detach(), full, atol=1e-4)
+    assert any(toyworld.zh_colour(s.objects[0].colour) in c for s, c in zip(pool.scenes[j], captions))
+
+
+def test_chinese_colour_is_learned_within_150_steps(tmp_path):
+    """The smoke test that Chinese captions train: a tiny model, Chinese only, colour words."""
+    from clipdemo.encoding import Encoder
+    from clipdemo.loading import load_model
+
+    torch.manual_seed(0)
+    _, ext = _tokenizers(tmp_path)
+    trainer = Trainer(_tiny_cfg(zh_captions=1.0), ext)
+    first = trainer.step()["loss"]
+    for _ in range(149):
+        last = trainer.step()["loss"]
+    assert last < first - 0.5
+    enc = Encoder(load_model(str(save_checkpoint(trainer.model, ext, tmp_path / "m", image_size=32)), device="cpu",
+                             dtype="fp32"))
+    rng = random.Random(99)
+    colours = list(toyworld.COLOURS)
+    scenes = [toyworld.sample_scene(rng, kind="single") for _ in range(80)]
+    img = enc.encode_images([toyworld.render(s, 64) for s in scenes])
+    txt = enc.encode_texts([f"一张有{toyworld.zh_colour(c)}的东西的照片" for c in colours])
+    acc = np.mean((img @ txt.T).argmax(1) == np.array([colours.index(s.objects[0].colour) for s in scenes]))
+    assert acc > 0.5, acc  # chance is 1/8

@@ -46,7 +46,7 @@ def ctx(tmp_path_factory, bundled_encoder):
     out = tmp_path_factory.mktemp("colls") / "toys"
     embed.embed_local(sources.open_source(TOYS), out, bundled_encoder, progress=False)
     registry = ModelRegistry("bundled", device="cpu", dtype="fp32")
-    registry._encoders["bundled"] = bundled_encoder
+    registry.add("bundled", bundled_encoder.loaded)
     return UIContext(registry, extra={"collections": service.CollectionSet([out])})
 
 
@@ -99,3 +99,17 @@ def test_app_with_a_collection_serves_its_thumbnails_and_nothing_else(tmp_path, 
             assert e.value.code == 404
         page = urllib.request.urlopen(url + "config", timeout=30).read().decode()
         assert "clipdemo-collection-open" in page
+        # the public API reaches the collection by name: exact search over its vectors, and its cached map
+        from gradio_client import Client
+
+        client = Client(url, verbose=False)
+        chosen = service.CollectionSet([out])
+        caption = chosen.get("toys").metadata["caption"][0]
+        found = client.predict(query=caption, k=3, collection="toys", api_name="/search")
+        expected = service.collection_search("toys", bundled_encoder, query=caption, k=3, collections=chosen)
+        assert [r["name"] for r in found["results"]] == [h["image_path"] for h in expected["hits"]]
+        assert [r["score"] for r in found["results"]] == pytest.approx([h["score"] for h in expected["hits"]],
+                                                                       abs=1e-4)
+        with pytest.raises(Exception, match="collection"):
+            client.predict(query="x", collection="nope", api_name="/search")
+

@@ -51,7 +51,7 @@ def test_export_box_builds():
 def test_zero_shot_tab_hands_its_result_to_the_export_box(tmp_path):
     ctx = UIContext(ModelRegistry("bundled", device="cpu", dtype="fp32"))
     labels = "red circle, blue square, yellow star"
-    confidences, fig, _, _, data = zeroshot_tab.classify(ctx, str(TOY), labels, "imagenet7", "bundled")
+    confidences, fig, _, _, _, data = zeroshot_tab.classify(ctx, str(TOY), labels, "imagenet7", "bundled")
     files = {Path(f).suffix + Path(f).stem.split("-")[-1]: f for f in ex.write_files(data, tmp_path)}
     table = pd.read_csv(files[".csvscores"])
     assert sorted(table["label"]) == sorted(confidences) and list(table["image"].unique()) == [TOY.name]

@@ -71,3 +71,19 @@ def test_label_ensembles_are_cached_per_label_and_template_set(tiny_encoder):
     assert calls == [14]  # the repeat was served whole; a new label order is a new ensemble
     assert np.array_equal(first, again) and np.allclose(other, first[::-1], atol=1e-6)
     assert not again.flags.writeable  # shared between calls: nobody may change it in place
+
+
+def test_mixed_language_labels_each_use_their_own_language_template(tiny_encoder, toy_images):
+    images = [im for im, _, _ in toy_images[:2]]
+    res = zero_shot(tiny_encoder, images, "红色圆形, blue square", "single")
+    zh = class_embeddings(tiny_encoder, ["红色圆形"], ["一张{}的照片。"])
+    en = class_embeddings(tiny_encoder, ["blue square"], ["a photo of a {}."])
+    img = tiny_encoder.encode_images(images)
+    assert np.allclose(res.cosine[:, 0], (img @ zh.T)[:, 0], atol=1e-5)
+    assert np.allclose(res.cosine[:, 1], (img @ en.T)[:, 0], atol=1e-5)
+    assert any("zh_single" in n for n in res.notices)
+    # the Chinese set turns an English label to the English twin; a typed template is used as typed
+    back = zero_shot(tiny_encoder, images[:1], "红色圆形, blue square", "zh_single")
+    assert np.allclose(back.cosine, res.cosine[:1], atol=1e-5)
+    typed = zero_shot(tiny_encoder, images[:1], "红色圆形, blue square", ["a photo of a {}."])
+    assert not typed.notices and not np.allclose(typed.cosine[0, 0], res.cosine[0, 0], atol=1e-6)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from clipdemo.errors import InputError
+
 SIDECAR = "clipdemo_collection.json"
 FORMAT = "clipdemo-collection"
 VERSION = 1
@@ -31,8 +33,8 @@ PATH_COLUMNS = ("image_path", "path", "filepath", "file", "filename", "file_name
 CAPTION_COLUMNS = ("caption", "text", "title", "description", "label")
 
 
-class CollectionError(ValueError):
-    """A folder that is not a usable collection, or one that does not fit the active model."""
+class CollectionError(InputError):
+    """A folder that is not a usable collection, or one that does not fit the active model (a ValueError too)."""
 
 
 def shard_files(root: Path, k: int, width: int = 0) -> dict[str, Path]:

@@ -10,8 +10,9 @@ for 80k points on the busy 2-core CPU here, against seconds, and its trustworthi
 the README (Collections). `trustworthiness` (sklearn) on a random subset says how
 well local neighbourhoods survive: 1.0 = every 2D neighbour is a true neighbour, ~0.5 = chance.
 
-The cache (map/umap2d.npy + .json) sits in the collection folder, or under ~/.cache/clipdemo when
-that folder is read-only; it is keyed by a fingerprint of the shards, so re-embedding invalidates it.
+The cache (map/umap2d.npy + .json) sits in the collection folder, or under the app's cache (--cache-dir,
+default ~/.cache/clipdemo) when that folder is read-only; it is keyed by a fingerprint of the shards, so
+re-embedding invalidates it.
 """
 
 from __future__ import annotations

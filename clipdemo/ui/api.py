@@ -86,7 +86,9 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         Args:
             image: the picture to label (PNG, JPEG, WebP, GIF, BMP, TIFF); over MCP a data: URI, never a URL.
             labels: the candidate labels, separated by commas or new lines, e.g. "cat, dog, car".
-            templates: single ("a photo of a {}."), imagenet7 or imagenet80 (OpenAI's ensembles), bare, or own ones with {}.
+            templates: single ("a photo of a {}."), imagenet7 or imagenet80 (OpenAI's ensembles), bare, zh_single
+                ("一张{}的照片。"), zh_ensemble (OpenAI's templates in Chinese), or own ones with {}. A named set puts
+                each label in its own language's set (Chinese labels in zh_single, English ones in single).
             model: a model name from the models endpoint; empty for the server's default.
 
         Returns:
@@ -141,7 +143,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("spatial_heatmap", lambda: service.spatial_heatmap(file_path(image), text, method, model))
 
     def embedding_map(images: list[FileData] | None = None, texts: str = "", method: str = "umap", dims: int = 2,
-                      model: str = "") -> dict:
+                      collection: str = "", model: str = "") -> dict:
         """Images and texts projected into one 2-D or 3-D map of the joint embedding space.
 
         Args:
@@ -149,6 +151,8 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             texts: extra texts, one per line (file names or the CSV give the images' captions).
             method: umap, pca or tsne.
             dims: 2 or 3.
+            collection: the name of a collection the server was started with (--collection); its cached map
+                instead of images and texts (empty: none).
             model: a model name from the models endpoint; empty for the server's default.
 
         Returns:
@@ -156,21 +160,26 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             the modality gap (centroid distance, paired and unpaired cosine), model, notices.
         """
         return respond("embedding_map",
-                       lambda: service.embedding_map(file_paths(images), texts, method, int(dims), model))
+                       lambda: service.embedding_map(file_paths(images), texts, method, int(dims), model,
+                                                     collection=collection or ""))
 
-    def search(query: str, images: list[FileData] | None = None, k: int = DEFAULT_K, model: str = "") -> dict:
+    def search(query: str, images: list[FileData] | None = None, k: int = DEFAULT_K, collection: str = "",
+               model: str = "") -> dict:
         """Text-to-image search: the images ranked by cosine similarity with the query, best first.
 
         Args:
             query: what to look for, e.g. "a red circle" (embedded as typed, no template).
             images: the pictures to search, or .zip archives of them (over MCP data: URIs); none: the toy gallery.
             k: how many results.
+            collection: the name of a collection the server was started with (--collection): exact search over
+                all its vectors instead of the images (empty: none).
             model: a model name from the models endpoint; empty for the server's default.
 
         Returns:
             query; results: rank, name, score (cosine), caption, index (position in the images); model, notices.
         """
-        return respond("search", lambda: service.search(query, file_paths(images), int(k), model))
+        return respond("search", lambda: service.search(query, file_paths(images), int(k), model,
+                                                       collection=collection or ""))
 
     def embed(images: list[FileData] | None = None, texts: str = "", model: str = "") -> dict:
         """Embeddings: L2-normalised vectors of images and texts in the model's joint space.

@@ -31,7 +31,7 @@ STRINGS = {
         "hdr.bundled_note": "**You are using the bundled toy CLIP.** It was trained by this project on "
                             "generated pictures of coloured shapes (8 colours × 8 shapes, 1–3 objects, counts, "
                             "sizes, left/right), so it only understands that world: try labels like *red circle* "
-                            "or *three blue squares*. For real photos pick *OpenAI CLIP ViT-B/32* on a machine "
+                            "or *three blue squares*, in English or Chinese (*红色圆形*). For real photos pick *OpenAI CLIP ViT-B/32* on a machine "
                             "with internet, or prepare it once for offline use: "
                             "`python -m clipdemo download openai/clip-vit-base-patch32 --to models` and start "
                             "with `CLIPDEMO_MODEL=models python app.py`.",
@@ -57,7 +57,7 @@ STRINGS = {
                           "✓ 本机已有 · ⤓ 首次使用时下载 · ✗ 未下载（离线）",
         "hdr.bundled_note": "**你正在使用内置的玩具 CLIP。** 它由本项目在生成的彩色图形图片上训练"
                             "（8 种颜色 × 8 种形状，1–3 个物体，数量、大小、左右位置），只认识这个世界："
-                            "试试 *red circle* 或 *three blue squares* 这样的标签。要识别真实照片，请在联网的机器上"
+                            "试试 *红色圆形* 或 *三个蓝色正方形* 这样的标签（中文英文都可以）。要识别真实照片，请在联网的机器上"
                             "选择 *OpenAI CLIP ViT-B/32*，或提前下载以便离线使用："
                             "`python -m clipdemo download openai/clip-vit-base-patch32 --to models`，"
                             "然后用 `CLIPDEMO_MODEL=models python app.py` 启动。",

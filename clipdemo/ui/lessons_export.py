@@ -11,11 +11,12 @@ import inspect
 import gradio as gr
 
 from clipdemo import lessons
+from clipdemo.language_lesson import language_comparison
 from clipdemo.ui import exports as ex
 
 FUNCTIONS = {"templates": lessons.template_comparison, "temperature": lessons.temperature_lesson,
              "gap": lessons.modality_gap, "heldout": lessons.compositional, "counting": lessons.counting_probe,
-             "leftright": lessons.left_right_probe}
+             "leftright": lessons.left_right_probe, "languages": language_comparison}
 
 
 def view_of(key: str) -> str:

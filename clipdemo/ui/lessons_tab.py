@@ -5,9 +5,10 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import lessons
-from clipdemo.ui import lessons_export, lessons_plots
+from clipdemo.ui import lesson_languages, lessons_export, lessons_plots
 from clipdemo.ui.context import USER_ERRORS, UIContext
 from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.lessons_view import _flat_note, _model_line, _table, _words
 
 STRINGS = {
     "en": {
@@ -226,15 +227,8 @@ STRINGS = {
         "lessons.leftright.summary": "答对的比例：**{acc:.0%}**，共 {n} 张图片（随机猜测：{chance:.0%}）。",
     },
 }
-
-
-def _words(request, prefix: str, keys: tuple[str, ...], **extra_fmt) -> dict[str, str]:
-    words = {k: tr(request, f"lessons.{prefix}.{k}") for k in keys}
-    words.update(accuracy=tr(request, "lessons.accuracy"), chance=tr(request, "lessons.chance"),
-                 chance_marker=tr(request, "lessons.chance_marker"))
-    if extra_fmt:
-        words["title"] = tr(request, f"lessons.{prefix}.title", **extra_fmt)
-    return words
+for _loc, _strings in lesson_languages.STRINGS.items():  # the English-vs-Chinese lesson keeps its own strings
+    STRINGS[_loc].update(_strings)
 
 
 def _caption(request, item: lessons.ProbeItem, with_truth: bool = True) -> str:
@@ -248,31 +242,6 @@ def _caption(request, item: lessons.ProbeItem, with_truth: bool = True) -> str:
 def _gallery(request, probe: lessons.Probe, group: str | None = None) -> list:
     return [(it.image, f"{i + 1}. {_caption(request, it, with_truth=False)}") for i, it in enumerate(probe.items)
             if group is None or it.group == group]
-
-
-def _table(request, probe: lessons.Probe, prefix: str, group: str | None = None):
-    """One row per picture: the model's answer, its probability, the right answer, the guessing rate."""
-    headers = ["#", tr(request, "lessons.col.group"), tr(request, "lessons.col.answer"), tr(request, "lessons.col.p"),
-               tr(request, "lessons.col.truth"), tr(request, "lessons.col.chance")]
-    rows = []
-    for i, it in enumerate(probe.items):
-        if group is None or it.group == group:
-            mark = tr(request, "lessons.right" if it.correct else "lessons.wrong")
-            rows.append([i + 1, tr(request, f"lessons.{prefix}.group.{it.group}") if prefix else it.group,
-                         f"{mark} {it.options[it.answer]}", round(it.probs[it.answer], 3), it.options[it.truth],
-                         f"{1 / len(it.options):.0%}"])
-    return gr.update(value=rows, headers=headers)
-
-
-def _flat_note(request, probe: lessons.Probe) -> str:
-    """Said instead of letting a flat 100% pass for a finding."""
-    if not probe.all_right:
-        return ""
-    return "\n\n" + tr(request, "lessons.flat", n=len(probe.items), chance=probe.chance())
-
-
-def _model_line(request, name: str) -> str:
-    return tr(request, "lessons.model", model=name)
 
 
 # ---------------------------------------------------------------- one handler per lesson
@@ -363,6 +332,7 @@ LESSONS = (  # (key, handler, shows a table, shows one picture instead of a gall
     ("heldout", run_heldout, True, False),
     ("counting", run_counting, True, False),
     ("leftright", run_leftright, True, False),
+    ("languages", lesson_languages.run_languages, True, False),
 )
 
 

@@ -43,6 +43,7 @@ STRINGS = {
         "sim.run_map": "Show the map",
         "sim.opacity": "Overlay opacity",
         "sim.overlay": "Overlay (ring: hottest point)",
+        "sim.linked_hint": "Click a cell of the matrix (or the table): its image–text pair's map appears here.",
         "sim.raw": "Raw map (one colour per grid cell)",
         "sim.map_numbers": "Relevance grid (JSON)",
         "sim.paired": "**Paired batch** (text *i* describes image *i*; diagonal outlined). CLIP's contrastive loss "
@@ -102,6 +103,7 @@ STRINGS = {
         "sim.run_map": "显示热图",
         "sim.opacity": "叠加不透明度",
         "sim.overlay": "叠加图（圆圈：最热点）",
+        "sim.linked_hint": "点击矩阵（或表格）中的一个格子：这一对图文的热图会显示在这里。",
         "sim.raw": "原始热图（每个网格单元一种颜色）",
         "sim.map_numbers": "相关性网格（JSON）",
         "sim.paired": "**配对批次**（第 *i* 段文字描述第 *i* 张图；对角线已框出）。logit 缩放 s = {t:.1f}（τ = {tau:.3f}）下 CLIP 的对比损失："

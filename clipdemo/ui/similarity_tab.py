@@ -21,7 +21,7 @@ from clipdemo.spatial import METHODS, SpatialMap, SpatialUnavailable
 from clipdemo.ui import exports as ex
 from clipdemo.ui import similarity_export as sx
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
 from clipdemo.ui.similarity_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 from clipdemo.ui.similarity_view import (  # noqa: F401
@@ -120,6 +120,36 @@ def pick_cell(state: dict | None, evt: gr.SelectData):
     return matrix.images[row], matrix.texts[min(j, len(matrix.texts) - 1)]
 
 
+CELL_CLICK_JS = """() => {
+  const hook = () => {
+    const plot = document.querySelector('#sim-matrix .js-plotly-plot');
+    if (!plot || plot.__cellHooked || !plot.on) return;
+    plot.__cellHooked = true;
+    plot.on('plotly_click', (ev) => {
+      const p = ev.points && ev.points[0];
+      const box = document.querySelector('#sim-cell-click textarea, #sim-cell-click input');
+      if (!p || !box || p.data.type !== 'heatmap') return;
+      box.value = `${p.y},${p.x}`;
+      box.dispatchEvent(new Event('input', {bubbles: true}));
+      setTimeout(() => document.querySelector('#sim-cell-go').click(), 50);
+    });
+  };
+  new MutationObserver(hook).observe(document.body, {childList: true, subtree: true});
+  hook();
+}"""
+
+
+def pick_clicked_cell(state: dict | None, clicked: str | None):
+    """A click on the heatmap ("row,col" from CELL_CLICK_JS) -> (image name, text) of that cell."""
+    try:
+        row, col = (int(float(v)) for v in (clicked or "").split(",")[:2])
+    except ValueError:
+        return gr.update(), gr.update()
+    if not state or not (0 <= row < len(state["matrix"].images) and 0 <= col < len(state["matrix"].texts)):
+        return gr.update(), gr.update()
+    return state["matrix"].images[row], state["matrix"].texts[col]
+
+
 def pair_inputs(state: dict | None, image_name: str | None, text: str | None, request: gr.Request = None):
     """(image path, text) for the spatial view from the chosen batch pair."""
     if not state or image_name not in state["paths"]:
@@ -181,11 +211,18 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                                     label=t("sim.scale"), info=t("sim.scale_info"))
             notes = gr.Markdown()
         with gr.Column(scale=2):
-            figure = gr.Plot(label=t("sim.matrix"), elem_id="sim-matrix")
+            figure = gr.Plot(show_label=False, elem_id="sim-matrix")
+            # a click on a heatmap cell lands here (see CELL_CLICK_JS); hidden, not a control of its own
+            cell = gr.Textbox(elem_id="sim-cell-click", show_label=False, container=False, lines=1, visible="hidden")
+            cell_go = gr.Button(elem_id="sim-cell-go", visible="hidden")
             loss = gr.Markdown()
             table = gr.Dataframe(label=t("sim.table"), interactive=False, wrap=True, max_height=320, elem_id="sim-table")
             with gr.Accordion(t("sim.numbers"), open=False):
                 numbers = gr.JSON()
+        with gr.Column(scale=1, min_width=240):  # the linked view, beside the matrix: the clicked pair's map
+            shown = gr.Image(label=t("sim.overlay"), interactive=False, height=300, elem_id="sim-overlay")
+            gr.Markdown(t("sim.linked_hint"))
+            map_notes = gr.Markdown()
     gr.Markdown("### " + t("sim.spatial"))
     gr.Markdown(t("sim.spatial_intro"))
     with gr.Row():
@@ -199,10 +236,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             run_map = gr.Button(t("sim.run_map"), variant="primary", elem_id="sim-run-map")
             opacity = gr.Slider(0, 1, value=DEFAULT_OPACITY, step=0.05, label=t("sim.opacity"))
         with gr.Column(scale=2):
-            with gr.Row():
-                shown = gr.Image(label=t("sim.overlay"), interactive=False, height=360, elem_id="sim-overlay")
-                raw = gr.Image(label=t("sim.raw"), interactive=False, height=360)
-            map_notes = gr.Markdown()
+            raw = gr.Image(label=t("sim.raw"), interactive=False, height=360)
             with gr.Accordion(t("sim.map_numbers"), open=False):
                 grid_json = gr.JSON()
     restore = ex.Restore([texts, mode, logit_scale, method, text, files, pending], sx.restore_inputs,
@@ -238,7 +272,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         event.then(**to_pair).then(**map_event).then(**after_map).then(**refresh)
 
     show_pair(run.click(**PRIVATE, **matrix_event).then(**keep).then(**redraw))
-    makers = ((toy, toy_click), (toys, lambda: (*bundled_toys(), {"kind": "bundled_toys"})),
+    def toy_in_locale(request: gr.Request):  # the toy batch captioned in the visitor's language
+        return toy_click(locale=locale_of(request))
+
+    makers = ((toy, toy_in_locale), (toys, lambda: (*bundled_toys(), {"kind": "bundled_toys"})),
               (photos, lambda: (*bundled_photos(), {"kind": "photos"})))
     for button, maker in makers:
         show_pair(button.click(maker, None, [files, texts, batch], **PRIVATE).then(**PRIVATE, **matrix_event)
@@ -252,5 +289,9 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     method.input(**map_event).then(**after_map).then(**refresh)
     opacity.release(**after_map)
     show_pair(table.select(pick_cell, [mstate], [pair_image, pair_text], **PRIVATE))
+    show_pair(cell_go.click(pick_clicked_cell, [mstate, cell], [pair_image, pair_text], **PRIVATE))
+    demo = gr.context.Context.root_block
+    if demo is not None:
+        demo.load(None, None, None, js=CELL_CLICK_JS)
     for dd in (pair_image, pair_text):
         dd.input(**to_pair).then(**map_event).then(**after_map).then(**refresh)

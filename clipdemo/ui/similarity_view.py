@@ -16,7 +16,9 @@ import plotly.graph_objects as go
 from clipdemo import assets, overlay, toyworld
 from clipdemo.errors import UserError
 from clipdemo.images import load_image
+from clipdemo.locale_defaults import toy_caption
 from clipdemo.similarity import MODES, SimilarityMatrix  # noqa: F401 - MODES: the views' modes, for the tab
+from clipdemo.templates import is_chinese
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
 from clipdemo.ui.context import example_photos
@@ -36,22 +38,22 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def toy_click(n: int = 6) -> tuple[list[str], str, dict]:
-    """The toy button: a new random batch, and its seed (for the session file)."""
+def toy_click(n: int = 6, locale: str = "en") -> tuple[list[str], str, dict]:
+    """The toy button: a new random batch, captioned in the visitor's language, and its seed (for the session file)."""
     seed = random.randrange(10**6)
-    return (*toy_batch(n, seed), {"kind": "toy", "n": n, "seed": seed})
+    return (*toy_batch(n, seed, locale), {"kind": "toy", "n": n, "seed": seed})
 
 
-def toy_batch(n: int = 6, seed: int | None = None) -> tuple[list[str], str]:
-    """n toy scenes written to PNG files, and their captions (text i for image i)."""
+def toy_batch(n: int = 6, seed: int | None = None, locale: str = "en") -> tuple[list[str], str]:
+    """n toy scenes written to PNG files, and their captions (text i for image i) in the locale's language."""
     seed = random.randrange(10**6) if seed is None else seed
     out = scratch.new_folder("sim-")
     paths, captions = [], []
-    for i, (img, caption, _) in enumerate(toyworld.generate(n, seed=seed, size=224)):
+    for i, (img, _, scene) in enumerate(toyworld.generate(n, seed=seed, size=224)):
         path = out / f"toy_{i + 1}.png"
         img.save(path)
         paths.append(str(path))
-        captions.append(caption)
+        captions.append(toy_caption(scene, locale))
     return paths, "\n".join(captions)
 
 
@@ -69,7 +71,11 @@ def bundled_photos() -> tuple[list[str], str]:
 
 
 def _wrap(s: str, width: int = 18) -> str:
-    words, lines, cur = s.split(), [], ""
+    # Chinese has no spaces and each character is about two Latin letters wide: cut it into pieces
+    step = max(1, width // 2)
+    words = [w[i:i + step] if is_chinese(w) else w for w in s.split()
+             for i in (range(0, len(w), step) if is_chinese(w) else (0,))]
+    lines, cur = [], ""
     for w in words:
         if cur and len(cur) + len(w) + 1 > width:
             lines.append(cur)

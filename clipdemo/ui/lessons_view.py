@@ -1,0 +1,42 @@
+"""What every lesson's view shares: its words, its per-picture table, the note against a flat 100%."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from clipdemo import lessons
+from clipdemo.ui.i18n import tr
+
+
+def _words(request, prefix: str, keys: tuple[str, ...], **extra_fmt) -> dict[str, str]:
+    words = {k: tr(request, f"lessons.{prefix}.{k}") for k in keys}
+    words.update(accuracy=tr(request, "lessons.accuracy"), chance=tr(request, "lessons.chance"),
+                 chance_marker=tr(request, "lessons.chance_marker"))
+    if extra_fmt:
+        words["title"] = tr(request, f"lessons.{prefix}.title", **extra_fmt)
+    return words
+
+
+def _table(request, probe: lessons.Probe, prefix: str, group: str | None = None):
+    """One row per picture: the model's answer, its probability, the right answer, the guessing rate."""
+    headers = ["#", tr(request, "lessons.col.group"), tr(request, "lessons.col.answer"), tr(request, "lessons.col.p"),
+               tr(request, "lessons.col.truth"), tr(request, "lessons.col.chance")]
+    rows = []
+    for i, it in enumerate(probe.items):
+        if group is None or it.group == group:
+            mark = tr(request, "lessons.right" if it.correct else "lessons.wrong")
+            rows.append([i + 1, tr(request, f"lessons.{prefix}.group.{it.group}") if prefix else it.group,
+                         f"{mark} {it.options[it.answer]}", round(it.probs[it.answer], 3), it.options[it.truth],
+                         f"{1 / len(it.options):.0%}"])
+    return gr.update(value=rows, headers=headers)
+
+
+def _flat_note(request, probe: lessons.Probe) -> str:
+    """Said instead of letting a flat 100% pass for a finding."""
+    if not probe.all_right:
+        return ""
+    return "\n\n" + tr(request, "lessons.flat", n=len(probe.items), chance=probe.chance())
+
+
+def _model_line(request, name: str) -> str:
+    return tr(request, "lessons.model", model=name)
