@@ -110,3 +110,42 @@ def test_server_messages_follow_the_browser_language():
     assert i18n.tr(FakeRequest("en-US,en;q=0.9"), "learn.start") == "Start"
     text = i18n.tr(FakeRequest("zh-CN"), "learn.err.busy", running=2, limit=2)
     assert "2" in text and "上限" in text
+
+
+# Chinese strings that are rightly without Chinese characters: symbols, file names, formulas, CLIP's own prompts.
+LATIN_IN_ZH = {"zs.csv", "zs.kind.sigmoid", "map.export_files", "learn.status_reason", "learn.fig.matrix.logit",
+               "lessons.right", "lessons.wrong", "lessons.answer", "lessons.templates.set.three",
+               "lessons.templates.set.single", "lessons.temperature.temp"}
+
+
+def test_no_english_is_left_in_the_chinese_ui():
+    """Every zh-CN string is Chinese (a short allow-list of symbols and formulas aside), and none is simply
+    the English text copied over."""
+    import re
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    strings = i18n.all_strings()
+    untranslated = sorted(k for k, v in strings["zh-CN"].items() if not cjk.search(v) and k not in LATIN_IN_ZH)
+    assert not untranslated, f"English left in zh-CN: {untranslated}"
+    copied = sorted(k for k, v in strings["zh-CN"].items()
+                    if v == strings["en"].get(k) and k not in LATIN_IN_ZH and re.search(r"[a-z]{4,}", v))
+    assert not copied, f"zh-CN copies the English: {copied}"
+
+
+def test_server_made_zero_shot_text_follows_the_language():
+    """Chart axis, notes and batch-table headers are made on the server: in Chinese for a Chinese browser."""
+    import re
+    from types import SimpleNamespace
+
+    from clipdemo.ui import zeroshot_tab
+
+    class Zh:
+        headers = {"accept-language": "zh-CN"}
+
+    result = SimpleNamespace(notices=[], scoring="softmax", sigmoid=False, labels=["a", "b"], templates=["{}"],
+                             logit_scale=32.0)
+    notes = zeroshot_tab._notes(result, Zh())
+    axis = zeroshot_tab.bar_chart([("a", 0.6, 0.3), ("b", 0.4, 0.2)], False, Zh()).layout.xaxis.title.text
+    for text in (notes, axis):
+        words = re.findall(r"[A-Za-z]{4,}", text)
+        assert not [w for w in words if w not in ("softmax", "logit", "sigmoid", "SigLIP")], text

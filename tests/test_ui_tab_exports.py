@@ -15,8 +15,9 @@ import pytest
 from PIL import Image
 
 from clipdemo import embedding_map as em
-from clipdemo import gallery, lessons
+from clipdemo import gallery
 from clipdemo.exports import read_session, session_record, write_session
+from clipdemo.lessons import TEMPLATE_GROUPS
 from clipdemo.live_training import LiveConfig, LiveTrainingManager
 from clipdemo.registry import ModelRegistry
 from clipdemo.ui import exports as ex
@@ -156,7 +157,7 @@ def test_similarity_files_hold_the_numbers_the_view_shows(tmp_path, sim):
     assert set(files) == {"similarity-matrix.html", "similarity-matrix.csv", "similarity-matrix.json",
                           "similarity-spatial.csv", "similarity-spatial.json", "similarity-session.json"}
     cells = pd.read_csv(files["similarity-matrix.csv"])
-    assert list(cells.columns) == ["image", "text", "cosine", "shown", "mode", "temperature"]
+    assert list(cells.columns) == ["image", "text", "cosine", "shown", "mode", "logit_scale"]
     np.testing.assert_allclose(cells["shown"].to_numpy().reshape(4, 4), np.array(fig.data[0].z), rtol=1e-9)
     np.testing.assert_allclose(cells["cosine"].to_numpy().reshape(4, 4), sim.numbers["cosine"], atol=1e-5)
     assert list(cells["image"][::4]) == list(table.data["image"]) and set(cells["mode"]) == {"softmax_texts"}
@@ -165,7 +166,7 @@ def test_similarity_files_hold_the_numbers_the_view_shows(tmp_path, sim):
     assert set(grid["image"]) == {"toy_2.png"} and set(grid["method"]) == {"decomposition"}
     assert json.loads(files["similarity-matrix.json"].read_text())["records"][0]["image"] == "toy_1.png"
     session = read_session(files["similarity-session.json"])
-    assert session["settings"] == {"mode": "softmax_texts", "temperature": 20.0, "method": "decomposition",
+    assert session["settings"] == {"mode": "softmax_texts", "logit_scale": 20.0, "method": "decomposition",
                                    "batch": batch}
     assert session["seed"] == 7 and session["texts"] == sim.texts.splitlines()
     assert session["spatial"]["text"] == sim.texts.splitlines()[1] and session["model_info"]["family"] == "clip"
@@ -183,9 +184,9 @@ def test_similarity_session_round_trip_brings_the_same_batch_back(tmp_path, sim)
     assert [Path(f).name for f in files] == [Path(p).name for p in sim.paths] and pending == 35.5
     for a, b in zip(files, sim.paths, strict=True):  # the very same pictures, made again from the seed
         assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
-    # the build puts the model's own temperature on the slider; the restored one comes back once
-    assert similarity_export.keep_temperature(pending) == (gr.update(value=35.5), None)
-    assert similarity_export.keep_temperature(None) == (gr.skip(), None)
+    # the build puts the model's own logit scale on the slider; the restored one comes back once
+    assert similarity_export.keep_logit_scale(pending) == (gr.update(value=35.5), None)
+    assert similarity_export.keep_logit_scale(None) == (gr.skip(), None)
 
 
 def test_similarity_uploads_are_named_not_reproduced(tmp_path, ctx, sim):
@@ -195,7 +196,7 @@ def test_similarity_uploads_are_named_not_reproduced(tmp_path, ctx, sim):
     session = read_session(by_name(ex.write_files(data, tmp_path))["similarity-session.json"])
     assert "batch" not in session["settings"] and session["seed"] is None
     assert session["images"] == ["toy_1.png", "toy_2.png"] and "spatial" not in session
-    assert session["settings"]["temperature"] == pytest.approx(mstate["matrix"].logit_scale, abs=1e-4)
+    assert session["settings"]["logit_scale"] == pytest.approx(mstate["matrix"].logit_scale, abs=1e-4)
     _, texts, *_, files, _ = restore(by_name(ex.write_files(data, tmp_path))["similarity-session.json"],
                                      ("similarity",), similarity_export.restore_inputs, 7)
     assert texts == "a red circle\na blue square" and files == gr.skip()
@@ -282,7 +283,7 @@ def snap(tmp_path_factory):
     manager = LiveTrainingManager(max_running=1, time_limit_s=120, idle_timeout_s=120,
                                   tokenizer=AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR),
                                   export_root=tmp_path_factory.mktemp("learned"))
-    cfg = LiveConfig(batch_size=8, lr=1e-3, width=32, concepts="colour", steps=100, layers=1, heads=2,
+    cfg = LiveConfig(mode="scratch", batch_size=8, lr=1e-3, width=32, concepts="colour", steps=100, layers=1, heads=2,
                      image_size=32, patch_size=8, logits_every=2, eval_every=3, seed=4)
     try:
         manager.start("s", cfg)
@@ -297,7 +298,7 @@ def snap(tmp_path_factory):
 def test_learn_files_hold_the_training_history(tmp_path, snap):
     assert snap["step"] >= 6 and snap["state"] == "stopped"
     files = by_name(ex.write_files(learn_export.payload(snap), tmp_path))
-    assert {"learn-logits.html", "learn-loss.html", "learn-temperature.html", "learn-accuracy.html",
+    assert {"learn-logits.html", "learn-loss.html", "learn-logit_scale.html", "learn-accuracy.html",
             "learn-history.csv", "learn-accuracy.csv", "learn-logits.csv", "learn-session.json"} <= set(files)
     history = pd.read_csv(files["learn-history.csv"])
     for key, values in snap["history"].items():
@@ -314,15 +315,15 @@ def test_learn_files_hold_the_training_history(tmp_path, snap):
     assert session["settings"] == snap["config"] and session["seed"] == 4 and session["step"] == snap["step"]
     assert learn_export.payload(None) is None
 
-    _, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 5)
-    assert knobs == [8, 1e-3, 32, "colour", 100]
+    _, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 6)
+    assert knobs == ["scratch", 8, 1e-3, 32, "colour", 100]
 
 
 def test_learn_session_from_the_api_with_knobs_the_tab_lacks(tmp_path, snap):
     odd = {**snap, "config": {**snap["config"], "width": 16}}  # the API allows widths the dropdown does not
     files = by_name(ex.write_files(learn_export.payload(odd), tmp_path))
     with pytest.warns(UserWarning):
-        message, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 5)
+        message, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 6)
     assert "width = 16" in message and all(k == gr.skip() for k in knobs)
 
 
@@ -351,7 +352,7 @@ def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encod
         np.testing.assert_allclose(rows["x"][rows["kind"] == "image"], fig.data[-2].x)
         np.testing.assert_allclose(rows["y"][rows["kind"] == "text"], fig.data[-1].y)
     else:  # templates: accuracy per template set and kind of picture, as the bars show
-        for k, group in enumerate(lessons.TEMPLATE_GROUPS):
+        for k, group in enumerate(TEMPLATE_GROUPS):
             accuracy = rows[rows["group"] == group].groupby("templates", sort=False)["correct"].mean()
             np.testing.assert_allclose(accuracy.to_numpy(), fig.data[k].y)
     session = read_session(files[f"{view}-session.json"])

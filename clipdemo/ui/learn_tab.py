@@ -41,7 +41,7 @@ STRINGS = {
         "learn.mode.scratch": "Both towers from scratch: slow",
         "learn.mode_info": "Locked: the picture encoder is the bundled model's, frozen, and only a new text encoder "
                            "learns to meet it (LiT, Zhai et al. 2022); 15 of the 16 diagonal cells lit up within "
-                           "11–38 s here. From scratch: both encoders start random, as CLIP's did; colours come "
+                           "4–38 s here. From scratch: both encoders start random, as CLIP's did; colours come "
                            "first, and the shapes had still not separated after 15 minutes (about 500–1,000 steps) "
                            "in our measurement.",
         "learn.why.title": "Why does a locked image tower learn so fast?",
@@ -59,8 +59,8 @@ STRINGS = {
                           "models with far less data and compute than training both.\n\n"
                           "Measured on this 2-core server with one training thread "
                           "(`python -m clipdemo.bench_learn`, while the server was busy with other work): **locked image tower** — "
-                          "15/16 pictures picked their own caption after 11 s (step 30) in one run and after 38 s in "
-                          "a busier one, 16/16 by 30–90 s; **from scratch** — 4–9/16 (the colour blocks) for the "
+                          "15/16 pictures picked their own caption after 4 s (step 30) in a quiet run and after 38 s "
+                          "in a busy one, 16/16 after 10–90 s; **from scratch** — 4–9/16 (the colour blocks) for the "
                           "whole 15 minutes, shapes not yet learned.",
         "learn.knobs": "Settings",
         "learn.batch": "Batch size (N pairs per step)",
@@ -159,7 +159,7 @@ STRINGS = {
         "learn.mode.locked": "锁定图像塔（LiT）：快",
         "learn.mode.scratch": "两个塔都从零开始：慢",
         "learn.mode_info": "锁定：图像编码器取自内置模型并冻结，只训练一个新的文本编码器去对准它（LiT，Zhai 等，2022）；"
-                           "在这台机器上16 个对角线格子中有 15 个在 11–38 秒内亮起。从零开始：两个编码器都从随机权重开始，就像 CLIP "
+                           "在这台机器上16 个对角线格子中有 15 个在 4–38 秒内亮起。从零开始：两个编码器都从随机权重开始，就像 CLIP "
                            "本身那样；先学会颜色，在我们的测量中，15 分钟（约 500–1,000 步）后形状仍未分开。",
         "learn.why.title": "为什么锁定图像塔学得这么快？",
         "learn.why.body": "从零开始训练的 CLIP 必须同时学会两件事：*看*（哪些像素构成圆形而不是正方形）和*读*（哪些词对应哪张图片），"
@@ -171,8 +171,8 @@ STRINGS = {
                           "*LiT: Zero-Shot Transfer with Locked-image text Tuning*，CVPR 2022）：锁定一个好的预训练图像"
                           "编码器、只训练文本一侧，用少得多的数据和算力就能得到很强的零样本模型。\n\n"
                           "在这台 2 核服务器上用一个训练线程测得（`python -m clipdemo.bench_learn`，当时服务器还在忙别的工作）："
-                          "**锁定图像塔**——一次运行中 11 秒（第 30 步）后 16 张图片中有 15 张选中了自己的描述，"
-                          "更忙的一次是 38 秒，30–90 秒时达到 16/16；**从零开始**——整整 15 分钟都停留在 4–9/16"
+                          "**锁定图像塔**——较空闲时 4 秒（第 30 步）后 16 张图片中有 15 张选中了自己的描述，"
+                          "很忙时是 38 秒，10–90 秒后达到 16/16；**从零开始**——整整 15 分钟都停留在 4–9/16"
                           "（颜色方块），还没有学会形状。",
         "learn.knobs": "设置",
         "learn.batch": "批大小（每步 N 对图文）",
