@@ -278,10 +278,12 @@ def hostile_cases(url: str, files: dict[str, Path], downloads: Path) -> list[tup
 
     def queue_flood():
         config = json.loads(urllib.request.urlopen(url + "config", timeout=60).read())
-        fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "embedding_map")
+        dep = next(d for d in config["dependencies"] if d.get("api_name") == "embedding_map")
+        fn_index, n_inputs = dep["id"], len(dep["inputs"])
         codes, message = [], ""
         for i in range(70):  # maps (one lane, seconds each, a new text each time): they pile up unless bounded
-            body = json.dumps({"data": [None, f"flood {i}", "umap", 2, ""], "fn_index": fn_index,
+            data = [None, f"flood {i}", "umap", 2] + [""] * (n_inputs - 4)  # model (and collection): the defaults
+            body = json.dumps({"data": data, "fn_index": fn_index,
                                "session_hash": uuid.uuid4().hex,
                                "event_data": None, "trigger_id": None}).encode()
             req = urllib.request.Request(url + "gradio_api/queue/join", data=body, method="POST",

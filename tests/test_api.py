@@ -266,6 +266,10 @@ def test_defuse_replaces_only_file_objects_that_name_urls():
     assert n == 1 and cleaned["data"][0] == upload and cleaned["data"][1][1] == upload
     assert cleaned["data"][1][0] == REFUSED + "HTTPS://example.com/x.png" and cleaned["data"][2] == body["data"][2]
     assert defuse({"data": [{"path": "data:image/png;base64,AAAA"}]}) == ({"data": [{"path": "data:image/png;base64,AAAA"}]}, 0)
+    # what a browser sends for its upload: the cached path, and this server's own URL for showing it
+    browser = {"path": "/tmp/gradio/abc/red.png", "url": "http://127.0.0.1:7860/gradio_api/file=/tmp/gradio/abc/red.png",
+               "meta": {"_type": "gradio.FileData"}}
+    assert defuse({"data": [browser]}) == ({"data": [browser]}, 0)
 
 
 # ---------------------------------------------------------------- MCP

@@ -35,3 +35,11 @@ def test_similarity_toy_batch_is_captioned_in_the_locale(monkeypatch, tmp_path):
     _, zh = st.toy_batch(3, seed=7, locale="zh-CN")
     assert len(paths) == 3 and len(zh.splitlines()) == 3
     assert all(is_chinese(line) for line in zh.splitlines()) and not is_chinese(en)
+
+
+def test_chinese_axis_labels_wrap_by_display_width():
+    from clipdemo.ui.similarity_view import _wrap
+
+    lines = _wrap("一个大的青色圆形和一个小的黄色圆形", 14).split("<br>")
+    assert "".join(lines) == "一个大的青色圆形和一个小的黄色圆形" and all(len(line) <= 5 for line in lines)
+    assert _wrap("a small red circle", 14) == "a small red<br>circle"

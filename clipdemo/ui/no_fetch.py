@@ -26,10 +26,12 @@ REFUSED = "clipdemo-refused-url:"
 def remote_address(value) -> str | None:
     """The URL a FileData-like object names as its path or url (None for anything else)."""
     if isinstance(value, dict):
-        for key in ("path", "url"):
-            v = value.get(key)
-            if isinstance(v, str) and REMOTE.match(v):
-                return v
+        path = value.get("path")
+        if isinstance(path, str):  # Gradio reads `path`; a browser upload's own "url" (this server's) is not fetched
+            return path if REMOTE.match(path) else None
+        url = value.get("url")
+        if isinstance(url, str) and REMOTE.match(url):
+            return url
     return None
 
 

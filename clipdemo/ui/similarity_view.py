@@ -70,14 +70,22 @@ def bundled_photos() -> tuple[list[str], str]:
 # ---------------------------------------------------------------- the matrix
 
 
+CJK_WIDTH = 2.5  # a Chinese character is about as wide as 2.5 average Latin letters
+
+
+def _width(s: str) -> float:
+    """Display width in average Latin letters."""
+    return sum(CJK_WIDTH if is_chinese(ch) else 1 for ch in s)
+
+
 def _wrap(s: str, width: int = 18) -> str:
-    # Chinese has no spaces and each character is about two Latin letters wide: cut it into pieces
-    step = max(1, width // 2)
+    # Chinese has no spaces and each character is wider than a Latin letter: cut it into pieces
+    step = max(1, int(width / CJK_WIDTH))
     words = [w[i:i + step] if is_chinese(w) else w for w in s.split()
              for i in (range(0, len(w), step) if is_chinese(w) else (0,))]
     lines, cur = [], ""
     for w in words:
-        if cur and len(cur) + len(w) + 1 > width:
+        if cur and _width(cur) + _width(w) + 1 > width:
             lines.append(cur)
             cur = w
         else:
