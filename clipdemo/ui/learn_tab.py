@@ -436,13 +436,15 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         return cfg.lr, cfg.width, cfg.steps
 
     mode.input(on_mode, [mode], [lr, width, steps], api_visibility="private", show_progress="hidden")
-    pause.click(control("pause"), None, outputs, api_name="learn_pause", concurrency_id="learn_control")
-    resume.click(control("resume"), None, outputs, api_name="learn_resume", concurrency_id="learn_control")
-    reset.click(on_reset, [model_name], [*outputs, model_name, using], api_name="learn_reset",
+    # the buttons return the tab's own components: callable (the tests drive them) but not documented API;
+    # API clients use learn_start / learn_status
+    pause.click(control("pause"), None, outputs, api_name="learn_pause", api_visibility="undocumented", concurrency_id="learn_control")
+    resume.click(control("resume"), None, outputs, api_name="learn_resume", api_visibility="undocumented", concurrency_id="learn_control")
+    reset.click(on_reset, [model_name], [*outputs, model_name, using], api_name="learn_reset", api_visibility="undocumented",
                 concurrency_id="learn_control")
     timer.tick(on_tick, [marker], outputs, show_progress="hidden", concurrency_limit=8, concurrency_id="learn_poll",
                api_visibility="undocumented", trigger_mode="always_last")
-    use.click(on_use, None, [model_name, using], api_name="learn_use_model", concurrency_limit=1,
+    use.click(on_use, None, [model_name, using], api_name="learn_use_model", api_visibility="undocumented", concurrency_limit=1,
               concurrency_id="load_model")
     def on_back(request: gr.Request):
         return BUNDLED, tr(request, "learn.using_bundled")
@@ -454,7 +456,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         note = tr(request, "learn.note.limits", limit=manager.max_running, minutes=manager.time_limit_s / 60)
         return (*figures(request, None), note)
 
-    back.click(on_back, None, [model_name, using], api_name="learn_use_bundled")
+    back.click(on_back, None, [model_name, using], api_name="learn_use_bundled", api_visibility="undocumented")
     demo = gr.context.Context.root_block
     if demo is not None:
         demo.load(on_load, None, [*plots, limits], api_visibility="undocumented", show_progress="hidden")
