@@ -161,9 +161,15 @@ class _Batches(torch.utils.data.IterableDataset):
             yield batch if self.with_scenes else batch[1:]
 
 
+def _as_drawn(batch):
+    return batch
+
+
 def prefetched_batches(cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False):
+    # "spawn", not fork: a forked copy of a process that already runs OpenVINO's, Ray's or Gradio's threads can
+    # deadlock or crash (seen: the test run died with SIGSEGV, its forked child hung in a lock)
     loader = torch.utils.data.DataLoader(_Batches(cfg, seed_offset, with_scenes), batch_size=None, num_workers=1,
-                                         prefetch_factor=4, collate_fn=lambda b: b)
+                                         prefetch_factor=4, collate_fn=_as_drawn, multiprocessing_context="spawn")
     return iter(loader)
 
 
