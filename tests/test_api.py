@@ -185,7 +185,8 @@ def test_a_bare_path_is_not_read(url, value):
 
 @pytest.mark.parametrize("endpoint, data", [
     ("zero_shot", [{"path": "http://192.0.2.1/cat.png", "meta": {"_type": "gradio.FileData"}}, "cat", "single", ""]),
-    ("search", ["a cat", [{"path": "x", "url": "https://192.0.2.1/a.png", "meta": {"_type": "gradio.FileData"}}],
+    ("search", ["a cat", [{"path": "https://192.0.2.1/a.png", "url": "https://192.0.2.1/a.png",
+                          "meta": {"_type": "gradio.FileData"}}],
                 3, "", ""]),
 ])
 def test_a_url_is_refused_before_gradio_would_fetch_it(url, endpoint, data):
