@@ -145,32 +145,34 @@ def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "a
     return scenes, images, captions
 
 
-class _Batches(torch.utils.data.IterableDataset):
-    """Renders batches in a worker process so drawing overlaps with the optimiser step."""
+def prefetched_batches(cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False, ahead: int = 4):
+    """Batches drawn by a background thread, `ahead` of the optimiser step. A thread, not a DataLoader worker
+    process: forking (or torch's worker signal handlers) inside a process that already runs OpenVINO's, Ray's or
+    Gradio's threads crashed the test run with SIGSEGV; drawing is cheap next to a training step anyway."""
+    import queue
+    import threading
 
-    def __init__(self, cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False):
-        self.cfg = cfg
-        self.seed_offset = seed_offset
-        self.with_scenes = with_scenes
+    rng = random.Random(cfg.seed + seed_offset)
+    ready: queue.Queue = queue.Queue(maxsize=max(1, ahead))
+    done = threading.Event()
 
-    def __iter__(self):
-        rng = random.Random(self.cfg.seed + self.seed_offset)
+    def draw():
+        while not done.is_set():
+            batch = sample_batch(rng, cfg.batch_size, cfg.image_size, cfg.concepts, cfg.hard_batches,
+                                 cfg.shape_captions, cfg.zh_captions)
+            while not done.is_set():
+                try:
+                    ready.put(batch if with_scenes else batch[1:], timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+
+    threading.Thread(target=draw, name="draw-batches", daemon=True).start()
+    try:
         while True:
-            batch = sample_batch(rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
-                                 self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions)
-            yield batch if self.with_scenes else batch[1:]
-
-
-def _as_drawn(batch):
-    return batch
-
-
-def prefetched_batches(cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False):
-    # "spawn", not fork: a forked copy of a process that already runs OpenVINO's, Ray's or Gradio's threads can
-    # deadlock or crash (seen: the test run died with SIGSEGV, its forked child hung in a lock)
-    loader = torch.utils.data.DataLoader(_Batches(cfg, seed_offset, with_scenes), batch_size=None, num_workers=1,
-                                         prefetch_factor=4, collate_fn=_as_drawn, multiprocessing_context="spawn")
-    return iter(loader)
+            yield ready.get()
+    finally:  # the caller stopped (or dropped) the generator: the drawing thread ends too
+        done.set()
 
 
 class ImagePool:
