@@ -239,7 +239,8 @@ def image_name(source: ImageSource, i: int = 0) -> str:
     return f"image {i + 1}"
 
 
-def _unique(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
+    """Names made distinct for display and tables: a repeat becomes 'name (2)'."""
     seen: dict[str, int] = {}
     out = []
     for n in names:
@@ -260,7 +261,7 @@ def load_images(sources: Sequence[ImageSource], limit: int) -> tuple[list[Image.
             names.append(image_name(src, i))
         except InputError as e:
             problems.append(str(e))
-    return images, _unique(names), problems
+    return images, unique_names(names), problems
 
 
 def text_lines(texts: str | Sequence[str] | None) -> list[str]:
@@ -347,7 +348,7 @@ class ClipService:
         `names` name the images (default: their file names)."""
         encoder = self.encoder(model)
         loaded, found, problems = load_images(images, MATRIX_MAX_IMAGES)
-        names = _unique(list(names)[:len(loaded)]) if names is not None else found
+        names = unique_names(list(names)[:len(loaded)]) if names is not None else found
         if not loaded:
             raise InputError("Add at least one usable image." + "".join(f" {p}" for p in problems[:3]))
         lines = text_lines(texts)

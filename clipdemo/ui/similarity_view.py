@@ -17,6 +17,7 @@ from clipdemo import assets, overlay, toyworld
 from clipdemo.errors import UserError
 from clipdemo.images import load_image
 from clipdemo.locale_defaults import toy_caption
+from clipdemo.service import unique_names as _unique  # one rule for repeated names, the service's
 from clipdemo.similarity import MODES, SimilarityMatrix  # noqa: F401 - MODES: the views' modes, for the tab
 from clipdemo.templates import is_chinese
 from clipdemo.ui import exports as ex
@@ -27,15 +28,6 @@ PHOTO_TEXTS = {"astronaut": "an astronaut", "camera": "a man with a camera", "ch
                "coffee": "a cup of coffee", "horse": "a horse", "rocket": "a rocket"}
 
 # ---------------------------------------------------------------- batches
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
-    return out
 
 
 def toy_click(n: int = 6, locale: str = "en") -> tuple[list[str], str, dict]:
