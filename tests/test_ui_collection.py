@@ -104,12 +104,13 @@ def test_app_with_a_collection_serves_its_thumbnails_and_nothing_else(tmp_path, 
 
         client = Client(url, verbose=False)
         chosen = service.CollectionSet([out])
-        caption = chosen.get("toys").metadata["caption"][0]
-        found = client.predict(query=caption, k=3, collection="toys", api_name="/search")
-        expected = service.collection_search("toys", bundled_encoder, query=caption, k=3, collections=chosen)
+        query = "a small red circle on the left"
+        found = client.predict(query=query, k=3, collection="toys", api_name="/search")
+        expected = service.collection_search("toys", bundled_encoder, query=query, k=3, collections=chosen)
         assert [r["name"] for r in found["results"]] == [h["image_path"] for h in expected["hits"]]
+        # the same cosines up to float16 storage of the vectors and rounding (a server encodes the query anew)
         assert [r["score"] for r in found["results"]] == pytest.approx([h["score"] for h in expected["hits"]],
-                                                                       abs=1e-4)
+                                                                       abs=2e-3)
         with pytest.raises(Exception, match="collection"):
             client.predict(query="x", collection="nope", api_name="/search")
 
