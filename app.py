@@ -12,6 +12,11 @@ import threading
 from pathlib import Path
 
 
+def _paths(variable: str) -> list[str]:
+    """A list of folders from an environment variable, os.pathsep-separated (':' on Linux and macOS)."""
+    return [f for f in os.environ.get(variable, "").split(os.pathsep) if f]
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     env = os.environ.get
     p = argparse.ArgumentParser(description="clipdemo: see and touch CLIP in the browser")
@@ -34,8 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(CLIPDEMO_INT8=1)")
     p.add_argument("--max-models", type=int, default=int(env("CLIPDEMO_MAX_MODELS", "2")),
                    help="models kept in memory at once (CLIPDEMO_MAX_MODELS)")
-    p.add_argument("--allow-folder", action="append", default=[f for f in env("CLIPDEMO_ALLOW_FOLDERS", "").split(
-        os.pathsep) if f], help="a local model folder the picker may offer, or a folder of them as written by "
+    p.add_argument("--allow-folder", action="append", default=_paths("CLIPDEMO_ALLOW_FOLDERS"), help="a local model folder the picker may offer, or a folder of them as written by "
                                 "`python -m clipdemo download` (repeatable; CLIPDEMO_ALLOW_FOLDERS, "
                                 f"'{os.pathsep}'-separated)")
     p.add_argument("--concurrency", type=int, default=int(env("CLIPDEMO_CONCURRENCY", "2")),
@@ -44,8 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="requests that may wait in the queue; more are turned away with a message (CLIPDEMO_MAX_QUEUE)")
     p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
                    help="upload limit (CLIPDEMO_MAX_FILE_SIZE)")
-    p.add_argument("--collection", action="append", default=[f for f in env("CLIPDEMO_COLLECTIONS", "").split(
-        os.pathsep) if f], help="a collection folder written by `python -m clipdemo embed` or clip-retrieval, "
+    p.add_argument("--collection", action="append", default=_paths("CLIPDEMO_COLLECTIONS"), help="a collection folder written by `python -m clipdemo embed` or clip-retrieval, "
                                 "offered in the map tab by its folder name (repeatable; CLIPDEMO_COLLECTIONS, "
                                 f"'{os.pathsep}'-separated)")
     p.add_argument("--max-pending-per-client", type=int, default=int(env("CLIPDEMO_MAX_PENDING", "8")),
