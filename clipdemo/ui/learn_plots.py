@@ -46,16 +46,17 @@ def logits_heatmap(snap: dict, words: dict[str, str]) -> go.Figure:
                                  hoverinfo="skip"))
         cfg = snap["config"]
         for i, src in enumerate(batch_thumbnails(cfg["concepts"], cfg["image_size"])[:n]):
-            fig.add_layout_image(source=src, xref="x", yref="y", x=-1.05, y=i, sizex=0.9, sizey=0.9,
-                                 xanchor="center", yanchor="middle", layer="above")
+            # big enough to tell the shapes apart on a classroom projector (about 36 px a row)
+            fig.add_layout_image(source=src, xref="x", yref="y", x=-1.3, y=i, sizex=1.5, sizey=0.96,
+                                 xanchor="center", yanchor="middle", layer="above", sizing="contain")
     hits = sum(max(range(n), key=row.__getitem__) == i for i, row in enumerate(logits)) if n else 0
     fig.update_layout(
         title=dict(text=words["title"].format(step=max(snap["logits_step"], 0), hits=hits, n=n), x=0.02),
         xaxis=dict(tickmode="array", tickvals=list(range(n)), ticktext=captions, tickangle=-40, side="bottom",
-                   title=words["x"], range=[-1.6, n - 0.5], showgrid=False, zeroline=False),
+                   title=words["x"], range=[-2.1, n - 0.5], showgrid=False, zeroline=False),
         yaxis=dict(tickmode="array", tickvals=list(range(n)), ticktext=[""] * n, range=[n - 0.5, -0.5],
                    title=words["y"], showgrid=False, zeroline=False),
-        height=640, showlegend=False, template="plotly_white", margin=dict(l=40, r=10, t=50, b=170))
+        height=800, showlegend=False, template="plotly_white", margin=dict(l=40, r=10, t=50, b=170))
     return png_ready(fig)
 
 

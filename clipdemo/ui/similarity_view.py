@@ -103,7 +103,7 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
     text = [[f"{v:.0%}" if is_prob else f"{v:+.3f}" for v in row] for row in values]
     fig = go.Figure(go.Heatmap(
         z=values, x=list(range(m)), y=list(range(n)), text=text, texttemplate="%{text}",
-        colorscale="Viridis", zmin=0 if is_prob else None, zmax=1 if is_prob else None,
+        colorscale=overlay.PLOTLY_SCALE, zmin=0 if is_prob else None, zmax=1 if is_prob else None,
         customdata=[[[matrix.images[i], matrix.texts[j]] for j in range(m)] for i in range(n)],
         hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{text}<extra></extra>",
         colorbar=dict(title=dict(text="p" if is_prob else "cos", side="right"), thickness=12)))
@@ -128,11 +128,11 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
     return ex.png_ready(fig)
 
 
-def score_table(matrix: SimilarityMatrix, values: np.ndarray, mode: str):
+def score_table(matrix: SimilarityMatrix, values: np.ndarray, mode: str, image_header: str = "image"):
     """The clickable table: image names down, texts across, cells coloured like the heatmap."""
     is_prob = mode != "cosine"
     cells = pd.DataFrame([[round(float(v), 3) for v in row] for row in values], columns=_unique(matrix.texts))
-    cells.insert(0, "image", matrix.images)
+    cells.insert(0, image_header, matrix.images)
     lo, hi = (0.0, 1.0) if is_prob else (float(values.min()), float(values.max()))
     rgb = overlay.colourise((values - lo) / (hi - lo) if hi > lo else np.zeros_like(values))
 
