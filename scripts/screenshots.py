@@ -157,6 +157,11 @@ def shoot_every_tab(browser, port: int, out: Path, lang: str, size: str) -> None
     stem = f"{lang}-{size}"
 
     def snap(n: int, view: str, top: bool = True) -> None:
+        # scroll through once: images below the fold load lazily and a full-page picture would show them blank
+        height = page.evaluate("document.body.scrollHeight")
+        for y in range(0, height, SIZES[size]["height"]):
+            page.evaluate(f"window.scrollTo(0, {y})")
+            page.wait_for_timeout(150)
         page.wait_for_timeout(400)
         page.screenshot(path=str(out / f"{stem}-{n}-{view}.png"), full_page=True)
         if top:

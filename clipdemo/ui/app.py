@@ -27,8 +27,8 @@ from clipdemo.ui.scratch import DiskSweeper
 CSS = """
 .gradio-container {max-width: 1400px !important}
 #app-title h2 {margin: 0}
-#app-subtitle p {margin-top: -8px}
-#model-header {align-items: stretch}
+#app-subtitle p {margin-top: 0}
+#model-header {align-items: flex-start}
 #model-status {font-size: var(--text-sm)}
 #bundled-note {align-items: center; gap: 8px}
 #bundled-note .bundled-text {flex: 3 1 400px}

@@ -94,8 +94,10 @@ def accuracy_figure(snap: dict, words: dict[str, str]) -> go.Figure:
                              line=dict(color="#4f7cff", width=2)))
     fig.add_hline(y=snap["chance"], line_dash="dot", line_color="#888",
                   annotation_text=words["chance"].format(v=snap["chance"]), annotation_position="top right")
+    # three long legend entries take three lines: below the axis title, with room for them
+    layout = {**LAYOUT, "legend": dict(orientation="h", yanchor="top", y=-0.32), "margin": dict(l=50, r=10, t=40, b=120)}
     fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
-                      yaxis=dict(title=words["y"], range=[0, 1.02], tickformat=".0%"), height=300, **LAYOUT)
+                      yaxis=dict(title=words["y"], range=[0, 1.02], tickformat=".0%"), height=360, **layout)
     return png_ready(fig)
 
 
@@ -122,13 +124,13 @@ def figures(request, snap: dict | None, which: list[bool] | None = None) -> tupl
     `which` picks the figures to draw; the others come back as gr.skip()."""
     if snap is None:
         empty = tr(request, "learn.fig.empty")
-        return (empty_figure(empty, 640), empty_figure(empty),
+        return (empty_figure(empty, 800), empty_figure(empty),
                 empty_figure(empty), empty_figure(empty))
     which = which or [True] * 4
     draw = (
         lambda: logits_heatmap(snap, _words(request, "matrix", ("title", "x", "y", "logit", "choice",
                                                                             "hover")))
-        if snap["logits"] else empty_figure(tr(request, "learn.waiting"), 640),
+        if snap["logits"] else empty_figure(tr(request, "learn.waiting"), 800),
         lambda: loss_figure(snap, _words(request, "loss", ("title", "i2t", "t2i", "chance", "y"))),
         lambda: temperature_figure(snap, _words(request, "temp", ("title", "y"))),
         lambda: accuracy_figure(snap, _words(request, "acc", ("title", "seen", "heldout", "chance",

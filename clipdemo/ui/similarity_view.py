@@ -117,13 +117,17 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
         for i in range(n):
             fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5,
                           line=dict(color="#ff3d7f", width=3))
-    ticks = [_wrap(s, 14 if m > 4 else 20) for s in matrix.texts]
+    # Up to 4 texts: wrapped, upright. More: one slanted line each (cut at 28 letters; the hover and the table
+    # have the whole text), so neighbouring captions never print over each other, even on a phone.
+    slanted = m > 4
+    ticks = [(s if len(s) <= 28 else s[:27] + "…") if slanted else _wrap(s, 20) for s in matrix.texts]
     fig.update_xaxes(tickvals=list(range(m)), ticktext=ticks,
-                     side="top", tickangle=0, tickfont=dict(size=11),
+                     side="top", tickangle=-40 if slanted else 0, tickfont=dict(size=11),
                      range=[-1.5 if thumbs else -0.5, m - 0.5], showgrid=False, zeroline=False)
     fig.update_yaxes(tickvals=list(range(n)), ticktext=[_wrap(s, 16) for s in matrix.images], autorange="reversed",
                      showgrid=False, zeroline=False, scaleanchor="x" if thumbs else None)
-    fig.update_layout(height=min(900, 90 + 78 * n + 15 * max(t.count("<br>") + 1 for t in ticks)),
+    head = 6 * max(len(t) for t in ticks) if slanted else 15 * max(t.count("<br>") + 1 for t in ticks)
+    fig.update_layout(height=min(900, 90 + 78 * n + head),
                       margin=dict(l=10, r=10, t=20, b=10), template="plotly_white")
     return ex.png_ready(fig)
 

@@ -292,7 +292,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         root.load(locale_inputs, [labels, template], [labels, template], api_visibility="undocumented",
                   show_progress="hidden")
     result_views = [label_out, chart, view, notes, warning]
-    image.upload(check_upload, [image], [image, *result_views], api_visibility="private", show_progress="hidden")
+    # .change, not .upload: a file dropped onto a picture already there replaces it without an upload event
+    image.change(check_upload, [image], [image, *result_views], api_visibility="private", show_progress="hidden")
 
     def on_run(img, labs, tmpl, name, request: gr.Request):
         return classify(ctx, img, labs, tmpl, name, request)
