@@ -45,7 +45,7 @@ def test_picker_offers_bundled_hub_ids_and_allowed_folders(ctx, second_dir, tiny
 def test_status_names_model_device_dtype_size_and_scoring(ctx):
     text = header.status_markdown(ctx, BUNDLED)
     for part in ("clipdemo toy CLIP", "device **cpu**", "dtype **fp32**", "M parameters", "MB in memory",
-                 "softmax over labels, logit scale s = ", "in memory: `bundled`"):
+                 "softmax over labels, logit scale s = ", "in memory: `clipdemo toy CLIP (bundled)`"):
         assert part in text, part
     chinese = header.status_markdown(ctx, BUNDLED, "zh-CN")
     assert "当前模型" in chinese and "设备 **cpu**" in chinese and "Active model" not in chinese

@@ -162,7 +162,8 @@ def model_words() -> set[str]:
 def english_left(text: str, allowed: set[str]) -> list[str]:
     words = re.findall(r"[A-Za-z][A-Za-z_'.-]*[A-Za-z]", text)
     return sorted({w for w in words if len(w) >= 3 and w not in allowed and w.lower() not in allowed
-                   and not re.fullmatch(r"[a-z]+_\d+(\.png)?", w)})  # file names: toy_1.png, toy_003.png
+                   and not re.fullmatch(r"[\w-]+\.(?:png|jpe?g|webp)", w, re.I)  # file names: toy_1.png
+                   and not re.fullmatch(r"[a-z]+_\d+", w)})
 
 
 def test_the_chinese_ui_shows_no_english(browser, app_url, tmp_path):

@@ -49,6 +49,28 @@ FONTS = ["Inter", "Segoe UI", "Helvetica Neue", "Arial", "Noto Sans", "Liberatio
          "WenQuanYi Micro Hei", "sans-serif"]
 THEME = gr.themes.Soft(font=FONTS, font_mono=["DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono",
                                                "WenQuanYi Micro Hei Mono", "monospace"])
+# Words Gradio's page writes itself, in English whatever the language (toast titles, "processing | 1.2s"):
+# in a Chinese browser they are replaced as they appear.
+GRADIO_WORDS_JS = """() => {
+  if (!(navigator.language || '').toLowerCase().startsWith('zh')) return;
+  const words = {Warning: '警告', Error: '错误', Info: '提示', Success: '成功', processing: '处理中'};
+  const swap = (node) => {
+    const text = node.nodeValue; if (!text) return;
+    const out = text.replace(/\\b(Warning|Error|Info|Success|processing)\\b/g, w => words[w]);
+    if (out !== text) node.nodeValue = out;
+  };
+  const walk = (root) => {
+    const scope = root.nodeType === 3 ? [root] : [];
+    if (root.querySelectorAll) for (const el of root.querySelectorAll('.toast-title, .toast-title *, .progress-text, .meta-text, .meta-text-center, .error'))
+      for (const n of el.childNodes) if (n.nodeType === 3) scope.push(n);
+    scope.forEach(swap);
+  };
+  new MutationObserver(ms => ms.forEach(m => { if (m.type === 'characterData') { const el = m.target.parentElement;
+      if (el && el.closest('.toast-title, .progress-text, .meta-text, .meta-text-center, .error')) swap(m.target); }
+    m.addedNodes.forEach(n => walk(n.parentElement || n)); }))
+    .observe(document.body, {childList: true, subtree: true, characterData: true});
+  walk(document.body);
+}"""
 CACHE_SWEEP = (900, 3600)  # (every, older than) seconds: Gradio's own sweep; DiskSweeper adds a size cap
 SESSION_STATES = 1000  # sessions whose gr.State (embeddings, maps) the server keeps; Gradio's default is 10000
 
@@ -76,6 +98,7 @@ def build_app(ctx: UIContext) -> gr.Blocks:
             ctx.registry.drop_session(getattr(request, "session_hash", None))
 
         demo.unload(free_session_models)
+        demo.load(None, None, None, js=GRADIO_WORDS_JS)
         api.publish(ctx.service, ctx.concurrency)  # the public API: named endpoints on the service layer
     for block_fn in demo.fns.values():
         block_fn.fn = within_budget(block_fn.fn)

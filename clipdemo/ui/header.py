@@ -199,7 +199,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     with gr.Row(equal_height=False, elem_id="model-header"):
         picker = gr.Dropdown(choices(ctx), value=default, label=t("hdr.model"), info=t("hdr.model_info"),
                              allow_custom_value=False, scale=2, elem_id="model-picker")
-        status = gr.Markdown(status_markdown(ctx, default), elem_id="model-status")
+        # filled at page load, in the visitor's language (an English line would flash on a Chinese page)
+        status = gr.Markdown("", elem_id="model-status")
     visible = notes_visibility(ctx, default)
     # short, so the first screen still shows a tab's example and run button; how to get a real CLIP folds away
     with gr.Row(visible=visible[0]["visible"], elem_id="bundled-note", equal_height=False) as bundled_note:
