@@ -17,7 +17,17 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from clipdemo import limits
-from clipdemo.ui import api, gradio_patches, header, messages, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
+from clipdemo.ui import (
+    api,
+    gradio_patches,
+    header,
+    learn_tab,
+    lessons_tab,
+    map_tab,
+    messages,
+    similarity_tab,
+    zeroshot_tab,
+)
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t, tr

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gradio as gr
 
-
 MARK = "clipdemo-lenient-image"
 
 
