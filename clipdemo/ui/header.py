@@ -181,7 +181,9 @@ def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale:
     try:
         ctx.registry.get(name, session or "")  # "" is nobody: a private name needs its own session
     except ModelNotAvailable as e:
-        gr.Warning(str(e), title=_s(locale, "hdr.unavailable"))
+        from clipdemo.ui.messages import translate  # messages -> i18n -> header: imported when needed
+
+        gr.Warning(translate(str(e), locale), title=_s(locale, "hdr.unavailable"))
         name = current
     if progress is not None:
         progress(1.0)

@@ -33,6 +33,10 @@ STRINGS = {
 
 # (English pattern, Chinese text with the pattern's named groups)
 ZH: list[tuple[re.Pattern, str]] = [(re.compile(p, re.S), z) for p, z in (
+    # messages that list other messages first (their per-file parts are translated one by one)
+    (r"^Add at least one usable image\.(?P<rest>.*)$", "请至少添加一张可用的图片。{rest}"),
+    (r"^None of the files is a usable image: add some images\.$", "没有一个文件是可用的图片：请添加图片。"),
+    (r"^None of the files is a usable image: (?P<rest>.*)$", "没有一个文件是可用的图片：{rest}"),
     (r"^No image given: upload one, paste one, or pick an example\.$", "没有图片：请上传、粘贴一张，或点选一个示例。"),
     (r"^(?P<f>.+): the file is (?P<n>[\d.]+) MB; the limit is (?P<m>\d+) MB\.$",
      "{f}：文件有 {n} MB，上限是 {m} MB。"),
@@ -52,27 +56,40 @@ ZH: list[tuple[re.Pattern, str]] = [(re.compile(p, re.S), z) for p, z in (
      "模板 {t} 必须恰好包含一个 {{}}，用来放标签（现在有 {n} 个）。"),
     (r"^Add at least one image\.$", "请至少添加一张图片。"),
     (r"^Add at least one text \(one per line\)\.$", "请至少添加一段文字（每行一段）。"),
-    (r"^Add at least one usable image\.(?P<rest>.*)$", "请至少添加一张可用的图片。{rest}"),
-    (r"^None of the files is a usable image: add some images\.$", "没有一个文件是可用的图片：请添加图片。"),
-    (r"^None of the files is a usable image: (?P<rest>.*)$", "没有一个文件是可用的图片：{rest}"),
     (r"^Give at least one image or one text to embed\.$", "请至少给出一张图片或一段文字来计算嵌入。"),
+    (r"^(?P<m>\S+) is not in the local Hugging Face cache and HF_HUB_OFFLINE is set\. On a machine with internet run "
+     r"`(?P<cmd>[^`]+)` first\.$", "{m} 不在本机的 Hugging Face 缓存中，且设置了 HF_HUB_OFFLINE（离线）。"
+     "请先在联网的机器上运行 `{cmd}`。"),
+    (r"^(?P<m>\S+) is not cached and the Hugging Face hub cannot be reached\. Use the bundled model, or a local "
+     r"folder\.$", "{m} 不在本机缓存中，也连不上 Hugging Face Hub。请使用内置模型或本地文件夹。"),
 )]
+
+
+N_LISTS = 3  # the first patterns: messages that list others
+
+
+def _match(patterns, text: str) -> str | None:
+    for pattern, zh in patterns:
+        m = pattern.match(text)
+        if m:
+            return zh.format(**{k: translate(v.strip(), "zh-CN") if k == "rest" else v
+                                for k, v in m.groupdict().items()})
+    return None
 
 
 def translate(text: str, locale: str) -> str:
     """An engine message in `locale` (English as is; Chinese where a pattern knows it)."""
     if locale != "zh-CN":
         return text
-    for pattern, zh in ZH:
-        m = pattern.match(text)
-        if m:
-            parts = {k: translate(v, locale) if k == "rest" else v for k, v in m.groupdict().items()}
-            return zh.format(**parts)
-    # several problems joined ("a.png: …; b.png: …"): each one on its own
-    pieces = re.split(r"(?<=\.) (?=\S+: )|; ", text)
+    found = _match(ZH[:N_LISTS], text)
+    if found is not None:
+        return found
+    # several problems joined ("a.png: …. b.png: …" or "…; …"): each one on its own
+    pieces = [p for p in re.split(r"(?<=\.) (?=\S+: )|; ", text) if p]
     if len(pieces) > 1:
-        return "；".join(translate(p, locale) for p in pieces)
-    return text
+        return " ".join(translate(p, locale) for p in pieces)
+    found = _match(ZH[N_LISTS:], text)
+    return text if found is None else found
 
 
 def user_error(e: Exception, request: gr.Request | None = None, title_key: str = "msg.input_problem") -> gr.Error:

@@ -126,7 +126,7 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
                      range=[-1.5 if thumbs else -0.5, m - 0.5], showgrid=False, zeroline=False)
     fig.update_yaxes(tickvals=list(range(n)), ticktext=[_wrap(s, 16) for s in matrix.images], autorange="reversed",
                      showgrid=False, zeroline=False, scaleanchor="x" if thumbs else None)
-    head = 6 * max(len(t) for t in ticks) if slanted else 15 * max(t.count("<br>") + 1 for t in ticks)
+    head = 3 * max(len(t) for t in ticks) if slanted else 15 * max(t.count("<br>") + 1 for t in ticks)
     fig.update_layout(height=min(900, 90 + 78 * n + head),
                       margin=dict(l=10, r=10, t=20, b=10), template="plotly_white")
     return ex.png_ready(fig)
