@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT = {"width": 1440, "height": 900}  # a classroom laptop; --all adds a phone
 
 
 def build_second_model(out: Path) -> Path:
@@ -97,6 +97,14 @@ def run_visible_tab(page, timeout_ms: int = 120_000) -> bool:
     return True
 
 
+SUFFIX = {"value": ""}  # "-zh-CN" for a Chinese run: docs/screenshots/similarity-zh-CN.png beside similarity.png
+
+
+def named(file: str) -> str:
+    stem, ext = file.rsplit(".", 1)
+    return f"{stem}{SUFFIX['value']}.{ext}"
+
+
 def shot_zero_shot(page, out: Path) -> None:
     open_tab(page, 0)
     page.locator("[role='tabpanel']:visible img[src*='00_a_small']").first.click()  # the first toy example
@@ -107,7 +115,7 @@ def shot_zero_shot(page, out: Path) -> None:
     wait_idle(page)
     page.locator(".js-plotly-plot:visible").first.hover()  # shows plotly's toolbar (its camera = PNG export)
     page.wait_for_timeout(500)
-    page.screenshot(path=str(out / "zero-shot.png"), full_page=True)
+    page.screenshot(path=str(out / named("zero-shot.png")), full_page=True)
 
 
 def shot_generic(page, tab: int, file: str, out: Path, run_timeout_ms: int = 120_000, prepare: str = "",
@@ -123,7 +131,7 @@ def shot_generic(page, tab: int, file: str, out: Path, run_timeout_ms: int = 120
     except Exception:  # noqa: BLE001 - a long view (training) is pictured mid-way
         pass
     page.wait_for_timeout(settle_ms)  # e.g. let a live training run draw a few steps
-    page.screenshot(path=str(out / file), full_page=True)
+    page.screenshot(path=str(out / named(file)), full_page=True)
 
 
 def shot_picker(page, out: Path, second_label: str) -> None:
@@ -135,7 +143,7 @@ def shot_picker(page, out: Path, second_label: str) -> None:
                            timeout=120_000)
     wait_idle(page)
     run_visible_tab(page)
-    page.screenshot(path=str(out / "model-picker.png"), clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
+    page.screenshot(path=str(out / named("model-picker.png")), clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
                                                               "height": 900})
 
 
@@ -229,6 +237,7 @@ def main(argv=None) -> None:
                         shoot_every_tab(browser, port, out, lang, size)
                 browser.close()
                 return
+            SUFFIX["value"] = "" if args.lang == "en" else f"-{args.lang}"
             page = browser.new_page(viewport=VIEWPORT, locale=args.lang)
             page.set_default_timeout(120_000)  # a busy 2-core machine renders the page slowly
             page.goto(f"http://127.0.0.1:{port}/", wait_until="load")

@@ -49,6 +49,8 @@ CSS = """
   #model-header, #bundled-note {flex-direction: column}
   #model-header > *, #bundled-note > * {width: 100% !important; min-width: 0 !important; flex: none !important}
   .tab-container button {padding: 0 10px !important}
+  #app-subtitle {display: none}  /* the tabs come sooner; each tab's own intro says what it shows */
+  #model-status {font-size: 13px}
 }
 """
 
