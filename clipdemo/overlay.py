@@ -74,12 +74,17 @@ def overlay(image: Image.Image, smap: SpatialMap, opacity: float = 0.6, mark_pea
     return picture
 
 
+def scale_width(height: int) -> int:
+    """How much wider `with_scale` makes a picture of this height (gap, bar, gap, labels)."""
+    return 6 + max(10, height // 24) + 6 + 44
+
+
 def with_scale(picture: Image.Image, low: str = "0", high: str = "1") -> Image.Image:
     """The picture with its colour scale beside it: a bar from the coldest colour (`low`) to the hottest
     (`high`), so a reader can tell what bright and dark mean."""
     w, h = picture.size
-    bar_w, pad, text_w = max(10, h // 24), 6, 44
-    out = Image.new("RGB", (w + pad + bar_w + pad + text_w, h), (255, 255, 255))
+    bar_w, pad = max(10, h // 24), 6
+    out = Image.new("RGB", (w + scale_width(h), h), (255, 255, 255))
     out.paste(picture.convert("RGB"), (0, 0))
     ramp = colourise(np.linspace(1, 0, h)[:, None].repeat(bar_w, 1))
     out.paste(Image.fromarray(ramp), (w + pad, 0))

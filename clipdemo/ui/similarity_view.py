@@ -88,6 +88,15 @@ def _wrap(s: str, width: int = 18) -> str:
     return "<br>".join(lines)
 
 
+def _cut(s: str, width: float) -> str:
+    """At most `width` Latin letters wide (a Chinese character counts as CJK_WIDTH), "…" where cut."""
+    if _width(s) <= width:
+        return s
+    while s and _width(s) > width - 1:
+        s = s[:-1]
+    return s + "…"
+
+
 def _thumbnail(path: str):
     try:
         img = load_image(path)
@@ -120,13 +129,13 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
     # Up to 4 texts: wrapped, upright. More: one slanted line each (cut at 28 letters; the hover and the table
     # have the whole text), so neighbouring captions never print over each other, even on a phone.
     slanted = m > 4
-    ticks = [(s if len(s) <= 28 else s[:27] + "…") if slanted else _wrap(s, 20) for s in matrix.texts]
+    ticks = [_cut(s, 28) if slanted else _wrap(s, 20) for s in matrix.texts]
     fig.update_xaxes(tickvals=list(range(m)), ticktext=ticks,
                      side="top", tickangle=-40 if slanted else 0, tickfont=dict(size=11),
                      range=[-1.5 if thumbs else -0.5, m - 0.5], showgrid=False, zeroline=False)
     fig.update_yaxes(tickvals=list(range(n)), ticktext=[_wrap(s, 16) for s in matrix.images], autorange="reversed",
                      showgrid=False, zeroline=False, scaleanchor="x" if thumbs else None)
-    head = 3 * max(len(t) for t in ticks) if slanted else 15 * max(t.count("<br>") + 1 for t in ticks)
+    head = 3 * max(_width(t) for t in ticks) if slanted else 15 * max(t.count("<br>") + 1 for t in ticks)
     fig.update_layout(height=min(900, 90 + 78 * n + head),
                       margin=dict(l=10, r=10, t=20, b=10), template="plotly_white")
     return ex.png_ready(fig)
