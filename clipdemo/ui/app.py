@@ -40,6 +40,7 @@ def build_app(ctx: UIContext) -> gr.Blocks:
     # shows the race they prevent
     if os.environ.get("CLIPDEMO_GRADIO_PATCHES", "1") != "0":
         gradio_patches.apply()
+    gradio_patches.patient_start_check()  # a busy machine must not make the app refuse to start
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
     with gr.Blocks(title="clipdemo", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
