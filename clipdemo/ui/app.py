@@ -71,7 +71,7 @@ def within_budget(fn):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        with limits.request_scope():
+        with limits.request_scope(limits.RequestBudget(abandoned=abandoned_check())):
             try:
                 return fn(*args, **kwargs)
             except limits.LimitError as e:
@@ -81,6 +81,28 @@ def within_budget(fn):
 
     run._clipdemo_budget = True
     return run
+
+
+def abandoned_check():
+    """A function that tells whether the visitor of the event being handled has gone. Gradio marks a running
+    job `alive = False` when its client's stream closes (tab closed, script killed: queue.clean_events) but
+    lets the function run on; the request budget asks this between images and batches and stops the work."""
+    from gradio.context import LocalContext
+
+    event_id, blocks = LocalContext.event_id.get(None), LocalContext.blocks.get(None)
+    queue = getattr(blocks, "_queue", None)
+    if not event_id or queue is None:
+        return None
+    found: list = []
+
+    def gone() -> bool:
+        if not found:
+            found.extend(job for jobs in list(queue.active_jobs) for job in (jobs or []) if job._id == event_id)
+            if not found:
+                return False
+        return not found[0].alive
+
+    return gone
 
 
 def release_memory() -> None:
