@@ -116,7 +116,7 @@ def main(argv=None) -> None:
     kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client)
     if args.collection:  # large prepared collections: checked now, maps computed in the background
         from clipdemo.collection import service as collections
-        from clipdemo.ui.collection_routes import routes
+        from clipdemo.ui.collection.routes import routes
 
         ctx.extra["collections"] = collections.configure(args.collection)
         kwargs["app_kwargs"]["routes"] = routes()

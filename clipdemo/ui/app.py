@@ -17,12 +17,17 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from clipdemo import limits
-from clipdemo.ui import api, gradio_patches, header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
+from clipdemo.ui import api, gradio_patches, header
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t
+from clipdemo.ui.learn import layout as learn_tab
+from clipdemo.ui.lessons import layout as lessons_tab
+from clipdemo.ui.map import layout as map_tab
 from clipdemo.ui.no_fetch import NoRemoteInputs
 from clipdemo.ui.scratch import DiskSweeper
+from clipdemo.ui.similarity import layout as similarity_tab
+from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 CSS = """
 .gradio-container {max-width: 1400px !important}

@@ -21,10 +21,11 @@ from clipdemo.live_training import (
     LiveTrainingManager,
 )
 from clipdemo.loading import BUNDLED, ModelNotAvailable, load_model
-from clipdemo.ui import header, learn_export
+from clipdemo.ui import header
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t, tr
-from clipdemo.ui.learn_plots import figures  # noqa: F401 - the tab's figures, drawn apart from its layout
+from clipdemo.ui.learn import export as learn_export
+from clipdemo.ui.learn.figures import figures  # noqa: F401 - the tab's figures, drawn apart from its layout
 
 POLL_S = 1.5  # how often the browser asks for a new snapshot while a run is active
 DEFAULTS = LiveConfig()
