@@ -14,7 +14,6 @@ Finally the time from `python app.py` to a page that answers, and then the encod
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo import toyworld
+from clipdemo import settings, toyworld
 from clipdemo.devices import dtype_name
 from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
@@ -134,7 +133,7 @@ def _free_port() -> int:
 
 def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
     port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    env = settings.child_env(HF_HUB_OFFLINE="1")
     root = Path(__file__).resolve().parents[2]  # the project: clipdemo/tools/bench.py -> .
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--model", "bundled", "--port", str(port)],

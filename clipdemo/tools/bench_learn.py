@@ -16,6 +16,7 @@ import math
 import os
 import time
 
+from clipdemo import settings
 from clipdemo.live_training import MODES, LiveConfig, LiveTrainingManager
 
 CHECKPOINTS_S = (5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 240, 360, 480, 600, 900, 1200)
@@ -85,7 +86,7 @@ def main(argv=None) -> None:
     p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     p.add_argument("--seconds", type=float, default=150, help="wall-clock limit per mode")
     p.add_argument("--steps", type=int, default=None, help="override the default step count (e.g. a long scratch run)")
-    p.add_argument("--threads", type=int, default=int(os.environ.get("CLIPDEMO_TRAIN_THREADS", "1")),
+    p.add_argument("--threads", type=int, default=int(settings.env("CLIPDEMO_TRAIN_THREADS", "1")),
                    help="torch threads of the training (the server's default is 1)")
     p.add_argument("--json", default="", help="also write the curves here")
     args = p.parse_args(argv)
