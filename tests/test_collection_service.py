@@ -102,7 +102,7 @@ def test_routes_serve_thumbnails_and_captions_of_launch_collections(toy_set, mon
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from clipdemo.ui.collection_routes import routes
+    from clipdemo.ui.collection.routes import routes
 
     monkeypatch.setattr(service, "_active", toy_set)
     client = TestClient(Starlette(routes=routes()))

@@ -205,8 +205,10 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
     from gradio_client import Client, handle_file
 
     from clipdemo.registry import ModelRegistry
-    from clipdemo.ui import api, learn_tab, zeroshot_tab
+    from clipdemo.ui import api
     from clipdemo.ui.context import UIContext
+    from clipdemo.ui.learn import layout as learn_tab
+    from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
     registry = ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32")
     registry.get()
@@ -277,9 +279,9 @@ def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(t
     from playwright.sync_api import expect, sync_playwright
 
     from clipdemo.registry import ModelRegistry
-    from clipdemo.ui import learn_tab
     from clipdemo.ui.context import UIContext
     from clipdemo.ui.i18n import build_i18n
+    from clipdemo.ui.learn import layout as learn_tab
 
     registry = ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32")
     manager = LiveTrainingManager(max_running=2, export_root=tmp_path / "exports")
