@@ -190,7 +190,9 @@ def test_a_bare_path_is_not_read(url, value):
     ("zero_shot", [{"path": "http://192.0.2.1/cat.png", "meta": {"_type": "gradio.FileData"}}, "cat", "single", ""]),
     ("search", ["a cat", [{"path": "https://192.0.2.1/a.png", "url": "https://192.0.2.1/a.png",
                           "meta": {"_type": "gradio.FileData"}}],
-                3, "", ""]),
+                3, "", None, ""]),
+    ("search", ["", None, 3, "", {"path": "https://192.0.2.1/q.png", "url": "https://192.0.2.1/q.png",
+                                  "meta": {"_type": "gradio.FileData"}}, ""]),
 ])
 def test_a_url_is_refused_before_gradio_would_fetch_it(url, endpoint, data):
     """192.0.2.1 is TEST-NET-1: nothing answers there, so a fetch would show as a connection error instead."""
