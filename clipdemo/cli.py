@@ -19,9 +19,9 @@ from clipdemo.errors import UserError
 # Sub-commands that hand their arguments to another module's main(argv) untouched.
 PASSTHROUGH = {
     "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
-    "eval": ("clipdemo.evaluate", "measure a toy-world CLIP and write its model card"),
-    "bench": ("clipdemo.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
-    "bench_map": ("clipdemo.bench_map", "map benchmark; --sizes 1000,10000,100000 measures collections"),
+    "eval": ("clipdemo.tools.evaluate", "measure a toy-world CLIP and write its model card"),
+    "bench": ("clipdemo.tools.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
+    "bench_map": ("clipdemo.tools.bench_map", "map benchmark; --sizes 1000,10000,100000 measures collections"),
     "collection": ("clipdemo.collection.cli", "a collection folder: size, model, search, Embedding Atlas export"),
     "quantize": ("clipdemo.backends.quantize", "write an int8 OpenVINO copy of a model and measure its agreement"),
 }

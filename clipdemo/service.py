@@ -29,7 +29,7 @@ from clipdemo.errors import InputError
 from clipdemo.images import load_image
 from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, is_offline
 from clipdemo.registry import ModelRegistry, is_private
-from clipdemo.search import DEFAULT_K, search_text
+from clipdemo.search import DEFAULT_K, search_image, search_text
 from clipdemo.similarity import MAX_IMAGES as MATRIX_MAX_IMAGES
 from clipdemo.similarity import MAX_TEXTS as MATRIX_MAX_TEXTS
 from clipdemo.similarity import similarity_matrix as engine_similarity_matrix
@@ -394,18 +394,23 @@ class ClipService:
                    "notices": data.notices + proj.notices}
         return EmbeddingMap(records(data, proj), summary)
 
-    def search(self, query: str, images: Sequence[ImageSource] | None = None, k: int = DEFAULT_K,
-               model: str = "", collection: str = "") -> SearchResults:
-        """Text -> image retrieval: the images ranked by cosine with the query, best first. `collection`:
-        exact search over every vector of a launch-time collection instead (clipdemo.collection)."""
+    def search(self, query: str = "", images: Sequence[ImageSource] | None = None, k: int = DEFAULT_K,
+               model: str = "", collection: str = "", query_image: ImageSource | None = None) -> SearchResults:
+        """Retrieval: the images ranked by cosine with the query, best first. The query is a text, or with
+        `query_image` a picture (image -> image; a picture that is in the gallery finds itself first).
+        `collection`: exact search over every vector of a launch-time collection instead (clipdemo.collection)."""
         if collection:
-            return self._collection_search(query, collection, k, model)
+            return self._collection_search(query, collection, k, model, query_image)
         encoder = self.encoder(model)
         gal = self._gallery(images)
-        hits = search_text(encoder, query, encoder.encode_images(gal.images), gal.names, gal.captions,
-                           k=max(1, min(int(k), len(gal))))
-        return SearchResults(" ".join((query or "").split()), [h.as_dict() for h in hits], self.model_name(model),
-                             list(gal.notices))
+        emb, k = encoder.encode_images(gal.images), max(1, min(int(k), len(gal)))
+        if query_image is not None:
+            hits = search_image(encoder, load_image(query_image), emb, gal.names, gal.captions, k=k)
+            asked = image_name(query_image, 0)
+        else:
+            hits = search_text(encoder, query, emb, gal.names, gal.captions, k=k)
+            asked = " ".join((query or "").split())
+        return SearchResults(asked, [h.as_dict() for h in hits], self.model_name(model), list(gal.notices))
 
     # collections (python app.py --collection DIR): only folders given at launch, by folder name
     def _collection_map(self, collection: str) -> EmbeddingMap:
@@ -419,13 +424,16 @@ class ClipService:
                    "collection": collection, "projection": m["projection"], "modality_gap": None, "notices": []}
         return EmbeddingMap(points, summary)
 
-    def _collection_search(self, query: str, collection: str, k: int, model: str) -> SearchResults:
+    def _collection_search(self, query: str, collection: str, k: int, model: str,
+                           query_image: ImageSource | None = None) -> SearchResults:
         from clipdemo.collection import service as collections
 
-        r = collections.collection_search(collection, self.encoder(model), query=query, k=int(k))
+        image = load_image(query_image) if query_image is not None else None
+        r = collections.collection_search(collection, self.encoder(model), query=query, image=image, k=int(k))
         results = [{"rank": h["rank"], "name": h["image_path"], "score": h["score"], "caption": h["caption"],
                     "index": h["index"]} for h in r["hits"]]
-        return SearchResults(r["query"], results, self.model_name(model), r["notices"])
+        asked = image_name(query_image, 0) if query_image is not None else r["query"]
+        return SearchResults(asked, results, self.model_name(model), r["notices"])
 
     def embed(self, images: Sequence[ImageSource] | None = None, texts: str | Sequence[str] | None = None,
               model: str = "") -> Embeddings:

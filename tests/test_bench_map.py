@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from clipdemo import bench_map, gallery, projection
+from clipdemo import gallery, projection
+from clipdemo.tools import bench_map
 
 
 def test_benchmark_rows_and_table(tiny_clip_dir, monkeypatch, capsys, tmp_path):

@@ -16,7 +16,8 @@ def test_same_pictures_are_asked_in_both_languages(tiny_encoder):
 
 
 def test_lesson_handler_shows_both_answers_per_picture(tiny_encoder):
-    from clipdemo.ui import lesson_languages, lessons_export
+    from clipdemo.ui.lessons import export as lessons_export
+    from clipdemo.ui.lessons import languages as lesson_languages
 
     request = SimpleNamespace(headers={"accept-language": "zh-CN"})
     summary, fig, table, gallery, probe = lesson_languages.run_languages(tiny_encoder, request)

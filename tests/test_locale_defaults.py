@@ -29,7 +29,7 @@ def test_toy_captions_follow_the_locale():
 
 
 def test_similarity_toy_batch_is_captioned_in_the_locale(monkeypatch, tmp_path):
-    from clipdemo.ui import similarity_view as st
+    from clipdemo.ui.similarity import figures as st
 
     paths, en = st.toy_batch(3, seed=7)
     _, zh = st.toy_batch(3, seed=7, locale="zh-CN")
@@ -38,7 +38,7 @@ def test_similarity_toy_batch_is_captioned_in_the_locale(monkeypatch, tmp_path):
 
 
 def test_chinese_axis_labels_wrap_by_display_width():
-    from clipdemo.ui.similarity_view import _wrap
+    from clipdemo.ui.similarity.figures import _wrap
 
     lines = _wrap("一个大的青色圆形和一个小的黄色圆形", 14).split("<br>")
     assert "".join(lines) == "一个大的青色圆形和一个小的黄色圆形" and all(len(line) <= 5 for line in lines)

@@ -8,8 +8,8 @@ import pytest
 
 from clipdemo import ood, toyworld
 from clipdemo.images import load_image
-from clipdemo.ui import zeroshot_tab
 from clipdemo.ui.context import example_photos, example_toys
+from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 
 def test_photos_score_above_the_threshold_and_toys_below(bundled_encoder):

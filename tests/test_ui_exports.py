@@ -13,8 +13,8 @@ import pytest
 from clipdemo.exports import read_session
 from clipdemo.registry import ModelRegistry
 from clipdemo.ui import exports as ex
-from clipdemo.ui import zeroshot_tab
 from clipdemo.ui.context import UIContext
+from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 TOY = sorted((Path(__file__).resolve().parent.parent / "assets" / "toy").glob("*.png"))[0]
 

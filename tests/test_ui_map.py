@@ -15,9 +15,10 @@ from clipdemo import embedding_map as em
 from clipdemo import gallery
 from clipdemo.registry import ModelRegistry
 from clipdemo.search import Hit
-from clipdemo.ui import map_plot, map_tab
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.map_strings import STRINGS
+from clipdemo.ui.map import figures as map_plot
+from clipdemo.ui.map import layout as map_tab
+from clipdemo.ui.map.strings import STRINGS
 
 VIEW = ("pca", 2, 15, 0.1)  # method, dims, n_neighbors, min_dist: PCA keeps these tests free of numba
 

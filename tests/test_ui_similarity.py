@@ -12,8 +12,8 @@ from PIL import Image
 from clipdemo import overlay
 
 from clipdemo.registry import ModelRegistry
-from clipdemo.ui import similarity_tab as st
 from clipdemo.ui.context import UIContext
+from clipdemo.ui.similarity import layout as st
 
 
 @pytest.fixture(scope="module")

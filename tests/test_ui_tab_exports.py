@@ -21,18 +21,16 @@ from clipdemo.lessons import TEMPLATE_GROUPS
 from clipdemo.live_training import LiveConfig, LiveTrainingManager
 from clipdemo.registry import ModelRegistry
 from clipdemo.ui import exports as ex
-from clipdemo.ui import (
-    learn_export,
-    learn_tab,
-    lessons_export,
-    lessons_tab,
-    map_export,
-    map_tab,
-    similarity_export,
-    zeroshot_tab,
-)
-from clipdemo.ui import similarity_tab as st
 from clipdemo.ui.context import UIContext
+from clipdemo.ui.learn import export as learn_export
+from clipdemo.ui.learn import layout as learn_tab
+from clipdemo.ui.lessons import export as lessons_export
+from clipdemo.ui.lessons import layout as lessons_tab
+from clipdemo.ui.map import export as map_export
+from clipdemo.ui.map import layout as map_tab
+from clipdemo.ui.similarity import export as similarity_export
+from clipdemo.ui.similarity import layout as st
+from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 TOY = sorted((Path(__file__).resolve().parent.parent / "assets" / "toy").glob("*.png"))[0]
 ZH = SimpleNamespace(headers={"accept-language": "zh-CN,zh;q=0.9"})

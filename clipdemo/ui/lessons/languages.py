@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from clipdemo.language_lesson import language_comparison
-from clipdemo.ui import lessons_plots
 from clipdemo.ui.i18n import tr
-from clipdemo.ui.lessons_view import _flat_note, _model_line, _table, _words
+from clipdemo.ui.lessons import figures as lessons_plots
+from clipdemo.ui.lessons.shared import _flat_note, _model_line, _table, _words
 
 STRINGS = {
     "en": {

@@ -17,12 +17,12 @@ from clipdemo.collection import service
 from clipdemo.collection.layout import CollectionError
 from clipdemo.images import ImageError
 from clipdemo.ui import scratch
-from clipdemo.ui.collection_plot import HITS_META, POINTS_UID, collection_figure
-from clipdemo.ui.collection_strings import STRINGS  # noqa: F401 - merged into the map tab's strings
+from clipdemo.ui.collection.figures import HITS_META, POINTS_UID, collection_figure
+from clipdemo.ui.collection.strings import STRINGS  # noqa: F401 - merged into the map tab's strings
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
-from clipdemo.ui.map_plot import empty_figure
+from clipdemo.ui.map.figures import empty_figure
 
 ERRORS = (*USER_ERRORS, CollectionError, ImageError)
 ROUTE = "clipdemo/collection"  # relative to the page, so the app also works under a path prefix

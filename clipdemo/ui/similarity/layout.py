@@ -19,12 +19,11 @@ from clipdemo.images import load_image
 from clipdemo.similarity import MAX_IMAGES, MAX_TEXTS, SimilarityMatrix
 from clipdemo.spatial import METHODS, SpatialMap, SpatialUnavailable
 from clipdemo.ui import exports as ex
-from clipdemo.ui import similarity_export as sx
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
-from clipdemo.ui.similarity_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
-from clipdemo.ui.similarity_view import (  # noqa: F401
+from clipdemo.ui.similarity import export as sx
+from clipdemo.ui.similarity.figures import (  # noqa: F401
     MODES,
     _unique,
     bundled_photos,
@@ -34,6 +33,7 @@ from clipdemo.ui.similarity_view import (  # noqa: F401
     toy_batch,
     toy_click,
 )
+from clipdemo.ui.similarity.strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 
 DEFAULT_OPACITY = 0.6
 PRIVATE = dict(api_visibility="private")  # internal steps: not API endpoints

@@ -17,13 +17,15 @@ from clipdemo import gallery as galleries
 from clipdemo import projection
 from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map
 from clipdemo.search import Hit, rank, search_image, search_text
-from clipdemo.ui import collection_view, map_export, scratch
 from clipdemo.ui import exports as ex
+from clipdemo.ui import scratch
+from clipdemo.ui.collection import layout as collection_view
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
-from clipdemo.ui.map_plot import empty_figure, map_figure
-from clipdemo.ui.map_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
+from clipdemo.ui.map import export as map_export
+from clipdemo.ui.map.figures import empty_figure, map_figure
+from clipdemo.ui.map.strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 
 TOY_LABELS = "circle, square, triangle, star, heart, cross, diamond, crescent"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import lessons
-from clipdemo.ui import lesson_languages, lessons_export, lessons_plots
 from clipdemo.ui.context import USER_ERRORS, UIContext
 from clipdemo.ui.i18n import t, tr
-from clipdemo.ui.lessons_view import _flat_note, _model_line, _table, _words
+from clipdemo.ui.lessons import export as lessons_export
+from clipdemo.ui.lessons import figures as lessons_plots
+from clipdemo.ui.lessons import languages as lesson_languages
+from clipdemo.ui.lessons.shared import _flat_note, _model_line, _table, _words
 
 STRINGS = {
     "en": {
