@@ -82,3 +82,23 @@ def test_the_clicked_point_panel_is_beside_the_map(browser, app_url):
     assert c["x"] >= p["x"] + p["width"] - 1, "the panel should be beside the map"
     assert c["y"] < p["y"] + 100 and c["y"] + 240 < LAPTOP["height"], (p, c)  # its picture in view with the map
     page.close()
+
+
+def test_a_model_that_cannot_load_is_refused_once(browser, app_url):
+    """Offline, a hub model cannot load: one warning (not "Warning (2)"), and the picker goes back."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page = open_page(browser, app_url, LAPTOP)
+    page.locator("#model-picker input").click()
+    page.get_by_role("option", name="OpenAI CLIP ViT-B/32").first.click()
+    toast = page.locator(".toast-body, [data-testid='toast-body']").first
+    expect(toast).to_be_visible(timeout=60_000)
+    page.locator("body").click(position={"x": 5, "y": 5})  # the picker loses focus, as when a visitor moves on
+    wait_idle(page)
+    page.wait_for_timeout(1500)  # a repeated refusal would have arrived by now
+    titles = page.locator(".toast-title").all_inner_texts()
+    assert titles and not any(re.search(r"\(\d+\)", t) for t in titles), titles
+    expect(page.locator("#model-picker input")).to_have_value(re.compile("clipdemo toy CLIP"))
+    page.close()

@@ -231,8 +231,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     model_name.change(on_model_state, [model_name], [picker, status, bundled_note, sigmoid_note, chinese_note],
                       api_visibility="undocumented", show_progress="hidden")
 
-    # .input, not .change: putting the picker back after a failed load must not fire another switch
-    picker.input(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
+    # .select, not .change: putting the picker back after a failed load must not fire another switch; and not
+    # .input, which the dropdown fires twice for one choice (on the click and again when it loses focus), so a
+    # model that cannot load was refused twice ("Warning (2)")
+    picker.select(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
                                                  chinese_note],
                  api_name="switch_model", api_visibility="private", concurrency_limit=1, concurrency_id="load_model",
                  show_progress="full")
