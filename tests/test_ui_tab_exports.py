@@ -52,7 +52,7 @@ def write_json(path: Path, obj) -> Path:
 
 @pytest.fixture(scope="module")
 def ctx(tiny_clip_dir):
-    return UIContext(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"), extra={"warm_up": False})
+    return UIContext(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"))
 
 
 # ---------------------------------------------------------------- the box and its messages
@@ -225,7 +225,7 @@ def test_map_files_hold_the_points_the_figure_shows(tmp_path, map_ctx):
     out = map_tab.draw(map_ctx, "toy", None, True, "a red heart\ntwo blue stars", "circle, star", True, *view, None,
                        request=None, progress=lambda *a, **k: None)
     fig, data = out[0], out[3]
-    payload = map_export.after_draw(map_ctx.encoder(None), None, data, fig, "toy", True, True, *view)
+    payload = map_export.after_draw(map_ctx.service.describe(), None, data, fig, "toy", True, True, *view)
     files = by_name(ex.write_files(payload, tmp_path))
     assert set(files) == {"map-map.html", "map-points.csv", "map-points.json", "map-session.json"}
     points = pd.read_csv(files["map-points.csv"], keep_default_na=False)
@@ -329,10 +329,10 @@ def test_learn_session_from_the_api_with_knobs_the_tab_lacks(tmp_path, snap):
 
 
 @pytest.mark.parametrize("key", [key for key, *_ in lessons_tab.LESSONS])
-def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encoder, key):
+def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encoder, ctx, key):
     handler = dict((k, h) for k, h, *_ in lessons_tab.LESSONS)[key]
     summary, fig, table, pictures, result = handler(tiny_encoder, None)
-    data = lessons_export.payload(key, tiny_encoder, "tiny", fig, result)
+    data = lessons_export.payload(key, ctx.service.describe(), "tiny", fig, result)
     view = f"lesson_{key}"
     files = by_name(ex.write_files(data, tmp_path))
     assert set(files) == {f"{view}-{key}.html", f"{view}-{key}.csv", f"{view}-{key}.json", f"{view}-session.json"}

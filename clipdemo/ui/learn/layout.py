@@ -20,7 +20,7 @@ from clipdemo.live_training import (
     LiveTrainingError,
     LiveTrainingManager,
 )
-from clipdemo.loading import BUNDLED, ModelNotAvailable, load_model
+from clipdemo.loading import BUNDLED, ModelNotAvailable
 from clipdemo.ui import header
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t, tr
@@ -418,9 +418,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         sid = session_of(request)
         try:
             # private to this session, named for people (clipdemo.registry; issue #11)
-            loaded = load_model(str(manager.export(sid)), ctx.registry.device, ctx.registry.dtype)
             label = header.session_model_label(locale_of(request), manager.snapshot(sid)["step"])
-            name = ctx.registry.add_private(sid, loaded, label)
+            name = ctx.service.add_session_model(sid, manager.export(sid), label)
         except LiveTrainingError as e:
             raise training_error(request, e) from e
         except ModelNotAvailable as e:

@@ -367,7 +367,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                         raise gr.Error(tr(request, "err.generic", error=e)) from e
                     if not _one:  # as tall as its rows, no empty band below
                         pictures = gr.update(value=pictures, height=GALLERY_ROW_PX * -(-len(pictures) // 8) + 24)
-                    return (*out, pictures, lessons_export.payload(_key, encoder, name, out[1], result))
+                    return (*out, pictures, lessons_export.payload(_key, ctx.service.describe(name or ""), name, out[1], result))
 
                 # `export` is a gr.State: the endpoint's outputs stay (summary, plot, table, pictures)
                 run.click(fn, [model_name], [summary, plot, table, visual, export], api_visibility="private",

@@ -12,6 +12,7 @@ import gradio as gr
 
 from clipdemo.embedding_map import MapData, project_map
 from clipdemo.projection import Projection
+from clipdemo.service import ModelDetails
 from clipdemo.ui import exports as ex
 
 VIEW = "map"
@@ -46,13 +47,13 @@ def _payload(data: MapData, fig, view: dict, session: dict) -> dict:
                       session=session)
 
 
-def after_draw(encoder, model_name, data: MapData, fig, source, use_captions, label_points, method, dims,
+def after_draw(model: ModelDetails, model_name, data: MapData, fig, source, use_captions, label_points, method, dims,
                n_neighbors, min_dist, colour_by, lines) -> dict:
     """The payload for a freshly drawn map (the session names what was drawn, not what the boxes hold now)."""
     view = _view(method, dims, n_neighbors, min_dist, colour_by, lines)
     texts = [text for text, kind in zip(data.texts, data.text_kinds, strict=True) if kind == "text"]
     settings = {"source": source, "captions": bool(use_captions), "label_points": bool(label_points), **view}
-    session = ex.session(encoder, VIEW, model_name, settings, data.labels, seed=PROJECTION_SEED, texts=texts,
+    session = ex.session(model, VIEW, model_name, settings, data.labels, seed=PROJECTION_SEED, texts=texts,
                          images=len(data.gallery), gallery=data.gallery.source)
     return _payload(data, fig, view, session)
 
