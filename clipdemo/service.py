@@ -451,18 +451,23 @@ class ClipService:
             return search_image(encoder, load_image(image), *args)
         return search_text(encoder, query, *args)
 
-    def search(self, query: str, images: Sequence[ImageSource] | None = None, k: int = DEFAULT_K,
-               model: str = "", collection: str = "") -> SearchResults:
-        """Text -> image retrieval: the images ranked by cosine with the query, best first. `collection`:
-        exact search over every vector of a launch-time collection instead (clipdemo.collection)."""
+    def search(self, query: str = "", images: Sequence[ImageSource] | None = None, k: int = DEFAULT_K,
+               model: str = "", collection: str = "", query_image: ImageSource | None = None) -> SearchResults:
+        """Retrieval: the images ranked by cosine with the query, best first. The query is a text, or with
+        `query_image` a picture (image -> image; a picture that is in the gallery finds itself first).
+        `collection`: exact search over every vector of a launch-time collection instead (clipdemo.collection)."""
         if collection:
-            return self._collection_search(query, collection, k, model)
+            return self._collection_search(query, collection, k, model, query_image)
         encoder = self.encoder(model)
         gal = self._gallery(images)
-        hits = search_text(encoder, query, encoder.encode_images(gal.images), gal.names, gal.captions,
-                           k=max(1, min(int(k), len(gal))))
-        return SearchResults(" ".join((query or "").split()), [h.as_dict() for h in hits], self.model_name(model),
-                             list(gal.notices))
+        emb, k = encoder.encode_images(gal.images), max(1, min(int(k), len(gal)))
+        if query_image is not None:
+            hits = search_image(encoder, load_image(query_image), emb, gal.names, gal.captions, k=k)
+            asked = image_name(query_image, 0)
+        else:
+            hits = search_text(encoder, query, emb, gal.names, gal.captions, k=k)
+            asked = " ".join((query or "").split())
+        return SearchResults(asked, [h.as_dict() for h in hits], self.model_name(model), list(gal.notices))
 
     # collections (python app.py --collection DIR): only folders given at launch, by folder name
     def _collection_map(self, collection: str) -> EmbeddingMap:
@@ -485,11 +490,14 @@ class ClipService:
         return collection_service.collection_search(collection, self.encoder(model), query=query,
                                                     image=image, k=int(k), collections=collections)
 
-    def _collection_search(self, query: str, collection: str, k: int, model: str) -> SearchResults:
-        r = self.collection_hits(collection, query, k=k, model=model)
+    def _collection_search(self, query: str, collection: str, k: int, model: str,
+                           query_image: ImageSource | None = None) -> SearchResults:
+        image = load_image(query_image) if query_image is not None else None
+        r = self.collection_hits(collection, query, image, k, model)
         results = [{"rank": h["rank"], "name": h["image_path"], "score": h["score"], "caption": h["caption"],
                     "index": h["index"]} for h in r["hits"]]
-        return SearchResults(r["query"], results, self.model_name(model), r["notices"])
+        asked = image_name(query_image, 0) if query_image is not None else r["query"]
+        return SearchResults(asked, results, self.model_name(model), r["notices"])
 
     def embed(self, images: Sequence[ImageSource] | None = None, texts: str | Sequence[str] | None = None,
               model: str = "") -> Embeddings:

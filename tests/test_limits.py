@@ -137,3 +137,19 @@ def test_heavy_work_goes_one_at_a_time_and_light_work_passes(monkeypatch):
         th.join()
     with limits.heavy_work(True, "the third"):  # the lane is free again
         pass
+
+
+def test_work_for_a_visitor_who_left_stops_at_the_next_batch(bundled_encoder, toy_images):
+    """Nobody will see the result: the encoder stops between batches once the budget says so."""
+    gone = []
+    budget = limits.RequestBudget(abandoned=lambda: bool(gone))
+    with limits.request_scope(budget):
+        bundled_encoder.image_cache.clear()
+        bundled_encoder.encode_images([t[0] for t in toy_images[:2]])  # still here: done
+        gone.append(True)
+        bundled_encoder.image_cache.clear()
+        with pytest.raises(limits.LimitError, match="has left"):
+            bundled_encoder.encode_images([t[0] for t in toy_images[:2]])
+        with pytest.raises(limits.LimitError, match="has left"):
+            bundled_encoder.encode_texts(["a text nobody has embedded before: left"])
+    assert budget.refused and "left" in budget.refused[-1]

@@ -344,3 +344,18 @@ def test_learn_start_refuses_unknown_and_mistyped_settings(manager):
     with pytest.raises(LiveTrainingError):
         manager.learn_start("x", steps="many")
     assert manager.learn_status("x") == {**manager.learn_status("x"), "state": "none", "running": False}
+
+
+def test_reset_of_a_session_that_never_trained_does_no_full_collection(manager, monkeypatch):
+    """Every closing tab resets its session; a class of 60 leaving at once must not cost 60 full GC passes
+    (each holds the GIL for a good part of a second and stalled other visitors' requests)."""
+    import gc
+
+    from clipdemo import live_training
+
+    calls = []
+    monkeypatch.setattr(live_training.gc, "collect", lambda *a: calls.append(a) or 0)
+    for i in range(60):
+        manager.reset(f"visitor-{i}")
+    assert calls == []
+    assert gc.isenabled()

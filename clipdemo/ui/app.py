@@ -45,6 +45,7 @@ def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
     # test that shows the race they prevent
     if gradio_patches:
         patches.apply()
+    patches.patient_start_check()  # a busy machine must not make the app refuse to start
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
     with gr.Blocks(title="clipdemo", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
@@ -75,7 +76,7 @@ def within_budget(fn):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        with limits.request_scope():
+        with limits.request_scope(limits.RequestBudget(abandoned=abandoned_check())):
             try:
                 return fn(*args, **kwargs)
             except limits.LimitError as e:
@@ -85,6 +86,28 @@ def within_budget(fn):
 
     run._clipdemo_budget = True
     return run
+
+
+def abandoned_check():
+    """A function that tells whether the visitor of the event being handled has gone. Gradio marks a running
+    job `alive = False` when its client's stream closes (tab closed, script killed: queue.clean_events) but
+    lets the function run on; the request budget asks this between images and batches and stops the work."""
+    from gradio.context import LocalContext
+
+    event_id, blocks = LocalContext.event_id.get(None), LocalContext.blocks.get(None)
+    queue = getattr(blocks, "_queue", None)
+    if not event_id or queue is None:
+        return None
+    found: list = []
+
+    def gone() -> bool:
+        if not found:
+            found.extend(job for jobs in list(queue.active_jobs) for job in (jobs or []) if job._id == event_id)
+            if not found:
+                return False
+        return not found[0].alive
+
+    return gone
 
 
 def release_memory() -> None:
