@@ -251,13 +251,14 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 min_dist, colour_by, lines, model, request: gr.Request, progress=gr.Progress()):
         out = draw(ctx, source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
                    min_dist, colour_by, lines, model, request=request, progress=progress)
-        return (*out, map_export.after_draw(ctx.service.describe(model or ""), model, out[3], out[0], source, use_captions,
-                                            label_points, method, dims, n_neighbors, min_dist, colour_by, lines))
+        drawn = map_export.MapSource(source, bool(use_captions), bool(label_points))
+        view = map_export.MapView.of(method, dims, n_neighbors, min_dist, colour_by, lines)
+        return (*out, map_export.after_draw(ctx.service.describe(model or ""), model, out[3], out[0], drawn, view))
 
     def on_redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, previous, request: gr.Request):
         fig, notes = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
-        return fig, notes, map_export.after_redraw(previous, data, fig, method, dims, n_neighbors, min_dist,
-                                                   colour_by, lines)
+        view = map_export.MapView.of(method, dims, n_neighbors, min_dist, colour_by, lines)
+        return fig, notes, map_export.after_redraw(previous, data, fig, view)
 
     def on_search(data, query, image, k, method, dims, n_neighbors, min_dist, colour_by, lines,
                   request: gr.Request):
