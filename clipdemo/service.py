@@ -38,6 +38,7 @@ from clipdemo.zeroshot import ZeroShotResult
 from clipdemo.zeroshot import zero_shot as engine_zero_shot
 
 ImageSource = str | os.PathLike | bytes | Image.Image
+LESSONS = ("templates", "temperature", "gap", "heldout", "counting", "leftright", "languages")  # the Lessons tab's
 
 MAX_BATCH_IMAGES = 256  # zero_shot_batch: a CSV's worth of pictures in one call, seconds on a CPU
 MAX_EMBED_TEXTS = 2000  # embed: the same bound as the texts of a map
@@ -329,12 +330,34 @@ class ClipService:
         """Shared models kept in memory at once."""
         return self.registry.max_models
 
+    def session_models(self, session: str | None) -> list[str]:
+        """Names of `session`'s own models (a Learn-tab model); nobody else's."""
+        return self.registry.private_names(session)
+
+    def drop_session(self, session: str | None) -> None:
+        """Free `session`'s own models now (its tab closed, or its training was reset)."""
+        self.registry.drop_session(session)
+
     def add_session_model(self, session: str, folder: str | os.PathLike, label: str) -> str:
         """Load a model folder (a Learn-tab export) as `session`'s own model; its name for `model=`."""
         from clipdemo.loading import load_model
 
         loaded = load_model(str(folder), self.registry.device, self.registry.dtype)
         return self.registry.add_private(session, loaded, label)
+
+    # ------------------------------------------------------------ lessons
+    def lesson(self, key: str, model: str | None = ""):
+        """Run one of the Lessons tab's experiments (LESSONS: templates, temperature, gap, heldout, counting,
+        leftright, languages) on the model: its result dataclass of numbers and pictures, for the view to draw."""
+        from clipdemo import lessons  # the experiments are loaded when first asked for (the CLI never is)
+        from clipdemo.language_lesson import language_comparison
+
+        runs = {"templates": lessons.template_comparison, "temperature": lessons.temperature_lesson,
+                "gap": lessons.modality_gap, "heldout": lessons.compositional, "counting": lessons.counting_probe,
+                "leftright": lessons.left_right_probe, "languages": language_comparison}
+        if key not in runs:
+            raise InputError(f"no lesson named {key!r}; the lessons are {', '.join(LESSONS)}")
+        return runs[key](self.encoder(model))
 
     def out_of_world(self, images: Sequence[ImageSource], model: str | None = "") -> list[float] | None:
         """Per image, how unlike the bundled toy model's training world it is (above ood.THRESHOLD: unlike);

@@ -22,7 +22,7 @@ def test_lesson_handler_shows_both_answers_per_picture(tiny_encoder):
     from clipdemo.ui.lessons import languages as lesson_languages
 
     request = SimpleNamespace(headers={"accept-language": "zh-CN"})
-    summary, fig, table, gallery, probe = lesson_languages.run_languages(tiny_encoder, request)
+    summary, fig, table, gallery, probe = lesson_languages.run_languages(language_comparison(tiny_encoder), request)
     assert "英文标签" in summary and len(gallery) == len(probe.items) // 2
     assert all(" · " in caption for _, caption in gallery)
     registry = ModelRegistry()

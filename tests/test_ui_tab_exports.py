@@ -332,10 +332,19 @@ def test_learn_session_from_the_api_with_knobs_the_tab_lacks(tmp_path, snap):
 # ---------------------------------------------------------------- lessons
 
 
+def test_the_service_runs_exactly_the_tabs_lessons(ctx):
+    from clipdemo.errors import UserError
+    from clipdemo.service import LESSONS
+
+    assert [key for key, *_ in lessons_tab.LESSONS] == list(LESSONS)
+    with pytest.raises(UserError, match="no lesson named"):
+        ctx.service.lesson("astrology")
+
+
 @pytest.mark.parametrize("key", [key for key, *_ in lessons_tab.LESSONS])
 def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encoder, ctx, key):
     handler = dict((k, h) for k, h, *_ in lessons_tab.LESSONS)[key]
-    summary, fig, table, pictures, result = handler(tiny_encoder, None)
+    summary, fig, table, pictures, result = handler(ctx.service.lesson(key), None)
     data = lessons_export.payload(key, ctx.service.describe(), "tiny", fig, result)
     view = f"lesson_{key}"
     files = by_name(ex.write_files(data, tmp_path))
