@@ -37,6 +37,17 @@ def offences(path: Path, root: Path = UI) -> list[str]:
     return found
 
 
+def test_no_engine_module_reads_another_objects_private_fields():
+    engine = [p for p in UI.parent.rglob("*.py") if UI not in p.parents]
+    found = []
+    for path in engine:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__") \
+                    and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                found.append(f"{path.relative_to(UI.parent)}:{node.lineno} {ast.unparse(node)}")
+    assert len(engine) > 50 and not found, found
+
+
 def test_no_view_reads_model_internals_or_private_fields():
     views = sorted(UI.rglob("*.py"))
     assert len(views) > 30
