@@ -91,9 +91,7 @@ def test_view_api_names_every_parameter_and_output(client):
         assert [r["label"] for r in endpoint["returns"]] == ["result"]
         for p, (_, default) in zip(params, table[name][0], strict=True):
             assert p["parameter_has_default"] == (default is not None), (name, p["parameter_name"])
-        # every endpoint but /models takes `model` (per call); parameters added later (query_image) come after it,
-        # so a positional caller of the earlier form still works
-        assert name == "models" or "model" in [p["parameter_name"] for p in params], name
+        assert params == [] or params[-1]["parameter_name"] == "model" or name == "models"
     # Nothing else is public but the Learn tab's own endpoints; the UI's wiring is private.
     assert all(n.startswith("/learn_") for n in set(named) - {f"/{n}" for n in ENDPOINTS}), sorted(named)
     assert not info["unnamed_endpoints"]
@@ -192,7 +190,9 @@ def test_a_bare_path_is_not_read(url, value):
     ("zero_shot", [{"path": "http://192.0.2.1/cat.png", "meta": {"_type": "gradio.FileData"}}, "cat", "single", ""]),
     ("search", ["a cat", [{"path": "https://192.0.2.1/a.png", "url": "https://192.0.2.1/a.png",
                           "meta": {"_type": "gradio.FileData"}}],
-                3, "", "", None]),  # query, images, k, collection, model, query_image
+                3, "", None, ""]),
+    ("search", ["", None, 3, "", {"path": "https://192.0.2.1/q.png", "url": "https://192.0.2.1/q.png",
+                                  "meta": {"_type": "gradio.FileData"}}, ""]),
 ])
 def test_a_url_is_refused_before_gradio_would_fetch_it(url, endpoint, data):
     """192.0.2.1 is TEST-NET-1: nothing answers there, so a fetch would show as a connection error instead."""

@@ -164,7 +164,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
                                                      collection=collection or ""))
 
     def search(query: str = "", images: list[FileData] | None = None, k: int = DEFAULT_K, collection: str = "",
-               model: str = "", query_image: FileData | None = None) -> dict:
+               query_image: FileData | None = None, model: str = "") -> dict:
         """Search: the images ranked by cosine similarity with a text query (or a query picture), best first.
 
         Args:
@@ -173,9 +173,9 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             k: how many results.
             collection: the name of a collection the server was started with (--collection): exact search over
                 all its vectors instead of the images (empty: none).
-            model: a model name from the models endpoint; empty for the server's default.
             query_image: a picture to search with instead of the text (image -> image search); a picture that is
                 in the gallery or collection finds itself first.
+            model: a model name from the models endpoint; empty for the server's default.
 
         Returns:
             query (the text, or the query picture's name); results: rank, name, score (cosine), caption, index
