@@ -260,7 +260,7 @@ def compositional(encoder: Encoder, per_pair: int = 2, seed: int = 11) -> Probe:
                 images.append(_render(toyworld.sample_scene(rng, "single", [p]), size))
                 truths.append(options.index(_pair_name(p)))
                 groups.append(group)
-    items = _ask(encoder, images, [options] * len(images), truths, groups, "a photo of a {}.",
+    items = _ask(encoder, images, [options] * len(images), truths, groups, DEFAULT_TEMPLATE,
                  keys=[options[t] for t in truths])
     probe = Probe("compositional", items, encoder.loaded.name,
                   notes={"part_chance": 1 / len(toyworld.COLOURS)})  # guessing a colour (or a shape): 1 in 8

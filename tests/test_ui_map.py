@@ -42,7 +42,7 @@ def small_toy():
 @pytest.fixture
 def ctx(tiny_clip_dir, small_toy, monkeypatch):
     monkeypatch.setattr(map_tab.galleries, "toy_gallery", lambda *a, **k: small_toy)
-    return UIContext(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"), extra={"warm_up": False})
+    return UIContext(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"))
 
 
 def draw(ctx, source="toy", files=None, colour_by="modality", lines=False, labels="circle, star"):

@@ -154,17 +154,14 @@ def export_atlas(name: str, out_dir: str | Path, collections: CollectionSet | No
     return atlas.write_atlas(c, coords, out_dir)
 
 
-def prepare_in_background(collections: CollectionSet | None = None,
-                          before: Callable[[], None] | None = None) -> threading.Thread | None:
-    """Compute missing maps at start-up, one after another, so the first visitor finds them cached.
-    `before` runs first in the thread (the app waits for its own imports to settle: see map_tab)."""
+def prepare_in_background(collections: CollectionSet | None = None) -> threading.Thread | None:
+    """Compute missing maps at start-up, one after another, so the first visitor finds them cached (app.py
+    starts it once the server is up)."""
     s = _set(collections)
     if not s.names():
         return None
 
     def work():
-        if before:
-            before()
         for name in s.names():
             try:
                 c = s.get(name)

@@ -63,7 +63,7 @@ def run_map_benchmark(model: str = "bundled", n_images: int = 300, device: str =
 
     # End to end with cold caches: a fresh encoder (empty caches) and a fresh projection cache.
     encoder = Encoder(loaded)
-    em._PROJECTIONS.clear()
+    em.clear_projection_cache()
 
     def end_to_end():
         g = gallery.toy_gallery(n_images)

@@ -15,11 +15,8 @@ from pathlib import Path
 import gradio as gr
 
 from clipdemo import service
-from clipdemo.backends import backend_record
-from clipdemo.devices import dtype_name
 from clipdemo.loading import BUNDLED, KNOWN_MODELS, ModelNotAvailable
 from clipdemo.registry import is_private
-from clipdemo.service import display_name
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t
 
@@ -104,12 +101,12 @@ LOCAL_FOLDER = {"en": " (local folder)", "zh-CN": "（本地文件夹）"}
 
 
 def model_label(ctx: UIContext, name: str, locale: str = "en") -> str:
-    """`service.display_name` in the visitor's language."""
-    return localized_name(name, locale, ctx.registry)
+    """The service's name for a model, in the visitor's language."""
+    return localized_name(ctx.service.display_name(name), name, locale)
 
 
-def localized_name(name: str, locale: str = "en", registry=None) -> str:
-    text = display_name(name, registry)
+def localized_name(text: str, name: str, locale: str = "en") -> str:
+    """`text`, the English display name of model `name`, in `locale`."""
     if locale != "zh-CN" or is_private(name):  # a session's own model was named in its language already
         return text
     if name in KNOWN_MODELS and name in NAMES_ZH:
@@ -123,7 +120,8 @@ def session_model_label(locale: str, step: int) -> str:
 
 
 def choices(ctx: UIContext, session: str | None = None, locale: str = "en") -> list[tuple[str, str]]:
-    return [(f"{availability(n)} {model_label(ctx, n, locale)}", n) for n in ctx.registry.choices(session)]
+    return [(f"{MARKS[m.availability]} {localized_name(m.display, m.name, locale)}", m.name)
+            for m in ctx.service.models(session).models]
 
 
 # ---------------------------------------------------------------- what the header says
@@ -141,19 +139,17 @@ def size_text(n_params: int, n_bytes: int, locale: str = "en") -> str:
 def status_markdown(ctx: UIContext, name: str, locale: str = "en", session: str | None = None) -> str:
     """Active model, family, size, device, dtype, input size, how it scores, what the registry holds
     (for this session: the shared models and its own, never another session's)."""
-    encoder = ctx.registry.get(name, session)
-    lm = encoder.loaded
-    n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
-    scores = (_s(locale, "hdr.sigmoid", s=f"{lm.logit_scale:.1f}", b=f"{lm.logit_bias:+.1f}") if lm.uses_sigmoid
-              else _s(locale, "hdr.softmax", t=f"{lm.logit_scale:.1f}", tau=f"{1 / lm.logit_scale:.3f}"))
+    m = ctx.service.describe(name, session)
+    scores = (_s(locale, "hdr.sigmoid", s=f"{m.logit_scale:.1f}", b=f"{m.logit_bias:+.1f}") if m.scoring == "sigmoid"
+              else _s(locale, "hdr.softmax", t=f"{m.logit_scale:.1f}", tau=f"{1 / m.logit_scale:.3f}"))
     kept = ", ".join(f"`{model_label(ctx, n, locale) if is_private(n) or n == BUNDLED else n if n in KNOWN_MODELS else Path(n).name}`"
-                     for n in ctx.registry.loaded_names(session))
+                     for n in ctx.service.models_in_memory(session))
     private = is_private(name)  # a session model's folder is a server path: not shown
-    where = f" — `{lm.source}`" if not private and not lm.is_bundled and Path(lm.source).is_dir() else ""
-    return _s(locale, "hdr.status", name=model_label(ctx, name, locale), where=where, family=lm.family,
-              size=size_text(lm.n_params, n_bytes, locale), device=lm.device.type, dtype=dtype_name(lm.dtype),
-              px=lm.image_size, scores=scores, kept=kept, max=ctx.registry.max_models) + \
-        "  \n" + encoding_text(backend_record(encoder.backend), locale)
+    where = f" — `{m.source}`" if not private and not m.bundled and Path(m.source).is_dir() else ""
+    return _s(locale, "hdr.status", name=model_label(ctx, name, locale), where=where, family=m.family,
+              size=size_text(m.parameters, m.bytes, locale), device=m.device, dtype=m.dtype,
+              px=m.image_size, scores=scores, kept=kept, max=ctx.service.max_models) + \
+        "  \n" + encoding_text(m.encoding, locale)
 
 
 def encoding_text(record: dict, locale: str = "en") -> str:
@@ -179,7 +175,7 @@ def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale:
     if progress is not None:
         progress(0.05, desc=_s(locale, "hdr.loading", name=model_label(ctx, name, locale)))
     try:
-        ctx.registry.get(name, session or "")  # "" is nobody: a private name needs its own session
+        ctx.service.describe(name, session or "")  # loads it; "" is nobody: a private name needs its own session
     except ModelNotAvailable as e:
         from clipdemo.ui.messages import translate  # messages -> i18n -> header: imported when needed
 
@@ -193,7 +189,7 @@ def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale:
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    default = ctx.registry.default
+    default = ctx.service.model_name()
 
     def current_status(name, request: gr.Request):
         return status_markdown(ctx, name or default, locale_of(request), request.session_hash)

@@ -20,7 +20,7 @@ from clipdemo.live_training import (
     LiveTrainingError,
     LiveTrainingManager,
 )
-from clipdemo.loading import BUNDLED, ModelNotAvailable, load_model
+from clipdemo.loading import BUNDLED, ModelNotAvailable
 from clipdemo.ui import header
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t, tr
@@ -330,7 +330,11 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     with gr.Accordion(t("learn.why.title"), open=False):
         gr.Markdown(t("learn.why.body"))
     # Holds this session's id once it trains, so Gradio's state clean-up can stop the run as well.
-    session = gr.State(None, delete_callback=lambda sid: manager.reset(sid, ctx.registry) if sid else None)
+    def forget(sid) -> None:  # the run stops and this session's trained model is freed with it (issue #11)
+        ctx.service.drop_session(sid)  # first: the run's release below then collects the model too
+        manager.reset(sid)
+
+    session = gr.State(None, delete_callback=lambda sid: forget(sid) if sid else None)
     marker = gr.State(None)  # what the figures show now (figure_keys)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -408,9 +412,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def on_reset(current: str | None, request: gr.Request):
         sid = session_of(request)
-        mine = {str(f.resolve()) for f in manager.exported_folders(sid)} | set(ctx.registry.private_names(sid))
-        manager.reset(sid, ctx.registry)
-        ctx.registry.drop_session(sid)  # this session's trained model is freed with its run (issue #11)
+        mine = {str(f.resolve()) for f in manager.exported_folders(sid)} | set(ctx.service.session_models(sid))
+        forget(sid)
         name = BUNDLED if current in mine else current
         return (*redraw(request, None), name, "" if name == current else tr(request, "learn.using_bundled"))
 
@@ -418,9 +421,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         sid = session_of(request)
         try:
             # private to this session, named for people (clipdemo.registry; issue #11)
-            loaded = load_model(str(manager.export(sid)), ctx.registry.device, ctx.registry.dtype)
             label = header.session_model_label(locale_of(request), manager.snapshot(sid)["step"])
-            name = ctx.registry.add_private(sid, loaded, label)
+            name = ctx.service.add_session_model(sid, manager.export(sid), label)
         except LiveTrainingError as e:
             raise training_error(request, e) from e
         except ModelNotAvailable as e:
@@ -451,7 +453,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         return BUNDLED, tr(request, "learn.using_bundled")
 
     def on_unload(request: gr.Request):  # the tab closed: stop the run and free its memory at once
-        manager.reset(request.session_hash, ctx.registry)
+        forget(request.session_hash)
 
     def on_load(request: gr.Request):
         note = tr(request, "learn.note.limits", limit=manager.max_running, minutes=manager.time_limit_s / 60)

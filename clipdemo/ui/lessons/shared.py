@@ -39,6 +39,7 @@ def _flat_note(request, probe: lessons.Probe) -> str:
 
 
 def _model_line(request, name: str) -> str:
+    from clipdemo.service import display_name
     from clipdemo.ui.header import localized_name  # the header's names for models, in the visitor's language
 
-    return tr(request, "lessons.model", model=localized_name(name, locale_of(request)))
+    return tr(request, "lessons.model", model=localized_name(display_name(name), name, locale_of(request)))
