@@ -31,11 +31,11 @@ def _lenient(gradio_preprocess):
                 raise
             return str(path)
 
-    preprocess._clipdemo_lenient = True
+    preprocess.clipdemo_lenient = True
     return preprocess
 
 
-if not getattr(gr.Image.preprocess, "_clipdemo_lenient", False):
+if not getattr(gr.Image.preprocess, "clipdemo_lenient", False):
     gr.Image.preprocess = _lenient(gr.Image.preprocess)
 
 
