@@ -131,7 +131,7 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
     slanted = m > 4
     ticks = [_cut(s, 28) if slanted else _wrap(s, 20) for s in matrix.texts]
     fig.update_xaxes(tickvals=list(range(m)), ticktext=ticks,
-                     side="top", tickangle=-40 if slanted else 0, tickfont=dict(size=11),
+                     side="top", tickangle=-55 if slanted else 0, tickfont=dict(size=11),
                      range=[-1.5 if thumbs else -0.5, m - 0.5], showgrid=False, zeroline=False)
     fig.update_yaxes(tickvals=list(range(n)), ticktext=[_wrap(s, 16) for s in matrix.images], autorange="reversed",
                      showgrid=False, zeroline=False, scaleanchor="x" if thumbs else None)
