@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from clipdemo import overlay
-
 from clipdemo.registry import ModelRegistry
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.similarity import layout as st
