@@ -82,19 +82,24 @@ def client_for(url: str, address: str, downloads: Path):
                   download_files=str(downloads / address.replace(".", "-")), **extra)
 
 
-_UI_FN: dict[str, int] = {}
+_UI_FN: dict[str, tuple[int, int]] = {}
 
 
-def ui_zero_shot_fn(url: str) -> int:
-    """The Zero-shot tab's "Label it" event (a browser-only event: not in the API), found in /config by the
-    output it fills: the "what the model sees" picture."""
+def ui_zero_shot_fn(url: str) -> tuple[int, int]:
+    """The Zero-shot tab's "Label it" event (a browser-only event: not in the API), found in /config as the
+    event that reads the picture, the labels, the template and the model and fills the "what the model sees"
+    picture (other events also write that picture: the upload check, the clearing before a run).
+    Returns (its fn_index, the position of that picture among its outputs)."""
     if url not in _UI_FN:
         import httpx
 
         config = httpx.get(url + "config", timeout=120).json()
         labels = {c["id"]: str(c.get("props", {}).get("label")) for c in config["components"]}
-        _UI_FN[url] = next(d["id"] for d in config["dependencies"]
-                           if any('"zs.view"' in labels.get(o, "") for o in d["outputs"]))
+        for d in config["dependencies"]:
+            views = [i for i, o in enumerate(d["outputs"]) if '"zs.view"' in labels.get(o, "")]
+            if views and len(d["inputs"]) == 4:
+                _UI_FN[url] = (d["id"], views[0])
+                break
     return _UI_FN[url]
 
 
@@ -111,7 +116,7 @@ def browser_zero_shot(url: str, address: str, timeout: float = 60) -> int:
             path = http.post(url + "gradio_api/upload", files={"files": (Path(EXAMPLE).name, fh)}).json()[0]
         image = {"path": path, "orig_name": Path(EXAMPLE).name, "meta": {"_type": "gradio.FileData"}}
         joined = http.post(url + "gradio_api/queue/join", json={
-            "data": [image, LABELS, "single", None], "fn_index": ui_zero_shot_fn(url), "session_hash": session,
+            "data": [image, LABELS, "single", None], "fn_index": ui_zero_shot_fn(url)[0], "session_hash": session,
             "event_data": None, "trigger_id": None})
         joined.raise_for_status()
         output = None
@@ -127,7 +132,7 @@ def browser_zero_shot(url: str, address: str, timeout: float = 60) -> int:
                     break
         if output is None:
             raise RuntimeError("the event stream ended without a result")
-        view = output["data"][2]
+        view = output["data"][ui_zero_shot_fn(url)[1]]
         picture = http.get(view["url"])  # httpx raises RemoteProtocolError when the body is shorter than declared
         picture.raise_for_status()
         from PIL import Image
