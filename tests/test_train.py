@@ -176,3 +176,38 @@ def test_chinese_colour_is_learned_within_150_steps(tmp_path):
     txt = enc.encode_texts([f"一张有{toyworld.zh_colour(c)}的东西的照片" for c in colours])
     acc = np.mean((img @ txt.T).argmax(1) == np.array([colours.index(s.objects[0].colour) for s in scenes]))
     assert acc > 0.5, acc  # chance is 1/8
+
+
+def test_locked_text_side_stays_and_image_tower_learns():
+    tok = _tokenizer()
+    trainer = Trainer(_tiny_cfg(concepts="all", lock_text=True, varied_scenes=0.5, steps=3, batch_size=8), tok)
+    text = {k: v.clone() for k, v in trainer.model.text_model.state_dict().items()}
+    proj = trainer.model.text_projection.weight.clone()
+    scale = trainer.model.logit_scale.detach().clone()
+    vision = trainer.model.vision_model.embeddings.patch_embedding.weight.clone()
+    for _ in range(3):
+        trainer.step()
+    assert all(torch.equal(v, trainer.model.text_model.state_dict()[k]) for k, v in text.items())
+    assert torch.equal(proj, trainer.model.text_projection.weight)
+    assert torch.equal(scale, trainer.model.logit_scale.detach())
+    assert not torch.equal(vision, trainer.model.vision_model.embeddings.patch_embedding.weight)
+
+
+def test_varied_scenes_share_reaches_the_batches():
+    from clipdemo.train import sample_batch
+
+    rng = random.Random(0)
+    plain = sample_batch(rng, 40, 32)[0]
+    mixed = sample_batch(rng, 200, 32, varied=0.5)[0]
+    assert not any("resample" in s.extra for s in plain)
+    share = np.mean(["resample" in s.extra for s in mixed])
+    assert 0.35 < share < 0.65
+
+
+def test_cli_refuses_to_lock_both_towers(tmp_path):
+    import pytest
+
+    from clipdemo.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "m"), "--lock-image", "--lock-text", "--steps", "1"])
