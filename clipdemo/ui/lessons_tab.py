@@ -5,9 +5,10 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import lessons
+from clipdemo.locale_defaults import defaults_for
 from clipdemo.ui import lesson_languages, lessons_export, lessons_plots
 from clipdemo.ui.context import USER_ERRORS, UIContext
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.lessons_view import _flat_note, _model_line, _table, _words
 
 STRINGS = {
@@ -148,20 +149,20 @@ STRINGS = {
         "lessons.templates.tab": "1 · 提示模板",
         "lessons.templates.about": "CLIP 是从句子般的描述中学习的，而不是从单个词，所以标签的写法会改变它的回答。这里"
                                    "每张图片都要在全部 64 种颜色与形状的组合中被命名，标签有四种写法：直接写"
-                                   "（*red circle*），写进一句话（*a photo of a red circle.*），写进 80 句话再把向量取"
-                                   "平均（OpenAI 的模板集成），以及写进一句数数的话（*a photo of three red circles.*）。"
+                                   "（*红色圆形*），写进一句话（*一张红色圆形的照片。*），写进 OpenAI 模板的 43 句中文译文再把"
+                                   "向量取平均（模板集成），以及写进一句数数的话（*一张三个红色圆形的照片。*）。"
                                    "一半图片只有一个物体，另一半有三个。**注意观察**：数数的模板在描述对了图片时有帮助，"
                                    "描述错了时会误导模型。",
         "lessons.templates.title": "同样的图片，四种写标签的方式",
-        "lessons.templates.set.three": "'a photo of three {}.'",
+        "lessons.templates.set.three": "'一张三个{}的照片。'",
         "lessons.templates.group.one": "一个物体的图片",
         "lessons.templates.group.three": "三个物体的图片",
         "lessons.templates.col.group": "图中物体",
         "lessons.templates.flat": "**这个模型上没有可展示的现象：**无论标签怎么写，两类图片上的得分都一样。",
         "lessons.templates.true_prob": "正确标签的平均概率",
         "lessons.templates.set.bare": "只有标签",
-        "lessons.templates.set.single": "'a photo of a {}.'",
-        "lessons.templates.set.imagenet80": "80 个模板的集成",
+        "lessons.templates.set.single": "'一张{}的照片。'",
+        "lessons.templates.set.imagenet80": "中文模板集成",
         "lessons.templates.col.truth": "图片内容",
         "lessons.templates.summary": "{n} 张图片，每张都在 {k} 个标签中命名（随机猜测：{chance:.1%}）。编码的提示语数量："
                                      "只有标签 {bare}，单个模板 {single}，模板集成 {imagenet80}，数数模板 {three}。",
@@ -204,7 +205,7 @@ STRINGS = {
                                    "{part:.1%}）。",
         "lessons.counting.tab": "5 · 数数",
         "lessons.counting.about": "众所周知，CLIP 不擅长数数。这里每张图片有一个、两个或三个相同的图形，模型要在"
-                                  "*one …*、*two …* 和 *three …* 之间选择。**注意观察**表格的对角线：那些是数对的情况。"
+                                  "*一个……*、*两个……* 和 *三个……* 之间选择。**注意观察**表格的对角线：那些是数对的情况。"
                                   "（玩具模型的训练描述经常说出数量，所以它可能比真正的 CLIP 数得更好。）",
         "lessons.counting.title": "有几个？（行：真实数量，列：模型的回答）",
         "lessons.counting.n1": "一个",
@@ -215,9 +216,9 @@ STRINGS = {
         "lessons.counting.summary": "答对的比例：**{acc:.0%}**（随机猜测：{chance:.0%}）。",
         "lessons.leftright.tab": "6 · 左和右",
         "lessons.leftright.about": "CLIP 也常常分不清东西的位置。每张图片会得到正确的句子和它的镜像版本，共三种说法："
-                                   "一个图形 *on the left / on the right*；两个图形按从左到右的顺序说出"
-                                   "（*a red circle and a blue square*，玩具描述使用的顺序）或顺序颠倒；以及 "
-                                   "*to the left of / to the right of*（玩具描述中从未出现）。每种说法中，正确答案说"
+                                   "一个图形 *左边有… / 右边有…*；两个图形按从左到右的顺序说出"
+                                   "（*一个红色圆形和一个蓝色正方形*，玩具描述使用的顺序）或顺序颠倒；以及 "
+                                   "*…在…的左边 / 右边*（玩具描述中从未出现）。每种说法中，正确答案说"
                                    "“左”和说“右”的次数一样多，排在前面和后面的次数也一样多，所以只偏爱某个词的模型"
                                    "正好得 50%。**注意观察**哪些柱子高于随机猜测（50%）。",
         "lessons.leftright.title": "它在哪里？每种说法的正确率",
@@ -229,6 +230,11 @@ STRINGS = {
 }
 for _loc, _strings in lesson_languages.STRINGS.items():  # the English-vs-Chinese lesson keeps its own strings
     STRINGS[_loc].update(_strings)
+
+
+def _language(request) -> str:
+    """The lessons ask in the UI's language (a Chinese UI: Chinese labels, captions and templates)."""
+    return defaults_for(locale_of(request)).language
 
 
 def _caption(request, item: lessons.ProbeItem, with_truth: bool = True) -> str:
@@ -249,7 +255,7 @@ def _gallery(request, probe: lessons.Probe, group: str | None = None) -> list:
 
 
 def run_templates(encoder, request):
-    res = lessons.template_comparison(encoder)
+    res = lessons.template_comparison(encoder, language=_language(request))
     sets = list(res.predictions)
     words = _words(request, "templates", ("title", "true_prob", *[f"set.{n}" for n in sets],
                                           *[f"group.{g}" for g in lessons.TEMPLATE_GROUPS]))
@@ -273,7 +279,7 @@ def run_templates(encoder, request):
 
 
 def run_temperature(encoder, request):
-    res = lessons.temperature_lesson(encoder)
+    res = lessons.temperature_lesson(encoder, language=_language(request))
     words = _words(request, "temperature", ("title", "temp", "own", "y"))
     rows = [[lab, round(c, 4)] for lab, c in zip(res.labels, res.cosine, strict=True)]
     headers = [tr(request, "lessons.temperature.col.label"), tr(request, "lessons.temperature.col.cos")]
@@ -284,7 +290,7 @@ def run_temperature(encoder, request):
 
 
 def run_gap(encoder, request):
-    res = lessons.modality_gap(encoder)
+    res = lessons.modality_gap(encoder, language=_language(request))
     words = _words(request, "gap", ("images", "texts"), n=len(res.images))
     summary = tr(request, "lessons.gap.summary", gap=res.centroid_distance, ii=res.cos_image_image,
                  tt=res.cos_text_text, matched=res.cos_matched, mismatched=res.cos_mismatched, n=len(res.images),
@@ -295,7 +301,7 @@ def run_gap(encoder, request):
 
 
 def run_heldout(encoder, request):
-    probe = lessons.compositional(encoder)
+    probe = lessons.compositional(encoder, language=_language(request))
     words = _words(request, "heldout", ("title", "group.heldout", "group.seen"))
     n = probe.notes
     summary = tr(request, "lessons.heldout.summary", hc=n["heldout_colour"], hs=n["heldout_shape"],
@@ -306,7 +312,7 @@ def run_heldout(encoder, request):
 
 
 def run_counting(encoder, request):
-    probe = lessons.counting_probe(encoder)
+    probe = lessons.counting_probe(encoder, language=_language(request))
     words = _words(request, "counting", ("title", "n1", "n2", "n3", "answer", "truth"))
     summary = tr(request, "lessons.counting.summary", acc=probe.accuracy(), chance=probe.chance())
     summary += _flat_note(request, probe)
@@ -315,7 +321,7 @@ def run_counting(encoder, request):
 
 
 def run_leftright(encoder, request):
-    probe = lessons.left_right_probe(encoder)
+    probe = lessons.left_right_probe(encoder, language=_language(request))
     words = _words(request, "leftright", ("title", "group.single", "group.order", "group.relation"))
     summary = tr(request, "lessons.leftright.summary", acc=probe.accuracy(), n=len(probe.items),
                  chance=probe.chance())

@@ -15,8 +15,8 @@ import gradio as gr
 
 from clipdemo import gallery as galleries
 from clipdemo import projection
-from clipdemo.locale_defaults import defaults_for
 from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map
+from clipdemo.locale_defaults import defaults_for
 from clipdemo.search import Hit, rank, search_image, search_text
 from clipdemo.ui import collection_view, map_export, scratch
 from clipdemo.ui import exports as ex
