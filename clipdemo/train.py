@@ -74,6 +74,9 @@ class TrainConfig:
     # Share of scenes drawn with domain randomisation (toyworld.sample_scene(varied=True)): shades across each
     # colour word's band, wider sizes, hard or smooth edges. Teaches the image tower what stays the same.
     varied_scenes: float = 0.0
+    # Share of captions that name only the colours ("a photo of a pink object."): the image tower must then
+    # read colour apart from shape, also for colour-shape pairs it never saw.
+    colour_captions: float = 0.0
     init_from: str = ""  # continue from a saved checkpoint folder (a second, seeded training phase)
     log_every: int = 50
     extra: dict = field(default_factory=dict)
@@ -127,6 +130,19 @@ def concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, sh
                                                       for w in words))
 
 
+def colour_caption(scene: toyworld.Scene, rng: random.Random, zh: bool = False) -> str:
+    """A caption that names the colours and nothing else ("a photo of a pink object." / "一张粉色的物体的照片。")."""
+    colours = list(dict.fromkeys(o.colour for o in scene.objects))
+    if zh:
+        word = rng.choice(("物体", "东西", "图形"))
+        desc = "和".join(f"{rng.choice(toyworld.ZH_COLOURS[c])}的{word}" for c in colours)
+        return rng.choice(ZH_TRAIN_TEMPLATES).format(desc)
+    word = rng.choice(("object", "shape", "thing"))
+    if len(colours) == 1:
+        return rng.choice(TRAIN_TEMPLATES).format(f"{colours[0]} {word}")
+    return rng.choice(toyworld.PLURAL_TEMPLATES).format(" and ".join(f"a {c} {word}" for c in colours))
+
+
 def zh_concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, shape_share: float = 0.0) -> str:
     """The Chinese counterpart of `concept_caption`."""
     if concepts == "all":
@@ -141,7 +157,7 @@ def zh_concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str,
 
 
 def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "all", hard: float = 0.0,
-                 shape_share: float = 0.0, zh_share: float = 0.0, varied: float = 0.0):
+                 shape_share: float = 0.0, zh_share: float = 0.0, varied: float = 0.0, colour_share: float = 0.0):
     combos = None
     if hard and rng.random() < hard:
         pair = rng.sample(list(toyworld.COLOURS), 2)
@@ -149,7 +165,8 @@ def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "a
     scenes = [toyworld.sample_scene(rng, combos=combos, varied=bool(varied) and rng.random() < varied)
               for _ in range(n)]
     images = [toyworld.render(s, image_size, supersample=2) for s in scenes]
-    captions = [concept_caption(s, rng, concepts, shape_share, zh_share) for s in scenes]
+    captions = [colour_caption(s, rng, zh=rng.random() < zh_share) if colour_share and rng.random() < colour_share
+                else concept_caption(s, rng, concepts, shape_share, zh_share) for s in scenes]
     return scenes, images, captions
 
 
@@ -167,7 +184,7 @@ def prefetched_batches(cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool
     def draw():
         while not done.is_set():
             batch = sample_batch(rng, cfg.batch_size, cfg.image_size, cfg.concepts, cfg.hard_batches,
-                                 cfg.shape_captions, cfg.zh_captions, cfg.varied_scenes)
+                                 cfg.shape_captions, cfg.zh_captions, cfg.varied_scenes, cfg.colour_captions)
             while not done.is_set():
                 try:
                     ready.put(batch if with_scenes else batch[1:], timeout=0.5)
@@ -283,7 +300,7 @@ class Trainer:
             if batch is None:
                 batch = sample_batch(self.rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
                                      self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions,
-                                     self.cfg.varied_scenes)[1:]
+                                     self.cfg.varied_scenes, self.cfg.colour_captions)[1:]
             logits = self.logits(*batch)
         loss_i2t, loss_t2i = contrastive_losses(logits)
         loss = (loss_i2t + loss_t2i) / 2
@@ -371,6 +388,7 @@ def main(argv=None) -> None:
                    help="train the image tower only (text towers, projection and logit scale stay)")
     p.add_argument("--varied-scenes", type=float, default=0.0,
                    help="share of scenes drawn with domain randomisation (toyworld.sample_scene(varied=True))")
+    p.add_argument("--colour-captions", type=float, default=0.0, help="share of colour-only captions")
     p.add_argument("--image-pool", type=int, default=0,
                    help="with --lock-image: embed this many batches of pictures once and train on them")
     p.add_argument("--zh-vocab", action="store_true",

@@ -211,3 +211,21 @@ def test_cli_refuses_to_lock_both_towers(tmp_path):
 
     with pytest.raises(SystemExit):
         main(["--out", str(tmp_path / "m"), "--lock-image", "--lock-text", "--steps", "1"])
+
+
+def test_colour_captions_name_colours_and_nothing_else():
+    from clipdemo.train import colour_caption, sample_batch
+
+    rng = random.Random(3)
+    words = set(toyworld.SHAPES) | {toyworld.plural(s) for s in toyworld.SHAPES}
+    zh_shapes = [w for ws in toyworld.ZH_SHAPES.values() for w in ws if len(w) > 1]
+    for _ in range(60):
+        scene = toyworld.sample_scene(rng)
+        en, zh = colour_caption(scene, rng), colour_caption(scene, rng, zh=True)
+        assert all(o.colour in en for o in scene.objects) and not words & set(en.strip(".").split())
+        assert all(any(w in zh for w in toyworld.ZH_COLOURS[o.colour]) for o in scene.objects)
+        assert not any(w in zh for w in zh_shapes)
+    scenes, _, captions = sample_batch(random.Random(0), 200, 32, colour_share=0.5)
+    only_colour = [not words & set(c.strip(".").split()) for c in captions]
+    assert 0.4 < np.mean(only_colour) < 0.75  # half by the share, plus the plain mix's own colour-only captions
+    assert sample_batch(random.Random(0), 20, 32)[2] == sample_batch(random.Random(0), 20, 32, colour_share=0.0)[2]
