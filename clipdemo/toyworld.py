@@ -276,8 +276,9 @@ def sample_scene(
             break
     objs = []
     for (c, s), size, r, (x, y) in zip(specs, sizes, radii, centres):
+        angle = _angle(s, rng)  # drawn before the tint: plain scenes stay exactly what they were for a seed
         tint = varied_shade(c, rng) if varied else _jitter_colour(COLOURS[c], rng)
-        objs.append(SceneObject(c, s, size, x, y, r, _angle(s, rng), tint, rng.random() < (0.1 if varied else 0.2)))
+        objs.append(SceneObject(c, s, size, x, y, r, angle, tint, rng.random() < (0.1 if varied else 0.2)))
     objs.sort(key=lambda o: o.x)  # captions list objects left to right
     blur = rng.choice((0.0, 0.0, 0.0, 0.4, 0.8))
     extra = {"resample": rng.choice(("box", "bicubic", "nearest"))} if varied else {}
