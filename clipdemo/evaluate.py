@@ -321,6 +321,14 @@ def metrics_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _phase_note(ph: dict) -> str:
+    cfg = ph.get("config", {})
+    if "averaged" in cfg:  # scripts/average_checkpoints.py: no steps, the two phases before it averaged
+        return f"the last two phases' weights averaged ({1 - cfg['averaged']:g} / {cfg['averaged']:g})"
+    return (f"{cfg.get('steps', '?')} steps (lr {cfg.get('lr', '?')}, two-colour batches {cfg.get('hard_batches', 0):.0%}, "
+            f"extra shape-only captions {cfg.get('shape_captions', 0):.0%}{_language_note(cfg)})")
+
+
 def _language_note(cfg: dict) -> str:
     note = f", Chinese captions {cfg['zh_captions']:.0%}" if cfg.get("zh_captions") else ""
     note += f", colour-only captions {cfg['colour_captions']:.0%}" if cfg.get("colour_captions") else ""
@@ -369,7 +377,10 @@ the width with counts of small and large copies alike, and hard (nearest-neighbo
 edges; `--colour-captions` adds captions that name only the colours (`train.colour_caption`). `--lock-text`
 keeps the text towers, the text projection and the logit scale as they were (the mirror of LiT): only the image
 tower learns, so English and Chinese prompts keep their exact embeddings and cross-lingual agreement cannot
-drift. The evaluation's "other hands" renderer (`evaluate.draw_plain`, CSS colour names) and its seed are never
+drift. The two domain-randomised phases pull in opposite directions (the first kept shape and let colour on
+held-out pairs slip, the second, with colour-only captions, the reverse), so their image towers are averaged
+weight by weight (`scripts/average_checkpoints.py`, a "model soup", Wortsman et al. 2022), chosen on a small
+check with its own seed, not on the test below. The evaluation's "other hands" renderer (`evaluate.draw_plain`, CSS colour names) and its seed are never
 used in training, and the held-out colour–shape pairs are still never drawn: both stay held-out tests.
 """
 EVAL_CHINESE = """
@@ -393,11 +404,7 @@ def write_card(model_dir: Path, results: dict, command: str) -> Path:
         entry = entry.get("previous")
     train_cmd = "\n".join(ph.get("command", "python -m clipdemo.train") for ph in phases)
     minutes = sum(ph.get("train_seconds", 0) for ph in phases) / 60
-    steps = " + ".join(f"{ph.get('config', {}).get('steps', '?')} steps (lr {ph.get('config', {}).get('lr', '?')}, "
-                       f"two-colour batches {ph.get('config', {}).get('hard_batches', 0):.0%}, "
-                       f"extra shape-only captions {ph.get('config', {}).get('shape_captions', 0):.0%}"
-                       f"{_language_note(ph.get('config', {}))})"
-                       for ph in phases)
+    steps = " + ".join(_phase_note(ph) for ph in phases)
     bilingual = any(ph.get("config", {}).get("zh_captions") for ph in phases)
     varied = any(ph.get("config", {}).get("varied_scenes") for ph in phases)
     held = ", ".join(f"{c} {s}" for c, s in sorted(HELD_OUT))

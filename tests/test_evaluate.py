@@ -107,3 +107,10 @@ def test_card_describes_a_domain_randomised_phase(tmp_path):
     assert "`evaluate.draw_plain`" in card and "never" in card
     (tmp_path / "training_log.json").write_text(json.dumps({"command": "x", "config": {"steps": 5}}))
     assert "Domain randomisation" not in evaluate.write_card(tmp_path, res, "y").read_text()
+
+
+def test_card_names_an_averaged_phase():
+    averaged = {"command": "python scripts/average_checkpoints.py a b --out c --weight 0.5",
+                "config": {"steps": 0, "averaged": 0.5}}
+    assert evaluate._phase_note(averaged) == "the last two phases' weights averaged (0.5 / 0.5)"
+    assert evaluate._phase_note({"config": {"steps": 7, "lr": 0.1}}).startswith("7 steps (lr 0.1")
