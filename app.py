@@ -11,14 +11,13 @@ import sys
 import threading
 from pathlib import Path
 
-
-def _paths(variable: str) -> list[str]:
-    """A list of folders from an environment variable, os.pathsep-separated (':' on Linux and macOS)."""
-    return [f for f in os.environ.get(variable, "").split(os.pathsep) if f]
+from clipdemo import settings
+from clipdemo.settings import env, env_paths
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    env = os.environ.get
+    """Launch options; each defaults to its environment variable (read through clipdemo.settings, the one
+    module that reads the environment) and is passed down from here."""
     p = argparse.ArgumentParser(description="clipdemo: see and touch CLIP in the browser")
     p.add_argument("--host", default=env("CLIPDEMO_HOST", env("GRADIO_SERVER_NAME", "127.0.0.1")),
                    help="address to listen on (CLIPDEMO_HOST; 0.0.0.0 to serve a classroom)")
@@ -39,7 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(CLIPDEMO_INT8=1)")
     p.add_argument("--max-models", type=int, default=int(env("CLIPDEMO_MAX_MODELS", "2")),
                    help="models kept in memory at once (CLIPDEMO_MAX_MODELS)")
-    p.add_argument("--allow-folder", action="append", default=_paths("CLIPDEMO_ALLOW_FOLDERS"), help="a local model folder the picker may offer, or a folder of them as written by "
+    p.add_argument("--allow-folder", action="append", default=env_paths("CLIPDEMO_ALLOW_FOLDERS"), help="a local model folder the picker may offer, or a folder of them as written by "
                                 "`python -m clipdemo download` (repeatable; CLIPDEMO_ALLOW_FOLDERS, "
                                 f"'{os.pathsep}'-separated)")
     p.add_argument("--concurrency", type=int, default=int(env("CLIPDEMO_CONCURRENCY", "2")),
@@ -48,7 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="requests that may wait in the queue; more are turned away with a message (CLIPDEMO_MAX_QUEUE)")
     p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
                    help="upload limit (CLIPDEMO_MAX_FILE_SIZE)")
-    p.add_argument("--collection", action="append", default=_paths("CLIPDEMO_COLLECTIONS"), help="a collection folder written by `python -m clipdemo embed` or clip-retrieval, "
+    p.add_argument("--collection", action="append", default=env_paths("CLIPDEMO_COLLECTIONS"), help="a collection folder written by `python -m clipdemo embed` or clip-retrieval, "
                                 "offered in the map tab by its folder name (repeatable; CLIPDEMO_COLLECTIONS, "
                                 f"'{os.pathsep}'-separated)")
     p.add_argument("--max-pending-per-client", type=int, default=int(env("CLIPDEMO_MAX_PENDING", "8")),
@@ -56,7 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--disk-cap", default=env("CLIPDEMO_DISK_CAP", "1gb"),
                    help="uploads and outputs kept on disk at most; the oldest go first (CLIPDEMO_DISK_CAP)")
     p.add_argument("--cache-dir", default=env("CLIPDEMO_CACHE", ""),
-                   help="where rendered toy galleries are kept between runs (CLIPDEMO_CACHE; default ~/.cache/clipdemo)")
+                   help="clipdemo's cache: toy galleries, converted OpenVINO models, collection maps (CLIPDEMO_CACHE; "
+                        "default ~/.cache/clipdemo)")
     p.add_argument("--max-trainings", type=int, default=int(env("CLIPDEMO_MAX_TRAININGS", "2")),
                    help="Learn-tab trainings running at once on this server (CLIPDEMO_MAX_TRAININGS)")
     p.add_argument("--train-time-limit", type=float, default=float(env("CLIPDEMO_TRAIN_TIME_LIMIT", "900")),
@@ -65,6 +65,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="CPU threads per Learn-tab training (CLIPDEMO_TRAIN_THREADS)")
     p.add_argument("--mcp", action="store_true", default=env("CLIPDEMO_MCP", "") == "1",
                    help="also serve the API endpoints as MCP tools at /gradio_api/mcp/ (CLIPDEMO_MCP=1)")
+    p.add_argument("--no-gradio-patches", action="store_true", default=env("CLIPDEMO_GRADIO_PATCHES", "1") == "0",
+                   help="leave Gradio's cache writes as Gradio ships them, not atomic: only for the test that shows "
+                        "the race the patches prevent (CLIPDEMO_GRADIO_PATCHES=0)")
     return p.parse_args(argv)
 
 
@@ -94,7 +97,6 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     from gradio.utils import _parse_file_size
 
-    from clipdemo import gallery
     from clipdemo.download import launch_models
     from clipdemo.live_training import LiveTrainingManager
     from clipdemo.loading import default_model_name
@@ -103,7 +105,7 @@ def main(argv=None) -> None:
     from clipdemo.ui.context import UIContext
 
     if args.cache_dir:
-        gallery.CACHE_DIR = Path(args.cache_dir).expanduser()
+        settings.CACHE_DIR = Path(args.cache_dir).expanduser()
 
     # a folder of downloaded models (offline classroom) starts with the best one and offers them all
     model, allowed = launch_models(args.model or default_model_name(), args.allow_folder)
@@ -113,14 +115,14 @@ def main(argv=None) -> None:
     trainings = LiveTrainingManager(max_running=args.max_trainings, time_limit_s=args.train_time_limit,
                                     threads=args.train_threads)
     ctx = UIContext(registry, concurrency=args.concurrency, extra={"live_training": trainings})
-    kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client)
+    kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client, behind_space_proxy=settings.on_hf_space())
     if args.collection:  # large prepared collections: checked now, maps computed in the background
         from clipdemo.collection import service as collections
-        from clipdemo.ui.collection_routes import routes
+        from clipdemo.ui.collection.routes import routes
 
         ctx.extra["collections"] = collections.configure(args.collection)
         kwargs["app_kwargs"]["routes"] = routes()
-    demo = build_app(ctx)
+    demo = build_app(ctx, gradio_patches=not args.no_gradio_patches)
     with_queue(demo, args)
     start_housekeeping(ctx, _parse_file_size(args.disk_cap))
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,

@@ -19,9 +19,9 @@ from clipdemo.errors import UserError
 # Sub-commands that hand their arguments to another module's main(argv) untouched.
 PASSTHROUGH = {
     "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
-    "eval": ("clipdemo.evaluate", "measure a toy-world CLIP and write its model card"),
-    "bench": ("clipdemo.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
-    "bench_map": ("clipdemo.bench_map", "map benchmark; --sizes 1000,10000,100000 measures collections"),
+    "eval": ("clipdemo.tools.evaluate", "measure a toy-world CLIP and write its model card"),
+    "bench": ("clipdemo.tools.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
+    "bench_map": ("clipdemo.tools.bench_map", "map benchmark; --sizes 1000,10000,100000 measures collections"),
     "collection": ("clipdemo.collection.cli", "a collection folder: size, model, search, Embedding Atlas export"),
     "quantize": ("clipdemo.backends.quantize", "write an int8 OpenVINO copy of a model and measure its agreement"),
 }
@@ -113,15 +113,6 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()  # "Loading weights" bars would bury the command's own output
 
 
-def _load_encoder(args):
-    from clipdemo.loading import default_model_name
-    from clipdemo.registry import load_encoder
-
-    _quiet_transformers()
-    return load_encoder(args.model or default_model_name(), args.device, args.dtype, getattr(args, "backend", None),
-                        getattr(args, "int8", False))
-
-
 def cmd_label(args) -> int:
     from clipdemo import exports
     from clipdemo.images import load_image
@@ -152,7 +143,8 @@ def cmd_label(args) -> int:
     _quiet_transformers()
     registry = ModelRegistry(model or default_model_name(), args.device, args.dtype, max_models=1,
                              backend=args.backend, int8=args.int8)
-    batch = ClipService(registry).zero_shot_batch(images, labels, templates)
+    service = ClipService(registry)
+    batch = service.zero_shot_batch(images, labels, templates)
     for notice in [*batch.notices, registry.get().backend.notice]:
         if not notice:
             continue
@@ -160,8 +152,8 @@ def cmd_label(args) -> int:
     loaded = registry.get().loaded
     if args.save_session:
         exports.write_session(args.save_session, exports.session_record(
-            "zero_shot", loaded.name, {"top": args.top}, batch.labels, batch.templates, loaded=loaded,
-            images=names))
+            "zero_shot", loaded.name, {"top": args.top}, batch.labels, batch.templates,
+            model_info=service.describe().session_info(), images=names))
     top = max(1, min(args.top, len(batch.labels)))
     tops = [list(zip(r.labels, r.probabilities, r.cosine, strict=True))[:top] for r in batch.results]
     sigmoid = batch.results[0].scoring == "sigmoid"

@@ -137,6 +137,11 @@ MAX_CACHED_PROJECTIONS = 32
 _PROJECTIONS = LRUCache(MAX_CACHED_PROJECTIONS)
 
 
+def clear_projection_cache() -> None:
+    """Forget every cached projection (a benchmark's cold start)."""
+    _PROJECTIONS.clear()
+
+
 def project_map(data: MapData, method: str = "umap", dims: int = 2, n_neighbors: int = 15, min_dist: float = 0.1,
                 seed: int = 0) -> projection.Projection:
     """Coordinates for every point; the same data and settings come back from a small cache."""

@@ -135,6 +135,7 @@ class Encoder:
         out: list[np.ndarray | None] = [self.image_cache.get(k) for k in keys]
         todo = [i for i, v in enumerate(out) if v is None]
         for start in range(0, len(todo), self.batch_size):
+            limits.check_time()  # between batches: a request over its time, or abandoned, stops here
             idx = todo[start:start + self.batch_size]
             pixels = self.preprocess([images[i] for i in idx], self.backend.pixel_dtype)
             feats = self.image_features_from_pixels(pixels).cpu().numpy()
@@ -151,6 +152,7 @@ class Encoder:
         todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
         done: dict[str, np.ndarray] = {}
         for chunk in self._length_sorted_chunks(todo):
+            limits.check_time()
             feats = self.text_features_from_tokens(self.tokenize(chunk)).cpu().numpy()
             for t, f in zip(chunk, feats):
                 done[t] = f

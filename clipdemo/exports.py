@@ -30,8 +30,10 @@ SESSION_VERSION = 1
 
 
 def session_record(view: str, model: str, settings: Mapping | None = None, labels: Sequence[str] = (),
-                   templates: Sequence[str] = (), seed: int | None = None, loaded=None, **extra) -> dict:
-    """Everything needed to reproduce a result. `loaded` (a LoadedModel) adds family, dtype, device, scoring."""
+                   templates: Sequence[str] = (), seed: int | None = None, model_info: Mapping | None = None,
+                   **extra) -> dict:
+    """Everything needed to reproduce a result. `model_info` (service.ModelDetails.session_info(): family, source,
+    device, dtype, parameters, scores, logit scale) says which model made it."""
     import torch
     import transformers
 
@@ -42,13 +44,8 @@ def session_record(view: str, model: str, settings: Mapping | None = None, label
         "software": {"python": platform.python_version(), "torch": torch.__version__,
                      "transformers": transformers.__version__},
     }
-    if loaded is not None:
-        from clipdemo.devices import dtype_name
-
-        record["model_info"] = {"family": loaded.family, "source": loaded.source, "device": loaded.device.type,
-                                "dtype": dtype_name(loaded.dtype), "parameters": loaded.n_params,
-                                "scores": "sigmoid" if loaded.uses_sigmoid else "softmax",
-                                "logit_scale": round(loaded.logit_scale, 4)}
+    if model_info is not None:
+        record["model_info"] = dict(model_info)
     record.update(extra)
     return record
 

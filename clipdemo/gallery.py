@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image
 
-from clipdemo import assets, limits, toyworld
+from clipdemo import assets, limits, settings, toyworld
 from clipdemo.cache import LRUCache
 from clipdemo.errors import InputError
 from clipdemo.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
@@ -88,11 +88,8 @@ def toy_group(scene: toyworld.Scene) -> str:
     return colours.pop() if len(colours) == 1 else "mixed"
 
 
-CACHE_DIR: Path | None = None  # set by the app (--cache-dir); None: ~/.cache/clipdemo
-
-
 def cache_root() -> Path:
-    return CACHE_DIR if CACHE_DIR is not None else Path.home() / ".cache" / "clipdemo"
+    return settings.cache_dir()  # --cache-dir, $CLIPDEMO_CACHE or ~/.cache/clipdemo
 
 
 def _render_toy(n: int, seed: int, size: int) -> tuple[list[Image.Image], list[str], list[str]]:

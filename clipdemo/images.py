@@ -70,11 +70,6 @@ def shrink_to_rgb(image: Image.Image, max_side: int = MAX_SIDE, owned: bool = Fa
     return image.convert("RGB")
 
 
-def to_rgb(image: Image.Image, max_side: int = MAX_SIDE) -> Image.Image:
-    """A PIL image (left unchanged) -> RGB at most `max_side` (see shrink_to_rgb)."""
-    return shrink_to_rgb(image, max_side)
-
-
 def load_image(source, name: str | None = None, max_side: int = MAX_SIDE) -> Image.Image:
     """Open a path, bytes or PIL image decoded small; raise ImageError with a readable reason."""
     label = name or (Path(source).name if isinstance(source, (str, os.PathLike)) else "image")

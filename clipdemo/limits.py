@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -61,12 +61,17 @@ class RequestBudget:
     bytes: int = 0
     started: float = field(default_factory=time.monotonic)
     refused: list[str] = field(default_factory=list)
+    # says whether the visitor who asked has gone (tab closed, client disconnected): the work in between
+    # checks stops then, since nobody would see its result (the UI supplies it; None: never)
+    abandoned: Callable[[], bool] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
     def check_time(self) -> None:
+        if self.abandoned is not None and self.abandoned():
+            raise self._refuse("the visitor who asked for this has left; the rest was not done")
         if self.elapsed() > self.max_seconds:
             raise self._refuse(f"this request has run {self.elapsed():.0f} s, the limit is {self.max_seconds:.0f} s; "
                                "the rest was not done (try fewer or smaller inputs)")

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import torch
 
+from clipdemo import settings
 from clipdemo.assets import BUNDLED_MODEL_DIR
 from clipdemo.devices import dtype_name, pick_device, pick_dtype
 from clipdemo.errors import UserError
 
 BUNDLED = "bundled"
 DEFAULT_HUB_MODEL = "openai/clip-vit-base-patch32"
-HUB_URL = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+HUB_URL = settings.hub_endpoint()
 
 # Well-known checkpoints offered by the picker (all load through the same path).
 KNOWN_MODELS: dict[str, str] = {
@@ -43,8 +44,7 @@ class ModelNotAvailable(UserError):
 
 
 def is_offline() -> bool:
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE",
-                                                                                    "TRANSFORMERS_OFFLINE"))
+    return settings.hub_offline()
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:

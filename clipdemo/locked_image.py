@@ -59,7 +59,3 @@ def locked_image_model(tokenizer, text_width: int, text_layers: int, heads: int,
     for module in (model.vision_model, model.visual_projection):
         module.requires_grad_(False)
     return model
-
-
-def trainable_parameters(model) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -65,7 +65,6 @@ def cosine_distances(x: np.ndarray) -> np.ndarray:
 
 _UMAP_LOCK = threading.Lock()  # one fit at a time: the first compiles, the others wait and reuse it
 _warm = threading.Event()
-_warm_seconds: list[float] = []
 
 
 def _umap_fit(x: np.ndarray, dims: int, n_neighbors: int, min_dist: float, seed: int) -> np.ndarray:
@@ -163,18 +162,12 @@ def warm_up(n_points: int = 64, dim: int = 16) -> float:
         for dims in (2, 3):
             _umap_fit(x, dims, n_neighbors=10, min_dist=0.1, seed=0)
     seconds = time.perf_counter() - start
-    if not _warm.is_set():
-        _warm_seconds.append(seconds)
     _warm.set()
     return seconds
 
 
 def is_warm() -> bool:
     return _warm.is_set()
-
-
-def warm_up_seconds() -> float | None:
-    return _warm_seconds[0] if _warm_seconds else None
 
 
 # ---------------------------------------------------------------- the modality gap

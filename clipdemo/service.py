@@ -23,13 +23,13 @@ from PIL import Image
 
 from clipdemo import gallery as galleries
 from clipdemo import limits
-from clipdemo.embedding_map import build_map_data, project_map, records
+from clipdemo.embedding_map import MapData, build_map_data, project_map, records
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.images import load_image
 from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, is_offline
 from clipdemo.registry import ModelRegistry, is_private
-from clipdemo.search import DEFAULT_K, search_text
+from clipdemo.search import DEFAULT_K, Hit, search_image, search_text
 from clipdemo.similarity import MAX_IMAGES as MATRIX_MAX_IMAGES
 from clipdemo.similarity import MAX_TEXTS as MATRIX_MAX_TEXTS
 from clipdemo.similarity import similarity_matrix as engine_similarity_matrix
@@ -38,6 +38,7 @@ from clipdemo.zeroshot import ZeroShotResult
 from clipdemo.zeroshot import zero_shot as engine_zero_shot
 
 ImageSource = str | os.PathLike | bytes | Image.Image
+LESSONS = ("templates", "temperature", "gap", "heldout", "counting", "leftright", "languages")  # the Lessons tab's
 
 MAX_BATCH_IMAGES = 256  # zero_shot_batch: a CSV's worth of pictures in one call, seconds on a CPU
 MAX_EMBED_TEXTS = 2000  # embed: the same bound as the texts of a map
@@ -87,6 +88,12 @@ class ModelDetails(Result):
     image_size: int  # pixels the model sees (a side)
     source: str  # the folder or hub id it was loaded from
     bundled: bool
+    encoding: dict = field(default_factory=dict)  # backend, precision, measured agreement (backends.backend_record)
+
+    def session_info(self) -> dict:
+        """What a session file records about the model (clipdemo.exports.session_record's model_info)."""
+        return {"family": self.family, "source": self.source, "device": self.device, "dtype": self.dtype,
+                "parameters": self.parameters, "scores": self.scoring, "logit_scale": round(self.logit_scale, 4)}
 
 
 @dataclass
@@ -296,15 +303,73 @@ class ClipService:
                                       availability(name), encoder is not None))
         return ModelList(self.registry.default, entries)
 
-    def describe(self, model: str | None = "") -> ModelDetails:
-        """The model (loaded now if it is not yet): family, scoring, logit scale, size, device, dtype."""
+    def describe(self, model: str | None = "", session: str | None = None) -> ModelDetails:
+        """The model (loaded now if it is not yet): family, scoring, logit scale, size, device, dtype, encoding.
+        `session`: a session's own Learn-tab model is described only to that session."""
+        from clipdemo.backends import backend_record
         from clipdemo.devices import dtype_name
 
-        lm = self.encoder(model).loaded
+        encoder = self.registry.get(model or None, session)
+        lm = encoder.loaded
         n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
         return ModelDetails(self.model_name(model), lm.family, "sigmoid" if lm.uses_sigmoid else "softmax",
                             _r(lm.logit_scale), _r(lm.logit_bias), lm.n_params, n_bytes, lm.device.type,
-                            dtype_name(lm.dtype), lm.image_size, lm.source, lm.is_bundled)
+                            dtype_name(lm.dtype), lm.image_size, lm.source, lm.is_bundled,
+                            backend_record(encoder.backend))
+
+    def display_name(self, name: str) -> str:
+        """A person's name for a model (a session's own one by the label it was registered with)."""
+        return display_name(name, self.registry)
+
+    def models_in_memory(self, session: str | None = None) -> list[str]:
+        """Names of the models in memory that `session` may see (the shared ones and its own)."""
+        return self.registry.loaded_names(session)
+
+    @property
+    def max_models(self) -> int:
+        """Shared models kept in memory at once."""
+        return self.registry.max_models
+
+    def session_models(self, session: str | None) -> list[str]:
+        """Names of `session`'s own models (a Learn-tab model); nobody else's."""
+        return self.registry.private_names(session)
+
+    def drop_session(self, session: str | None) -> None:
+        """Free `session`'s own models now (its tab closed, or its training was reset)."""
+        self.registry.drop_session(session)
+
+    def add_session_model(self, session: str, folder: str | os.PathLike, label: str) -> str:
+        """Load a model folder (a Learn-tab export) as `session`'s own model; its name for `model=`."""
+        from clipdemo.loading import load_model
+
+        loaded = load_model(str(folder), self.registry.device, self.registry.dtype)
+        return self.registry.add_private(session, loaded, label)
+
+    # ------------------------------------------------------------ lessons
+    def lesson(self, key: str, model: str | None = "", language: str = "en"):
+        """Run one of the Lessons tab's experiments (LESSONS: templates, temperature, gap, heldout, counting,
+        leftright, languages) on the model: its result dataclass of numbers and pictures, for the view to draw.
+        language "zh": labels, templates and captions in Chinese (the "languages" lesson always asks in both)."""
+        from clipdemo import lessons  # the experiments are loaded when first asked for (the CLI never is)
+        from clipdemo.language_lesson import language_comparison
+
+        runs = {"templates": lessons.template_comparison, "temperature": lessons.temperature_lesson,
+                "gap": lessons.modality_gap, "heldout": lessons.compositional, "counting": lessons.counting_probe,
+                "leftright": lessons.left_right_probe, "languages": language_comparison}
+        if key not in runs:
+            raise InputError(f"no lesson named {key!r}; the lessons are {', '.join(LESSONS)}")
+        if language not in ("en", "zh"):
+            raise InputError(f"language must be en or zh (got {language!r})")
+        if key == "languages":
+            return runs[key](self.encoder(model))
+        return runs[key](self.encoder(model), language=language)
+
+    def out_of_world(self, images: Sequence[ImageSource], model: str | None = "") -> list[float] | None:
+        """Per image, how unlike the bundled toy model's training world it is (above ood.THRESHOLD: unlike);
+        None where the check does not apply (any other model)."""
+        from clipdemo import ood
+
+        return ood.out_of_world(self.encoder(model).loaded, [load_image(i) for i in images])
 
     def model_view(self, image: ImageSource, model: str | None = "") -> Image.Image:
         """What the model sees: the resized, cropped input."""
@@ -394,18 +459,43 @@ class ClipService:
                    "notices": data.notices + proj.notices}
         return EmbeddingMap(records(data, proj), summary)
 
-    def search(self, query: str, images: Sequence[ImageSource] | None = None, k: int = DEFAULT_K,
-               model: str = "", collection: str = "") -> SearchResults:
-        """Text -> image retrieval: the images ranked by cosine with the query, best first. `collection`:
-        exact search over every vector of a launch-time collection instead (clipdemo.collection)."""
+    def map_data(self, gallery: galleries.Gallery, texts: str | Sequence[str] | None = None,
+                 labels: str | Sequence[str] | None = None, captions: bool = True, label_points: bool = True,
+                 model: str = "", progress=None) -> tuple[MapData, int]:
+        """What the map tab draws and keeps for redraws (MapData: arrays and names), and how many pictures were
+        newly encoded (the rest came from the model's cache)."""
+        encoder = self.encoder(model)
+        before = encoder.image_cache.misses
+        data = build_map_data(encoder, gallery, texts, labels, captions=captions, label_points=label_points,
+                              model_name=self.model_name(model), progress=progress)
+        return data, encoder.image_cache.misses - before
+
+    def search_map(self, data: MapData, query: str = "", image: ImageSource | None = None,
+                   k: int = DEFAULT_K) -> list[Hit]:
+        """A drawn map's nearest pictures to a text (as typed) or to a picture, with the map's own model."""
+        encoder = self.encoder(data.model_name)
+        args = (data.image_emb, data.gallery.names, data.gallery.captions, int(k))
+        if image is not None:
+            return search_image(encoder, load_image(image), *args)
+        return search_text(encoder, query, *args)
+
+    def search(self, query: str = "", images: Sequence[ImageSource] | None = None, k: int = DEFAULT_K,
+               model: str = "", collection: str = "", query_image: ImageSource | None = None) -> SearchResults:
+        """Retrieval: the images ranked by cosine with the query, best first. The query is a text, or with
+        `query_image` a picture (image -> image; a picture that is in the gallery finds itself first).
+        `collection`: exact search over every vector of a launch-time collection instead (clipdemo.collection)."""
         if collection:
-            return self._collection_search(query, collection, k, model)
+            return self._collection_search(query, collection, k, model, query_image)
         encoder = self.encoder(model)
         gal = self._gallery(images)
-        hits = search_text(encoder, query, encoder.encode_images(gal.images), gal.names, gal.captions,
-                           k=max(1, min(int(k), len(gal))))
-        return SearchResults(" ".join((query or "").split()), [h.as_dict() for h in hits], self.model_name(model),
-                             list(gal.notices))
+        emb, k = encoder.encode_images(gal.images), max(1, min(int(k), len(gal)))
+        if query_image is not None:
+            hits = search_image(encoder, load_image(query_image), emb, gal.names, gal.captions, k=k)
+            asked = image_name(query_image, 0)
+        else:
+            hits = search_text(encoder, query, emb, gal.names, gal.captions, k=k)
+            asked = " ".join((query or "").split())
+        return SearchResults(asked, [h.as_dict() for h in hits], self.model_name(model), list(gal.notices))
 
     # collections (python app.py --collection DIR): only folders given at launch, by folder name
     def _collection_map(self, collection: str) -> EmbeddingMap:
@@ -419,13 +509,23 @@ class ClipService:
                    "collection": collection, "projection": m["projection"], "modality_gap": None, "notices": []}
         return EmbeddingMap(points, summary)
 
-    def _collection_search(self, query: str, collection: str, k: int, model: str) -> SearchResults:
-        from clipdemo.collection import service as collections
+    def collection_hits(self, collection: str, query: str = "", image: ImageSource | None = None, k: int = DEFAULT_K,
+                        model: str = "", collections=None) -> dict:
+        """Exact text -> image or image -> image search over every vector of a launch-time collection: the
+        collection service's plain record (hits, count, seconds, notices). `collections`: the app's set."""
+        from clipdemo.collection import service as collection_service
 
-        r = collections.collection_search(collection, self.encoder(model), query=query, k=int(k))
+        return collection_service.collection_search(collection, self.encoder(model), query=query,
+                                                    image=image, k=int(k), collections=collections)
+
+    def _collection_search(self, query: str, collection: str, k: int, model: str,
+                           query_image: ImageSource | None = None) -> SearchResults:
+        image = load_image(query_image) if query_image is not None else None
+        r = self.collection_hits(collection, query, image, k, model)
         results = [{"rank": h["rank"], "name": h["image_path"], "score": h["score"], "caption": h["caption"],
                     "index": h["index"]} for h in r["hits"]]
-        return SearchResults(r["query"], results, self.model_name(model), r["notices"])
+        asked = image_name(query_image, 0) if query_image is not None else r["query"]
+        return SearchResults(asked, results, self.model_name(model), r["notices"])
 
     def embed(self, images: Sequence[ImageSource] | None = None, texts: str | Sequence[str] | None = None,
               model: str = "") -> Embeddings:

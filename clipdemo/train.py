@@ -397,7 +397,7 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--save-every", type=int, default=0)
     args = p.parse_args(argv)
-    from clipdemo.tokenizer_build import write_tokenizer
+    from clipdemo.tools.tokenizer_build import write_tokenizer
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -405,7 +405,7 @@ def main(argv=None) -> None:
     if cfg.lock_image and cfg.lock_text:
         p.error("--lock-image and --lock-text together leave nothing to train")
     if args.zh_vocab:
-        from clipdemo.tokenizer_build import write_bilingual_tokenizer
+        from clipdemo.tools.tokenizer_build import write_bilingual_tokenizer
 
         if not args.init_from:
             p.error("--zh-vocab extends the tokenizer of --init-from")

@@ -5,7 +5,7 @@
 1. The same model on the GPU (auto dtype: fp16 on CUDA) and on the CPU (fp32): zero-shot on the
    bundled toy pictures must give the same top label, with probabilities close.
 2. Grad-CAM and decomposition maps on the GPU peak where the CPU's do.
-3. With --bench: `python -m clipdemo.bench --device cuda --skip-app` (bundled and ViT-B/32 shape).
+3. With --bench: `python -m clipdemo.tools.bench --device cuda --skip-app` (bundled and ViT-B/32 shape).
 Prints a table; exits 1 when a check fails.
 """
 
@@ -21,11 +21,11 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from clipdemo import bench  # noqa: E402
 from clipdemo.devices import dtype_name  # noqa: E402
 from clipdemo.encoding import Encoder  # noqa: E402
 from clipdemo.loading import load_model  # noqa: E402
 from clipdemo.spatial import spatial_map  # noqa: E402
+from clipdemo.tools import bench  # noqa: E402
 from clipdemo.toyworld import COLOURS, SHAPES  # noqa: E402
 from clipdemo.zeroshot import zero_shot  # noqa: E402
 

@@ -149,6 +149,9 @@ def test_every_endpoint_answers_by_keyword_with_consistent_numbers(client):
     found = client.predict(query="a small red circle", images=pair, k=2, api_name="/search")
     assert [r["name"] for r in found["results"]] == [RED.name, BLUE.name]
     assert found["results"][0]["score"] == pytest.approx(matrix["cosine"][0][0], abs=0.1)
+    by_image = client.predict(query_image=pair[1], images=pair, k=2, api_name="/search")  # image -> image
+    assert [r["name"] for r in by_image["results"]] == [BLUE.name, RED.name]
+    assert by_image["results"][0]["score"] == pytest.approx(1, abs=1e-3)
     mapped = client.predict(images=pair, texts="a green star", method="pca", dims=3, api_name="/embedding_map")
     kinds = [p["kind"] for p in mapped["points"]]
     assert kinds.count("image") == 2 and "z" in mapped["points"][0] and mapped["summary"]["method"] == "pca"
@@ -187,7 +190,9 @@ def test_a_bare_path_is_not_read(url, value):
     ("zero_shot", [{"path": "http://192.0.2.1/cat.png", "meta": {"_type": "gradio.FileData"}}, "cat", "single", ""]),
     ("search", ["a cat", [{"path": "https://192.0.2.1/a.png", "url": "https://192.0.2.1/a.png",
                           "meta": {"_type": "gradio.FileData"}}],
-                3, "", ""]),
+                3, "", None, ""]),
+    ("search", ["", None, 3, "", {"path": "https://192.0.2.1/q.png", "url": "https://192.0.2.1/q.png",
+                                  "meta": {"_type": "gradio.FileData"}}, ""]),
 ])
 def test_a_url_is_refused_before_gradio_would_fetch_it(url, endpoint, data):
     """192.0.2.1 is TEST-NET-1: nothing answers there, so a fetch would show as a connection error instead."""

@@ -335,7 +335,7 @@ def test_app_serves_with_backend_openvino(with_openvino, ov_cache, tmp_path, req
 
 @needs_openvino
 def test_bench_puts_the_backends_side_by_side(ov_cache, tiny_clip_dir, capsys):
-    from clipdemo import bench
+    from clipdemo.tools import bench
 
     rows = bench.main(["--models", str(tiny_clip_dir), "--only-backends", "--backends", "torch-fp32", "openvino",
                        "--rounds", "1", "--prompts", "16"])

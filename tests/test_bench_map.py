@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from clipdemo import bench_map, gallery, projection
+from clipdemo import projection, settings
+from clipdemo.tools import bench_map
 
 
 def test_benchmark_rows_and_table(tiny_clip_dir, monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(gallery, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(settings, "CACHE_DIR", tmp_path)
     real_project = projection.project
     monkeypatch.setattr(projection, "project", lambda x, method="umap", dims=2, *a, **k: real_project(x, "pca", dims))
     monkeypatch.setattr(projection, "warm_up", lambda: 0.0)

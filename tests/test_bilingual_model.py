@@ -4,7 +4,8 @@ import random
 
 import numpy as np
 
-from clipdemo import evaluate, toyworld
+from clipdemo import toyworld
+from clipdemo.tools import evaluate
 from clipdemo.zeroshot import zero_shot
 
 PAIRS = [(c, s) for c in ("red", "blue", "yellow", "green") for s in ("circle", "square", "triangle")]

@@ -7,8 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from clipdemo import bench_map
 from clipdemo.collection import bench, mapping
+from clipdemo.tools import bench_map
 
 
 def test_bench_rows_for_each_size(tiny_clip_dir, tmp_path, monkeypatch, capsys):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from collection_fixtures import clip_retrieval_folder
 
+from clipdemo import settings
 from clipdemo.collection import mapping, store
 
 
@@ -72,9 +73,8 @@ def test_projection_is_computed_once_and_cached_beside_the_collection(tmp_path, 
 
 
 def test_unwritable_collection_caches_in_the_user_cache(tmp_path, fake_project, monkeypatch):
-    from clipdemo import gallery
 
-    monkeypatch.setattr(gallery, "CACHE_DIR", tmp_path / "cache")  # the app's --cache-dir
+    monkeypatch.setattr(settings, "CACHE_DIR", tmp_path / "cache")  # the app's --cache-dir
     root, _ = clip_retrieval_folder(tmp_path / "cr", [20])
     (root / "map").write_text("a file where the cache folder would go")  # mkdir fails, as on a read-only disk
     c = store.open_collection(root)

@@ -102,7 +102,7 @@ def test_routes_serve_thumbnails_and_captions_of_launch_collections(toy_set, mon
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from clipdemo.ui.collection_routes import routes
+    from clipdemo.ui.collection.routes import routes
 
     monkeypatch.setattr(service, "_active", toy_set)
     client = TestClient(Starlette(routes=routes()))
@@ -124,6 +124,10 @@ def test_clip_service_search_and_map_take_a_collection(toy_set, monkeypatch, fak
     found = clip.search("a small red circle on the left", k=2, collection="toys").to_json()
     assert [r["rank"] for r in found["results"]] == [1, 2]
     assert found["results"][0]["name"] == "00_a_small_red_circle_on_the_left.png" and found["model"] == "bundled"
+    picture = next(p for p in Path(TOYS).glob("*.png") if p.name.startswith("03_"))
+    by_image = clip.search(collection="toys", query_image=str(picture), k=2).to_json()  # image -> image
+    assert by_image["results"][0]["name"] == picture.name and by_image["results"][0]["score"] > 0.99
+    assert by_image["query"] == picture.name
     mapped = clip.embedding_map(None, collection="toys").to_json()
     assert len(mapped["points"]) == 9 and mapped["summary"]["collection"] == "toys"
     assert {"kind", "name", "x", "y", "caption"} <= set(mapped["points"][0])

@@ -3,7 +3,8 @@ import random
 
 import numpy as np
 
-from clipdemo import evaluate, toyworld
+from clipdemo import toyworld
+from clipdemo.tools import evaluate
 
 
 def test_plain_shapes_are_drawn_in_their_colour_on_grey():
@@ -34,7 +35,7 @@ def test_card_keeps_pointing_section_and_lists_phases(tmp_path):
         "previous": {"command": "python -m clipdemo.train --steps 5", "train_seconds": 120, "config": {"steps": 5}}}))
     (tmp_path / "README.md").write_text("old\n<!-- pointing:start -->\nPOINTING 71%\n<!-- pointing:end -->\n")
     res = {"toy": {k: 0.9 for k, _ in evaluate._ROWS} | {"n_images": 3}, "other_hands": {"colour": 0.5}, "seconds": 1}
-    card = evaluate.write_card(tmp_path, res, "python -m clipdemo.evaluate").read_text()
+    card = evaluate.write_card(tmp_path, res, "python -m clipdemo.tools.evaluate").read_text()
     assert "POINTING 71%" in card
     assert card.index("--steps 5") < card.index("--init-from x")
     assert "3 minutes" in card

@@ -22,23 +22,29 @@ def result(bundled_encoder):
 
 
 @pytest.fixture(scope="module")
-def service_batch(bundled_encoder, tmp_path_factory):
+def service(bundled_encoder):
     from clipdemo.registry import ModelRegistry
     from clipdemo.service import ClipService
 
     registry = ModelRegistry("bundled")
     registry.add("bundled", bundled_encoder.loaded)
+    return ClipService(registry)
+
+
+@pytest.fixture(scope="module")
+def service_batch(service, tmp_path_factory):
     folder = tmp_path_factory.mktemp("zs")
     paths = []
     for colour in ("red", "blue"):
         Image.new("RGB", (64, 64), colour).save(folder / f"{colour}.png")
         paths.append(folder / f"{colour}.png")
-    return ClipService(registry).zero_shot_batch(paths, "red circle, blue square, 绿色三角形", "imagenet7")
+    return service.zero_shot_batch(paths, "red circle, blue square, 绿色三角形", "imagenet7")
 
 
-def test_session_round_trip(tmp_path, result, bundled_encoder):
+def test_session_round_trip(tmp_path, result, service):
     record = exports.session_record("zero_shot", "bundled", {"top_k": 5, "template": "imagenet7"}, result.labels,
-                                    result.templates, seed=7, loaded=bundled_encoder.loaded, images=["a.png"])
+                                    result.templates, seed=7, model_info=service.describe().session_info(),
+                                    images=["a.png"])
     back = exports.read_session(exports.write_session(tmp_path / "s" / "session.json", record))
     assert back == json.loads(json.dumps(record))
     assert back["model"] == "bundled" and back["seed"] == 7 and back["labels"][2] == "绿色三角形"

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipdemo import gallery
+from clipdemo import gallery, settings
 from clipdemo.cache import LRUCache
 from clipdemo.images import ImageError
 
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(gallery, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(settings, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setattr(gallery, "_TOY_MEMO", LRUCache(4))
     return tmp_path / "cache"
 

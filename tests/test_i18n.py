@@ -12,7 +12,8 @@ import pytest
 from clipdemo.ui import i18n
 
 UI_DIR = Path(i18n.__file__).resolve().parent
-MODULES = sorted(p.stem for p in UI_DIR.glob("*.py") if p.stem != "__init__")
+MODULES = sorted(".".join(p.relative_to(UI_DIR).with_suffix("").parts) for p in UI_DIR.rglob("*.py")
+                 if p.stem != "__init__")  # dotted below clipdemo.ui: "header", "map.layout"
 
 
 def _strings_modules() -> list[str]:
@@ -22,7 +23,7 @@ def _strings_modules() -> list[str]:
 
 def used_keys(module: str) -> tuple[set[str], set[str]]:
     """(literal keys, prefixes of f-string keys) passed to t(...) or tr(request, ...) in a module."""
-    tree = ast.parse((UI_DIR / f"{module}.py").read_text())
+    tree = ast.parse((UI_DIR / f"{module.replace('.', '/')}.py").read_text())
     keys, prefixes = set(), set()
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("t", "tr")):
@@ -63,7 +64,7 @@ def test_every_used_key_exists_in_both_languages(module):
             assert any(k.startswith(prefix) for k in known), f"{module}: no {loc} key starts with {prefix!r}"
 
 
-@pytest.mark.parametrize("module", ["header", *[m for m in MODULES if m.endswith("_tab")]])
+@pytest.mark.parametrize("module", ["header", *[m for m in MODULES if m.endswith(".layout")]])
 def test_translations_are_complete_and_consistent(module):
     strings = getattr(importlib.import_module(f"clipdemo.ui.{module}"), "STRINGS", None)
     if strings is None:
@@ -87,7 +88,8 @@ def test_no_key_is_defined_twice_differently():
 
 def test_learn_and_lessons_dynamic_keys_exist():
     from clipdemo.live_training import CONCEPTS
-    from clipdemo.ui import learn_tab, lessons_tab
+    from clipdemo.ui.learn import layout as learn_tab
+    from clipdemo.ui.lessons import layout as lessons_tab
 
     learn = learn_tab.STRINGS
     states = ("running", "paused", "finished", "stopped", "error")
@@ -137,7 +139,7 @@ def test_server_made_zero_shot_text_follows_the_language():
     import re
     from types import SimpleNamespace
 
-    from clipdemo.ui import zeroshot_tab
+    from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
     class Zh:
         headers = {"accept-language": "zh-CN"}

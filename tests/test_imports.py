@@ -4,6 +4,9 @@ is still a cycle), and the engine never imports gradio. Built from the source wi
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +64,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_clipdemo_has_no_import_cycle():
     graph = import_graph()
-    assert len(graph) > 40 and "clipdemo.ui.similarity_export" in graph["clipdemo.ui.similarity_tab"]
+    assert len(graph) > 40 and "clipdemo.ui.similarity.export" in graph["clipdemo.ui.similarity.layout"]
     cycle = find_cycle(graph)
     assert cycle is None, " -> ".join(cycle)
 
@@ -87,8 +90,38 @@ def test_the_cycle_finder_finds_cycles_including_ones_inside_functions(tmp_path)
 
 
 def test_the_engine_never_imports_gradio():
-    for path in PACKAGE.glob("*.py"):  # clipdemo/ itself; clipdemo/ui/ is the Gradio layer
+    engine = [p for p in PACKAGE.rglob("*.py") if "ui" not in p.relative_to(PACKAGE).parts[:-1]]
+    assert PACKAGE / "tools" / "bench.py" in engine and PACKAGE / "collection" / "service.py" in engine
+    for path in engine:  # clipdemo/ui/ is the Gradio layer
         tree = ast.parse(path.read_text(encoding="utf-8"))
         names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert not any(n == "gradio" or n.startswith("gradio.") for n in names), path.name
+
+
+# What `python app.py` imports: the launcher, the whole UI built on a model, the collection routes.
+APP_AT_RUN_TIME = """
+import json, sys
+sys.path.insert(0, {root!r})
+import app
+from clipdemo.live_training import LiveTrainingManager
+from clipdemo.registry import ModelRegistry
+from clipdemo.ui.app import build_app
+from clipdemo.ui.collection import routes
+from clipdemo.ui.context import UIContext
+
+registry = ModelRegistry({model!r}, device="cpu", dtype="fp32")
+build_app(UIContext(registry, extra={{"live_training": LiveTrainingManager()}}))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("clipdemo"))))
+"""
+
+
+def test_the_app_does_not_import_the_training_and_evaluation_tools(tiny_clip_dir):
+    """clipdemo.tools (evaluate, pointing, tokenizer_build, bench*) stays apart from the app, as open_clip
+    keeps open_clip_train apart: building the whole UI loads none of it."""
+    code = APP_AT_RUN_TIME.format(root=str(ROOT), model=str(tiny_clip_dir))
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "clipdemo.ui.map.layout" in loaded and "clipdemo.live_training" in loaded  # the app really was built
+    assert not [m for m in loaded if m == "clipdemo.tools" or m.startswith("clipdemo.tools.")]

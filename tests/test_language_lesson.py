@@ -16,11 +16,16 @@ def test_same_pictures_are_asked_in_both_languages(tiny_encoder):
 
 
 def test_lesson_handler_shows_both_answers_per_picture(tiny_encoder):
-    from clipdemo.ui import lesson_languages, lessons_export
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+    from clipdemo.ui.lessons import export as lessons_export
+    from clipdemo.ui.lessons import languages as lesson_languages
 
     request = SimpleNamespace(headers={"accept-language": "zh-CN"})
-    summary, fig, table, gallery, probe = lesson_languages.run_languages(tiny_encoder, request)
+    summary, fig, table, gallery, probe = lesson_languages.run_languages(language_comparison(tiny_encoder), request)
     assert "英文标签" in summary and len(gallery) == len(probe.items) // 2
     assert all(" · " in caption for _, caption in gallery)
-    payload = lessons_export.payload("languages", tiny_encoder, "bundled", fig, probe)
+    registry = ModelRegistry()
+    registry.add("tiny", tiny_encoder.loaded)
+    payload = lessons_export.payload("languages", ClipService(registry).describe("tiny"), "tiny", fig, probe)
     assert payload is not None

@@ -193,15 +193,21 @@ def test_lessons_in_chinese_ask_the_same_pictures_in_chinese(tiny_encoder):
             assert it.options[it.truth].endswith(toyworld.ZH_POSITIONS[it.key])
 
 
-def test_lessons_tab_follows_the_ui_language(tiny_encoder):
+def test_lessons_follow_the_ui_language(tiny_clip_dir):
+    """The tab asks the service in the visitor's language; the service runs the lesson in it."""
     from types import SimpleNamespace
 
-    from clipdemo.ui import lessons_tab
+    from clipdemo.errors import UserError
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+    from clipdemo.ui.lessons import layout as lessons_tab
 
-    zh = SimpleNamespace(headers={"accept-language": "zh-CN"})
-    *_, res = lessons_tab.run_templates(tiny_encoder, zh)
-    assert all(_no_latin(t) for t in res.truth)
-    *_, probe = lessons_tab.run_counting(tiny_encoder, zh)
-    assert probe.items[0].options[0].startswith("一个")
-    *_, probe = lessons_tab.run_counting(tiny_encoder, SimpleNamespace(headers={"accept-language": "en"}))
-    assert probe.items[0].options[0].startswith("one")
+    assert lessons_tab._language(SimpleNamespace(headers={"accept-language": "zh-CN"})) == "zh"
+    assert lessons_tab._language(SimpleNamespace(headers={"accept-language": "en"})) == "en"
+    service = ClipService(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"))
+    assert all(_no_latin(t) for t in service.lesson("templates", language="zh").truth)
+    assert service.lesson("counting", language="zh").items[0].options[0].startswith("一个")
+    assert service.lesson("counting").items[0].options[0].startswith("one")
+    assert service.lesson("languages", language="zh").groups() == ["en", "zh"]  # that lesson always asks both
+    with pytest.raises(UserError):
+        service.lesson("counting", language="fr")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
 import pytest
 from PIL import Image
@@ -62,8 +61,9 @@ def test_zip_members_count_against_the_request(tmp_path):
 
 
 def test_time_limit_stops_at_the_next_image():
-    with limits.request_scope(limits.RequestBudget(max_seconds=0.01)):
-        time.sleep(0.02)
+    budget = limits.RequestBudget(max_seconds=0.01)
+    budget.started -= 0.02  # the request began 20 ms ago: no sleeping, no timing
+    with limits.request_scope(budget):
         with pytest.raises(ImageError, match="limit is 0 s"):
             load_image(_png((8, 8)))
 
@@ -86,11 +86,9 @@ def test_prompt_budget_cuts_labels_before_embedding(bundled_encoder, toy_images)
     from clipdemo.zeroshot import zero_shot
 
     labels = ", ".join(f"label {i} " + "z" * 900 for i in range(1000))
-    start = time.perf_counter()
     result = zero_shot(bundled_encoder, [toy_images[0][0]], labels, "imagenet80")
     assert len(result.labels) * len(result.templates) <= limits.MAX_PROMPTS
     assert any("prompts" in n for n in result.notices) and any("cut" in n for n in result.notices)
-    assert time.perf_counter() - start < 120
 
 
 def test_deeply_nested_and_nan_sessions_are_refused(tmp_path):
@@ -139,3 +137,19 @@ def test_heavy_work_goes_one_at_a_time_and_light_work_passes(monkeypatch):
         th.join()
     with limits.heavy_work(True, "the third"):  # the lane is free again
         pass
+
+
+def test_work_for_a_visitor_who_left_stops_at_the_next_batch(bundled_encoder, toy_images):
+    """Nobody will see the result: the encoder stops between batches once the budget says so."""
+    gone = []
+    budget = limits.RequestBudget(abandoned=lambda: bool(gone))
+    with limits.request_scope(budget):
+        bundled_encoder.image_cache.clear()
+        bundled_encoder.encode_images([t[0] for t in toy_images[:2]])  # still here: done
+        gone.append(True)
+        bundled_encoder.image_cache.clear()
+        with pytest.raises(limits.LimitError, match="has left"):
+            bundled_encoder.encode_images([t[0] for t in toy_images[:2]])
+        with pytest.raises(limits.LimitError, match="has left"):
+            bundled_encoder.encode_texts(["a text nobody has embedded before: left"])
+    assert budget.refused and "left" in budget.refused[-1]

@@ -29,7 +29,7 @@ def test_toy_captions_follow_the_locale():
 
 
 def test_similarity_toy_batch_is_captioned_in_the_locale(monkeypatch, tmp_path):
-    from clipdemo.ui import similarity_view as st
+    from clipdemo.ui.similarity import figures as st
 
     paths, en = st.toy_batch(3, seed=7)
     _, zh = st.toy_batch(3, seed=7, locale="zh-CN")
@@ -38,7 +38,7 @@ def test_similarity_toy_batch_is_captioned_in_the_locale(monkeypatch, tmp_path):
 
 
 def test_chinese_axis_labels_wrap_by_display_width():
-    from clipdemo.ui.similarity_view import _wrap
+    from clipdemo.ui.similarity.figures import _wrap
 
     lines = _wrap("一个大的青色圆形和一个小的黄色圆形", 14).split("<br>")
     assert "".join(lines) == "一个大的青色圆形和一个小的黄色圆形" and all(len(line) <= 5 for line in lines)
@@ -52,7 +52,7 @@ EN_REQUEST = type("Request", (), {"headers": {"accept-language": "en-US"}})()
 def test_map_tab_starts_in_the_visitors_language():
     import gradio as gr
 
-    from clipdemo.ui import map_tab
+    from clipdemo.ui.map import layout as map_tab
 
     labels, query, hint = map_tab.locale_inputs(map_tab.TOY_LABELS, map_tab.DEFAULT_QUERY, ZH_REQUEST)
     assert parse_labels(labels).labels == [toyworld.zh_shape(s) for s in toyworld.SHAPES]

@@ -8,8 +8,8 @@ import pytest
 
 from clipdemo import ood, toyworld
 from clipdemo.images import load_image
-from clipdemo.ui import zeroshot_tab
 from clipdemo.ui.context import example_photos, example_toys
+from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 
 def test_photos_score_above_the_threshold_and_toys_below(bundled_encoder):
@@ -50,5 +50,6 @@ def test_the_warning_speaks_the_visitors_language(bundled_encoder, lang, word):
         headers = {"accept-language": lang}
 
     photo = next(p for p in example_photos() if p.endswith("coffee.jpg"))
-    text = zeroshot_tab.unlike_warning(bundled_encoder, [load_image(photo)], ["coffee.jpg"], Request())
+    scores = ood.out_of_world(bundled_encoder.loaded, [load_image(photo)])
+    text = zeroshot_tab.unlike_warning(scores, ["coffee.jpg"], Request())
     assert word in text

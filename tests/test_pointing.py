@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from clipdemo import pointing, toyworld
+from clipdemo import toyworld
+from clipdemo.tools import pointing
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 from clipdemo import toyworld
 from clipdemo.loading import BUNDLED_MODEL_DIR
 from clipdemo.templates import IMAGENET_TEMPLATES, ZH_TEMPLATES
-from clipdemo.tokenizer_build import (
+from clipdemo.tools.tokenizer_build import (
     chinese_charset,
     chinese_merges,
     extend_with_chinese,

@@ -91,7 +91,7 @@ def test_shape_captions_name_shapes_and_nothing_else():
 
 def _tokenizers(tmp_path):
     """(English-only tokenizer, the same extended with Chinese characters) built from the bundled files."""
-    from clipdemo.tokenizer_build import (
+    from clipdemo.tools.tokenizer_build import (
         chinese_charset,
         chinese_merges,
         read_tokenizer_files,

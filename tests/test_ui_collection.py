@@ -15,8 +15,8 @@ from collection_fixtures import clip_retrieval_folder
 
 from clipdemo.collection import embed, mapping, service, sources
 from clipdemo.registry import ModelRegistry
-from clipdemo.ui import collection_view
-from clipdemo.ui.collection_plot import DENSITY_ABOVE, HITS_META, POINTS_UID, collection_figure
+from clipdemo.ui.collection import layout as collection_view
+from clipdemo.ui.collection.figures import DENSITY_ABOVE, HITS_META, POINTS_UID, collection_figure
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import all_strings
 

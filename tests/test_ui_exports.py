@@ -12,18 +12,22 @@ import pytest
 
 from clipdemo.exports import read_session
 from clipdemo.registry import ModelRegistry
+from clipdemo.service import ClipService
 from clipdemo.ui import exports as ex
-from clipdemo.ui import zeroshot_tab
 from clipdemo.ui.context import UIContext
+from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 TOY = sorted((Path(__file__).resolve().parent.parent / "assets" / "toy").glob("*.png"))[0]
 
 
 def test_payload_becomes_files_that_load_back(tmp_path, bundled_encoder):
+    registry = ModelRegistry("bundled")
+    registry.add("bundled", bundled_encoder.loaded)
+    model = ClipService(registry).describe()  # plain numbers: the view never holds the model
     fig = go.Figure(go.Bar(x=[0.9, 0.1], y=["a", "b"], orientation="h"))
     records = [{"label": "a", "p": 0.9}, {"label": "b", "p": 0.1}]
     data = ex.payload("my view", figures={"chart": fig}, tables={"scores": records},
-                      session=ex.session(bundled_encoder, "my view", "bundled", {"k": 2}, ["a", "b"], seed=3))
+                      session=ex.session(model, "my view", "bundled", {"k": 2}, ["a", "b"], seed=3))
     files = [Path(f) for f in ex.write_files(data, tmp_path)]
     assert [f.name for f in files] == ["my-view-chart.html", "my-view-scores.csv", "my-view-scores.json",
                                        "my-view-session.json"]
@@ -32,6 +36,7 @@ def test_payload_becomes_files_that_load_back(tmp_path, bundled_encoder):
     assert json.loads(files[2].read_text())["records"] == records
     session = read_session(files[3])
     assert session["seed"] == 3 and session["labels"] == ["a", "b"] and session["model"] == "bundled"
+    assert session["model_info"] == model.session_info() and session["model_info"]["family"] == "clip"
 
 
 def test_nothing_to_export_is_refused(tmp_path):

@@ -129,3 +129,41 @@ def test_same_example_from_many_clients_loses_nothing(tmp_path):
         with ThreadPoolExecutor(clients) as pool:
             list(pool.map(one_client, range(clients)))
     assert failures == [], f"{len(failures)} of {clients * calls} calls lost, e.g. {failures[:3]}"
+
+
+def test_start_check_waits_for_a_busy_server_and_fails_fast_on_a_closed_port():
+    """Gradio's own check gives up after 3 s per try; a server that answers in 4 s must still count as up."""
+    import http.server
+    import socket
+    import threading
+
+    from gradio import networking
+
+    gradio_patches.patient_start_check()
+    assert networking.url_ok.__module__ == gradio_patches.__name__
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):  # noqa: N802 - the stdlib's name
+            released.wait(30)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    released = threading.Event()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    answered = []
+    checker = threading.Thread(target=lambda: answered.append(networking.url_ok(f"http://127.0.0.1:{server.server_port}/")))
+    checker.start()
+    checker.join(4)  # longer than Gradio's 3 s timeout: the original would have given up by now
+    assert checker.is_alive() and not answered
+    released.set()
+    checker.join(30)
+    server.shutdown()
+    assert answered == [True]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    assert networking.url_ok(f"http://127.0.0.1:{closed}/") is False

@@ -15,9 +15,10 @@ from clipdemo import embedding_map as em
 from clipdemo import gallery
 from clipdemo.registry import ModelRegistry
 from clipdemo.search import Hit
-from clipdemo.ui import map_plot, map_tab
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.map_strings import STRINGS
+from clipdemo.ui.map import figures as map_plot
+from clipdemo.ui.map import layout as map_tab
+from clipdemo.ui.map.strings import STRINGS
 
 VIEW = ("pca", 2, 15, 0.1)  # method, dims, n_neighbors, min_dist: PCA keeps these tests free of numba
 
@@ -41,7 +42,7 @@ def small_toy():
 @pytest.fixture
 def ctx(tiny_clip_dir, small_toy, monkeypatch):
     monkeypatch.setattr(map_tab.galleries, "toy_gallery", lambda *a, **k: small_toy)
-    return UIContext(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"), extra={"warm_up": False})
+    return UIContext(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"))
 
 
 def draw(ctx, source="toy", files=None, colour_by="modality", lines=False, labels="circle, star"):

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from clipdemo.registry import ModelRegistry
-from clipdemo.ui import similarity_tab as st
 from clipdemo.ui.context import UIContext
+from clipdemo.ui.similarity import layout as st
 
 
 @pytest.fixture(scope="module")

@@ -21,18 +21,16 @@ from clipdemo.lessons import TEMPLATE_GROUPS
 from clipdemo.live_training import LiveConfig, LiveTrainingManager
 from clipdemo.registry import ModelRegistry
 from clipdemo.ui import exports as ex
-from clipdemo.ui import (
-    learn_export,
-    learn_tab,
-    lessons_export,
-    lessons_tab,
-    map_export,
-    map_tab,
-    similarity_export,
-    zeroshot_tab,
-)
-from clipdemo.ui import similarity_tab as st
 from clipdemo.ui.context import UIContext
+from clipdemo.ui.learn import export as learn_export
+from clipdemo.ui.learn import layout as learn_tab
+from clipdemo.ui.lessons import export as lessons_export
+from clipdemo.ui.lessons import layout as lessons_tab
+from clipdemo.ui.map import export as map_export
+from clipdemo.ui.map import layout as map_tab
+from clipdemo.ui.similarity import export as similarity_export
+from clipdemo.ui.similarity import layout as st
+from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 TOY = sorted((Path(__file__).resolve().parent.parent / "assets" / "toy").glob("*.png"))[0]
 ZH = SimpleNamespace(headers={"accept-language": "zh-CN,zh;q=0.9"})
@@ -54,7 +52,7 @@ def write_json(path: Path, obj) -> Path:
 
 @pytest.fixture(scope="module")
 def ctx(tiny_clip_dir):
-    return UIContext(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"), extra={"warm_up": False})
+    return UIContext(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"))
 
 
 # ---------------------------------------------------------------- the box and its messages
@@ -227,7 +225,8 @@ def test_map_files_hold_the_points_the_figure_shows(tmp_path, map_ctx):
     out = map_tab.draw(map_ctx, "toy", None, True, "a red heart\ntwo blue stars", "circle, star", True, *view, None,
                        request=None, progress=lambda *a, **k: None)
     fig, data = out[0], out[3]
-    payload = map_export.after_draw(map_ctx.encoder(None), None, data, fig, "toy", True, True, *view)
+    payload = map_export.after_draw(map_ctx.service.describe(), None, data, fig, map_export.MapSource("toy"),
+                                    map_export.MapView(*view))
     files = by_name(ex.write_files(payload, tmp_path))
     assert set(files) == {"map-map.html", "map-points.csv", "map-points.json", "map-session.json"}
     points = pd.read_csv(files["map-points.csv"], keep_default_na=False)
@@ -249,14 +248,17 @@ def test_map_files_hold_the_points_the_figure_shows(tmp_path, map_ctx):
     assert session["seed"] == map_export.PROJECTION_SEED and session["images"] == 12
 
     fig3, _ = map_tab.redraw(data, "pca", 3, 15, 0.1, "modality", False, None)
-    again = map_export.after_redraw(payload, data, fig3, "pca", 3, 15, 0.1, "modality", False)
+    again = map_export.after_redraw(payload, data, fig3, map_export.MapView("pca", 3, 15, 0.1, "modality", False))
     files3 = by_name(ex.write_files(again, tmp_path / "3d"))
     points3 = pd.read_csv(files3["map-points.csv"], keep_default_na=False)
     coords = em.project_map(data, "pca", 3).coords
     np.testing.assert_allclose(points3[["x", "y", "z"]].to_numpy(), coords, atol=1e-6)
     settings = read_session(files3["map-session.json"])["settings"]
     assert settings["dims"] == 3 and settings["colour_by"] == "modality" and settings["source"] == "toy"
-    assert map_export.after_redraw(None, data, fig3, "pca", 3, 15, 0.1, "modality", False) == gr.skip()
+    assert map_export.after_redraw(None, data, fig3, map_export.MapView("pca", 3, 15, 0.1)) == gr.skip()
+    # the controls hand numbers as floats: the view settings are typed once, as the session records them
+    assert map_export.MapView.of("pca", 3.0, 15.0, 0.1, "group", 1).settings() == {
+        "method": "pca", "dims": 3, "n_neighbors": 15, "min_dist": 0.1, "colour_by": "group", "lines": True}
 
     _, *inputs = restore(files["map-session.json"], ("map",), map_export.restore_inputs, 12)
     assert inputs == ["toy", gr.update(visible=False), True, "a red heart\ntwo blue stars", "circle, star", True,
@@ -330,11 +332,20 @@ def test_learn_session_from_the_api_with_knobs_the_tab_lacks(tmp_path, snap):
 # ---------------------------------------------------------------- lessons
 
 
+def test_the_service_runs_exactly_the_tabs_lessons(ctx):
+    from clipdemo.errors import UserError
+    from clipdemo.service import LESSONS
+
+    assert [key for key, *_ in lessons_tab.LESSONS] == list(LESSONS)
+    with pytest.raises(UserError, match="no lesson named"):
+        ctx.service.lesson("astrology")
+
+
 @pytest.mark.parametrize("key", [key for key, *_ in lessons_tab.LESSONS])
-def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encoder, key):
+def test_each_lesson_exports_its_figure_numbers_and_session(tmp_path, tiny_encoder, ctx, key):
     handler = dict((k, h) for k, h, *_ in lessons_tab.LESSONS)[key]
-    summary, fig, table, pictures, result = handler(tiny_encoder, None)
-    data = lessons_export.payload(key, tiny_encoder, "tiny", fig, result)
+    summary, fig, table, pictures, result = handler(ctx.service.lesson(key), None)
+    data = lessons_export.payload(key, ctx.service.describe(), "tiny", fig, result)
     view = f"lesson_{key}"
     files = by_name(ex.write_files(data, tmp_path))
     assert set(files) == {f"{view}-{key}.html", f"{view}-{key}.csv", f"{view}-{key}.json", f"{view}-session.json"}

@@ -12,15 +12,14 @@ training always use the torch model.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 
+from clipdemo import settings
 from clipdemo.backends.agreement import Agreement
 from clipdemo.backends.torch_backend import TorchBackend
 
 BACKENDS = ("auto", "torch", "openvino")
-ENV_VAR = "CLIPDEMO_BACKEND"
 AUTO_MARGIN = 0.9  # OpenVINO must take under 90 % of torch's time for `auto` to pick it
 
 Progress = Callable[[str], None]
@@ -32,7 +31,7 @@ class BackendError(ValueError):
 
 def backend_choice(value: str | None = None) -> str:
     """The choice given, else $CLIPDEMO_BACKEND, else auto; validated."""
-    choice = (value or os.environ.get(ENV_VAR) or "auto").strip().lower()
+    choice = (value or settings.backend() or "auto").strip().lower()
     if choice not in BACKENDS:
         raise BackendError(f"unknown backend {choice!r}; use one of {', '.join(BACKENDS)}")
     return choice

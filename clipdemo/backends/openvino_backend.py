@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from clipdemo import settings
 from clipdemo.backends.torch_backend import projected_features
 
 FORMAT_VERSION = 1  # bump when the saved files change meaning: old cache entries are then ignored
@@ -43,10 +44,8 @@ def available() -> bool:
 
 
 def cache_root() -> Path:
-    """$CLIPDEMO_CACHE (as the gallery cache uses), else ~/.cache/clipdemo; then openvino/."""
-    base = os.environ.get("CLIPDEMO_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "clipdemo")
-    return Path(base) / "openvino"
+    """openvino/ in clipdemo's cache (settings.cache_dir: --cache-dir, $CLIPDEMO_CACHE or ~/.cache/clipdemo)."""
+    return settings.cache_dir() / "openvino"
 
 
 def fingerprint(loaded) -> str:

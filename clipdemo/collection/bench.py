@@ -132,7 +132,7 @@ class Browser:
 
 
 def measure_size(n: int, work: Path, encoder, n_real: int, browser: Browser | None) -> SizeRow:
-    from clipdemo.ui.collection_plot import collection_figure
+    from clipdemo.ui.collection.figures import collection_figure
 
     row = SizeRow(n)
     out = work / f"collection-{n}"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clipdemo import settings
 from clipdemo.collection import embed
 from clipdemo.collection.layout import CollectionError
 from clipdemo.collection.sources import Item, Source
@@ -93,10 +94,10 @@ def init_ray(address: str | None, workers: int):
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
-        path = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]).strip(os.pathsep)
+        path = os.pathsep.join([str(REPO_ROOT), settings.env("PYTHONPATH")]).strip(os.pathsep)
         ray.init(num_cpus=max(1, workers) + 1, include_dashboard=False, log_to_driver=False,
                  object_store_memory=OBJECT_STORE_BYTES,
-                 runtime_env={"env_vars": {"PYTHONPATH": path, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0"),
+                 runtime_env={"env_vars": {"PYTHONPATH": path, "HF_HUB_OFFLINE": settings.env("HF_HUB_OFFLINE", "0"),
                                            "TOKENIZERS_PARALLELISM": "false"}})
     return ray
 

@@ -9,7 +9,6 @@ Functions return dicts of plain numbers and strings; numpy arrays where a caller
 from __future__ import annotations
 
 import io
-import os
 import sys
 import threading
 import time
@@ -23,7 +22,6 @@ from clipdemo.collection.layout import CollectionError
 from clipdemo.collection.store import Collection, open_collection
 from clipdemo.encoding import LRUCache
 
-ENV = "CLIPDEMO_COLLECTIONS"
 THUMB_SIDE = 128
 DEFAULT_K = 10
 
@@ -55,10 +53,6 @@ class CollectionSet:
             if name not in self._open:
                 self._open[name] = open_collection(self.folders[name], name)
             return self._open[name]
-
-
-def folders_from_env() -> list[str]:
-    return [f for f in os.environ.get(ENV, "").split(os.pathsep) if f]
 
 
 _active = CollectionSet()
@@ -160,17 +154,14 @@ def export_atlas(name: str, out_dir: str | Path, collections: CollectionSet | No
     return atlas.write_atlas(c, coords, out_dir)
 
 
-def prepare_in_background(collections: CollectionSet | None = None,
-                          before: Callable[[], None] | None = None) -> threading.Thread | None:
-    """Compute missing maps at start-up, one after another, so the first visitor finds them cached.
-    `before` runs first in the thread (the app waits for its own imports to settle: see map_tab)."""
+def prepare_in_background(collections: CollectionSet | None = None) -> threading.Thread | None:
+    """Compute missing maps at start-up, one after another, so the first visitor finds them cached (app.py
+    starts it once the server is up)."""
     s = _set(collections)
     if not s.names():
         return None
 
     def work():
-        if before:
-            before()
         for name in s.names():
             try:
                 c = s.get(name)

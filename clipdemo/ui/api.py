@@ -163,9 +163,9 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
                        lambda: service.embedding_map(file_paths(images), texts, method, int(dims), model,
                                                      collection=collection or ""))
 
-    def search(query: str, images: list[FileData] | None = None, k: int = DEFAULT_K, collection: str = "",
-               model: str = "") -> dict:
-        """Text-to-image search: the images ranked by cosine similarity with the query, best first.
+    def search(query: str = "", images: list[FileData] | None = None, k: int = DEFAULT_K, collection: str = "",
+               query_image: FileData | None = None, model: str = "") -> dict:
+        """Search: the images ranked by cosine similarity with a text query (or a query picture), best first.
 
         Args:
             query: what to look for, e.g. "a red circle" (embedded as typed, no template).
@@ -173,13 +173,17 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             k: how many results.
             collection: the name of a collection the server was started with (--collection): exact search over
                 all its vectors instead of the images (empty: none).
+            query_image: a picture to search with instead of the text (image -> image search); a picture that is
+                in the gallery or collection finds itself first.
             model: a model name from the models endpoint; empty for the server's default.
 
         Returns:
-            query; results: rank, name, score (cosine), caption, index (position in the images); model, notices.
+            query (the text, or the query picture's name); results: rank, name, score (cosine), caption, index
+            (position in the images or collection); model, notices.
         """
         return respond("search", lambda: service.search(query, file_paths(images), int(k), model,
-                                                       collection=collection or ""))
+                                                       collection=collection or "",
+                                                       query_image=file_path(query_image) if query_image else None))
 
     def embed(images: list[FileData] | None = None, texts: str = "", model: str = "") -> dict:
         """Embeddings: L2-normalised vectors of images and texts in the model's joint space.

@@ -11,18 +11,23 @@ import ctypes
 import functools
 import gc
 import inspect
-import os
 
 import gradio as gr
 from starlette.middleware import Middleware
 
 from clipdemo import limits
-from clipdemo.ui import api, gradio_patches, header, learn_tab, lessons_tab, map_tab, similarity_tab, zeroshot_tab
+from clipdemo.ui import api, header
+from clipdemo.ui import gradio_patches as patches
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t
+from clipdemo.ui.learn import layout as learn_tab
+from clipdemo.ui.lessons import layout as lessons_tab
+from clipdemo.ui.map import layout as map_tab
 from clipdemo.ui.no_fetch import NoRemoteInputs
 from clipdemo.ui.scratch import DiskSweeper
+from clipdemo.ui.similarity import layout as similarity_tab
+from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 CSS = """
 .gradio-container {max-width: 1400px !important}
@@ -35,11 +40,12 @@ TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_t
         ("lessons.tab", lessons_tab))
 
 
-def build_app(ctx: UIContext) -> gr.Blocks:
-    # Gradio's cache writes made atomic (see gradio_patches); CLIPDEMO_GRADIO_PATCHES=0 only for the test that
-    # shows the race they prevent
-    if os.environ.get("CLIPDEMO_GRADIO_PATCHES", "1") != "0":
-        gradio_patches.apply()
+def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
+    # Gradio's cache writes made atomic (see gradio_patches); off (app.py --no-gradio-patches) only for the
+    # test that shows the race they prevent
+    if gradio_patches:
+        patches.apply()
+    patches.patient_start_check()  # a busy machine must not make the app refuse to start
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
     with gr.Blocks(title="clipdemo", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
@@ -70,7 +76,7 @@ def within_budget(fn):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        with limits.request_scope():
+        with limits.request_scope(limits.RequestBudget(abandoned=abandoned_check())):
             try:
                 return fn(*args, **kwargs)
             except limits.LimitError as e:
@@ -80,6 +86,28 @@ def within_budget(fn):
 
     run._clipdemo_budget = True
     return run
+
+
+def abandoned_check():
+    """A function that tells whether the visitor of the event being handled has gone. Gradio marks a running
+    job `alive = False` when its client's stream closes (tab closed, script killed: queue.clean_events) but
+    lets the function run on; the request budget asks this between images and batches and stops the work."""
+    from gradio.context import LocalContext
+
+    event_id, blocks = LocalContext.event_id.get(None), LocalContext.blocks.get(None)
+    queue = getattr(blocks, "_queue", None)
+    if not event_id or queue is None:
+        return None
+    found: list = []
+
+    def gone() -> bool:
+        if not found:
+            found.extend(job for jobs in list(queue.active_jobs) for job in (jobs or []) if job._id == event_id)
+            if not found:
+                return False
+        return not found[0].alive
+
+    return gone
 
 
 def release_memory() -> None:
@@ -102,9 +130,12 @@ def start_housekeeping(ctx: UIContext, disk_cap_bytes: int, every_s: float = 30)
     return DiskSweeper(cap_bytes=disk_cap_bytes, every_s=every_s, extra=also).start()
 
 
-def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = 8) -> dict:
+def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = 8,
+                  behind_space_proxy: bool = False) -> dict:
+    """`behind_space_proxy`: on a Hugging Face Space, where each visitor is named by HF's proxy."""
     middleware = [Middleware(NoRemoteFiles), Middleware(NoRemoteInputs),
-                  Middleware(FairQueue, max_pending=max_pending_per_client), Middleware(ConfigCache)]
+                  Middleware(FairQueue, max_pending=max_pending_per_client, behind_space_proxy=behind_space_proxy),
+                  Middleware(ConfigCache)]
     return dict(i18n=build_i18n(), css=CSS, theme=gr.themes.Soft(), max_file_size=max_file_size,
                 footer_links=["api", "settings"], app_kwargs={"middleware": middleware},
                 state_session_capacity=SESSION_STATES)

@@ -29,6 +29,7 @@ from pathlib import Path
 import gradio as gr
 
 from clipdemo import exports
+from clipdemo.service import ModelDetails
 from clipdemo.ui import scratch
 from clipdemo.ui.i18n import t, tr
 
@@ -92,11 +93,11 @@ def payload(view: str, figures: Mapping | None = None, tables: Mapping[str, Sequ
     return {"view": view, "figures": dict(figures or {}), "tables": dict(tables or {}), "session": session}
 
 
-def session(encoder, view: str, model_name: str | None, settings: Mapping | None = None,
+def session(model: ModelDetails, view: str, model_name: str | None, settings: Mapping | None = None,
             labels: Sequence[str] = (), templates: Sequence[str] = (), seed: int | None = None, **extra) -> dict:
-    """The session record for the model in use (see clipdemo.exports.session_record)."""
-    return exports.session_record(view, model_name or encoder.loaded.name, settings, labels, templates, seed,
-                                  loaded=encoder.loaded, **extra)
+    """The session record for the model in use, described by the service (see clipdemo.exports.session_record)."""
+    return exports.session_record(view, model_name or model.name, settings, labels, templates, seed,
+                                  model_info=model.session_info(), **extra)
 
 
 # Plotly's toolbar shows on hover at the chart's top right, where Gradio's label can cover its left end; keeping

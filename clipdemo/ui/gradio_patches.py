@@ -18,6 +18,13 @@ either whole or not at all. Gradio's components call these through the `processi
 so replacing the module attributes is enough. `apply()` is idempotent; `GRADIO_VERSION_CHECKED`
 says which Gradio this was read against (re-check on upgrade: the patch is not needed once
 upstream writes atomically).
+
+A second, separate patch (`patient_start_check`): before serving, `Blocks.launch` asks its own URL
+once with `gradio.networking.url_ok` (HEAD, 3 s timeout, 5 tries) and, if that fails, stops the app
+with "When localhost is not accessible, a shareable link must be created". On a busy 2-core machine
+(a class already using the server's other process, a CI run) the first answer took longer and the app
+exited at start (seen here at load average 14). The replacement asks the same question with a
+patient deadline: up to START_CHECK_S seconds, 10 s per try; a refused connection still fails fast.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import tempfile
 from pathlib import Path
 
 GRADIO_VERSION_CHECKED = "6.31.0"
+START_CHECK_S = 90.0
 _applied: dict[str, object] = {}
 
 
@@ -106,3 +114,32 @@ def remove() -> None:
 
 def applied() -> bool:
     return bool(_applied)
+
+
+def patient_start_check() -> None:
+    """Give Gradio's start-up self-check (`networking.url_ok`) a deadline a busy machine can meet."""
+    import time
+
+    import httpx
+    from gradio import networking
+
+    if getattr(networking.url_ok, "__module__", "") == __name__:
+        return
+
+    def url_ok(url: str) -> bool:
+        deadline = time.monotonic() + START_CHECK_S
+        while True:
+            try:
+                r = httpx.head(url, timeout=10, verify=False)
+                if r.status_code in (200, 401, 301, 302, 303, 307, 308):
+                    return True
+            except httpx.ConnectError:
+                return False  # nothing listens: no point waiting
+            except httpx.TimeoutException:
+                pass  # listening but busy: ask again until the deadline
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.5)
+
+    url_ok.__doc__ = "Patient replacement for gradio.networking.url_ok (see clipdemo.ui.gradio_patches)."
+    networking.url_ok = url_ok

@@ -24,7 +24,6 @@ median was 7.5 s, over gradio_client's 5 s timeout. This app's config does not c
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections import Counter
@@ -71,11 +70,11 @@ class NoRemoteFiles:
         await self.app(scope, receive, send)
 
 
-def client_key(scope) -> str:
+def client_key(scope, behind_space_proxy: bool = False) -> str:
     """Who is asking: the address uvicorn reports (it applies X-Forwarded-For from trusted proxies, by default
     127.0.0.1; FORWARDED_ALLOW_IPS widens that). On a Hugging Face Space every request comes through HF's
     proxy, which names the visitor first in X-Forwarded-For."""
-    if os.environ.get("SPACE_ID"):
+    if behind_space_proxy:
         for name, value in scope.get("headers") or []:
             if name == b"x-forwarded-for":
                 return value.decode("latin-1").split(",")[0].strip()
@@ -86,8 +85,9 @@ def client_key(scope) -> str:
 class FairQueue:
     """ASGI middleware: at most `max_pending` queued-or-running requests per client; unheard ones dropped."""
 
-    def __init__(self, app, max_pending: int = 16, unheard_after: float = 30.0):
+    def __init__(self, app, max_pending: int = 16, unheard_after: float = 30.0, behind_space_proxy: bool = False):
         self.app = app
+        self.behind_space_proxy = behind_space_proxy  # the app's launch setting (SPACE_ID is set)
         self.max_pending = max_pending
         self.unheard_after = unheard_after
         self.listening: Counter[str] = Counter()  # session hash -> open queue/data streams
@@ -109,7 +109,7 @@ class FairQueue:
             queue = self._queue(scope)
             if queue is not None:
                 await self._drop_unheard(queue)
-                mine = self.pending_of(queue, client_key(scope))
+                mine = self.pending_of(queue, client_key(scope, self.behind_space_proxy))
                 if mine >= self.max_pending:
                     detail = (f"You already have {mine} requests waiting or running on this server (at most "
                               f"{self.max_pending} per visitor, so everyone gets a turn). Wait for them to finish.")
@@ -133,7 +133,7 @@ class FairQueue:
         n = 0
         for event in self._events(queue):
             request = getattr(event, "request", None)
-            n += request is not None and client_key(request.scope) == key
+            n += request is not None and client_key(request.scope, self.behind_space_proxy) == key
         return n
 
     async def _drop_unheard(self, queue) -> None:

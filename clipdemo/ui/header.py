@@ -15,11 +15,8 @@ from pathlib import Path
 import gradio as gr
 
 from clipdemo import service
-from clipdemo.backends import backend_record
-from clipdemo.devices import dtype_name
 from clipdemo.loading import KNOWN_MODELS, ModelNotAvailable
 from clipdemo.registry import is_private
-from clipdemo.service import display_name
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t
 
@@ -96,7 +93,7 @@ def session_model_label(locale: str, step: int) -> str:
 
 
 def choices(ctx: UIContext, session: str | None = None) -> list[tuple[str, str]]:
-    return [(f"{availability(n)} {display_name(n, ctx.registry)}", n) for n in ctx.registry.choices(session)]
+    return [(f"{MARKS[m.availability]} {m.display}", m.name) for m in ctx.service.models(session).models]
 
 
 # ---------------------------------------------------------------- what the header says
@@ -114,19 +111,17 @@ def size_text(n_params: int, n_bytes: int, locale: str = "en") -> str:
 def status_markdown(ctx: UIContext, name: str, locale: str = "en", session: str | None = None) -> str:
     """Active model, family, size, device, dtype, input size, how it scores, what the registry holds
     (for this session: the shared models and its own, never another session's)."""
-    encoder = ctx.registry.get(name, session)
-    lm = encoder.loaded
-    n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
-    scores = (_s(locale, "hdr.sigmoid", s=f"{lm.logit_scale:.1f}", b=f"{lm.logit_bias:+.1f}") if lm.uses_sigmoid
-              else _s(locale, "hdr.softmax", t=f"{lm.logit_scale:.1f}", tau=f"{1 / lm.logit_scale:.3f}"))
-    kept = ", ".join(f"`{display_name(n, ctx.registry) if is_private(n) else n if n in KNOWN_MODELS else Path(n).name}`"
-                     for n in ctx.registry.loaded_names(session))
+    m = ctx.service.describe(name, session)
+    scores = (_s(locale, "hdr.sigmoid", s=f"{m.logit_scale:.1f}", b=f"{m.logit_bias:+.1f}") if m.scoring == "sigmoid"
+              else _s(locale, "hdr.softmax", t=f"{m.logit_scale:.1f}", tau=f"{1 / m.logit_scale:.3f}"))
+    kept = ", ".join(f"`{ctx.service.display_name(n) if is_private(n) else n if n in KNOWN_MODELS else Path(n).name}`"
+                     for n in ctx.service.models_in_memory(session))
     private = is_private(name)  # a session model's folder is a server path: not shown
-    where = f" — `{lm.source}`" if not private and not lm.is_bundled and Path(lm.source).is_dir() else ""
-    return _s(locale, "hdr.status", name=display_name(name, ctx.registry), where=where, family=lm.family,
-              size=size_text(lm.n_params, n_bytes, locale), device=lm.device.type, dtype=dtype_name(lm.dtype),
-              px=lm.image_size, scores=scores, kept=kept, max=ctx.registry.max_models) + \
-        "  \n" + encoding_text(backend_record(encoder.backend), locale)
+    where = f" — `{m.source}`" if not private and not m.bundled and Path(m.source).is_dir() else ""
+    return _s(locale, "hdr.status", name=ctx.service.display_name(name), where=where, family=m.family,
+              size=size_text(m.parameters, m.bytes, locale), device=m.device, dtype=m.dtype,
+              px=m.image_size, scores=scores, kept=kept, max=ctx.service.max_models) + \
+        "  \n" + encoding_text(m.encoding, locale)
 
 
 def encoding_text(record: dict, locale: str = "en") -> str:
@@ -150,9 +145,9 @@ def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale:
                  session: str | None = None):
     """Load `name` (or find it loaded); on failure stay on `current` and say why."""
     if progress is not None:
-        progress(0.05, desc=_s(locale, "hdr.loading", name=display_name(name, ctx.registry)))
+        progress(0.05, desc=_s(locale, "hdr.loading", name=ctx.service.display_name(name)))
     try:
-        ctx.registry.get(name, session or "")  # "" is nobody: a private name needs its own session
+        ctx.service.describe(name, session or "")  # loads it; "" is nobody: a private name needs its own session
     except ModelNotAvailable as e:
         gr.Warning(str(e), title=_s(locale, "hdr.unavailable"))
         name = current
@@ -163,7 +158,7 @@ def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale:
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
-    default = ctx.registry.default
+    default = ctx.service.model_name()
 
     def current_status(name, request: gr.Request):
         return status_markdown(ctx, name or default, locale_of(request), request.session_hash)

@@ -12,8 +12,8 @@ import importlib
 import gradio as gr
 
 LOCALES = ("en", "zh-CN")
-TAB_MODULES = ("header", "exports", "zeroshot_tab", "similarity_tab", "map_tab", "learn_tab", "lessons_tab",
-               "collection_view")
+TAB_MODULES = ("header", "exports", "zeroshot.layout", "similarity.layout", "map.layout", "learn.layout",
+               "lessons.layout", "collection.layout")
 
 COMMON = {
     "en": {

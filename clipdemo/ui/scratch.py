@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from clipdemo import settings
+
 MAX_AGE_S = 3600
 SWEEP_EVERY_S = 60
 _last_sweep = 0.0
@@ -58,7 +60,7 @@ def sweep(max_age_s: float = MAX_AGE_S, force: bool = False) -> int:
 
 
 def gradio_cache_dir() -> Path:
-    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    return settings.gradio_temp_dir()
 
 
 class DiskSweeper:

@@ -8,10 +8,14 @@ export (.npy / .parquet) stays as it is.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import gradio as gr
 
 from clipdemo.embedding_map import MapData, project_map
 from clipdemo.projection import Projection
+from clipdemo.service import ModelDetails
 from clipdemo.ui import exports as ex
 
 VIEW = "map"
@@ -35,35 +39,57 @@ def point_records(data: MapData, proj: Projection) -> list[dict]:
     return rows
 
 
-def _view(method, dims, n_neighbors, min_dist, colour_by, lines) -> dict:
-    return {"method": method, "dims": int(dims), "n_neighbors": int(n_neighbors), "min_dist": float(min_dist),
-            "colour_by": colour_by, "lines": bool(lines)}
+@dataclass(frozen=True)
+class MapView:
+    """How a map is projected and styled: the settings its session records and a restore puts back."""
+
+    method: str
+    dims: int
+    n_neighbors: int
+    min_dist: float
+    colour_by: str = "modality"
+    lines: bool = False
+
+    @classmethod
+    def of(cls, method, dims, n_neighbors, min_dist, colour_by="modality", lines=False) -> MapView:
+        """From the tab's controls (Gradio hands numbers as floats)."""
+        return cls(method, int(dims), int(n_neighbors), float(min_dist), colour_by, bool(lines))
+
+    def settings(self) -> dict:
+        return dataclasses.asdict(self)
 
 
-def _payload(data: MapData, fig, view: dict, session: dict) -> dict:
-    proj = project_map(data, view["method"], view["dims"], view["n_neighbors"], view["min_dist"], PROJECTION_SEED)
+@dataclass(frozen=True)
+class MapSource:
+    """What a map was drawn from: the gallery choice, and whether captions and label prompts became points."""
+
+    source: str
+    captions: bool = True
+    label_points: bool = True
+
+
+def _payload(data: MapData, fig, view: MapView, session: dict) -> dict:
+    proj = project_map(data, view.method, view.dims, view.n_neighbors, view.min_dist, PROJECTION_SEED)
     return ex.payload(VIEW, figures={"map": ex.png_ready(fig)}, tables={"points": point_records(data, proj)},
                       session=session)
 
 
-def after_draw(encoder, model_name, data: MapData, fig, source, use_captions, label_points, method, dims,
-               n_neighbors, min_dist, colour_by, lines) -> dict:
+def after_draw(model: ModelDetails, model_name: str | None, data: MapData, fig, drawn: MapSource,
+               view: MapView) -> dict:
     """The payload for a freshly drawn map (the session names what was drawn, not what the boxes hold now)."""
-    view = _view(method, dims, n_neighbors, min_dist, colour_by, lines)
     texts = [text for text, kind in zip(data.texts, data.text_kinds, strict=True) if kind == "text"]
-    settings = {"source": source, "captions": bool(use_captions), "label_points": bool(label_points), **view}
-    session = ex.session(encoder, VIEW, model_name, settings, data.labels, seed=PROJECTION_SEED, texts=texts,
+    settings = {"source": drawn.source, "captions": bool(drawn.captions), "label_points": bool(drawn.label_points),
+                **view.settings()}
+    session = ex.session(model, VIEW, model_name, settings, data.labels, seed=PROJECTION_SEED, texts=texts,
                          images=len(data.gallery), gallery=data.gallery.source)
     return _payload(data, fig, view, session)
 
 
-def after_redraw(previous: dict | None, data: MapData | None, fig, method, dims, n_neighbors, min_dist, colour_by,
-                 lines):
+def after_redraw(previous: dict | None, data: MapData | None, fig, view: MapView):
     """New projection or styling: the same embeddings, so the drawn map's session with the new view settings."""
     if data is None or not previous or not previous.get("session") or not hasattr(fig, "to_dict"):
         return gr.skip()
-    view = _view(method, dims, n_neighbors, min_dist, colour_by, lines)
-    session = {**previous["session"], "settings": {**previous["session"]["settings"], **view}}
+    session = {**previous["session"], "settings": {**previous["session"]["settings"], **view.settings()}}
     return _payload(data, fig, view, session)
 
 

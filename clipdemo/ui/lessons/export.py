@@ -12,6 +12,7 @@ import gradio as gr
 
 from clipdemo import lessons
 from clipdemo.language_lesson import language_comparison
+from clipdemo.service import ModelDetails
 from clipdemo.ui import exports as ex
 
 FUNCTIONS = {"templates": lessons.template_comparison, "temperature": lessons.temperature_lesson,
@@ -72,12 +73,12 @@ def records(key: str, result) -> list[dict]:
     return probe_records(result)
 
 
-def payload(key: str, encoder, model_name: str | None, fig, result) -> dict:
+def payload(key: str, model: ModelDetails, model_name: str | None, fig, result) -> dict:
     settings = lesson_settings(key)
     extra = {"results": gap_numbers(result)} if key == "gap" else {}
     if isinstance(result, lessons.Probe):
         extra = {"results": {"accuracy": result.accuracy(), **result.notes}}
-    session = ex.session(encoder, view_of(key), model_name, settings, seed=settings.get("seed"), **extra)
+    session = ex.session(model, view_of(key), model_name, settings, seed=settings.get("seed"), **extra)
     return ex.payload(view_of(key), figures={key: ex.png_ready(fig)}, tables={key: records(key, result)},
                       session=session)
 

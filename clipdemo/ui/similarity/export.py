@@ -15,7 +15,7 @@ import numpy as np
 from clipdemo.similarity import MAX_IMAGES, SimilarityMatrix
 from clipdemo.spatial import METHODS, SpatialMap
 from clipdemo.ui import exports as ex
-from clipdemo.ui import similarity_view as st
+from clipdemo.ui.similarity import figures as st
 
 VIEW = "similarity"
 BATCH_KINDS = ("toy", "bundled_toys", "photos")

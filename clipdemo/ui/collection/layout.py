@@ -17,12 +17,12 @@ from clipdemo.collection import service
 from clipdemo.collection.layout import CollectionError
 from clipdemo.images import ImageError
 from clipdemo.ui import scratch
-from clipdemo.ui.collection_plot import HITS_META, POINTS_UID, collection_figure
-from clipdemo.ui.collection_strings import STRINGS  # noqa: F401 - merged into the map tab's strings
+from clipdemo.ui.collection.figures import HITS_META, POINTS_UID, collection_figure
+from clipdemo.ui.collection.strings import STRINGS  # noqa: F401 - merged into the map tab's strings
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
-from clipdemo.ui.map_plot import empty_figure
+from clipdemo.ui.map.figures import empty_figure
 
 ERRORS = (*USER_ERRORS, CollectionError, ImageError)
 ROUTE = "clipdemo/collection"  # relative to the page, so the app also works under a path prefix
@@ -123,9 +123,7 @@ def search(ctx: UIContext, name, opened, query, image, k, view, model_name, requ
     if not opened:
         raise gr.Error(tr(request, "coll.none_open"))
     try:
-        encoder = ctx.encoder(model_name)
-        result = service.collection_search(opened, encoder, query=query, image=image, k=int(k),
-                                           collections=_collections(ctx))
+        result = ctx.service.collection_hits(opened, query, image, int(k), model_name or "", _collections(ctx))
         fig, table, gallery = _hit_outputs(ctx, opened, result, view, request)
     except ERRORS as e:
         raise user_error(e) from e
@@ -135,23 +133,31 @@ def search(ctx: UIContext, name, opened, query, image, k, view, model_name, requ
     return fig, table, gallery, "\n".join(["- " + x for x in [note, *result["notices"]]])
 
 
+def event_value(evt: gr.EventData | None, key: str):
+    """A value the page's hook sent with the event: gr.EventData's documented attribute access (evt.point);
+    None when the event carries no such value."""
+    try:
+        return getattr(evt, key)
+    except (AttributeError, TypeError):  # no such key, or an event without data
+        return None
+
+
 def clicked(ctx: UIContext, opened, k, view, evt: gr.EventData, request: gr.Request = None):
     no = gr.update()
-    data = getattr(evt, "_data", None)
-    if not opened or not isinstance(data, dict) or "point" not in data:
+    point = event_value(evt, "point")
+    if not opened or point is None:
         return no, no, no, no
     try:
-        result = service.nearest_to_point(opened, int(data["point"]), int(k), _collections(ctx))
+        result = service.nearest_to_point(opened, int(point), int(k), _collections(ctx))
         fig, table, gallery = _hit_outputs(ctx, opened, result, view, request)
     except (*ERRORS, TypeError) as e:
         raise user_error(e) from e
     path = result["hits"][0]["image_path"] if result["hits"] else ""
-    return fig, table, gallery, tr(request, "coll.clicked", index=int(data["point"]), path=path)
+    return fig, table, gallery, tr(request, "coll.clicked", index=int(point), path=path)
 
 
 def selected(opened, evt: gr.EventData, request: gr.Request = None):
-    data = getattr(evt, "_data", None)
-    indices = data.get("indices") if isinstance(data, dict) else None
+    indices = event_value(evt, "indices")
     if not opened or not isinstance(indices, list):
         return [], tr(request, "coll.select_hint")
     return indices, tr(request, "coll.selected", n=len(indices))

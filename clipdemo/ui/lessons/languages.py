@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from clipdemo.language_lesson import language_comparison
-from clipdemo.ui import lessons_plots
 from clipdemo.ui.i18n import tr
-from clipdemo.ui.lessons_view import _flat_note, _model_line, _table, _words
+from clipdemo.ui.lessons import figures as lessons_plots
+from clipdemo.ui.lessons.shared import _flat_note, _model_line, _table, _words
 
 STRINGS = {
     "en": {
@@ -43,9 +42,9 @@ STRINGS = {
 }
 
 
-def run_languages(encoder, request):
-    """(summary, figure, table, pictures, probe), as every lesson handler returns."""
-    probe = language_comparison(encoder)
+def run_languages(probe, request):
+    """The language_lesson.language_comparison probe -> (summary, figure, table, pictures, probe), as every
+    lesson's view returns."""
     words = _words(request, "languages", ("title", "group.en", "group.zh"))
     n = probe.notes
     summary = tr(request, "lessons.languages.summary", en=probe.accuracy("en"), zh=probe.accuracy("zh"),

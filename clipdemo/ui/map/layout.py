@@ -15,16 +15,18 @@ import gradio as gr
 
 from clipdemo import gallery as galleries
 from clipdemo import projection
-from clipdemo.embedding_map import MapData, build_map_data, export_files, project_map
+from clipdemo.embedding_map import MapData, export_files, project_map
 from clipdemo.locale_defaults import defaults_for
-from clipdemo.search import Hit, rank, search_image, search_text
-from clipdemo.ui import collection_view, map_export, scratch
+from clipdemo.search import Hit, rank
 from clipdemo.ui import exports as ex
+from clipdemo.ui import scratch
+from clipdemo.ui.collection import layout as collection_view
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
-from clipdemo.ui.map_plot import empty_figure, map_figure
-from clipdemo.ui.map_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
+from clipdemo.ui.map import export as map_export
+from clipdemo.ui.map.figures import empty_figure, map_figure
+from clipdemo.ui.map.strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 
 TOY_LABELS = "circle, square, triangle, star, heart, cross, diamond, crescent"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
@@ -131,17 +133,14 @@ def _notes(data: MapData, proj: projection.Projection, encoded: int, seconds: fl
 def draw(ctx: UIContext, source, files, use_captions, extra_texts, labels, label_points, method, dims,
          n_neighbors, min_dist, colour_by, lines, model_name, request: gr.Request = None,
          progress=gr.Progress()):
-    encoder = ctx.encoder(model_name)
     try:
         progress(0, desc=tr(request, "map.progress_gallery"))
         gal = load_gallery(source, files, request)
-        misses = encoder.image_cache.misses
         start = time.perf_counter()
-        data = build_map_data(encoder, gal, extra_texts, labels, captions=bool(use_captions),
-                              label_points=bool(label_points), model_name=model_name or ctx.registry.default,
-                              progress=lambda done, total: progress((done, total), desc=tr(request, "map.progress_embed"),
-                                                                    unit="images"))
-        encoded = encoder.image_cache.misses - misses
+        data, encoded = ctx.service.map_data(
+            gal, extra_texts, labels, captions=bool(use_captions), label_points=bool(label_points),
+            model=model_name or "",
+            progress=lambda done, total: progress((done, total), desc=tr(request, "map.progress_embed"), unit="images"))
         seconds = time.perf_counter() - start
         progress(0.95, desc=tr(request, "map.progress_project"))
         proj = project_map(data, method, int(dims), n_neighbors, min_dist)
@@ -170,15 +169,8 @@ def run_search(ctx: UIContext, data: MapData | None, query, image, k, method, di
                colour_by, lines, request: gr.Request | None = None):
     if data is None:
         raise gr.Error(tr(request, "map.err_no_map"))
-    encoder = ctx.encoder(data.model_name)
-    args = (data.image_emb, data.gallery.names, data.gallery.captions, int(k))
     try:
-        if image is not None:
-            from clipdemo.images import load_image
-
-            hits = search_image(encoder, load_image(image), *args)
-        else:
-            hits = search_text(encoder, query, *args)
+        hits = ctx.service.search_map(data, query, image, int(k))
     except USER_ERRORS as e:
         raise user_error(e) from e
     fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
@@ -280,13 +272,14 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 min_dist, colour_by, lines, model, request: gr.Request, progress=gr.Progress()):
         out = draw(ctx, source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
                    min_dist, colour_by, lines, model, request=request, progress=progress)
-        return (*out, map_export.after_draw(ctx.encoder(model), model, out[3], out[0], source, use_captions,
-                                            label_points, method, dims, n_neighbors, min_dist, colour_by, lines))
+        drawn = map_export.MapSource(source, bool(use_captions), bool(label_points))
+        view = map_export.MapView.of(method, dims, n_neighbors, min_dist, colour_by, lines)
+        return (*out, map_export.after_draw(ctx.service.describe(model or ""), model, out[3], out[0], drawn, view))
 
     def on_redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, previous, request: gr.Request):
         fig, notes = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
-        return fig, notes, map_export.after_redraw(previous, data, fig, method, dims, n_neighbors, min_dist,
-                                                   colour_by, lines)
+        view = map_export.MapView.of(method, dims, n_neighbors, min_dist, colour_by, lines)
+        return fig, notes, map_export.after_redraw(previous, data, fig, view)
 
     def on_search(data, query, image, k, method, dims, n_neighbors, min_dist, colour_by, lines,
                   request: gr.Request):

@@ -21,12 +21,13 @@ from clipdemo.live_training import (
     LiveTrainingError,
     LiveTrainingManager,
 )
-from clipdemo.loading import BUNDLED, ModelNotAvailable, load_model
+from clipdemo.loading import BUNDLED, ModelNotAvailable
 from clipdemo.locale_defaults import defaults_for
-from clipdemo.ui import header, learn_export
+from clipdemo.ui import header
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t, tr
-from clipdemo.ui.learn_plots import figures  # noqa: F401 - the tab's figures, drawn apart from its layout
+from clipdemo.ui.learn import export as learn_export
+from clipdemo.ui.learn.figures import figures  # noqa: F401 - the tab's figures, drawn apart from its layout
 
 POLL_S = 1.5  # how often the browser asks for a new snapshot while a run is active
 DEFAULTS = LiveConfig()
@@ -65,7 +66,7 @@ STRINGS = {
                           "good pretrained image encoder locked, training only the text side gives strong zero-shot "
                           "models with far less data and compute than training both.\n\n"
                           "Measured on this 2-core server with one training thread "
-                          "(`python -m clipdemo.bench_learn`, while the server was busy with other work): **locked image tower** — "
+                          "(`python -m clipdemo.tools.bench_learn`, while the server was busy with other work): **locked image tower** — "
                           "15/16 pictures picked their own caption after 4 s (step 30) in a quiet run and after 38 s "
                           "in a busy one, 16/16 after 10–90 s; **from scratch** — 4–9/16 (the colour blocks) for the "
                           "whole 15 minutes, shapes not yet learned.",
@@ -179,7 +180,7 @@ STRINGS = {
                           "这是一个更小的问题（只训练文本塔的参数），而且目标不会移动。这正是 LiT 的发现（Zhai 等，"
                           "*LiT: Zero-Shot Transfer with Locked-image text Tuning*，CVPR 2022）：锁定一个好的预训练图像"
                           "编码器、只训练文本一侧，用少得多的数据和算力就能得到很强的零样本模型。\n\n"
-                          "在这台 2 核服务器上用一个训练线程测得（`python -m clipdemo.bench_learn`，当时服务器还在忙别的工作）："
+                          "在这台 2 核服务器上用一个训练线程测得（`python -m clipdemo.tools.bench_learn`，当时服务器还在忙别的工作）："
                           "**锁定图像塔**——较空闲时 4 秒（第 30 步）后 16 张图片中有 15 张选中了自己的描述，"
                           "很忙时是 38 秒，10–90 秒后达到 16/16；**从零开始**——整整 15 分钟都停留在 4–9/16"
                           "（颜色方块），还没有学会形状。",
@@ -342,7 +343,11 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     with gr.Accordion(t("learn.why.title"), open=False):
         gr.Markdown(t("learn.why.body"))
     # Holds this session's id once it trains, so Gradio's state clean-up can stop the run as well.
-    session = gr.State(None, delete_callback=lambda sid: manager.reset(sid, ctx.registry) if sid else None)
+    def forget(sid) -> None:  # the run stops and this session's trained model is freed with it (issue #11)
+        ctx.service.drop_session(sid)  # first: the run's release below then collects the model too
+        manager.reset(sid)
+
+    session = gr.State(None, delete_callback=lambda sid: forget(sid) if sid else None)
     marker = gr.State(None)  # what the figures show now (figure_keys)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -422,9 +427,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def on_reset(current: str | None, request: gr.Request):
         sid = session_of(request)
-        mine = {str(f.resolve()) for f in manager.exported_folders(sid)} | set(ctx.registry.private_names(sid))
-        manager.reset(sid, ctx.registry)
-        ctx.registry.drop_session(sid)  # this session's trained model is freed with its run (issue #11)
+        mine = {str(f.resolve()) for f in manager.exported_folders(sid)} | set(ctx.service.session_models(sid))
+        forget(sid)
         name = BUNDLED if current in mine else current
         return (*redraw(request, None), name, "" if name == current else tr(request, "learn.using_bundled"))
 
@@ -432,9 +436,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         sid = session_of(request)
         try:
             # private to this session, named for people (clipdemo.registry; issue #11)
-            loaded = load_model(str(manager.export(sid)), ctx.registry.device, ctx.registry.dtype)
             label = header.session_model_label(locale_of(request), manager.snapshot(sid)["step"])
-            name = ctx.registry.add_private(sid, loaded, label)
+            name = ctx.service.add_session_model(sid, manager.export(sid), label)
         except LiveTrainingError as e:
             raise training_error(request, e) from e
         except ModelNotAvailable as e:
@@ -465,7 +468,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         return BUNDLED, tr(request, "learn.using_bundled")
 
     def on_unload(request: gr.Request):  # the tab closed: stop the run and free its memory at once
-        manager.reset(request.session_hash, ctx.registry)
+        forget(request.session_hash)
 
     def on_load(request: gr.Request):
         note = tr(request, "learn.note.limits", limit=manager.max_running, minutes=manager.time_limit_s / 60)

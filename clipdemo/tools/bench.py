@@ -1,6 +1,6 @@
 """Benchmark the engine and print one table (speed goals live here, not in timed tests).
 
-    python -m clipdemo.bench [--models bundled vitb32] [--skip-app]
+    python -m clipdemo.tools.bench [--models bundled vitb32] [--skip-app]
 
 For each model: image encoding throughput (batch 1 and 32, with and without preprocessing), text
 encoding, zero-shot latency cold and warm (80-template ensemble, 10 labels; warm = labels cached,
@@ -8,13 +8,12 @@ a new image) against `transformers.pipeline("zero-shot-image-classification")` o
 (one template, no ensembling), and cold encoding of 800 prompts. "vitb32" is a random-weight
 model with the exact shape of OpenAI's ViT-B/32, built from its config (no download needed).
 Finally the time from `python app.py` to a page that answers, and then the encoding backends side by side
-(torch fp32 and bf16, OpenVINO, OpenVINO int8: clipdemo.bench_backends).
+(torch fp32 and bf16, OpenVINO, OpenVINO int8: clipdemo.tools.bench_backends).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import subprocess
 import sys
@@ -27,14 +26,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo import toyworld
-from clipdemo.bench_backends import VARIANTS
-from clipdemo.bench_backends import run as run_backends
-from clipdemo.bench_table import print_table  # noqa: F401 - kept importable from here
+from clipdemo import settings, toyworld
 from clipdemo.devices import dtype_name
 from clipdemo.encoding import Encoder
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
 from clipdemo.templates import IMAGENET_TEMPLATES
+from clipdemo.tools.bench_backends import VARIANTS
+from clipdemo.tools.bench_backends import run as run_backends
+from clipdemo.tools.bench_table import print_table  # noqa: F401 - kept importable from here
 from clipdemo.zeroshot import zero_shot
 
 LABELS = ["red circle", "blue square", "yellow star", "green triangle", "purple heart", "orange cross",
@@ -134,8 +133,8 @@ def _free_port() -> int:
 
 def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
     port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    root = Path(__file__).resolve().parent.parent
+    env = settings.child_env(HF_HUB_OFFLINE="1")
+    root = Path(__file__).resolve().parents[2]  # the project: clipdemo/tools/bench.py -> .
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--model", "bundled", "--port", str(port)],
                             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -153,7 +152,7 @@ def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
 
 
 def main(argv=None) -> list:
-    p = argparse.ArgumentParser(prog="python -m clipdemo.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.tools.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="+", default=["bundled", "vitb32"], help="bundled, vitb32, or a folder")
     p.add_argument("--dtype", default="auto", help="auto (bf16 where the CPU is faster with it), fp32, bf16")
     p.add_argument("--device", default="cpu", help="cpu (the default: the table's targets are for a CPU), auto, cuda")

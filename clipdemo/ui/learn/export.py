@@ -12,7 +12,7 @@ import gradio as gr
 from clipdemo import exports
 from clipdemo.live_training import CONCEPTS, LANGUAGES, LR_CHOICES, MODES, SLIDERS, WIDTH_CHOICES
 from clipdemo.ui import exports as ex
-from clipdemo.ui.learn_plots import figures
+from clipdemo.ui.learn.figures import figures
 
 VIEW = "learn"
 # no checkpoint id: the model is the training the settings describe

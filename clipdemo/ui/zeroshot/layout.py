@@ -138,15 +138,15 @@ def _notes(result, request=None) -> str:
     return "\n".join(lines)
 
 
-def unlike_warning(encoder, images, names: list[str], request=None) -> str:
-    """Said next to the result when the bundled toy model labels pictures unlike its training world."""
-    scores = ood.out_of_world(encoder.loaded, images)
+def unlike_warning(scores: list[float] | None, names: list[str], request=None) -> str:
+    """Said next to the result when the bundled toy model labels pictures unlike its training world
+    (`scores`: service.out_of_world, None where the check does not apply)."""
     if scores is None:
         return ""
     far = [(n, sc) for n, sc in zip(names, scores, strict=True) if sc > ood.THRESHOLD]
     if not far:
         return ""
-    if len(images) == 1:
+    if len(names) == 1:
         return tr(request, "zs.unlike", score=far[0][1], limit=ood.THRESHOLD)
     return tr(request, "zs.unlike_many", n=len(far), limit=ood.THRESHOLD, names=", ".join(n for n, _ in far[:10]))
 
@@ -154,7 +154,6 @@ def unlike_warning(encoder, images, names: list[str], request=None) -> str:
 def classify(ctx: UIContext, image, labels: str, template: str, model_name: str | None = None, request=None):
     """(image, labels, template) -> {label: probability}, chart, model view, notes, an out-of-world warning
     ("" when none), and for the export box the figure, numbers and session."""
-    encoder = ctx.encoder(model_name)
     try:
         result = ctx.service.zero_shot(image, labels, template or "single", model_name or "")
         view = ctx.service.model_view(image, model_name or "")
@@ -166,14 +165,13 @@ def classify(ctx: UIContext, image, labels: str, template: str, model_name: str 
     name = Path(image).name if isinstance(image, (str, Path)) else "image"
     result.image = name
     export = ex.payload("zero_shot", figures={"chart": fig}, tables={"scores": result.rows()},
-                        session=ex.session(encoder, "zero_shot", model_name, {"template": template or "single"},
+                        session=ex.session(ctx.service.describe(model_name or ""), "zero_shot", model_name, {"template": template or "single"},
                                            parse_labels(labels).labels, result.templates, images=[name]))
-    warning = unlike_warning(encoder, [load_image(image)], [name], request)
+    warning = unlike_warning(ctx.service.out_of_world([image], model_name or ""), [name], request)
     return confidences, fig, view, _notes(result, request), warning, export
 
 
 def classify_many(ctx: UIContext, files, labels: str, template: str, model_name: str | None = None, request=None):
-    encoder = ctx.encoder(model_name)
     if not files:
         raise gr.Error(tr(request, "zs.err.no_files"))
     try:
@@ -205,11 +203,11 @@ def classify_many(ctx: UIContext, files, labels: str, template: str, model_name:
                 shown_names.append(Path(path).name)
             except USER_ERRORS:
                 pass
-    warning = unlike_warning(encoder, images, shown_names, request) if images else ""
+    warning = unlike_warning(ctx.service.out_of_world(images, model_name or ""), shown_names, request) if images else ""
     if warning:
         notes = warning + "\n\n" + notes
     export = ex.payload("zero_shot_batch", tables={"scores": [row for res in batch.results for row in res.rows()]},
-                        session=ex.session(encoder, "zero_shot_batch", model_name, {"template": template or "single"},
+                        session=ex.session(ctx.service.describe(model_name or ""), "zero_shot_batch", model_name, {"template": template or "single"},
                                            batch.labels, batch.templates, images=names))
     return gr.update(value=rows, headers=shown), str(out), notes, export
 

@@ -1,6 +1,6 @@
 """Measure a toy-world CLIP and write the numbers into its model card.
 
-    python -m clipdemo.evaluate --model assets/toy-clip --write-card
+    python -m clipdemo.tools.evaluate --model assets/toy-clip --write-card
 
 Test images are drawn with a seed never used in training. Two test sets:
 - the toy renderer itself (varied grounds, outlines, blur), and
@@ -468,7 +468,7 @@ weakness); it has never seen anything but coloured shapes.
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m clipdemo.evaluate", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.tools.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="assets/toy-clip")
     p.add_argument("--n-per-combo", type=int, default=4, help="test images per seen colour+shape combination")
     p.add_argument("--n-heldout", type=int, default=16, help="test images per held-out combination")
@@ -485,7 +485,7 @@ def main(argv=None) -> dict:
     print(metrics_table(results))
     print(f"({results['seconds']:.0f} s)")
     if args.write_card:
-        cmd = "python -m clipdemo.evaluate " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
+        cmd = "python -m clipdemo.tools.evaluate " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
         print("wrote", write_card(Path(args.model), results, cmd))
     return results
 

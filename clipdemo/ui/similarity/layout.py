@@ -19,12 +19,11 @@ from clipdemo.images import load_image
 from clipdemo.similarity import MAX_IMAGES, MAX_TEXTS, SimilarityMatrix
 from clipdemo.spatial import METHODS, SpatialMap, SpatialUnavailable
 from clipdemo.ui import exports as ex
-from clipdemo.ui import similarity_export as sx
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
-from clipdemo.ui.similarity_strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
-from clipdemo.ui.similarity_view import (  # noqa: F401
+from clipdemo.ui.similarity import export as sx
+from clipdemo.ui.similarity.figures import (  # noqa: F401
     MODES,
     _unique,
     bundled_photos,
@@ -34,6 +33,7 @@ from clipdemo.ui.similarity_view import (  # noqa: F401
     toy_batch,
     toy_click,
 )
+from clipdemo.ui.similarity.strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
 
 DEFAULT_OPACITY = 0.6
 PRIVATE = dict(api_visibility="private")  # internal steps: not API endpoints
@@ -66,7 +66,6 @@ def load_batch(files) -> tuple[list, list[str], list[str], list[str]]:
 
 def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = None, request: gr.Request = None):
     """(images, texts one per line) -> the service's JSON {images, texts, cosine, ...}, notes, state, controls."""
-    encoder = ctx.encoder(model_name)  # for the session record
     images, names, paths, problems = load_batch(files)
     if not images:
         raise gr.Error(tr(request, "sim.no_images") + "".join(f" {p}" for p in problems[:3]))
@@ -84,7 +83,7 @@ def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = N
         notes.append(tr(request, "sim.sigmoid_note"))
     notes.append(tr(request, "sim.model_t", t=matrix.logit_scale, tau=1 / matrix.logit_scale))
     state = {"matrix": matrix, "paths": dict(zip(names, paths, strict=True)),
-             "session": ex.session(encoder, "similarity", model_name)}  # settings are added at export
+             "session": ex.session(ctx.service.describe(model_name or ""), "similarity", model_name)}  # settings are added at export
     return (result.to_json(), "\n\n".join(notes), state, gr.update(value=round(matrix.logit_scale, 2)),
             gr.update(choices=names, value=names[0]), gr.update(choices=matrix.texts, value=matrix.texts[0]))
 
@@ -163,7 +162,6 @@ def pair_inputs(state: dict | None, image_name: str | None, text: str | None, re
 def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: str | None = None,
                     request: gr.Request = None):
     """(image, text, method) -> overlay, raw map, the service's JSON with the relevance grid, notes, state."""
-    encoder = ctx.encoder(model_name)  # for the session record
     try:
         img = load_image(image)
         heat = ctx.service.spatial_heatmap(img, text, method or "gradcam", model_name or "")
@@ -178,7 +176,7 @@ def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: s
     w, h = smap.image_size
     if smap.box != (0.0, 0.0, float(w), float(h)):
         notes.append(tr(request, "sim.map_cropped"))
-    state = {"image": img, "map": smap, "session": ex.session(encoder, "similarity", model_name)}
+    state = {"image": img, "map": smap, "session": ex.session(ctx.service.describe(model_name or ""), "similarity", model_name)}
     return (overlay.overlay(img, smap, DEFAULT_OPACITY), overlay.raw_map(smap), heat.to_json(), "\n\n".join(notes),
             state)
 

@@ -6,10 +6,12 @@ import gradio as gr
 
 from clipdemo import lessons
 from clipdemo.locale_defaults import defaults_for
-from clipdemo.ui import lesson_languages, lessons_export, lessons_plots
 from clipdemo.ui.context import USER_ERRORS, UIContext
 from clipdemo.ui.i18n import locale_of, t, tr
-from clipdemo.ui.lessons_view import _flat_note, _model_line, _table, _words
+from clipdemo.ui.lessons import export as lessons_export
+from clipdemo.ui.lessons import figures as lessons_plots
+from clipdemo.ui.lessons import languages as lesson_languages
+from clipdemo.ui.lessons.shared import _flat_note, _model_line, _table, _words
 
 STRINGS = {
     "en": {
@@ -250,12 +252,12 @@ def _gallery(request, probe: lessons.Probe, group: str | None = None) -> list:
             if group is None or it.group == group]
 
 
-# ---------------------------------------------------------------- one handler per lesson
-# Each returns (summary, figure, table, pictures, the experiment's result); the result feeds the export box.
+# ---------------------------------------------------------------- one view per lesson
+# Each draws the experiment's result (service.ClipService.lesson: plain numbers and pictures) and returns
+# (summary, figure, table, pictures, the result); the result feeds the export box.
 
 
-def run_templates(encoder, request):
-    res = lessons.template_comparison(encoder, language=_language(request))
+def run_templates(res, request):
     sets = list(res.predictions)
     words = _words(request, "templates", ("title", "true_prob", *[f"set.{n}" for n in sets],
                                           *[f"group.{g}" for g in lessons.TEMPLATE_GROUPS]))
@@ -278,8 +280,7 @@ def run_templates(encoder, request):
             gr.update(value=rows, headers=headers), gallery, res)
 
 
-def run_temperature(encoder, request):
-    res = lessons.temperature_lesson(encoder, language=_language(request))
+def run_temperature(res, request):
     words = _words(request, "temperature", ("title", "temp", "own", "y"))
     rows = [[lab, round(c, 4)] for lab, c in zip(res.labels, res.cosine, strict=True)]
     headers = [tr(request, "lessons.temperature.col.label"), tr(request, "lessons.temperature.col.cos")]
@@ -289,8 +290,7 @@ def run_temperature(encoder, request):
             gr.update(value=rows, headers=headers), res.image, res)
 
 
-def run_gap(encoder, request):
-    res = lessons.modality_gap(encoder, language=_language(request))
+def run_gap(res, request):
     words = _words(request, "gap", ("images", "texts"), n=len(res.images))
     summary = tr(request, "lessons.gap.summary", gap=res.centroid_distance, ii=res.cos_image_image,
                  tt=res.cos_text_text, matched=res.cos_matched, mismatched=res.cos_mismatched, n=len(res.images),
@@ -300,8 +300,7 @@ def run_gap(encoder, request):
             gallery, res)
 
 
-def run_heldout(encoder, request):
-    probe = lessons.compositional(encoder, language=_language(request))
+def run_heldout(probe, request):
     words = _words(request, "heldout", ("title", "group.heldout", "group.seen"))
     n = probe.notes
     summary = tr(request, "lessons.heldout.summary", hc=n["heldout_colour"], hs=n["heldout_shape"],
@@ -311,8 +310,7 @@ def run_heldout(encoder, request):
             _table(request, probe, "heldout", "heldout"), _gallery(request, probe, "heldout"), probe)
 
 
-def run_counting(encoder, request):
-    probe = lessons.counting_probe(encoder, language=_language(request))
+def run_counting(probe, request):
     words = _words(request, "counting", ("title", "n1", "n2", "n3", "answer", "truth"))
     summary = tr(request, "lessons.counting.summary", acc=probe.accuracy(), chance=probe.chance())
     summary += _flat_note(request, probe)
@@ -320,8 +318,7 @@ def run_counting(encoder, request):
             _table(request, probe, ""), _gallery(request, probe), probe)
 
 
-def run_leftright(encoder, request):
-    probe = lessons.left_right_probe(encoder, language=_language(request))
+def run_leftright(probe, request):
     words = _words(request, "leftright", ("title", "group.single", "group.order", "group.relation"))
     summary = tr(request, "lessons.leftright.summary", acc=probe.accuracy(), n=len(probe.items),
                  chance=probe.chance())
@@ -364,14 +361,13 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 export = lessons_export.box(key, tabs, model_name)
 
                 def fn(name, request: gr.Request, _handler=handler, _one=one_picture, _key=key):
-                    encoder = ctx.encoder(name)
                     try:
-                        *out, pictures, result = _handler(encoder, request)
+                        *out, pictures, result = _handler(ctx.service.lesson(_key, name or "", language=_language(request)), request)
                     except USER_ERRORS as e:  # anything else is a bug: Gradio logs it and says so
                         raise gr.Error(tr(request, "err.generic", error=e)) from e
                     if not _one:  # as tall as its rows, no empty band below
                         pictures = gr.update(value=pictures, height=GALLERY_ROW_PX * -(-len(pictures) // 8) + 24)
-                    return (*out, pictures, lessons_export.payload(_key, encoder, name, out[1], result))
+                    return (*out, pictures, lessons_export.payload(_key, ctx.service.describe(name or ""), name, out[1], result))
 
                 # `export` is a gr.State: the endpoint's outputs stay (summary, plot, table, pictures)
                 run.click(fn, [model_name], [summary, plot, table, visual, export], api_visibility="private",

@@ -175,7 +175,7 @@ def _load() -> str:
 
 def run(models: list[tuple[str, str]], variants=VARIANTS, rounds: int = 3, n_prompts: int = 800) -> list:
     """Print the machine, the side-by-side table and the ratios; return the table rows."""
-    from clipdemo.bench_table import print_table
+    from clipdemo.tools.bench_table import print_table
 
     notes = [(k, v) for k, v in machine_rows()] + [("load before", _load())]
     rows = []

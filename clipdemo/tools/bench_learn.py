@@ -1,7 +1,7 @@
 """How fast does the Learn tab's diagonal appear? Runs each mode's defaults headless, as the app does.
 
-    python -m clipdemo.bench_learn                      # both modes, 150 s each
-    python -m clipdemo.bench_learn --modes scratch --seconds 900 --steps 5000
+    python -m clipdemo.tools.bench_learn                      # both modes, 150 s each
+    python -m clipdemo.tools.bench_learn --modes scratch --seconds 900 --steps 5000
 
 Each run goes through `LiveTrainingManager` (same thread count, batches and measurements as a
 browser session) and the table shows, against seconds since Start, how many pictures of the fixed
@@ -16,6 +16,7 @@ import math
 import os
 import time
 
+from clipdemo import settings
 from clipdemo.live_training import MODES, LiveConfig, LiveTrainingManager
 
 CHECKPOINTS_S = (5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 240, 360, 480, 600, 900, 1200)
@@ -81,11 +82,11 @@ def table(results: dict[str, dict], seconds: float) -> str:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m clipdemo.bench_learn", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.tools.bench_learn", description=__doc__.split("\n\n")[0])
     p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     p.add_argument("--seconds", type=float, default=150, help="wall-clock limit per mode")
     p.add_argument("--steps", type=int, default=None, help="override the default step count (e.g. a long scratch run)")
-    p.add_argument("--threads", type=int, default=int(os.environ.get("CLIPDEMO_TRAIN_THREADS", "1")),
+    p.add_argument("--threads", type=int, default=int(settings.env("CLIPDEMO_TRAIN_THREADS", "1")),
                    help="torch threads of the training (the server's default is 1)")
     p.add_argument("--json", default="", help="also write the curves here")
     args = p.parse_args(argv)
