@@ -25,7 +25,7 @@ HUB_URL = settings.hub_endpoint()
 
 # Well-known checkpoints offered by the picker (all load through the same path).
 KNOWN_MODELS: dict[str, str] = {
-    BUNDLED: "clipdemo toy CLIP (bundled, trained by this project on the toy world)",
+    BUNDLED: "clipdemo toy CLIP (bundled)",  # short: it must fit the picker on a phone
     "openai/clip-vit-base-patch32": "OpenAI CLIP ViT-B/32",
     "openai/clip-vit-base-patch16": "OpenAI CLIP ViT-B/16",
     "openai/clip-vit-large-patch14": "OpenAI CLIP ViT-L/14",

@@ -15,6 +15,8 @@ from clipdemo.spatial import SpatialMap, place_grid
 _STOPS = np.array([[0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21],
                    [250, 193, 39], [252, 255, 164]], np.float64)
 UNSEEN = np.array([128, 128, 128], np.float64)
+# the same scale for Plotly: the similarity heatmap and its table colour the same numbers alike
+PLOTLY_SCALE = [[i / (len(_STOPS) - 1), "rgb({:.0f},{:.0f},{:.0f})".format(*rgb)] for i, rgb in enumerate(_STOPS)]
 
 
 def colourise(m: np.ndarray) -> np.ndarray:
@@ -70,6 +72,26 @@ def overlay(image: Image.Image, smap: SpatialMap, opacity: float = 0.6, mark_pea
         r = max(6, min(size) // 30)
         draw.ellipse([x - r, y - r, x + r, y + r], outline=(0, 255, 255), width=3)
     return picture
+
+
+def scale_width(height: int) -> int:
+    """How much wider `with_scale` makes a picture of this height (gap, bar, gap, labels)."""
+    return 6 + max(10, height // 24) + 6 + 44
+
+
+def with_scale(picture: Image.Image, low: str = "0", high: str = "1") -> Image.Image:
+    """The picture with its colour scale beside it: a bar from the coldest colour (`low`) to the hottest
+    (`high`), so a reader can tell what bright and dark mean."""
+    w, h = picture.size
+    bar_w, pad = max(10, h // 24), 6
+    out = Image.new("RGB", (w + scale_width(h), h), (255, 255, 255))
+    out.paste(picture.convert("RGB"), (0, 0))
+    ramp = colourise(np.linspace(1, 0, h)[:, None].repeat(bar_w, 1))
+    out.paste(Image.fromarray(ramp), (w + pad, 0))
+    draw = ImageDraw.Draw(out)
+    draw.text((w + 2 * pad + bar_w, 0), high, fill=(0, 0, 0))
+    draw.text((w + 2 * pad + bar_w, h - 12), low, fill=(0, 0, 0))
+    return out
 
 
 def raw_map(smap: SpatialMap, image_size: tuple[int, int] | None = None) -> Image.Image:

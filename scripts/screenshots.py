@@ -1,6 +1,7 @@
 """Drive the real app in headless Chromium and write the README screenshots (docs/screenshots/*.png).
 
     python scripts/screenshots.py [--out docs/screenshots] [--port 7887] [--lang en]
+    python scripts/screenshots.py --all --out /tmp/shots      # every tab, 1440×900 and 390×844, en and zh-CN
 
 Starts `python app.py` on the bundled model, with a second, tiny random-weight checkpoint in the picker
 (built here in a temporary folder), then for each view: opens its tab, runs it the way a visitor would
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT = {"width": 1440, "height": 900}  # a classroom laptop; --all adds a phone
 
 
 def build_second_model(out: Path) -> Path:
@@ -46,11 +47,11 @@ def build_second_model(out: Path) -> Path:
 
 
 def free_port(start: int) -> int:
-    for port in range(start, 7900):
+    for port in range(start, start + 20):
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) != 0:
                 return port
-    raise RuntimeError("no free port in 7870-7899")
+    raise RuntimeError(f"no free port in {start}-{start + 19}")
 
 
 def start_app(port: int, allow_folder: Path, log: Path) -> subprocess.Popen:
@@ -96,6 +97,14 @@ def run_visible_tab(page, timeout_ms: int = 120_000) -> bool:
     return True
 
 
+SUFFIX = {"value": ""}  # "-zh-CN" for a Chinese run: docs/screenshots/similarity-zh-CN.png beside similarity.png
+
+
+def named(file: str) -> str:
+    stem, ext = file.rsplit(".", 1)
+    return f"{stem}{SUFFIX['value']}.{ext}"
+
+
 def shot_zero_shot(page, out: Path) -> None:
     open_tab(page, 0)
     page.locator("[role='tabpanel']:visible img[src*='00_a_small']").first.click()  # the first toy example
@@ -106,7 +115,7 @@ def shot_zero_shot(page, out: Path) -> None:
     wait_idle(page)
     page.locator(".js-plotly-plot:visible").first.hover()  # shows plotly's toolbar (its camera = PNG export)
     page.wait_for_timeout(500)
-    page.screenshot(path=str(out / "zero-shot.png"), full_page=True)
+    page.screenshot(path=str(out / named("zero-shot.png")), full_page=True)
 
 
 def shot_generic(page, tab: int, file: str, out: Path, run_timeout_ms: int = 120_000, prepare: str = "",
@@ -122,7 +131,7 @@ def shot_generic(page, tab: int, file: str, out: Path, run_timeout_ms: int = 120
     except Exception:  # noqa: BLE001 - a long view (training) is pictured mid-way
         pass
     page.wait_for_timeout(settle_ms)  # e.g. let a live training run draw a few steps
-    page.screenshot(path=str(out / file), full_page=True)
+    page.screenshot(path=str(out / named(file)), full_page=True)
 
 
 def shot_picker(page, out: Path, second_label: str) -> None:
@@ -134,8 +143,68 @@ def shot_picker(page, out: Path, second_label: str) -> None:
                            timeout=120_000)
     wait_idle(page)
     run_visible_tab(page)
-    page.screenshot(path=str(out / "model-picker.png"), clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
+    page.screenshot(path=str(out / named("model-picker.png")), clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
                                                               "height": 900})
+
+
+SIZES = {"wide": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+TAB_FILES = ("zero-shot", "similarity", "map", "learn", "lessons")
+
+
+def click_plot_point(page, selector: str, point: dict) -> None:
+    """Fire plotly's click event on a plot, as a visitor's click on that point would (no pixel hunting)."""
+    page.evaluate("([sel, pt]) => { const gd = document.querySelector(sel + ' .js-plotly-plot');"
+                  " gd.emit('plotly_click', {points: [Object.assign({data: gd.data[0]}, pt)]}); }", [selector, point])
+
+
+def shoot_every_tab(browser, port: int, out: Path, lang: str, size: str) -> None:
+    """One visitor (language, screen size): the first screen, then each tab run once, as files
+    `{lang}-{size}-{n}-{view}.png` (full page) and `...-top.png` (only what the screen shows)."""
+    page = browser.new_page(viewport=SIZES[size], locale=lang)
+    page.set_default_timeout(120_000)
+    stem = f"{lang}-{size}"
+
+    def snap(n: int, view: str, top: bool = True) -> None:
+        # scroll through once: images below the fold load lazily and a full-page picture would show them blank
+        height = page.evaluate("document.body.scrollHeight")
+        for y in range(0, height, SIZES[size]["height"]):
+            page.evaluate(f"window.scrollTo(0, {y})")
+            page.wait_for_timeout(150)
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(out / f"{stem}-{n}-{view}.png"), full_page=True)
+        if top:
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(out / f"{stem}-{n}-{view}-top.png"))
+
+    page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
+    page.wait_for_function("() => (document.querySelector('#model-status')?.innerText || '').length > 20")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(out / f"{stem}-first-screen.png"))
+    steps = {
+        "zero-shot": lambda: (page.locator("[role='tabpanel']:visible img[src*='00_a_small']").first.click(),
+                              page.wait_for_timeout(800), run_visible_tab(page)),
+        "similarity": lambda: (page.locator("#sim-toy-batch").first.click(), wait_idle(page),
+                               click_plot_point(page, "#sim-matrix", {"x": 2, "y": 2}), wait_idle(page)),
+        "map": lambda: (run_visible_tab(page), click_plot_point(page, "#clipdemo-map-plot", {"customdata": [3]}),
+                        wait_idle(page), page.locator("#clipdemo-map-plot").scroll_into_view_if_needed()),
+        "learn": lambda: (page.locator("[role='tabpanel']:visible button.primary:visible").first.click(),
+                          page.wait_for_function("() => /[0-9]+ ?\\/ ?[0-9]+/.test(document.querySelector("
+                                                 "'#learn-status')?.innerText || '')", timeout=90_000),
+                          page.wait_for_timeout(15_000)),
+        "lessons": lambda: run_visible_tab(page),
+    }
+    for n, view in enumerate(TAB_FILES):
+        t = time.time()
+        try:
+            open_tab(page, n)
+            snap(n, view + "-before", top=False) if view == "map" else None
+            steps[view]()
+            snap(n, view)
+            print(f"{stem} {view}: {time.time() - t:.1f} s")
+        except Exception as e:  # noqa: BLE001 - one view failing must not lose the others
+            page.screenshot(path=str(out / f"{stem}-{n}-{view}-FAILED.png"), full_page=True)
+            print(f"{stem} {view}: FAILED ({type(e).__name__}: {str(e).splitlines()[0]})")
+    page.close()
 
 
 def main(argv=None) -> None:
@@ -145,6 +214,10 @@ def main(argv=None) -> None:
     p.add_argument("--lang", default="en", help="browser language: en or zh-CN")
     # the picker last: every other view is pictured with the bundled model
     p.add_argument("--views", nargs="+", default=["zero-shot", "similarity", "map", "learn", "lessons", "picker"])
+    p.add_argument("--all", action="store_true", help="every tab at 1440×900 and 390×844 in English and Chinese "
+                                                       "(into --out), instead of the README's pictures")
+    p.add_argument("--sizes", nargs="+", default=list(SIZES), help="with --all: wide and/or phone")
+    p.add_argument("--langs", nargs="+", default=["en", "zh-CN"], help="with --all")
     args = p.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -158,6 +231,13 @@ def main(argv=None) -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                                          args=CHROMIUM_ARGS)
+            if args.all:
+                for lang in args.langs:
+                    for size in args.sizes:
+                        shoot_every_tab(browser, port, out, lang, size)
+                browser.close()
+                return
+            SUFFIX["value"] = "" if args.lang == "en" else f"-{args.lang}"
             page = browser.new_page(viewport=VIEWPORT, locale=args.lang)
             page.set_default_timeout(120_000)  # a busy 2-core machine renders the page slowly
             page.goto(f"http://127.0.0.1:{port}/", wait_until="load")

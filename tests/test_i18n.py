@@ -1,9 +1,11 @@
-"""Languages: every key a tab module uses exists in English and Simplified Chinese, none is empty."""
+"""Languages: every key a tab module uses exists in English and Simplified Chinese, none is empty; and the
+real UI in a Chinese browser shows no English (the last test)."""
 
 from __future__ import annotations
 
 import ast
 import importlib
+import re
 import string
 from pathlib import Path
 
@@ -151,3 +153,116 @@ def test_server_made_zero_shot_text_follows_the_language():
     for text in (notes, axis):
         words = re.findall(r"[A-Za-z]{4,}", text)
         assert not [w for w in words if w not in ("softmax", "logit", "sigmoid", "SigLIP")], text
+
+
+# ---------------------------------------------------------------- the real UI in a Chinese browser
+# Drives every tab of the running app with the browser's language set to zh-CN and reads what the page
+# shows (text, chart labels, toasts): no English word may be left beyond names, symbols and what the
+# model itself reads (the toy world's captions and labels, file names).
+
+import ui_browser  # noqa: E402
+from ui_browser import BROWSER_MARKS, LAPTOP, open_page, wait_idle  # noqa: E402
+
+app_url, browser = ui_browser.app_url, ui_browser.browser  # one app and one browser for this module
+
+# ---------------------------------------------------------------- no English in the Chinese UI
+
+# Names, symbols and formulas that Chinese text keeps as they are
+NAMES = {"CLIP", "OpenAI", "ViT-B", "ViT", "LAION", "SigLIP", "Chinese-CLIP", "Google", "OpenVINO", "API", "JSON",
+         "CSV", "PNG", "UMAP", "PCA", "t-SNE", "LiT", "Zhai", "clipdemo", "clip", "logit", "softmax", "sigmoid",
+         "cos", "cpu", "cuda", "fp32", "bf16", "fp16", "torch", "token", "png", "log", "Surgery", "surgery",
+         "gradcam", "decomposition", "naive", "imagenet", "single", "bare", "ensemble", "zh_single",
+         "zh_ensemble", "n_neighbors", "min_dist", "value-value", "toy", "Gradio", "Pillow", "JPEG", "WebP",
+         "GIF", "BMP", "TIFF", "models", "download", "python", "app.py", "CLIPDEMO_MODEL"}
+
+
+def model_words() -> set[str]:
+    """What the model reads, shown as it is: the toy world's captions and labels, the English templates."""
+    from clipdemo import toyworld
+    from clipdemo.templates import TEMPLATE_SETS
+
+    words = set(toyworld.COLOURS) | set(toyworld.SHAPES) | set(toyworld.PLURALS.values()) | set(toyworld.SIZES)
+    words |= set(toyworld.COUNT_WORDS.values()) | {s + "s" for s in toyworld.SHAPES}
+    words |= {"left", "right", "center", "the", "and", "photo", "picture", "drawing", "image", "something",
+              "label", "red'", "circle'"}
+    for templates in TEMPLATE_SETS.values():
+        for template in templates:
+            words |= set(re.findall(r"[A-Za-z]+", template))
+    return words
+
+
+def english_left(text: str, allowed: set[str]) -> list[str]:
+    words = re.findall(r"[A-Za-z][A-Za-z_'.-]*[A-Za-z]", text)
+    return sorted({w for w in words if len(w) >= 3 and w not in allowed and w.lower() not in allowed
+                   and not re.fullmatch(r"[\w-]+\.(?:png|jpe?g|webp)", w, re.I)  # file names: toy_1.png
+                   and not re.fullmatch(r"[a-z]+_\d+", w)})
+
+
+@pytest.mark.browser
+@BROWSER_MARKS[1]
+def test_the_chinese_ui_shows_no_english(browser, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    page = open_page(browser, app_url, LAPTOP, locale="zh-CN")
+    page.wait_for_timeout(1500)  # the page-load events write the server-made lines in Chinese
+    seen: dict[str, str] = {}
+
+    def grab(where: str) -> None:
+        seen[where] = page.evaluate(
+            "() => document.body.innerText + '\\n' + [...document.querySelectorAll('svg text')]"
+            ".map(e => e.textContent).join('\\n')")
+
+    grab("first screen")
+    page.locator("[role='tabpanel']:visible img[src*='00_a_small']").first.click()
+    page.locator("#zs-run").click()
+    wait_idle(page)
+    grab("zero-shot")
+    bad = tmp_path / "notes.png"
+    bad.write_text("this is not a picture")
+    page.locator("#zs-image input[type=file]").set_input_files(str(bad))
+    toast = page.locator(".toast-body, [data-testid='toast-body']").filter(has_text="notes.png")
+    expect(toast.first).to_be_visible(timeout=30_000)
+    grab("a bad upload's message")
+    tabs = page.get_by_role("tab")
+    tabs.nth(1).click()
+    page.locator("#sim-toy-batch").click()
+    wait_idle(page)
+    grab("similarity")
+    tabs.nth(2).click()
+    page.locator("[role='tabpanel']:visible button.primary:visible").first.click()
+    page.wait_for_function("() => document.querySelector('#clipdemo-map-plot .js-plotly-plot')?.data?.length > 0")
+    wait_idle(page)
+    grab("map")
+    tabs.nth(3).click()
+    page.wait_for_timeout(500)
+    grab("learn")
+    tabs.nth(4).click()
+    page.locator("[role='tabpanel']:visible button.primary:visible").first.click()
+    wait_idle(page)
+    grab("lessons")
+    page.close()
+
+    allowed = {w.lower() for w in NAMES | model_words()}
+    gallery_captions = texts_of_the_map_gallery()
+    left = {}
+    for where, text in seen.items():
+        for caption in gallery_captions:  # the map's points are named by their captions: the model's input
+            text = text.replace(caption, "")
+        found = english_left(text, allowed)
+        if found:
+            left[where] = found
+    assert not left, f"English left in the Chinese UI: {left}"
+
+
+def texts_of_the_map_gallery() -> list[str]:
+    from clipdemo import gallery
+
+    return sorted({c for c in gallery.toy_gallery().captions if c}, key=len, reverse=True)
+
+
+def test_the_english_check_finds_english():
+    """The check itself: a UI sentence left in English is found; names, captions and file names are not."""
+    allowed = {w.lower() for w in NAMES | model_words()}
+    assert english_left("Switching loads the model once", allowed) == ["Switching", "loads", "model", "once"]
+    assert english_left("模型：OpenAI CLIP ViT-B/32 · toy_003.png — a large blue diamond on the right", allowed) == []
+    assert english_left("Input problem", allowed) == ["Input", "problem"]

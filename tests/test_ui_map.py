@@ -143,6 +143,8 @@ def test_redraw_without_a_map_changes_nothing():
 def test_search_highlights_and_lists_hits(ctx):
     data = draw(ctx)[3]
     fig, table, hit_gallery, hits = map_tab.run_search(ctx, data, "a red circle", None, 4, *VIEW, "modality", False)
+    assert table["headers"] == ["rank", "name", "caption", "cosine"]  # a page in English: English column names
+    table = table["value"]
     assert [row[0] for row in table] == [1, 2, 3, 4]
     assert [row[3] for row in table] == sorted((row[3] for row in table), reverse=True)
     assert fig.data[-1].name == "search hits" and len(hit_gallery) == 4
@@ -157,7 +159,7 @@ def test_image_query_ranks_the_same_image_first(ctx, small_toy, tmp_path):
     path = tmp_path / "q.png"
     small_toy.images[5].save(path)
     _, table, _, hits = map_tab.run_search(ctx, data, "", str(path), 3, *VIEW, "modality", False)
-    assert hits[0].index == 5 and table[0][1] == "toy_005.png"
+    assert hits[0].index == 5 and table["value"][0][1] == "toy_005.png"
 
 
 def test_clicking_an_image_and_a_text(ctx):
@@ -167,7 +169,7 @@ def test_clicking_an_image_and_a_text(ctx):
     assert all(r == gr.update() for r in rest)
     j = data.texts.index("a red heart")
     image, md, fig, table, _, hits = map_tab.show_point(data, 5, *VIEW, "modality", False, Click(data.n_images + j))
-    assert image is None and "a red heart" in md and len(table) == 5 and fig.data[-1].name == "search hits"
+    assert image is None and "a red heart" in md and len(table["value"]) == 5 and fig.data[-1].name == "search hits"
     assert map_tab.show_point(data, 5, *VIEW, "modality", False, Click(10_000))[0] == gr.update()
 
 

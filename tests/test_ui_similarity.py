@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from clipdemo import overlay
 from clipdemo.registry import ModelRegistry
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.similarity import layout as st
@@ -111,7 +112,7 @@ def test_spatial_on_a_wide_photo_explains_the_crop(ctx, tmp_path):
     path = tmp_path / "wide.png"
     Image.new("RGB", (400, 100), (30, 120, 200)).save(path)
     shown, raw, numbers, notes, _ = st.compute_spatial(ctx, str(path), "a blue square", "decomposition")
-    assert shown.size[0] == 4 * shown.size[1]
+    assert shown.size[0] - overlay.scale_width(shown.size[1]) == 4 * shown.size[1]  # the picture, then its scale
     assert numbers["box"] == pytest.approx([150, 0, 250, 100], abs=1.5)
     assert "centre" in notes
 

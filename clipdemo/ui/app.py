@@ -16,11 +16,11 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from clipdemo import limits
-from clipdemo.ui import api, header
+from clipdemo.ui import api, header, messages
 from clipdemo.ui import gradio_patches as patches
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
-from clipdemo.ui.i18n import build_i18n, t
+from clipdemo.ui.i18n import build_i18n, t, tr
 from clipdemo.ui.learn import layout as learn_tab
 from clipdemo.ui.lessons import layout as lessons_tab
 from clipdemo.ui.map import layout as map_tab
@@ -31,8 +31,53 @@ from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 CSS = """
 .gradio-container {max-width: 1400px !important}
+#app-title h2 {margin: 0}
+#app-subtitle p {margin-top: 0}
+#model-header {align-items: flex-start}
+#model-status {font-size: var(--text-sm)}
+#bundled-note {align-items: center; gap: 8px}
+#bundled-note .bundled-text {flex: 3 1 400px}
+#bundled-note .bundled-offline {flex: 1 1 220px}
+/* a phone (390 px): the header stacks, nothing is cut */
+@media (max-width: 720px) {
+  .gradio-container {padding-left: 6px !important; padding-right: 6px !important}
+  #model-header, #bundled-note {flex-direction: column}
+  #model-header > *, #bundled-note > * {width: 100% !important; min-width: 0 !important; flex: none !important}
+  .tab-container button {padding: 0 10px !important}
+  #app-subtitle {display: none}  /* the tabs come sooner; each tab's own intro says what it shows */
+  #model-status {font-size: 13px}
+}
 """
 
+# Local fonts only, Latin first, then CJK: no web font to fetch offline, and none that draws "Ƶero-shot"
+# (Gradio's bundled Montserrat) or Chinese in a mismatched fallback
+FONTS = ["Inter", "Segoe UI", "Helvetica Neue", "Arial", "Noto Sans", "Liberation Sans", "DejaVu Sans",
+         "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
+         "WenQuanYi Micro Hei", "sans-serif"]
+THEME = gr.themes.Soft(font=FONTS, font_mono=["DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono",
+                                               "WenQuanYi Micro Hei Mono", "monospace"])
+# Words Gradio's page writes itself, in English whatever the language (toast titles, "processing | 1.2s"):
+# in a Chinese browser they are replaced as they appear.
+GRADIO_WORDS_JS = """() => {
+  if (!(navigator.language || '').toLowerCase().startsWith('zh')) return;
+  const words = {Warning: '警告', Error: '错误', Info: '提示', Success: '成功', processing: '处理中'};
+  const swap = (node) => {
+    const text = node.nodeValue; if (!text) return;
+    const out = text.replace(/\\b(Warning|Error|Info|Success|processing)\\b/g, w => words[w]);
+    if (out !== text) node.nodeValue = out;
+  };
+  const walk = (root) => {
+    const scope = root.nodeType === 3 ? [root] : [];
+    if (root.querySelectorAll) for (const el of root.querySelectorAll('.toast-title, .toast-title *, .progress-text, .meta-text, .meta-text-center, .error'))
+      for (const n of el.childNodes) if (n.nodeType === 3) scope.push(n);
+    scope.forEach(swap);
+  };
+  new MutationObserver(ms => ms.forEach(m => { if (m.type === 'characterData') { const el = m.target.parentElement;
+      if (el && el.closest('.toast-title, .progress-text, .meta-text, .meta-text-center, .error')) swap(m.target); }
+    m.addedNodes.forEach(n => walk(n.parentElement || n)); }))
+    .observe(document.body, {childList: true, subtree: true, characterData: true});
+  walk(document.body);
+}"""
 CACHE_SWEEP = (900, 3600)  # (every, older than) seconds: Gradio's own sweep; DiskSweeper adds a size cap
 SESSION_STATES = 1000  # sessions whose gr.State (embeddings, maps) the server keeps; Gradio's default is 10000
 
@@ -49,11 +94,11 @@ def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
     with gr.Blocks(title="clipdemo", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
-        gr.Markdown("## " + t("app.title"))
-        gr.Markdown(t("app.subtitle"))
+        gr.Markdown("## " + t("app.title"), elem_id="app-title")
+        gr.Markdown(t("app.subtitle"), elem_id="app-subtitle")
         model_name = gr.State(ctx.registry.default)
         header.build(ctx, model_name)
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # on a phone every tab stays in sight (not behind "…")
             for key, module in TABS:
                 with gr.Tab(t(key), id=key.split(".")[0]):
                     module.build(ctx, model_name)
@@ -61,6 +106,7 @@ def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
             ctx.registry.drop_session(getattr(request, "session_hash", None))
 
         demo.unload(free_session_models)
+        demo.load(None, None, None, js=GRADIO_WORDS_JS)
         api.publish(ctx.service, ctx.concurrency)  # the public API: named endpoints on the service layer
     for block_fn in demo.fns.values():
         block_fn.fn = within_budget(block_fn.fn)
@@ -80,12 +126,18 @@ def within_budget(fn):
             try:
                 return fn(*args, **kwargs)
             except limits.LimitError as e:
-                raise gr.Error(str(e), title="Request too large") from e
+                raise messages.user_error(e, _request_in(args, kwargs), "msg.too_large") from e
             except RecursionError as e:  # a pathologically nested input must not look like a crash
-                raise gr.Error("The input is nested too deeply to read.", title="Input problem") from e
+                request = _request_in(args, kwargs)
+                raise gr.Error(tr(request, "msg.nested"), title=tr(request, "msg.input_problem")) from e
 
     run._clipdemo_budget = True
     return run
+
+
+def _request_in(args, kwargs) -> gr.Request | None:
+    """The handler's gr.Request, if it takes one: messages then follow the visitor's language."""
+    return next((a for a in (*args, *kwargs.values()) if isinstance(a, gr.Request)), None)
 
 
 def abandoned_check():
@@ -136,6 +188,6 @@ def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = 8,
     middleware = [Middleware(NoRemoteFiles), Middleware(NoRemoteInputs),
                   Middleware(FairQueue, max_pending=max_pending_per_client, behind_space_proxy=behind_space_proxy),
                   Middleware(ConfigCache)]
-    return dict(i18n=build_i18n(), css=CSS, theme=gr.themes.Soft(), max_file_size=max_file_size,
+    return dict(i18n=build_i18n(), css=CSS, theme=THEME, max_file_size=max_file_size,
                 footer_links=["api", "settings"], app_kwargs={"middleware": middleware},
                 state_session_capacity=SESSION_STATES)

@@ -33,9 +33,11 @@ class UIContext:
             raise gr.Error(str(e)) from e
 
 
-def user_error(e: Exception) -> gr.Error:
-    """Turn an engine error into a message shown in the UI (the server keeps running)."""
-    return gr.Error(str(e), title="Input problem")
+def user_error(e: Exception, request: gr.Request | None = None) -> gr.Error:
+    """Turn an engine error into a message shown in the UI, in the visitor's language (the server keeps running)."""
+    from clipdemo.ui import messages  # messages -> i18n -> every tab module: imported when first needed
+
+    return messages.user_error(e, request)
 
 
 def example_photos() -> list[str]:

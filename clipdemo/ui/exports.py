@@ -252,13 +252,17 @@ def setting(record: Mapping, key: str, choices: Sequence | None = None, lo: floa
 
 
 def export_box(view: str, restore: Restore | None = None,
-               make: Callable[[gr.Request], dict | None] | None = None) -> gr.State:
+               make: Callable[[gr.Request], dict | None] | None = None,
+               extra: Callable[[], None] | None = None) -> gr.State:
     """Add the export accordion here; return the gr.State the tab's handler fills with `payload(...)`.
 
     restore: also offer to load a session file back into the view's inputs (see Restore).
-    make: build the payload when the button is pressed, from the request, instead of reading the state."""
+    make: build the payload when the button is pressed, from the request, instead of reading the state.
+    extra: builds a view's own further exports inside the same accordion (one export place per view)."""
     state = gr.State(None)
     with gr.Accordion(t("ex.title"), open=False, elem_classes=["export-box"]):
+        if extra is not None:
+            extra()
         gr.Markdown(t("ex.help"))
         button = gr.Button(t("ex.make"), size="sm", elem_id=f"export-{_slug(view)}")
         files = gr.File(label=t("ex.files"), file_count="multiple", interactive=False)

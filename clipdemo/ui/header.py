@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from clipdemo import service
-from clipdemo.loading import KNOWN_MODELS, ModelNotAvailable
+from clipdemo.loading import BUNDLED, KNOWN_MODELS, ModelNotAvailable
 from clipdemo.registry import is_private
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t
@@ -23,14 +23,15 @@ from clipdemo.ui.i18n import locale_of, t
 STRINGS = {
     "en": {
         "hdr.model": "Model",
-        "hdr.model_info": "Switching loads the model once (no restart); every tab then uses it. "
-                          "✓ here on this machine · ⤓ downloads on first use · ✗ not downloaded (offline)",
-        "hdr.bundled_note": "**You are using the bundled toy CLIP.** It was trained by this project on "
-                            "generated pictures of coloured shapes (8 colours × 8 shapes, 1–3 objects, counts, "
-                            "sizes, left/right), so it only understands that world: try labels like *red circle* "
-                            "or *three blue squares*, in English or Chinese (*红色圆形*). For real photos pick *OpenAI CLIP ViT-B/32* on a machine "
-                            "with internet, or prepare it once for offline use: "
-                            "`python -m clipdemo download openai/clip-vit-base-patch32 --to models` and start "
+        "hdr.model_info": "Loads once, no restart; every tab then uses it. "
+                          "● on this machine · ⤓ downloads on first use · ✗ not downloaded (offline)",
+        "hdr.bundled_note": "**You are using the bundled toy CLIP**, trained by this project on generated pictures "
+                            "of coloured shapes (8 colours × 8 shapes, 1–3 objects): it only knows that world. Try "
+                            "labels like *red circle* or *three blue squares* (or in Chinese, *红色圆形*); for real "
+                            "photos pick *OpenAI CLIP ViT-B/32*.",
+        "hdr.offline_title": "A real CLIP without internet",
+        "hdr.offline_body": "Prepare it once on a machine with internet: "
+                            "`python -m clipdemo download openai/clip-vit-base-patch32 --to models`, then start "
                             "with `CLIPDEMO_MODEL=models python app.py`.",
         "hdr.sigmoid_note": "**SigLIP scores with a sigmoid, not a softmax.** Each label gets its own "
                             "probability that it matches the image, so the numbers need not add up to 100 %, and "
@@ -50,12 +51,13 @@ STRINGS = {
     },
     "zh-CN": {
         "hdr.model": "模型",
-        "hdr.model_info": "切换时只加载一次模型（无需重启），之后所有标签页都使用它。"
-                          "✓ 本机已有 · ⤓ 首次使用时下载 · ✗ 未下载（离线）",
-        "hdr.bundled_note": "**你正在使用内置的玩具 CLIP。** 它由本项目在生成的彩色图形图片上训练"
-                            "（8 种颜色 × 8 种形状，1–3 个物体，数量、大小、左右位置），只认识这个世界："
-                            "试试 *红色圆形* 或 *三个蓝色正方形* 这样的标签（中文英文都可以）。要识别真实照片，请在联网的机器上"
-                            "选择 *OpenAI CLIP ViT-B/32*，或提前下载以便离线使用："
+        "hdr.model_info": "只加载一次，无需重启；之后所有标签页都使用它。"
+                          "● 本机已有 · ⤓ 首次使用时下载 · ✗ 未下载（离线）",
+        "hdr.bundled_note": "**你正在使用内置的玩具 CLIP**，它由本项目在生成的彩色图形图片上训练"
+                            "（8 种颜色 × 8 种形状，1–3 个物体），只认识这个世界。试试 *红色圆形* 或 *三个蓝色正方形* "
+                            "这样的标签（中文英文都可以）；要识别真实照片，请选择 *OpenAI CLIP ViT-B/32*。",
+        "hdr.offline_title": "没有网络时使用真正的 CLIP",
+        "hdr.offline_body": "在联网的机器上提前下载一次："
                             "`python -m clipdemo download openai/clip-vit-base-patch32 --to models`，"
                             "然后用 `CLIPDEMO_MODEL=models python app.py` 启动。",
         "hdr.sigmoid_note": "**SigLIP 用 sigmoid 而不是 softmax 打分。** 每个标签单独得到一个与图片匹配的概率，"
@@ -79,12 +81,37 @@ STRINGS = {
 # ---------------------------------------------------------------- what the picker offers
 
 
-MARKS = {"local": "✓", "download": "⤓", "unavailable": "✗"}
+# Gradio's dropdown list marks the chosen option with its own ✓; a ✓ of ours read "✓ ✓ clipdemo …"
+MARKS = {"local": "●", "download": "⤓", "unavailable": "✗"}
 
 
 def availability(name: str) -> str:
-    """✓ can load here now, ⤓ will download on first use, ✗ cannot be had (offline and not cached)."""
+    """● can load here now, ⤓ will download on first use, ✗ cannot be had (offline and not cached)."""
     return MARKS[service.availability(name)]
+
+
+# Model names in Chinese: the descriptive part translated, the proper names (CLIP, ViT-B/32) kept
+NAMES_ZH = {
+    "bundled": "clipdemo 玩具 CLIP（内置）",
+    "laion/CLIP-ViT-B-32-laion2B-s34B-b79K": "LAION CLIP ViT-B/32（LAION-2B 数据集）",
+    "google/siglip-base-patch16-224": "Google SigLIP B/16（sigmoid 打分）",
+    "OFA-Sys/chinese-clip-vit-base-patch16": "Chinese-CLIP ViT-B/16（中文标签）",
+}
+LOCAL_FOLDER = {"en": " (local folder)", "zh-CN": "（本地文件夹）"}
+
+
+def model_label(ctx: UIContext, name: str, locale: str = "en") -> str:
+    """The service's name for a model, in the visitor's language."""
+    return localized_name(ctx.service.display_name(name), name, locale)
+
+
+def localized_name(text: str, name: str, locale: str = "en") -> str:
+    """`text`, the English display name of model `name`, in `locale`."""
+    if locale != "zh-CN" or is_private(name):  # a session's own model was named in its language already
+        return text
+    if name in KNOWN_MODELS and name in NAMES_ZH:
+        text = text.replace(KNOWN_MODELS[name], NAMES_ZH[name])
+    return text.replace(LOCAL_FOLDER["en"], LOCAL_FOLDER["zh-CN"])
 
 
 def session_model_label(locale: str, step: int) -> str:
@@ -92,8 +119,9 @@ def session_model_label(locale: str, step: int) -> str:
     return _s(locale, "hdr.session_model", step=step)
 
 
-def choices(ctx: UIContext, session: str | None = None) -> list[tuple[str, str]]:
-    return [(f"{MARKS[m.availability]} {m.display}", m.name) for m in ctx.service.models(session).models]
+def choices(ctx: UIContext, session: str | None = None, locale: str = "en") -> list[tuple[str, str]]:
+    return [(f"{MARKS[m.availability]} {localized_name(m.display, m.name, locale)}", m.name)
+            for m in ctx.service.models(session).models]
 
 
 # ---------------------------------------------------------------- what the header says
@@ -114,11 +142,11 @@ def status_markdown(ctx: UIContext, name: str, locale: str = "en", session: str 
     m = ctx.service.describe(name, session)
     scores = (_s(locale, "hdr.sigmoid", s=f"{m.logit_scale:.1f}", b=f"{m.logit_bias:+.1f}") if m.scoring == "sigmoid"
               else _s(locale, "hdr.softmax", t=f"{m.logit_scale:.1f}", tau=f"{1 / m.logit_scale:.3f}"))
-    kept = ", ".join(f"`{ctx.service.display_name(n) if is_private(n) else n if n in KNOWN_MODELS else Path(n).name}`"
+    kept = ", ".join(f"`{model_label(ctx, n, locale) if is_private(n) or n == BUNDLED else n if n in KNOWN_MODELS else Path(n).name}`"
                      for n in ctx.service.models_in_memory(session))
     private = is_private(name)  # a session model's folder is a server path: not shown
     where = f" — `{m.source}`" if not private and not m.bundled and Path(m.source).is_dir() else ""
-    return _s(locale, "hdr.status", name=ctx.service.display_name(name), where=where, family=m.family,
+    return _s(locale, "hdr.status", name=model_label(ctx, name, locale), where=where, family=m.family,
               size=size_text(m.parameters, m.bytes, locale), device=m.device, dtype=m.dtype,
               px=m.image_size, scores=scores, kept=kept, max=ctx.service.max_models) + \
         "  \n" + encoding_text(m.encoding, locale)
@@ -145,15 +173,18 @@ def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale:
                  session: str | None = None):
     """Load `name` (or find it loaded); on failure stay on `current` and say why."""
     if progress is not None:
-        progress(0.05, desc=_s(locale, "hdr.loading", name=ctx.service.display_name(name)))
+        progress(0.05, desc=_s(locale, "hdr.loading", name=model_label(ctx, name, locale)))
     try:
         ctx.service.describe(name, session or "")  # loads it; "" is nobody: a private name needs its own session
     except ModelNotAvailable as e:
-        gr.Warning(str(e), title=_s(locale, "hdr.unavailable"))
+        from clipdemo.ui.messages import translate  # messages -> i18n -> header: imported when needed
+
+        gr.Warning(translate(str(e), locale), title=_s(locale, "hdr.unavailable"))
         name = current
     if progress is not None:
         progress(1.0)
-    return (name, gr.update(value=name, choices=choices(ctx, session)), status_markdown(ctx, name, locale, session),
+    return (name, gr.update(value=name, choices=choices(ctx, session, locale)),
+            status_markdown(ctx, name, locale, session),
             *notes_visibility(ctx, name))
 
 
@@ -163,34 +194,43 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     def current_status(name, request: gr.Request):
         return status_markdown(ctx, name or default, locale_of(request), request.session_hash)
 
-    with gr.Row(equal_height=True, elem_id="model-header"):
+    with gr.Row(equal_height=False, elem_id="model-header"):
         picker = gr.Dropdown(choices(ctx), value=default, label=t("hdr.model"), info=t("hdr.model_info"),
                              allow_custom_value=False, scale=2, elem_id="model-picker")
-        status = gr.Markdown(status_markdown(ctx, default), elem_id="model-status")
+        # filled at page load, in the visitor's language (an English line would flash on a Chinese page)
+        status = gr.Markdown("", elem_id="model-status")
     visible = notes_visibility(ctx, default)
-    bundled_note = gr.Markdown(t("hdr.bundled_note"), visible=visible[0]["visible"], elem_id="bundled-note")
+    # short, so the first screen still shows a tab's example and run button; how to get a real CLIP folds away
+    with gr.Row(visible=visible[0]["visible"], elem_id="bundled-note", equal_height=False) as bundled_note:
+        gr.Markdown(t("hdr.bundled_note"), elem_classes=["bundled-text"])
+        with gr.Accordion(t("hdr.offline_title"), open=False, elem_classes=["bundled-offline"]):
+            gr.Markdown(t("hdr.offline_body"))
     sigmoid_note = gr.Markdown(t("hdr.sigmoid_note"), visible=visible[1]["visible"], elem_id="sigmoid-note")
     chinese_note = gr.Markdown(t("hdr.chinese_note"), visible=visible[2]["visible"])
 
     def on_pick(name, current, request: gr.Request, progress=gr.Progress()):
         return switch_model(ctx, name, current, progress, locale_of(request), request.session_hash)
 
-    root = gr.context.Context.root_block
-    if root is not None:  # at page load, say it again in the visitor's language (the line is built on the server)
-        root.load(current_status, [model_name], [status], api_visibility="undocumented", show_progress="hidden")
-
     def on_model_state(name, request: gr.Request):
         name = name or default
-        return (gr.update(value=name, choices=choices(ctx, request.session_hash)), current_status(name, request),
+        return (gr.update(value=name, choices=choices(ctx, request.session_hash, locale_of(request))),
+                current_status(name, request),
                 *notes_visibility(ctx, name))
+
+    root = gr.context.Context.root_block
+    if root is not None:  # at page load, say it again in the visitor's language (status and names are made here)
+        root.load(on_model_state, [model_name], [picker, status, bundled_note, sigmoid_note, chinese_note],
+                  api_visibility="undocumented", show_progress="hidden")
 
     # Another tab (the Learn tab's "use this model") may switch this session's model: keep the header true,
     # and the picker listing this session's own model (and only its own).
     model_name.change(on_model_state, [model_name], [picker, status, bundled_note, sigmoid_note, chinese_note],
                       api_visibility="undocumented", show_progress="hidden")
 
-    # .input, not .change: putting the picker back after a failed load must not fire another switch
-    picker.input(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
+    # .select, not .change: putting the picker back after a failed load must not fire another switch; and not
+    # .input, which the dropdown fires twice for one choice (on the click and again when it loses focus), so a
+    # model that cannot load was refused twice ("Warning (2)")
+    picker.select(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
                                                  chinese_note],
                  api_name="switch_model", api_visibility="private", concurrency_limit=1, concurrency_id="load_model",
                  show_progress="full")

@@ -13,7 +13,7 @@ import gradio as gr
 
 LOCALES = ("en", "zh-CN")
 TAB_MODULES = ("header", "exports", "zeroshot.layout", "similarity.layout", "map.layout", "learn.layout",
-               "lessons.layout", "collection.layout")
+               "lessons.layout", "collection.layout", "messages")
 
 COMMON = {
     "en": {
@@ -21,11 +21,13 @@ COMMON = {
         "app.subtitle": "An image encoder and a text encoder map pictures and captions into one space; "
                         "matching pairs lie close together.",
         "err.generic": "Something went wrong: {error}",
+        "common.complete": "Complete",  # Gradio's own key, which its Chinese table lacks
     },
     "zh-CN": {
         "app.title": "clipdemo — 看看 CLIP 如何把图片和文字联系起来",
         "app.subtitle": "图像编码器和文本编码器把图片和文字映射到同一个空间；相互匹配的图文彼此靠近。",
         "err.generic": "出错了：{error}",
+        "common.complete": "完成",
     },
 }
 

@@ -8,27 +8,38 @@ input asks Gradio for the uploaded file as it is (image_mode=None) and, if Gradi
 the file fails, still hands over the uploaded path: our loader then refuses it with a clear
 message (or reads it correctly: EXIF rotation, alpha on white, 16-bit scaled).
 
-A plain gr.Image with its preprocess wrapped, not a subclass: Gradio builds a component's browser
-props from its class's __init__ signature, and a subclass would have to repeat all of it.
+A plain gr.Image marked by a CSS class, and gr.Image.preprocess wrapped once for marked images. Not an
+instance attribute: once an event updates the component, Gradio keeps a per-session copy rebuilt from
+its constructor arguments (so the mark must be one of them), and the copy's preprocess is the class's.
+Not a subclass: Gradio builds a component's browser props from its class's __init__ signature.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
+MARK = "clipdemo-lenient-image"
 
-def image_input(**kwargs) -> gr.Image:
-    image = gr.Image(type="filepath", image_mode=None, **kwargs)
-    gradio_preprocess = image.preprocess
 
-    def preprocess(payload):
+def _lenient(gradio_preprocess):
+    def preprocess(self, payload):
         try:
-            return gradio_preprocess(payload)
+            return gradio_preprocess(self, payload)
         except Exception:  # noqa: BLE001 - any failure here is an unusable upload; load_image says why
             path = getattr(payload, "path", None)
-            if not path:
+            if MARK not in (self.elem_classes or []) or not path:
                 raise
             return str(path)
 
-    image.preprocess = preprocess  # Gradio calls block.preprocess on the instance
-    return image
+    preprocess.clipdemo_lenient = True
+    return preprocess
+
+
+if not getattr(gr.Image.preprocess, "clipdemo_lenient", False):
+    gr.Image.preprocess = _lenient(gr.Image.preprocess)
+
+
+def image_input(**kwargs) -> gr.Image:
+    classes = kwargs.pop("elem_classes", None) or []
+    classes = [classes] if isinstance(classes, str) else list(classes)
+    return gr.Image(type="filepath", image_mode=None, elem_classes=[*classes, MARK], **kwargs)

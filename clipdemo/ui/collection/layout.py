@@ -99,7 +99,7 @@ def open_map(ctx: UIContext, name, view, request: gr.Request = None, progress=gr
         m = service.collection_map(name, collections,
                                    progress=lambda msg: progress(0.5, desc=f"{tr(request, 'coll.progress_map')}: {msg}"))
     except ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     fig = collection_figure(m["x"], m["y"], name, view, words=_words(request))
     return fig, info_text(m, request), [], [], [], tr(request, "coll.select_hint"), name
 
@@ -126,7 +126,7 @@ def search(ctx: UIContext, name, opened, query, image, k, view, model_name, requ
         result = ctx.service.collection_hits(opened, query, image, int(k), model_name or "", _collections(ctx))
         fig, table, gallery = _hit_outputs(ctx, opened, result, view, request)
     except ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     s = result["seconds"]
     note = tr(request, "coll.searched", n=len(result["hits"]), count=result["count"], encode=s["encode"] * 1000,
               search=s["search"] * 1000)
@@ -151,7 +151,7 @@ def clicked(ctx: UIContext, opened, k, view, evt: gr.EventData, request: gr.Requ
         result = service.nearest_to_point(opened, int(point), int(k), _collections(ctx))
         fig, table, gallery = _hit_outputs(ctx, opened, result, view, request)
     except (*ERRORS, TypeError) as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     path = result["hits"][0]["image_path"] if result["hits"] else ""
     return fig, table, gallery, tr(request, "coll.clicked", index=int(point), path=path)
 
@@ -169,7 +169,7 @@ def export_selection(ctx: UIContext, opened, indices, request: gr.Request = None
     try:
         path = service.export_selection(opened, indices or [], scratch.new_folder("collection-"), _collections(ctx))
     except ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     return [str(path)]
 
 
@@ -179,7 +179,7 @@ def export_atlas(ctx: UIContext, opened, request: gr.Request = None):
     try:
         path = service.export_atlas(opened, scratch.new_folder("collection-"), _collections(ctx))
     except ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     return [str(path)]
 
 

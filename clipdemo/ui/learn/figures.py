@@ -46,16 +46,17 @@ def logits_heatmap(snap: dict, words: dict[str, str]) -> go.Figure:
                                  hoverinfo="skip"))
         cfg = snap["config"]
         for i, src in enumerate(batch_thumbnails(cfg["concepts"], cfg["image_size"])[:n]):
-            fig.add_layout_image(source=src, xref="x", yref="y", x=-1.05, y=i, sizex=0.9, sizey=0.9,
-                                 xanchor="center", yanchor="middle", layer="above")
+            # big enough to tell the shapes apart on a classroom projector (about 36 px a row)
+            fig.add_layout_image(source=src, xref="x", yref="y", x=-1.3, y=i, sizex=1.5, sizey=0.96,
+                                 xanchor="center", yanchor="middle", layer="above", sizing="contain")
     hits = sum(max(range(n), key=row.__getitem__) == i for i, row in enumerate(logits)) if n else 0
     fig.update_layout(
         title=dict(text=words["title"].format(step=max(snap["logits_step"], 0), hits=hits, n=n), x=0.02),
         xaxis=dict(tickmode="array", tickvals=list(range(n)), ticktext=captions, tickangle=-40, side="bottom",
-                   title=words["x"], range=[-1.6, n - 0.5], showgrid=False, zeroline=False),
+                   title=words["x"], range=[-2.1, n - 0.5], showgrid=False, zeroline=False),
         yaxis=dict(tickmode="array", tickvals=list(range(n)), ticktext=[""] * n, range=[n - 0.5, -0.5],
                    title=words["y"], showgrid=False, zeroline=False),
-        height=640, showlegend=False, template="plotly_white", margin=dict(l=40, r=10, t=50, b=170))
+        height=800, showlegend=False, template="plotly_white", margin=dict(l=40, r=10, t=50, b=170))
     return png_ready(fig)
 
 
@@ -93,8 +94,10 @@ def accuracy_figure(snap: dict, words: dict[str, str]) -> go.Figure:
                              line=dict(color="#4f7cff", width=2)))
     fig.add_hline(y=snap["chance"], line_dash="dot", line_color="#888",
                   annotation_text=words["chance"].format(v=snap["chance"]), annotation_position="top right")
+    # three long legend entries take three lines: below the axis title, with room for them
+    layout = {**LAYOUT, "legend": dict(orientation="h", yanchor="top", y=-0.32), "margin": dict(l=50, r=10, t=40, b=120)}
     fig.update_layout(title=dict(text=words["title"], x=0.02), xaxis=dict(title=words["x"], range=[0, snap["steps"]]),
-                      yaxis=dict(title=words["y"], range=[0, 1.02], tickformat=".0%"), height=300, **LAYOUT)
+                      yaxis=dict(title=words["y"], range=[0, 1.02], tickformat=".0%"), height=360, **layout)
     return png_ready(fig)
 
 
@@ -121,13 +124,13 @@ def figures(request, snap: dict | None, which: list[bool] | None = None) -> tupl
     `which` picks the figures to draw; the others come back as gr.skip()."""
     if snap is None:
         empty = tr(request, "learn.fig.empty")
-        return (empty_figure(empty, 640), empty_figure(empty),
+        return (empty_figure(empty, 800), empty_figure(empty),
                 empty_figure(empty), empty_figure(empty))
     which = which or [True] * 4
     draw = (
         lambda: logits_heatmap(snap, _words(request, "matrix", ("title", "x", "y", "logit", "choice",
                                                                             "hover")))
-        if snap["logits"] else empty_figure(tr(request, "learn.waiting"), 640),
+        if snap["logits"] else empty_figure(tr(request, "learn.waiting"), 800),
         lambda: loss_figure(snap, _words(request, "loss", ("title", "i2t", "t2i", "chance", "y"))),
         lambda: temperature_figure(snap, _words(request, "temp", ("title", "y"))),
         lambda: accuracy_figure(snap, _words(request, "acc", ("title", "seen", "heldout", "chance",

@@ -368,7 +368,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             with gr.Row():
                 resume = gr.Button(t("learn.resume"), min_width=80)
                 reset = gr.Button(t("learn.reset"), variant="stop", min_width=80)
-            status = gr.Markdown(t("learn.idle"))
+            status = gr.Markdown(t("learn.idle"), elem_id="learn-status")
             gr.Markdown(t("learn.note.matrix"))
             use = gr.Button(t("learn.use"), variant="primary")
             back = gr.Button(t("learn.back"))

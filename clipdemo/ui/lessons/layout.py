@@ -341,7 +341,7 @@ LESSONS = (  # (key, handler, shows a table, shows one picture instead of a gall
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("lessons.intro"))
-    with gr.Tabs() as tabs:
+    with gr.Tabs(overflow_behavior="wrap") as tabs:
         for key, handler, has_table, one_picture in LESSONS:
             with gr.Tab(t(f"lessons.{key}.tab"), id=f"lesson-{key}"):
                 gr.Markdown(t(f"lessons.{key}.about"))

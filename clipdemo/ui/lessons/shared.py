@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import lessons
-from clipdemo.ui.i18n import tr
+from clipdemo.ui.i18n import locale_of, tr
 
 
 def _words(request, prefix: str, keys: tuple[str, ...], **extra_fmt) -> dict[str, str]:
@@ -39,4 +39,7 @@ def _flat_note(request, probe: lessons.Probe) -> str:
 
 
 def _model_line(request, name: str) -> str:
-    return tr(request, "lessons.model", model=name)
+    from clipdemo.service import display_name
+    from clipdemo.ui.header import localized_name  # the header's names for models, in the visitor's language
+
+    return tr(request, "lessons.model", model=localized_name(display_name(name), name, locale_of(request)))

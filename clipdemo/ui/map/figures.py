@@ -122,8 +122,12 @@ def map_figure(data: MapData, proj: Projection, colour_by: str = "modality", lin
 
     axis = dict(showticklabels=False, zeroline=False, showgrid=True, gridcolor="#eee")
     layout = dict(height=height, template="plotly_white", margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                  legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11),
-                              title=dict(text="" if colour_by == "modality" else f"● {w['images']} ◆ {w['texts']}:")),
+                  # two entries fit in a line above the map; a colour per label or group gets a column beside
+                  # it (plotly makes room for it there, where a wrapped line above was cut off)
+                  legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11))
+                  if colour_by == "modality" else
+                  dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.01, font=dict(size=11),
+                       title=dict(text=f"● {w['images']}<br>◆ {w['texts']}", font=dict(size=11))),
                   hoverlabel=dict(align="left"), uirevision=_revision(data, proj),
                   title=dict(text=title, font=dict(size=14)) if title else None)
     if three_d:

@@ -100,8 +100,13 @@ def figure_words(request: gr.Request | None) -> dict[str, str]:
     return {k: tr(request, f"map.fig_{k}") for k in ("images", "texts", "image", "text", "hits", "lines")}
 
 
-def _hits_table(hits: list[Hit]) -> list[list]:
-    return [[h.rank, h.name, h.caption, round(h.score, 4)] for h in hits]
+HIT_COLUMNS = ("rank", "name", "caption", "cosine")
+
+
+def _hits_table(hits: list[Hit], request: gr.Request | None = None) -> dict:
+    """The ranked hits, with column names in the visitor's language."""
+    return gr.update(value=[[h.rank, h.name, h.caption, round(h.score, 4)] for h in hits],
+                     headers=[tr(request, f"map.col_{c}") for c in HIT_COLUMNS])
 
 
 def _hit_gallery(data: MapData, hits: list[Hit]) -> list:
@@ -145,11 +150,11 @@ def draw(ctx: UIContext, source, files, use_captions, extra_texts, labels, label
         progress(0.95, desc=tr(request, "map.progress_project"))
         proj = project_map(data, method, int(dims), n_neighbors, min_dist)
     except USER_ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     thumbs = json.dumps([galleries.thumbnail_uri(im, THUMB_PX) for im in gal.images])
     fig = map_figure(data, proj, colour_by, bool(lines), words=figure_words(request))
     return (fig, gap_readout(data, request), _notes(data, proj, encoded, seconds, request), data, None, thumbs,
-            [], [])
+            _hits_table([], request), [])
 
 
 def redraw(data: MapData | None, method, dims, n_neighbors, min_dist, colour_by, lines, hits,
@@ -160,7 +165,7 @@ def redraw(data: MapData | None, method, dims, n_neighbors, min_dist, colour_by,
     try:
         proj = project_map(data, method, int(dims), n_neighbors, min_dist)
     except USER_ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     return (map_figure(data, proj, colour_by, bool(lines), hits, words=figure_words(request)),
             _notes(data, proj, 0, None, request))
 
@@ -172,9 +177,9 @@ def run_search(ctx: UIContext, data: MapData | None, query, image, k, method, di
     try:
         hits = ctx.service.search_map(data, query, image, int(k))
     except USER_ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
-    return fig, _hits_table(hits), _hit_gallery(data, hits), hits
+    return fig, _hits_table(hits, request), _hit_gallery(data, hits), hits
 
 
 def show_point(data: MapData | None, k, method, dims, n_neighbors, min_dist, colour_by, lines,
@@ -196,7 +201,7 @@ def show_point(data: MapData | None, k, method, dims, n_neighbors, min_dist, col
     ranked = rank(data.text_emb[j], data.image_emb, int(k))
     hits = [Hit(r + 1, idx, data.gallery.names[idx], s, data.gallery.captions[idx]) for r, (idx, s) in enumerate(ranked)]
     fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
-    return None, f"**{tr(request, 'map.text_point')}:** {data.texts[j]}", fig, _hits_table(hits), \
+    return None, f"**{tr(request, 'map.text_point')}:** {data.texts[j]}", fig, _hits_table(hits, request), \
         _hit_gallery(data, hits), hits
 
 
@@ -243,6 +248,11 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             gap_md = gr.Markdown()
             gr.Markdown(t("map.gap_explain"))
             notes = gr.Markdown()
+        # beside the map, so a clicked point's answer is in view (1440×900) without scrolling
+        with gr.Column(scale=1, min_width=220, elem_id="map-clicked"):
+            gr.Markdown("### " + t("map.clicked"))
+            point_image = gr.Image(label=t("map.clicked_image"), height=160, interactive=False)
+            point_md = gr.Markdown(t("map.click_hint"))
     with gr.Row():
         with gr.Column(scale=1):
             gr.Markdown("### " + t("map.search"))
@@ -252,20 +262,28 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             search_btn = gr.Button(t("map.search_btn"))
         with gr.Column(scale=2):
             hit_gallery = gr.Gallery(label=t("map.hits"), columns=8, height=170, object_fit="contain")
-            hit_table = gr.Dataframe(headers=["rank", "name", "caption", "cosine"], label=t("map.hits_table"),
+            hit_table = gr.Dataframe(headers=list(HIT_COLUMNS), label=t("map.hits_table"),
                                      interactive=False, max_height=260, column_widths=["12%", "22%", "50%", "16%"])
-        with gr.Column(scale=1):
-            gr.Markdown("### " + t("map.clicked"))
-            point_image = gr.Image(label=t("map.clicked_image"), height=160, interactive=False)
-            point_md = gr.Markdown(t("map.click_hint"))
-    with gr.Accordion(t("map.export"), open=False):
-        export_btn = gr.Button(t("map.export_btn"))
-        export_files_out = gr.File(label=t("map.export_files"), file_count="multiple")
     restore = ex.Restore([source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,
                           min_dist, colour_by, lines], map_export.restore_inputs, model=model_name)
-    export_state = ex.export_box("map", restore=restore)
+    data_files = {}
+
+    def data_exports():  # the embeddings and coordinates, in the view's one export box
+        gr.Markdown("**" + t("map.export") + "**")
+        data_files["button"] = gr.Button(t("map.export_btn"), size="sm")
+        data_files["files"] = gr.File(label=t("map.export_files"), file_count="multiple")
+
+    export_state = ex.export_box("map", restore=restore, extra=data_exports)
+    export_btn, export_files_out = data_files["button"], data_files["files"]
 
     view = [method, dims, n_neighbors, min_dist, colour_by, lines]
+
+    def hit_headers(request: gr.Request):  # the empty table's column names in the visitor's language
+        return _hits_table([], request)
+
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(hit_headers, None, [hit_table], api_visibility="undocumented", show_progress="hidden")
 
     # Closures with explicit parameters: gradio finds gr.Request / gr.Progress by position and annotation.
     def on_draw(source, files, use_captions, extra_texts, labels, label_points, method, dims, n_neighbors,

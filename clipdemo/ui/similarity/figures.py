@@ -88,6 +88,15 @@ def _wrap(s: str, width: int = 18) -> str:
     return "<br>".join(lines)
 
 
+def _cut(s: str, width: float) -> str:
+    """At most `width` Latin letters wide (a Chinese character counts as CJK_WIDTH), "…" where cut."""
+    if _width(s) <= width:
+        return s
+    while s and _width(s) > width - 1:
+        s = s[:-1]
+    return s + "…"
+
+
 def _thumbnail(path: str):
     try:
         img = load_image(path)
@@ -103,7 +112,7 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
     text = [[f"{v:.0%}" if is_prob else f"{v:+.3f}" for v in row] for row in values]
     fig = go.Figure(go.Heatmap(
         z=values, x=list(range(m)), y=list(range(n)), text=text, texttemplate="%{text}",
-        colorscale="Viridis", zmin=0 if is_prob else None, zmax=1 if is_prob else None,
+        colorscale=overlay.PLOTLY_SCALE, zmin=0 if is_prob else None, zmax=1 if is_prob else None,
         customdata=[[[matrix.images[i], matrix.texts[j]] for j in range(m)] for i in range(n)],
         hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{text}<extra></extra>",
         colorbar=dict(title=dict(text="p" if is_prob else "cos", side="right"), thickness=12)))
@@ -117,22 +126,26 @@ def matrix_figure(matrix: SimilarityMatrix, values: np.ndarray, mode: str, paths
         for i in range(n):
             fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5,
                           line=dict(color="#ff3d7f", width=3))
-    ticks = [_wrap(s, 14 if m > 4 else 20) for s in matrix.texts]
+    # Up to 4 texts: wrapped, upright. More: one slanted line each (cut at 28 letters; the hover and the table
+    # have the whole text), so neighbouring captions never print over each other, even on a phone.
+    slanted = m > 4
+    ticks = [_cut(s, 28) if slanted else _wrap(s, 20) for s in matrix.texts]
     fig.update_xaxes(tickvals=list(range(m)), ticktext=ticks,
-                     side="top", tickangle=0, tickfont=dict(size=11),
+                     side="top", tickangle=-55 if slanted else 0, tickfont=dict(size=11),
                      range=[-1.5 if thumbs else -0.5, m - 0.5], showgrid=False, zeroline=False)
     fig.update_yaxes(tickvals=list(range(n)), ticktext=[_wrap(s, 16) for s in matrix.images], autorange="reversed",
                      showgrid=False, zeroline=False, scaleanchor="x" if thumbs else None)
-    fig.update_layout(height=min(900, 90 + 78 * n + 15 * max(t.count("<br>") + 1 for t in ticks)),
+    head = 3 * max(_width(t) for t in ticks) if slanted else 15 * max(t.count("<br>") + 1 for t in ticks)
+    fig.update_layout(height=min(900, 90 + 78 * n + head),
                       margin=dict(l=10, r=10, t=20, b=10), template="plotly_white")
     return ex.png_ready(fig)
 
 
-def score_table(matrix: SimilarityMatrix, values: np.ndarray, mode: str):
+def score_table(matrix: SimilarityMatrix, values: np.ndarray, mode: str, image_header: str = "image"):
     """The clickable table: image names down, texts across, cells coloured like the heatmap."""
     is_prob = mode != "cosine"
     cells = pd.DataFrame([[round(float(v), 3) for v in row] for row in values], columns=_unique(matrix.texts))
-    cells.insert(0, "image", matrix.images)
+    cells.insert(0, image_header, matrix.images)
     lo, hi = (0.0, 1.0) if is_prob else (float(values.min()), float(values.max()))
     rgb = overlay.colourise((values - lo) / (hi - lo) if hi > lo else np.zeros_like(values))
 

@@ -73,7 +73,7 @@ def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = N
     try:
         result = ctx.service.similarity_matrix(images, lines, model_name or "", names=names)
     except USER_ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     matrix = SimilarityMatrix(result.images, result.texts, np.asarray(result.cosine), result.logit_scale,
                               result.logit_bias, result.scoring == "sigmoid")
     notes = [tr(request, "sim.skipped", problem=p) for p in problems] + limits.clean_texts(lines[:MAX_TEXTS])[1]
@@ -103,8 +103,8 @@ def render_matrix(state: dict | None, mode: str, logit_scale: float | None, requ
         loss = matrix.losses(scale)
         note = tr(request, "sim.paired", t=scale, tau=1 / scale, i2t=loss.image_to_text, t2i=loss.text_to_image, mean=loss.mean,
                   n=len(matrix.images), chance=loss.chance)
-    return matrix_figure(matrix, values, mode or "cosine", state.get("paths")), note, score_table(matrix, values,
-                                                                                                   mode or "cosine")
+    return (matrix_figure(matrix, values, mode or "cosine", state.get("paths")), note,
+            score_table(matrix, values, mode or "cosine", tr(request, "sim.col_image")))
 
 
 def pick_cell(state: dict | None, evt: gr.SelectData):
@@ -166,9 +166,9 @@ def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: s
         img = load_image(image)
         heat = ctx.service.spatial_heatmap(img, text, method or "gradcam", model_name or "")
     except SpatialUnavailable as e:
-        raise gr.Error(tr(request, "sim.unavailable", reason=str(e)), title="Unavailable") from e
+        raise gr.Error(tr(request, "sim.unavailable", reason=str(e)), title=tr(request, "msg.unavailable")) from e
     except USER_ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     smap = SpatialMap(heat.method, heat.text, np.asarray(heat.relevance), np.asarray(heat.raw), tuple(heat.box),
                       tuple(heat.image_size), heat.score, tuple(heat.patch_grid))
     notes = [tr(request, "sim.map_notes", score=smap.score, method=smap.method,
@@ -177,14 +177,14 @@ def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: s
     if smap.box != (0.0, 0.0, float(w), float(h)):
         notes.append(tr(request, "sim.map_cropped"))
     state = {"image": img, "map": smap, "session": ex.session(ctx.service.describe(model_name or ""), "similarity", model_name)}
-    return (overlay.overlay(img, smap, DEFAULT_OPACITY), overlay.raw_map(smap), heat.to_json(), "\n\n".join(notes),
-            state)
+    return (overlay.with_scale(overlay.overlay(img, smap, DEFAULT_OPACITY)), overlay.with_scale(overlay.raw_map(smap)),
+            heat.to_json(), "\n\n".join(notes), state)
 
 
 def reblend(state: dict | None, opacity: float):
     if not state:
         return gr.update()
-    return overlay.overlay(state["image"], state["map"], opacity)
+    return overlay.with_scale(overlay.overlay(state["image"], state["map"], opacity))
 
 
 # ---------------------------------------------------------------- layout
@@ -230,7 +230,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 pair_text = gr.Dropdown([], label=t("sim.pair_text"), interactive=True)
             image = image_input(label=t("sim.image"), sources=["upload", "clipboard"], height=220, elem_id="sim-image")
             text = gr.Textbox(label=t("sim.text"), lines=1, elem_id="sim-text")
-            method = gr.Radio(list(METHODS), value="gradcam", label=t("sim.method"))
+            method = gr.Radio([(t(f"sim.method_{m}"), m) for m in METHODS], value="gradcam", label=t("sim.method"))
             run_map = gr.Button(t("sim.run_map"), variant="primary", elem_id="sim-run-map")
             opacity = gr.Slider(0, 1, value=DEFAULT_OPACITY, step=0.05, label=t("sim.opacity"))
         with gr.Column(scale=2):

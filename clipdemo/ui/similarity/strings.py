@@ -43,7 +43,14 @@ STRINGS = {
         "sim.run_map": "Show the map",
         "sim.opacity": "Overlay opacity",
         "sim.overlay": "Overlay (ring: hottest point)",
-        "sim.linked_hint": "Click a cell of the matrix (or the table): its image–text pair's map appears here.",
+        "sim.col_image": "image",
+        "sim.method_decomposition": "decomposition",
+        "sim.method_gradcam": "gradcam",
+        "sim.method_surgery": "surgery",
+        "sim.method_naive": "naive",
+        "sim.linked_hint": "Click a cell of the matrix (or the table): its image–text pair's map appears here. "
+                           "The bar beside a map is its colour scale: 0 = the patch least related to the text, "
+                           "1 = the most related.",
         "sim.raw": "Raw map (one colour per grid cell)",
         "sim.map_numbers": "Relevance grid (JSON)",
         "sim.paired": "**Paired batch** (text *i* describes image *i*; diagonal outlined). CLIP's contrastive loss "
@@ -103,7 +110,13 @@ STRINGS = {
         "sim.run_map": "显示热图",
         "sim.opacity": "叠加不透明度",
         "sim.overlay": "叠加图（圆圈：最热点）",
-        "sim.linked_hint": "点击矩阵（或表格）中的一个格子：这一对图文的热图会显示在这里。",
+        "sim.col_image": "图片",
+        "sim.method_decomposition": "分解（decomposition）",
+        "sim.method_gradcam": "梯度（gradcam）",
+        "sim.method_surgery": "CLIP Surgery（手术法）",
+        "sim.method_naive": "朴素（naive）",
+        "sim.linked_hint": "点击矩阵（或表格）中的一个格子：这一对图文的热图会显示在这里。"
+                           "热图旁的色条是它的颜色刻度：0 = 与文字最不相关的图块，1 = 最相关的图块。",
         "sim.raw": "原始热图（每个网格单元一种颜色）",
         "sim.map_numbers": "相关性网格（JSON）",
         "sim.paired": "**配对批次**（第 *i* 段文字描述第 *i* 张图；对角线已框出）。logit 缩放 s = {t:.1f}（τ = {tau:.3f}）下 CLIP 的对比损失："

@@ -17,6 +17,7 @@ from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
+from clipdemo.ui.messages import translate
 from clipdemo.zeroshot import parse_labels  # the labels as given, for the session
 
 TEMPLATE_CHOICES = list(TEMPLATE_SETS)  # single, imagenet7, imagenet80, bare, zh_single, zh_ensemble
@@ -158,7 +159,7 @@ def classify(ctx: UIContext, image, labels: str, template: str, model_name: str 
         result = ctx.service.zero_shot(image, labels, template or "single", model_name or "")
         view = ctx.service.model_view(image, model_name or "")
     except USER_ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     top = list(zip(result.labels, result.probabilities, result.cosine, strict=True))
     confidences = {lab: p for lab, p, _ in top}
     fig = bar_chart(top[:10], result.scoring == "sigmoid", request)
@@ -178,7 +179,7 @@ def classify_many(ctx: UIContext, files, labels: str, template: str, model_name:
         batch = ctx.service.zero_shot_batch([getattr(f, "name", f) for f in files], labels, template or "single",
                                             model_name or "")
     except USER_ERRORS as e:
-        raise user_error(e) from e
+        raise user_error(e, request) from e
     rows = []
     for res in batch.results:
         top = list(zip(res.labels, res.probabilities, res.cosine, strict=True))[:3]
@@ -237,16 +238,45 @@ def suggested_labels(kind: str):
     return fn
 
 
+def check_upload(image, request: gr.Request = None):
+    """Right at upload: a file that is no usable image is named and removed (no broken sliver), and the old
+    result goes with it."""
+    if image is None:
+        return (gr.skip(),) * 6
+    try:
+        load_image(image)
+    except USER_ERRORS as e:
+        gr.Warning(translate(str(e), locale_of(request)), title=tr(request, "msg.bad_upload"))
+        return None, *cleared()
+    return (gr.skip(),) * 6
+
+
+def cleared() -> tuple:
+    """Empty result views: a failed or new run never leaves the last result's numbers and notes standing."""
+    return None, None, None, "", ""
+
+
 def build(ctx: UIContext, model_name: gr.State) -> None:
     gr.Markdown(t("zs.intro"))
+    # Three columns, so the first screen (1440×900) holds the picture, its examples and the run button;
+    # on a phone they stack in that order, the result last.
+    labels = gr.Textbox(label=t("zs.labels"), value=TOY_LABELS, lines=3, render=False)
     with gr.Row():
-        with gr.Column(scale=1):
-            image = image_input(label=t("zs.image"), sources=["upload", "clipboard", "webcam"], height=300)
-            labels = gr.Textbox(label=t("zs.labels"), value=TOY_LABELS, lines=3)
+        with gr.Column(scale=4, min_width=280):
+            image = image_input(label=t("zs.image"), sources=["upload", "clipboard", "webcam"], height=230,
+                                elem_id="zs-image")
+            # Image-only examples render as a strip of thumbnails; a click also sets fitting labels.
+            for paths, kind, key in ((example_toys()[:8], "toy", "zs.examples_toy"),
+                                     (example_photos(), "photo", "zs.examples_photo")):
+                gr.Examples([[p] for p in paths], [image], outputs=[labels], fn=suggested_labels(kind),
+                            run_on_click=True, cache_examples=False, label=t(key), api_name=False,
+                            examples_per_page=8)
+        with gr.Column(scale=3, min_width=260):
+            labels.render()
             template = gr.Dropdown(TEMPLATE_CHOICES, value="single", allow_custom_value=True,
                                    label=t("zs.template"), info=t("zs.template_info"))
-            run = gr.Button(t("zs.run"), variant="primary")
-        with gr.Column(scale=1):
+            run = gr.Button(t("zs.run"), variant="primary", elem_id="zs-run")
+        with gr.Column(scale=5, min_width=300):
             warning = gr.Markdown(elem_id="zs-unlike")  # the out-of-world warning, right above the result
             label_out = gr.Label(label=t("zs.result"), num_top_classes=5)
             chart = gr.Plot(label=t("zs.chart"))
@@ -255,15 +285,13 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 notes = gr.Markdown()
             restore = ex.Restore([labels, template], restore_inputs, views=["zero_shot_batch"], model=model_name)
             export = ex.export_box("zero_shot", restore=restore)
-    # Image-only examples render as a strip of thumbnails (no table headers); a click also sets fitting labels.
-    for paths, kind, key in ((example_toys()[:8], "toy", "zs.examples_toy"),
-                             (example_photos(), "photo", "zs.examples_photo")):
-        gr.Examples([[p] for p in paths], [image], outputs=[labels], fn=suggested_labels(kind),
-                    run_on_click=True, cache_examples=False, label=t(key), api_name=False)
     root = gr.context.Context.root_block
     if root is not None:
         root.load(locale_inputs, [labels, template], [labels, template], api_visibility="undocumented",
                   show_progress="hidden")
+    result_views = [label_out, chart, view, notes, warning]
+    # .change, not .upload: a file dropped onto a picture already there replaces it without an upload event
+    image.change(check_upload, [image], [image, *result_views], api_visibility="private", show_progress="hidden")
 
     def on_run(img, labs, tmpl, name, request: gr.Request):
         return classify(ctx, img, labs, tmpl, name, request)
@@ -271,8 +299,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     def on_run_many(fs, labs, tmpl, name, request: gr.Request):
         return classify_many(ctx, fs, labs, tmpl, name, request)
 
-    run.click(on_run, [image, labels, template, model_name], [label_out, chart, view, notes, warning, export],
-              api_visibility="private", concurrency_limit=ctx.concurrency, concurrency_id="encode")
+    # the old result is cleared first: if this run fails, no stale numbers stand under the error
+    run.click(cleared, None, result_views, api_visibility="private", show_progress="hidden", queue=False).then(
+        on_run, [image, labels, template, model_name], [*result_views[:4], warning, export],
+        api_visibility="private", concurrency_limit=ctx.concurrency, concurrency_id="encode")
     with gr.Accordion(t("zs.batch"), open=False):
         files = gr.File(label=t("zs.files"), file_count="multiple", file_types=["image"])
         run_many = gr.Button(t("zs.run_batch"))

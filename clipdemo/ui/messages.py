@@ -1,0 +1,97 @@
+"""Engine messages (clipdemo.errors.UserError) in the visitor's language, and the toast titles.
+
+The engine says what is wrong in English, for the API, the CLI and the logs. A Chinese page shows the
+same message in Chinese: each known message shape is a pattern here with its translation (the file
+name, sizes and limits carried over). A message with no pattern yet keeps its English text under a
+Chinese title, so the visitor still learns what happened.
+"""
+
+from __future__ import annotations
+
+import re
+
+import gradio as gr
+
+from clipdemo.ui.i18n import locale_of, tr
+
+STRINGS = {
+    "en": {
+        "msg.input_problem": "Input problem",
+        "msg.too_large": "Request too large",
+        "msg.nested": "The input is nested too deeply to read.",
+        "msg.unavailable": "Unavailable",
+        "msg.bad_upload": "This file cannot be used",
+    },
+    "zh-CN": {
+        "msg.input_problem": "输入有问题",
+        "msg.too_large": "请求过大",
+        "msg.nested": "输入嵌套太深，无法读取。",
+        "msg.unavailable": "不可用",
+        "msg.bad_upload": "这个文件无法使用",
+    },
+}
+
+# (English pattern, Chinese text with the pattern's named groups)
+ZH: list[tuple[re.Pattern, str]] = [(re.compile(p, re.S), z) for p, z in (
+    # messages that list other messages first (their per-file parts are translated one by one)
+    (r"^Add at least one usable image\.(?P<rest>.*)$", "请至少添加一张可用的图片。{rest}"),
+    (r"^None of the files is a usable image: add some images\.$", "没有一个文件是可用的图片：请添加图片。"),
+    (r"^None of the files is a usable image: (?P<rest>.*)$", "没有一个文件是可用的图片：{rest}"),
+    (r"^No image given: upload one, paste one, or pick an example\.$", "没有图片：请上传、粘贴一张，或点选一个示例。"),
+    (r"^(?P<f>.+): the file is (?P<n>[\d.]+) MB; the limit is (?P<m>\d+) MB\.$",
+     "{f}：文件有 {n} MB，上限是 {m} MB。"),
+    (r"^(?P<f>.+): cannot be read \((?P<why>.*)\)\.$", "{f}：无法读取（{why}）。"),
+    (r"^(?P<f>.+): the file is empty \(0 bytes\)\.$", "{f}：文件是空的（0 字节）。"),
+    (r"^(?P<f>.+): (?P<w>\d+)x(?P<h>\d+) pixels is too large \(limit (?P<m>\d+) megapixels\)\.$",
+     "{f}：{w}×{h} 像素太大（上限 {m} 百万像素）。"),
+    (r"^(?P<f>.+): not an image Pillow can read \(PNG, JPEG, WebP, GIF, BMP, TIFF …\)\.$",
+     "{f}：不是可以读取的图片（支持 PNG、JPEG、WebP、GIF、BMP、TIFF 等）。"),
+    (r"^(?P<f>.+): the image claims too many pixels \(a decompression bomb\?\)\.$",
+     "{f}：图片声称的像素数过多（可能是“解压炸弹”）。"),
+    (r"^(?P<f>.+): the image file is damaged or truncated \((?P<why>.*)\)\.$", "{f}：图片文件已损坏或不完整（{why}）。"),
+    (r"^(?P<f>.+): the image has no pixels\.$", "{f}：图片没有像素。"),
+    (r"^Enter at least one label \(separate labels with commas or new lines\)\.$",
+     "请至少输入一个标签（用逗号或换行分隔）。"),
+    (r"^template (?P<t>.+) must contain exactly one \{\} where the label goes \(it has (?P<n>\d+)\)\.$",
+     "模板 {t} 必须恰好包含一个 {{}}，用来放标签（现在有 {n} 个）。"),
+    (r"^Add at least one image\.$", "请至少添加一张图片。"),
+    (r"^Add at least one text \(one per line\)\.$", "请至少添加一段文字（每行一段）。"),
+    (r"^Give at least one image or one text to embed\.$", "请至少给出一张图片或一段文字来计算嵌入。"),
+    (r"^(?P<m>\S+) is not in the local Hugging Face cache and HF_HUB_OFFLINE is set\. On a machine with internet run "
+     r"`(?P<cmd>[^`]+)` first\.$", "{m} 不在本机的 Hugging Face 缓存中，且设置了 HF_HUB_OFFLINE（离线）。"
+     "请先在联网的机器上运行 `{cmd}`。"),
+    (r"^(?P<m>\S+) is not cached and the Hugging Face hub cannot be reached\. Use the bundled model, or a local "
+     r"folder\.$", "{m} 不在本机缓存中，也连不上 Hugging Face Hub。请使用内置模型或本地文件夹。"),
+)]
+
+
+N_LISTS = 3  # the first patterns: messages that list others
+
+
+def _match(patterns, text: str) -> str | None:
+    for pattern, zh in patterns:
+        m = pattern.match(text)
+        if m:
+            return zh.format(**{k: translate(v.strip(), "zh-CN") if k == "rest" else v
+                                for k, v in m.groupdict().items()})
+    return None
+
+
+def translate(text: str, locale: str) -> str:
+    """An engine message in `locale` (English as is; Chinese where a pattern knows it)."""
+    if locale != "zh-CN":
+        return text
+    found = _match(ZH[:N_LISTS], text)
+    if found is not None:
+        return found
+    # several problems joined ("a.png: …. b.png: …" or "…; …"): each one on its own
+    pieces = [p for p in re.split(r"(?<=\.) (?=\S+: )|; ", text) if p]
+    if len(pieces) > 1:
+        return " ".join(translate(p, locale) for p in pieces)
+    found = _match(ZH[N_LISTS:], text)
+    return text if found is None else found
+
+
+def user_error(e: Exception, request: gr.Request | None = None, title_key: str = "msg.input_problem") -> gr.Error:
+    """An engine error as a toast in the visitor's language (the server keeps running)."""
+    return gr.Error(translate(str(e), locale_of(request)), title=tr(request, title_key))

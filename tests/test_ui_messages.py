@@ -1,0 +1,52 @@
+"""Engine messages in the visitor's language: the real messages the engine raises, in Chinese."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from clipdemo.errors import UserError
+from clipdemo.images import load_image
+from clipdemo.ui import messages
+from clipdemo.zeroshot import parse_labels
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def engine_message(fn) -> str:
+    with pytest.raises(UserError) as e:
+        fn()
+    return str(e.value)
+
+
+@pytest.fixture
+def bad_files(tmp_path):
+    empty, text = tmp_path / "empty.png", tmp_path / "notes.png"
+    empty.write_bytes(b"")
+    text.write_text("not a picture")
+    return empty, text
+
+
+def test_image_problems_read_in_chinese_with_the_file_name(bad_files):
+    for path in bad_files:
+        english = engine_message(lambda p=path: load_image(str(p)))
+        chinese = messages.translate(english, "zh-CN")
+        assert CJK.search(chinese) and path.name in chinese, (english, chinese)
+        assert not re.search(r"[a-z]{4,} [a-z]{4,}", chinese.replace(path.name, "")), chinese
+        assert messages.translate(english, "en") == english
+
+
+def test_label_problems_read_in_chinese():
+    english = engine_message(lambda: parse_labels(" , "))
+    assert CJK.search(messages.translate(english, "zh-CN")), english
+
+
+def test_a_list_of_problems_is_translated_piece_by_piece():
+    text = "Add at least one usable image. a.png: the file is empty (0 bytes). b.png: the image has no pixels."
+    chinese = messages.translate(text, "zh-CN")
+    assert "a.png" in chinese and "b.png" in chinese and "empty" not in chinese and "pixels" not in chinese
+
+
+def test_an_unknown_message_keeps_its_english_text():
+    assert messages.translate("something new went wrong", "zh-CN") == "something new went wrong"
