@@ -81,6 +81,8 @@ STRINGS = {
         "learn.concepts.colour": "colours only",
         "learn.concepts.shape": "shapes only",
         "learn.language": "Caption language",
+        "learn.language.en": "English",
+        "learn.language.zh": "Chinese (中文)",
         "learn.language_info": "the language the captions are written in (the bundled tokenizer reads both)",
         "learn.steps": "Training steps",
         "learn.start": "Start",
@@ -195,6 +197,8 @@ STRINGS = {
         "learn.concepts.colour": "只有颜色",
         "learn.concepts.shape": "只有形状",
         "learn.language": "描述的语言",
+        "learn.language.en": "英文",
+        "learn.language.zh": "中文",
         "learn.language_info": "训练用的描述用哪种语言书写（内置分词器两种都能读）",
         "learn.steps": "训练步数",
         "learn.start": "开始",
@@ -359,7 +363,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 width = gr.Dropdown(WIDTH_CHOICES, value=DEFAULTS.width, label=t("learn.width"))
                 concepts = gr.Radio([(t(f"learn.concepts.{c}"), c) for c in CONCEPTS], value=DEFAULTS.concepts,
                                     label=t("learn.concepts"), info=t("learn.concepts_info"))
-                language = gr.Radio([("English", "en"), ("中文", "zh")], value=DEFAULTS.language,
+                language = gr.Radio([(t(f"learn.language.{k}"), k) for k in LANGUAGES], value=DEFAULTS.language,
                                     label=t("learn.language"), info=t("learn.language_info"), elem_id="learn-language")
                 steps = gr.Slider(*SLIDERS["steps"][:2], value=DEFAULTS.steps, step=SLIDERS["steps"][2], label=t("learn.steps"))
             with gr.Row():
