@@ -16,12 +16,13 @@ import hashlib
 import io
 import json
 import os
+import random
 import re
 import shutil
 import tempfile
 import threading
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
@@ -96,6 +97,13 @@ def _render_toy(n: int, seed: int, size: int) -> tuple[list[Image.Image], list[s
     return [im for im, _, _ in items], [cap for _, cap, _ in items], [toy_group(s) for _, _, s in items]
 
 
+def _zh_toy_captions(n: int, seed: int) -> list[str]:
+    """The Chinese twins of `_render_toy`'s captions: the same scenes drawn again (cheap: nothing rendered)."""
+    rng = random.Random(seed)
+    combos = toyworld.allowed_combos("all")
+    return [toyworld.zh_full_caption(toyworld.sample_scene(rng, combos=combos)) for _ in range(n)]
+
+
 def _load_toy_cache(folder: Path, n: int) -> tuple[list[Image.Image], list[str], list[str]] | None:
     try:
         meta = json.loads((folder / "index.json").read_text())
@@ -138,8 +146,12 @@ _TOY_LOCK = threading.Lock()
 
 
 def toy_gallery(n: int = TOY_DEFAULT_SIZE, seed: int = TOY_SEED, size: int = TOY_IMAGE_PX,
-                use_disk: bool = True) -> Gallery:
-    """`n` generated scenes with their full captions; the same every time, in every process."""
+                use_disk: bool = True, language: str = "en") -> Gallery:
+    """`n` generated scenes with their full captions; the same every time, in every process.
+    language="zh": the same pictures captioned in Chinese (toyworld.zh_full_caption)."""
+    if language == "zh":
+        english = toy_gallery(n, seed, size, use_disk)
+        return replace(english, captions=_zh_toy_captions(n, seed), notices=list(english.notices))
     key = (n, seed, size)
     with _TOY_LOCK:
         if key in _TOY_MEMO:

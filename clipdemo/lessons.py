@@ -21,12 +21,15 @@ from clipdemo import toyworld
 from clipdemo.encoding import Encoder
 from clipdemo.live_data import shifted_pairs
 from clipdemo.projection import pca
-from clipdemo.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS
+from clipdemo.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS, ZH_DEFAULT_TEMPLATE, ZH_TEMPLATES
 from clipdemo.zeroshot import class_embeddings
 
 # the lesson's phrasings: three of the shared sets, and one that says "three" (right on pictures of three)
 LESSON_TEMPLATE_SETS = {**{k: TEMPLATE_SETS[k] for k in ("bare", "single", "imagenet80")},
                         "three": ("a photo of three {}.",)}
+# The same four phrasings in Chinese (a Chinese UI runs the lessons in Chinese; the bundled model reads both)
+ZH_LESSON_TEMPLATE_SETS = {"bare": TEMPLATE_SETS["bare"], "single": (ZH_DEFAULT_TEMPLATE,), "imagenet80": ZH_TEMPLATES,
+                           "three": ("一张三个{}的照片。",)}
 PLURAL_SETS = frozenset({"three"})  # these templates take the plural label ("red circles")
 TEMPLATE_GROUPS = ("one", "three")  # pictures of one object / of three identical objects
 
@@ -40,8 +43,15 @@ def _render(scene: toyworld.Scene, size: int) -> Image.Image:
     return toyworld.render(scene, size)
 
 
-def _pair_name(pair: tuple[str, str]) -> str:
+def _pair_name(pair: tuple[str, str], language: str = "en") -> str:
+    """"red circle" / "红色圆形"."""
+    if language == "zh":
+        return toyworld.zh_colour(pair[0]) + toyworld.zh_shape(pair[1])
     return f"{pair[0]} {pair[1]}"
+
+
+def _single_template(language: str) -> str:
+    return ZH_DEFAULT_TEMPLATE if language == "zh" else DEFAULT_TEMPLATE
 
 
 @dataclass
@@ -139,7 +149,7 @@ class TemplateComparison:
         return len({tuple(g.values()) for g in self.group_accuracy.values()}) == 1
 
 
-def template_comparison(encoder: Encoder, per_group: int = 8, seed: int = 1) -> TemplateComparison:
+def template_comparison(encoder: Encoder, per_group: int = 8, seed: int = 1, language: str = "en") -> TemplateComparison:
     """The same pictures named among all 64 colour-shape pairs, the labels written four ways. Half the
     pictures hold one object, half three identical ones: a template helps where it describes the picture
     ("a photo of three red circles." on three circles) and misleads where it does not."""
@@ -150,13 +160,15 @@ def template_comparison(encoder: Encoder, per_group: int = 8, seed: int = 1) -> 
              [toyworld.sample_scene(rng, "count", [p], n_objects=3) for p in pairs[per_group:]]
     images = [_render(sc, size) for sc in scenes]
     groups = [TEMPLATE_GROUPS[0]] * per_group + [TEMPLATE_GROUPS[1]] * per_group
-    truth = [_pair_name(p) for p in pairs]
+    truth = [_pair_name(p, language) for p in pairs]
     every = toyworld.allowed_combos("all")
-    labels = [_pair_name(p) for p in every]
-    plural = [f"{c} {toyworld.plural(sh)}" for c, sh in every]
+    labels = [_pair_name(p, language) for p in every]
+    # Chinese has no plural: "一张三个红色圆形的照片。"
+    plural = labels if language == "zh" else [f"{c} {toyworld.plural(sh)}" for c, sh in every]
     img = encoder.encode_images(images)
     preds, conf, true_p, acc, by_group, n_prompts = {}, {}, {}, {}, {}, {}
-    for name, templates in LESSON_TEMPLATE_SETS.items():
+    sets = ZH_LESSON_TEMPLATE_SETS if language == "zh" else LESSON_TEMPLATE_SETS
+    for name, templates in sets.items():
         written = plural if name in PLURAL_SETS else labels
         probs = encoder.probabilities(img @ class_embeddings(encoder, written, templates).T, axis=1)
         best = probs.argmax(axis=1)
@@ -188,7 +200,7 @@ class TemperatureLesson:
 
 
 def temperature_lesson(encoder: Encoder, scales: tuple[float, ...] = (1.0, 10.0, 100.0),
-                       seed: int = 3) -> TemperatureLesson:
+                       seed: int = 3, language: str = "en") -> TemperatureLesson:
     """Cosines are close together; multiplied by a logit scale s (divided by the temperature tau = 1/s),
     the softmax makes them decisive: the higher s (the lower tau), the sharper."""
     rng = random.Random(seed)
@@ -198,8 +210,8 @@ def temperature_lesson(encoder: Encoder, scales: tuple[float, ...] = (1.0, 10.0,
     others = [p for p in toyworld.allowed_combos("train") if p != pair and (p[0] == c or p[1] == s)]
     pairs = [pair, *rng.sample(others, 5)]
     rng.shuffle(pairs)
-    labels = [_pair_name(p) for p in pairs]
-    cosine = encoder.encode_images([image])[0] @ class_embeddings(encoder, labels, [DEFAULT_TEMPLATE]).T
+    labels = [_pair_name(p, language) for p in pairs]
+    cosine = encoder.encode_images([image])[0] @ class_embeddings(encoder, labels, [_single_template(language)]).T
     own = encoder.loaded.logit_scale
     shown = sorted({*scales, round(own, 2)})
     probs = [encoder.probabilities(cosine, logit_scale=s).tolist() for s in shown]  # SigLIP: its sigmoid
@@ -225,12 +237,12 @@ class ModalityGap:
     model: str
 
 
-def modality_gap(encoder: Encoder, n: int = 24, seed: int = 5) -> ModalityGap:
+def modality_gap(encoder: Encoder, n: int = 24, seed: int = 5, language: str = "en") -> ModalityGap:
     rng = random.Random(seed)
     size = _image_size(encoder)
     scenes = [toyworld.sample_scene(rng) for _ in range(n)]
     images = [_render(s, size) for s in scenes]
-    captions = [toyworld.full_caption(s) for s in scenes]
+    captions = [(toyworld.zh_full_caption if language == "zh" else toyworld.full_caption)(s) for s in scenes]
     img, txt = encoder.encode_images(images), encoder.encode_texts(captions)
     off = ~np.eye(n, dtype=bool)
     cross = img @ txt.T
@@ -245,38 +257,37 @@ def modality_gap(encoder: Encoder, n: int = 24, seed: int = 5) -> ModalityGap:
 # ---------------------------------------------------------------- compositional zero-shot
 
 
-def compositional(encoder: Encoder, per_pair: int = 2, seed: int = 11) -> Probe:
+def compositional(encoder: Encoder, per_pair: int = 2, seed: int = 11, language: str = "en") -> Probe:
     """Pictures of the 8 held-out colour-shape pairs and of 8 seen pairs; each picks among all 64 pairs."""
     rng = random.Random(seed)
     heldout = toyworld.allowed_combos("heldout")
     # each colour and shape once, like HELD_OUT, but all seen in training
     seen = [p for p in shifted_pairs(2) if p not in toyworld.HELD_OUT]
-    options = [_pair_name(p) for p in toyworld.allowed_combos("all")]
+    combos = toyworld.allowed_combos("all")
+    options = [_pair_name(p, language) for p in combos]
     size = _image_size(encoder)
     images, truths, groups = [], [], []
     for group, pairs in (("heldout", heldout), ("seen", seen)):
         for p in pairs:
             for _ in range(per_pair):
                 images.append(_render(toyworld.sample_scene(rng, "single", [p]), size))
-                truths.append(options.index(_pair_name(p)))
+                truths.append(combos.index(p))
                 groups.append(group)
-    items = _ask(encoder, images, [options] * len(images), truths, groups, DEFAULT_TEMPLATE,
+    items = _ask(encoder, images, [options] * len(images), truths, groups, _single_template(language),
                  keys=[options[t] for t in truths])
     probe = Probe("compositional", items, encoder.loaded.name,
                   notes={"part_chance": 1 / len(toyworld.COLOURS)})  # guessing a colour (or a shape): 1 in 8
     for group in probe.groups():  # which half of the answer was right: colour, shape, both
         sel = [it for it in items if it.group == group]
-        probe.notes[f"{group}_colour"] = float(np.mean([it.options[it.answer].split()[0] ==
-                                                        it.options[it.truth].split()[0] for it in sel]))
-        probe.notes[f"{group}_shape"] = float(np.mean([it.options[it.answer].split()[1] ==
-                                                       it.options[it.truth].split()[1] for it in sel]))
+        probe.notes[f"{group}_colour"] = float(np.mean([combos[it.answer][0] == combos[it.truth][0] for it in sel]))
+        probe.notes[f"{group}_shape"] = float(np.mean([combos[it.answer][1] == combos[it.truth][1] for it in sel]))
     return probe
 
 
 # ---------------------------------------------------------------- limits: counting, left/right
 
 
-def counting_probe(encoder: Encoder, per_count: int = 4, seed: int = 13) -> Probe:
+def counting_probe(encoder: Encoder, per_count: int = 4, seed: int = 13, language: str = "en") -> Probe:
     """1, 2 or 3 identical objects; the model picks 'one/two/three <colour> <shape>s'."""
     rng = random.Random(seed)
     size = _image_size(encoder)
@@ -285,13 +296,18 @@ def counting_probe(encoder: Encoder, per_count: int = 4, seed: int = 13) -> Prob
         for _ in range(per_count):
             scene = toyworld.sample_scene(rng, "count", n_objects=n)
             o = scene.objects[0]
-            opts = [f"{toyworld.COUNT_WORDS[k]} {o.colour} {o.shape if k == 1 else toyworld.plural(o.shape)}"
-                    for k in (1, 2, 3)]
+            if language == "zh":  # 一个/两个/三个红色圆形
+                opts = [f"{toyworld.ZH_COUNT_WORDS[k]}个{_pair_name((o.colour, o.shape), 'zh')}" for k in (1, 2, 3)]
+            else:
+                opts = [f"{toyworld.COUNT_WORDS[k]} {o.colour} {o.shape if k == 1 else toyworld.plural(o.shape)}"
+                        for k in (1, 2, 3)]
             images.append(_render(scene, size))
             options.append(opts)
             truths.append(n - 1)
             groups.append(str(n))
-    return Probe("counting", _ask(encoder, images, options, truths, groups, keys=groups), encoder.loaded.name)
+    template = ZH_DEFAULT_TEMPLATE if language == "zh" else PROBE_TEMPLATE
+    return Probe("counting", _ask(encoder, images, options, truths, groups, template, keys=groups),
+                 encoder.loaded.name)
 
 
 def _two_apart(rng: random.Random, tries: int = 200) -> toyworld.Scene:
@@ -312,7 +328,7 @@ def _one_aside(rng: random.Random, position: str, tries: int = 400) -> toyworld.
     raise RuntimeError(f"could not draw a scene with its object on the {position}")
 
 
-def left_right_probe(encoder: Encoder, per_kind: int = 8, seed: int = 17) -> Probe:
+def left_right_probe(encoder: Encoder, per_kind: int = 8, seed: int = 17, language: str = "en") -> Probe:
     """Three ways to ask where things are; each offers the true sentence and its mirror image.
 
     single: 'a red circle on the left' vs '... on the right' (a phrasing the toy model was trained on)
@@ -322,7 +338,23 @@ def left_right_probe(encoder: Encoder, per_kind: int = 8, seed: int = 17) -> Pro
     Balanced: in each group the right answer says "left" as often as "right" (the object's side, or the
     relation's word), and stands first as often as second, so a model that always prefers one word or
     one position scores exactly 50%.
+
+    In Chinese: '左边有一个红色圆形' / '一个红色圆形和一个蓝色正方形' / '红色圆形在蓝色正方形的左边'.
     """
+    zh = language == "zh"
+
+    def name(o) -> str:
+        return _pair_name((o.colour, o.shape), language)
+
+    def on_side(o, side: str) -> str:
+        return f"{toyworld.ZH_POSITIONS[side]}有一个{name(o)}" if zh else f"a {name(o)} on the {side}"
+
+    def both(a: str, b: str) -> str:
+        return f"一个{a}和一个{b}" if zh else f"a {a} and a {b}"
+
+    def relation(a: str, side: str, b: str) -> str:
+        return f"{a}在{b}的{toyworld.ZH_POSITIONS[side]}" if zh else f"a {a} to the {side} of a {b}"
+
     rng = random.Random(seed)
     size = _image_size(encoder)
     images, options, truths, groups, keys = [], [], [], [], []
@@ -340,19 +372,18 @@ def left_right_probe(encoder: Encoder, per_kind: int = 8, seed: int = 17) -> Pro
         scene = _one_aside(rng, side)
         o = scene.objects[0]
         other = "right" if side == "left" else "left"
-        add(scene, f"a {o.colour} {o.shape} on the {side}", f"a {o.colour} {o.shape} on the {other}", "single",
-            side, i)
+        add(scene, on_side(o, side), on_side(o, other), "single", side, i)
     for i in range(per_kind):  # the true sentence names the left object first; balanced by where it stands
         scene = _two_apart(rng)
-        a, b = (f"{o.colour} {o.shape}" for o in scene.objects)
-        add(scene, f"a {a} and a {b}", f"a {b} and a {a}", "order", "", i)
+        a, b = (name(o) for o in scene.objects)
+        add(scene, both(a, b), both(b, a), "order", "", i)
     for i in range(per_kind):
         scene = _two_apart(rng)
-        left, right = (f"{o.colour} {o.shape}" for o in scene.objects)
+        left, right = (name(o) for o in scene.objects)
         if i % 2 == 0:  # the left object is the subject: "... to the left of ..." is true
-            add(scene, f"a {left} to the left of a {right}", f"a {left} to the right of a {right}", "relation",
-                "left", i)
+            add(scene, relation(left, "left", right), relation(left, "right", right), "relation", "left", i)
         else:  # the right object is the subject: "... to the right of ..." is true
-            add(scene, f"a {right} to the right of a {left}", f"a {right} to the left of a {left}", "relation",
-                "right", i)
-    return Probe("left_right", _ask(encoder, images, options, truths, groups, keys=keys), encoder.loaded.name)
+            add(scene, relation(right, "right", left), relation(right, "left", left), "relation", "right", i)
+    template = ZH_DEFAULT_TEMPLATE if zh else PROBE_TEMPLATE
+    return Probe("left_right", _ask(encoder, images, options, truths, groups, template, keys=keys),
+                 encoder.loaded.name)

@@ -18,8 +18,15 @@ POOL_SIZE = 2048
 EVAL_PER_COMBO = 2  # held-out / seen images per colour-shape pair in the accuracy curves
 
 
-def fixed_captions(combos: list[tuple[str, str]], concepts: str) -> list[str]:
-    """Captions for the heatmap batch, phrased as the training captions for these concepts are."""
+def fixed_captions(combos: list[tuple[str, str]], concepts: str, language: str = "en") -> list[str]:
+    """Captions for the heatmap batch, phrased as the training captions for these concepts are
+    (train.concept_caption / zh_concept_caption, in `language`: "en" or "zh")."""
+    if language == "zh":
+        if concepts == "colour":
+            return [f"一张有{toyworld.zh_colour(c)}的东西的照片" for c, _ in combos]
+        if concepts == "shape":
+            return [f"一张{toyworld.zh_shape(s)}的照片" for _, s in combos]
+        return [toyworld.zh_colour(c) + toyworld.zh_shape(s) for c, s in combos]
     if concepts == "colour":
         return [f"a photo of something {c}" for c, _ in combos]
     if concepts == "shape":
@@ -33,7 +40,7 @@ def shifted_pairs(shift: int) -> list[tuple[str, str]]:
     return [(c, shapes[(3 * i + shift) % len(shapes)]) for i, c in enumerate(toyworld.COLOURS)]
 
 
-def fixed_batch(concepts: str, image_size: int, seed: int = 7):
+def fixed_batch(concepts: str, image_size: int, seed: int = 7, language: str = "en"):
     """One batch that never changes during a run: 16 single objects of 16 seen colour-shape pairs, each
     colour and each shape twice. Rows come in colour pairs: once colours are learned the diagonal shows
     as 2x2 blocks, which sharpen into single cells as shapes are learned (with colour-only captions
@@ -42,7 +49,7 @@ def fixed_batch(concepts: str, image_size: int, seed: int = 7):
     first, second = shifted_pairs(2), shifted_pairs(5)
     combos = [cs for pair in zip(first, second, strict=True) for cs in pair if cs not in toyworld.HELD_OUT]
     images = [toyworld.render(toyworld.sample_scene(rng, "single", [cs]), image_size) for cs in combos]
-    return images, fixed_captions(combos, concepts), combos
+    return images, fixed_captions(combos, concepts, language), combos
 
 
 def accuracy_sets(image_size: int, per_combo: int = EVAL_PER_COMBO, seed: int = 11):
@@ -58,13 +65,19 @@ def accuracy_sets(image_size: int, per_combo: int = EVAL_PER_COMBO, seed: int = 
 
 ALL_PAIRS = toyworld.allowed_combos("all")
 PAIR_LABELS = [f"a {c} {s}" for c, s in ALL_PAIRS]  # accuracy asks "which of all 64 pairs is it?"
+ZH_PAIR_LABELS = [f"一个{toyworld.zh_colour(c)}{toyworld.zh_shape(s)}" for c, s in ALL_PAIRS]
+
+
+def pair_labels(language: str = "en") -> list[str]:
+    return ZH_PAIR_LABELS if language == "zh" else PAIR_LABELS
 
 
 class ScenePool:
     """Training batches from a growing pool of rendered scenes."""
 
-    def __init__(self, image_size: int, concepts: str, size: int = POOL_SIZE):
+    def __init__(self, image_size: int, concepts: str, size: int = POOL_SIZE, language: str = "en"):
         self.image_size, self.concepts, self.size = image_size, concepts, size
+        self.zh_share = 1.0 if language == "zh" else 0.0  # captions in one language: the one the class reads
         self.items: list[tuple[toyworld.Scene, object]] = []
 
     def batch(self, rng: random.Random, n: int) -> tuple[list, list[str]]:
@@ -77,7 +90,8 @@ class ScenePool:
             fresh.append((scene, toyworld.render(scene, self.image_size, supersample=2)))
         chosen = fresh + rng.sample(self.items, n - n_new)
         self.items.extend(fresh)
-        return [im for _, im in chosen], [concept_caption(s, rng, self.concepts) for s, _ in chosen]
+        return [im for _, im in chosen], [concept_caption(s, rng, self.concepts, zh_share=self.zh_share)
+                                           for s, _ in chosen]
 
     def __len__(self) -> int:
         return len(self.items)

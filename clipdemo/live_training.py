@@ -30,12 +30,13 @@ import torch
 
 from clipdemo.encoding import projected_features
 from clipdemo.errors import UserError
-from clipdemo.live_data import ALL_PAIRS, PAIR_LABELS, ScenePool, accuracy_sets, fixed_batch
+from clipdemo.live_data import ALL_PAIRS, ScenePool, accuracy_sets, fixed_batch, pair_labels
 from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
 from clipdemo.locked_image import image_tower, locked_image_model
 from clipdemo.train import TrainConfig, Trainer, save_checkpoint
 
 CONCEPTS = ("all", "colour", "shape")
+LANGUAGES = ("en", "zh")  # the captions' language: English or Chinese (the bundled tokenizer reads both)
 MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scratch
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
@@ -71,6 +72,7 @@ class LiveConfig:
     width: int = 64
     concepts: str = "all"
     steps: int = 600
+    language: str = "en"  # captions in English or Chinese (the Learn tab follows the UI language)
     layers: int = 2
     heads: int = 2
     image_size: int = 48
@@ -97,6 +99,9 @@ class LiveConfig:
         if self.concepts not in CONCEPTS:
             raise LiveTrainingError("bad_knob", f"concepts must be one of {', '.join(CONCEPTS)}.",
                                     knob="concepts", lo=CONCEPTS[0], hi=CONCEPTS[-1], value=self.concepts)
+        if self.language not in LANGUAGES:
+            raise LiveTrainingError("bad_knob", f"language must be one of {', '.join(LANGUAGES)}.",
+                                    knob="language", lo=LANGUAGES[0], hi=LANGUAGES[-1], value=self.language)
         if self.width % self.heads:
             raise LiveTrainingError("bad_knob", f"width must be a multiple of {self.heads}.", knob="width",
                                     lo=LIMITS["width"][0], hi=LIMITS["width"][1], value=self.width)
@@ -113,7 +118,8 @@ class LiveConfig:
         return TrainConfig(steps=self.steps, batch_size=self.batch_size, lr=self.lr, warmup=self.warmup,
                            seed=self.seed, width=self.width, vision_layers=self.layers, text_layers=self.layers,
                            heads=self.heads, image_size=self.image_size, patch_size=self.patch_size,
-                           projection_dim=self.width, concepts=self.concepts)
+                           projection_dim=self.width, concepts=self.concepts,
+                           zh_captions=1.0 if self.language == "zh" else 0.0)
 
 
 def make_trainer(cfg: LiveConfig, tokenizer) -> Trainer:
@@ -170,7 +176,7 @@ class LiveRun:
         self.tokenizer = tokenizer
         self.n_params = sum(p.numel() for p in self.trainer.model.parameters())
         self.n_trained = sum(p.numel() for p in self.trainer.model.parameters() if p.requires_grad)
-        self.images, self.captions, self.combos = fixed_batch(cfg.concepts, cfg.image_size)
+        self.images, self.captions, self.combos = fixed_batch(cfg.concepts, cfg.image_size, language=cfg.language)
         self.eval_sets = accuracy_sets(cfg.image_size)
         self.state = RUNNING
         self.reason = ""
@@ -185,7 +191,7 @@ class LiveRun:
         self.logits: list[list[float]] = []
         self.logits_step = -1
         self.exports: list[Path] = []
-        self.pool = ScenePool(cfg.image_size, cfg.concepts)  # training batches
+        self.pool = ScenePool(cfg.image_size, cfg.concepts, language=cfg.language)  # training batches
         self._lock = threading.Lock()  # guards the fields above
         self._model_lock = threading.Lock()  # held during a step, so exports never see half an update
         self._wake = threading.Event()
@@ -224,7 +230,7 @@ class LiveRun:
         self.join()
         with self._model_lock:
             self.trainer = None
-        self.pool = ScenePool(self.cfg.image_size, self.cfg.concepts)
+        self.pool = ScenePool(self.cfg.image_size, self.cfg.concepts, language=self.cfg.language)
         for folder in self.exports:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -299,7 +305,7 @@ class LiveRun:
 
     def _accuracy(self, trainer: Trainer) -> dict[str, float]:
         model = trainer.model
-        tok = self.tokenizer(PAIR_LABELS, padding=True, truncation=True, return_tensors="pt")
+        tok = self.tokenizer(pair_labels(self.cfg.language), padding=True, truncation=True, return_tensors="pt")
         text = torch.nn.functional.normalize(projected_features(model.get_text_features(**tok)).float(), dim=-1)
         out = {}
         for name, (images, pairs) in self.eval_sets.items():

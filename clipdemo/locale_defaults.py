@@ -24,6 +24,8 @@ class LocaleDefaults:
     shape_labels: str  # shape names only (embedding map)
     template: str  # the template picker's default: a named set in templates.TEMPLATE_SETS
     ensemble: str  # the same language's template ensemble
+    query: str  # the embedding map's search text
+    extra_texts_hint: str  # the embedding map's example extra texts (placeholder)
 
 
 _EN = LocaleDefaults(
@@ -31,13 +33,13 @@ _EN = LocaleDefaults(
     toy_labels=", ".join(f"{c} {s}" for c, s in TOY_COMBOS),
     photo_labels="astronaut, cat, cup of coffee, rocket, horse, man with a camera",
     shape_labels=", ".join(toyworld.SHAPES),
-    template="single", ensemble="imagenet80")
+    template="single", ensemble="imagenet80", query="a red circle", extra_texts_hint="a red heart\ntwo blue stars")
 _ZH = LocaleDefaults(
     language="zh",
     toy_labels=", ".join(toyworld.zh_colour(c) + toyworld.zh_shape(s) for c, s in TOY_COMBOS),
     photo_labels="宇航员, 猫, 一杯咖啡, 火箭, 马, 拿着相机的男人",
     shape_labels=", ".join(toyworld.zh_shape(s) for s in toyworld.SHAPES),
-    template="zh_single", ensemble="zh_ensemble")
+    template="zh_single", ensemble="zh_ensemble", query="一个红色圆形", extra_texts_hint="一个红色心形\n两个蓝色星形")
 
 
 def defaults_for(locale: str | None) -> LocaleDefaults:

@@ -346,9 +346,10 @@ class ClipService:
         return self.registry.add_private(session, loaded, label)
 
     # ------------------------------------------------------------ lessons
-    def lesson(self, key: str, model: str | None = ""):
+    def lesson(self, key: str, model: str | None = "", language: str = "en"):
         """Run one of the Lessons tab's experiments (LESSONS: templates, temperature, gap, heldout, counting,
-        leftright, languages) on the model: its result dataclass of numbers and pictures, for the view to draw."""
+        leftright, languages) on the model: its result dataclass of numbers and pictures, for the view to draw.
+        language "zh": labels, templates and captions in Chinese (the "languages" lesson always asks in both)."""
         from clipdemo import lessons  # the experiments are loaded when first asked for (the CLI never is)
         from clipdemo.language_lesson import language_comparison
 
@@ -357,7 +358,11 @@ class ClipService:
                 "leftright": lessons.left_right_probe, "languages": language_comparison}
         if key not in runs:
             raise InputError(f"no lesson named {key!r}; the lessons are {', '.join(LESSONS)}")
-        return runs[key](self.encoder(model))
+        if language not in ("en", "zh"):
+            raise InputError(f"language must be en or zh (got {language!r})")
+        if key == "languages":
+            return runs[key](self.encoder(model))
+        return runs[key](self.encoder(model), language=language)
 
     def out_of_world(self, images: Sequence[ImageSource], model: str | None = "") -> list[float] | None:
         """Per image, how unlike the bundled toy model's training world it is (above ood.THRESHOLD: unlike);

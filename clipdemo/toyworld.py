@@ -156,6 +156,31 @@ def _jitter_colour(rgb, rng: random.Random, amount: float = 1.0) -> tuple[int, i
     return tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(h, s, v))
 
 
+# Domain randomisation ("varied" scenes): each colour word covers a band of shades, as people use it, not
+# one tint jittered a little. Hue band in degrees, saturation and value ranges; bands never overlap, and
+# pink stays light (pastel to hot pink) where red is saturated, so the words keep their meaning.
+SHADE_RANGES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+    "red": ((-8, 6), (0.7, 1.0), (0.62, 1.0)),
+    "orange": ((22, 36), (0.75, 1.0), (0.85, 1.0)),
+    "yellow": ((46, 58), (0.7, 1.0), (0.85, 1.0)),
+    "green": ((95, 145), (0.5, 1.0), (0.42, 0.85)),
+    "cyan": ((176, 193), (0.6, 1.0), (0.7, 1.0)),
+    "blue": ((214, 242), (0.6, 1.0), (0.6, 1.0)),
+    "purple": ((266, 290), (0.5, 1.0), (0.5, 0.85)),
+    "pink": ((318, 338), (0.3, 0.65), (0.9, 1.0)),
+}
+# Varied scenes draw objects in a wider range of sizes (equal-area radius, fraction of width), and
+# identical objects of any size: area alone must not tell how many there are.
+VARIED_RADII = {"small": (0.075, 0.145), "large": (0.17, 0.24)}
+
+
+def varied_shade(colour: str, rng: random.Random) -> tuple[int, int, int]:
+    """A shade anywhere in the colour word's band (SHADE_RANGES)."""
+    (h0, h1), (s0, s1), (v0, v1) = SHADE_RANGES[colour]
+    h = (rng.uniform(h0, h1) / 360) % 1.0
+    return tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(h, rng.uniform(s0, s1), rng.uniform(v0, v1)))
+
+
 def _background(rng: random.Random):
     """Low-saturation grounds, so colour words always refer to the objects."""
     def grey():
@@ -210,8 +235,12 @@ def sample_scene(
     kind: str | None = None,
     combos: list[tuple[str, str]] | None = None,
     n_objects: int | None = None,
+    varied: bool = False,
 ) -> Scene:
-    """Draw one scene. kind: single (1 object), count (2-3 identical), mixed (2-3 different)."""
+    """Draw one scene. kind: single (1 object), count (2-3 identical), mixed (2-3 different).
+
+    `varied`: domain randomisation for training: shades from the colour word's whole band, a wider
+    range of sizes (counts of small and large objects alike), hard-edged or smoothed rendering."""
     combos = combos or allowed_combos("train")
     if kind is None:
         u = rng.random()
@@ -234,7 +263,12 @@ def sample_scene(
             sizes = [rng.choice(SIZES) if len(specs) == 2 else "small"] * len(specs)
         else:
             sizes = [rng.choice(SIZES) if len(specs) == 2 else "small" for _ in specs]
-        radii = [rng.uniform(0.18, 0.23) if s == "large" else rng.uniform(0.115, 0.145) for s in sizes]
+        if varied:
+            radii = [rng.uniform(*VARIED_RADII[s]) for s in sizes]
+            if kind == "count":  # identical objects: one size
+                radii = [radii[0]] * len(radii)
+        else:
+            radii = [rng.uniform(0.18, 0.23) if s == "large" else rng.uniform(0.115, 0.145) for s in sizes]
         if len(specs) == 3:
             radii = [r * 0.88 for r in radii]
         centres = _place(rng, [r * EXTENT[s] for r, (_, s) in zip(radii, specs)])
@@ -242,11 +276,13 @@ def sample_scene(
             break
     objs = []
     for (c, s), size, r, (x, y) in zip(specs, sizes, radii, centres):
-        objs.append(SceneObject(c, s, size, x, y, r, _angle(s, rng), _jitter_colour(COLOURS[c], rng),
-                                rng.random() < 0.2))
+        angle = _angle(s, rng)  # drawn before the tint: plain scenes stay exactly what they were for a seed
+        tint = varied_shade(c, rng) if varied else _jitter_colour(COLOURS[c], rng)
+        objs.append(SceneObject(c, s, size, x, y, r, angle, tint, rng.random() < (0.1 if varied else 0.2)))
     objs.sort(key=lambda o: o.x)  # captions list objects left to right
     blur = rng.choice((0.0, 0.0, 0.0, 0.4, 0.8))
-    return Scene(tuple(objs), _background(rng), blur, kind, rng.randrange(2**31))
+    extra = {"resample": rng.choice(("box", "bicubic", "nearest"))} if varied else {}
+    return Scene(tuple(objs), _background(rng), blur, kind, rng.randrange(2**31), extra)
 
 
 # ---------------------------------------------------------------- rendering
@@ -277,7 +313,10 @@ def render(scene: Scene, size: int = 224, supersample: int = 2) -> Image.Image:
             canvas.paste(dark, (0, 0), mask)
             mask = mask.filter(ImageFilter.MinFilter(2 * max(1, big // 64) + 1))
         canvas.paste(o.tint, (0, 0), mask)
-    img = canvas.resize((size, size), Image.Resampling.BOX) if supersample > 1 else canvas
+    # varied scenes: "nearest" keeps hard, aliased edges, as shapes drawn without smoothing have
+    resample = {"box": Image.Resampling.BOX, "bicubic": Image.Resampling.BICUBIC,
+                "nearest": Image.Resampling.NEAREST}[scene.extra.get("resample", "box")]
+    img = canvas.resize((size, size), resample) if supersample > 1 else canvas
     if scene.blur:
         img = img.filter(ImageFilter.GaussianBlur(scene.blur * size / 64))
     return img

@@ -67,6 +67,16 @@ class TrainConfig:
     # side learns. Teaching an already trained model a second language this way cannot disturb what
     # its images mean, and each step costs no image-tower backward pass.
     lock_image: bool = False
+    # The mirror image: the text side (both languages' towers, projection and logit scale) stays as it is and
+    # only the image tower learns, e.g. to read pictures drawn in other ways (varied_scenes) as it already
+    # reads the toy renderer's. Text embeddings do not move, so cross-lingual agreement cannot drift.
+    lock_text: bool = False
+    # Share of scenes drawn with domain randomisation (toyworld.sample_scene(varied=True)): shades across each
+    # colour word's band, wider sizes, hard or smooth edges. Teaches the image tower what stays the same.
+    varied_scenes: float = 0.0
+    # Share of captions that name only the colours ("a photo of a pink object."): the image tower must then
+    # read colour apart from shape, also for colour-shape pairs it never saw.
+    colour_captions: float = 0.0
     init_from: str = ""  # continue from a saved checkpoint folder (a second, seeded training phase)
     log_every: int = 50
     extra: dict = field(default_factory=dict)
@@ -120,6 +130,19 @@ def concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, sh
                                                       for w in words))
 
 
+def colour_caption(scene: toyworld.Scene, rng: random.Random, zh: bool = False) -> str:
+    """A caption that names the colours and nothing else ("a photo of a pink object." / "一张粉色的物体的照片。")."""
+    colours = list(dict.fromkeys(o.colour for o in scene.objects))
+    if zh:
+        word = rng.choice(("物体", "东西", "图形"))
+        desc = "和".join(f"{rng.choice(toyworld.ZH_COLOURS[c])}的{word}" for c in colours)
+        return rng.choice(ZH_TRAIN_TEMPLATES).format(desc)
+    word = rng.choice(("object", "shape", "thing"))
+    if len(colours) == 1:
+        return rng.choice(TRAIN_TEMPLATES).format(f"{colours[0]} {word}")
+    return rng.choice(toyworld.PLURAL_TEMPLATES).format(" and ".join(f"a {c} {word}" for c in colours))
+
+
 def zh_concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, shape_share: float = 0.0) -> str:
     """The Chinese counterpart of `concept_caption`."""
     if concepts == "all":
@@ -134,14 +157,16 @@ def zh_concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str,
 
 
 def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "all", hard: float = 0.0,
-                 shape_share: float = 0.0, zh_share: float = 0.0):
+                 shape_share: float = 0.0, zh_share: float = 0.0, varied: float = 0.0, colour_share: float = 0.0):
     combos = None
     if hard and rng.random() < hard:
         pair = rng.sample(list(toyworld.COLOURS), 2)
         combos = [cs for cs in toyworld.allowed_combos("train") if cs[0] in pair]
-    scenes = [toyworld.sample_scene(rng, combos=combos) for _ in range(n)]
+    scenes = [toyworld.sample_scene(rng, combos=combos, varied=bool(varied) and rng.random() < varied)
+              for _ in range(n)]
     images = [toyworld.render(s, image_size, supersample=2) for s in scenes]
-    captions = [concept_caption(s, rng, concepts, shape_share, zh_share) for s in scenes]
+    captions = [colour_caption(s, rng, zh=rng.random() < zh_share) if colour_share and rng.random() < colour_share
+                else concept_caption(s, rng, concepts, shape_share, zh_share) for s in scenes]
     return scenes, images, captions
 
 
@@ -159,7 +184,7 @@ def prefetched_batches(cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool
     def draw():
         while not done.is_set():
             batch = sample_batch(rng, cfg.batch_size, cfg.image_size, cfg.concepts, cfg.hard_batches,
-                                 cfg.shape_captions, cfg.zh_captions)
+                                 cfg.shape_captions, cfg.zh_captions, cfg.varied_scenes, cfg.colour_captions)
             while not done.is_set():
                 try:
                     ready.put(batch if with_scenes else batch[1:], timeout=0.5)
@@ -224,6 +249,10 @@ class Trainer:
         if cfg.lock_image:
             for module in (self.model.vision_model, self.model.visual_projection):
                 module.requires_grad_(False)
+        if cfg.lock_text:
+            for module in (self.model.text_model, self.model.text_projection):
+                module.requires_grad_(False)
+            self.model.logit_scale.requires_grad_(False)
         self.rng = random.Random(cfg.seed)
         trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         decay = [p for n, p in trainable if p.ndim >= 2 and "embedding" not in n]
@@ -270,7 +299,8 @@ class Trainer:
         else:
             if batch is None:
                 batch = sample_batch(self.rng, self.cfg.batch_size, self.cfg.image_size, self.cfg.concepts,
-                                     self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions)[1:]
+                                     self.cfg.hard_batches, self.cfg.shape_captions, self.cfg.zh_captions,
+                                     self.cfg.varied_scenes, self.cfg.colour_captions)[1:]
             logits = self.logits(*batch)
         loss_i2t, loss_t2i = contrastive_losses(logits)
         loss = (loss_i2t + loss_t2i) / 2
@@ -354,6 +384,11 @@ def main(argv=None) -> None:
     p.add_argument("--init-from", default="", help="checkpoint folder to continue from")
     p.add_argument("--zh-captions", type=float, default=0.0, help="share of captions in Chinese (0.5 = balanced)")
     p.add_argument("--lock-image", action="store_true", help="train the text side only (LiT)")
+    p.add_argument("--lock-text", action="store_true",
+                   help="train the image tower only (text towers, projection and logit scale stay)")
+    p.add_argument("--varied-scenes", type=float, default=0.0,
+                   help="share of scenes drawn with domain randomisation (toyworld.sample_scene(varied=True))")
+    p.add_argument("--colour-captions", type=float, default=0.0, help="share of colour-only captions")
     p.add_argument("--image-pool", type=int, default=0,
                    help="with --lock-image: embed this many batches of pictures once and train on them")
     p.add_argument("--zh-vocab", action="store_true",
@@ -367,6 +402,8 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = TrainConfig(**{k: getattr(args, k) for k in TrainConfig.__dataclass_fields__ if hasattr(args, k)})
+    if cfg.lock_image and cfg.lock_text:
+        p.error("--lock-image and --lock-text together leave nothing to train")
     if args.zh_vocab:
         from clipdemo.tools.tokenizer_build import write_bilingual_tokenizer
 

@@ -311,3 +311,20 @@ def test_mcp_lists_described_tools_and_zero_shot_answers(url):
     result = ast.literal_eval(answer.content[0].text)  # Gradio's MCP server sends the dict's repr
     assert result["labels"][0] == "red circle" and result["model"] == "bundled"
     assert refused.isError and "does not download files from URLs" in refused.content[0].text
+
+
+def test_chinese_zero_shot_on_pillow_shapes_matches_english_through_the_app(client, tmp_path):
+    """Issue 13's bar, as a client meets it: 12-way zero-shot on plain Pillow shapes via /zero_shot, labels
+    "红色圆形, …" with templates="一张{}的照片。" against "red circle, …" with "a photo of a {}." (chance 1/12)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_zh_zero_shot as bench
+
+    pictures = bench.draw_pictures(tmp_path, per_pair=2)
+    results = bench.measure(client, pictures)
+    en, zh = results["English"], results["Chinese"]
+    assert zh["templates"] == ["一张{}的照片。"] and en["templates"] == ["a photo of a {}."]
+    assert zh["n"] == en["n"] == 24
+    assert zh["accuracy"] >= 0.75, bench.table(results)
+    assert zh["accuracy"] >= en["accuracy"] - 1 / 24 - 1e-9, bench.table(results)  # at most one picture behind

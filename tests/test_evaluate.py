@@ -95,3 +95,23 @@ def test_plain_counting_pictures_hold_k_separate_shapes():
         img = np.asarray(evaluate.draw_plain_count("circle", "blue", k, rng)).astype(int)
         blue = (img[..., 2] > 200) & (img[..., 0] < 60)
         assert ndimage.label(blue)[1] == k
+
+
+def test_card_describes_a_domain_randomised_phase(tmp_path):
+    (tmp_path / "training_log.json").write_text(json.dumps({
+        "command": "python -m clipdemo.train --lock-text --varied-scenes 0.5", "train_seconds": 60,
+        "config": {"steps": 10, "varied_scenes": 0.5, "lock_text": True, "colour_captions": 0.25},
+        "previous": {"command": "python -m clipdemo.train --steps 5", "train_seconds": 120, "config": {"steps": 5}}}))
+    res = {"toy": {k: 0.9 for k, _ in evaluate._ROWS} | {"n_images": 3}, "other_hands": {"colour": 0.5}, "seconds": 1}
+    card = evaluate.write_card(tmp_path, res, "python -m clipdemo.evaluate").read_text()
+    assert "domain-randomised scenes 50%, text side locked" in card and "colour-only captions 25%" in card
+    assert "`evaluate.draw_plain`" in card and "never" in card
+    (tmp_path / "training_log.json").write_text(json.dumps({"command": "x", "config": {"steps": 5}}))
+    assert "Domain randomisation" not in evaluate.write_card(tmp_path, res, "y").read_text()
+
+
+def test_card_names_an_averaged_phase():
+    averaged = {"command": "python scripts/average_checkpoints.py a b --out c --weight 0.5",
+                "config": {"steps": 0, "averaged": 0.5}}
+    assert evaluate._phase_note(averaged) == "the last two phases' weights averaged (0.5 / 0.5)"
+    assert evaluate._phase_note({"config": {"steps": 7, "lr": 0.1}}).startswith("7 steps (lr 0.1")

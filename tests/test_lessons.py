@@ -149,3 +149,65 @@ def test_answers_come_from_the_model_not_a_script(tiny_encoder, tmp_path):
     b = lessons.counting_probe(other, per_count=2)
     assert [it.options for it in a.items] == [it.options for it in b.items]  # same questions (seeded)
     assert not np.allclose([it.probs for it in a.items], [it.probs for it in b.items])
+
+
+def _no_latin(text: str) -> bool:
+    return not any(ch.isascii() and ch.isalpha() for ch in text)
+
+
+def test_lessons_in_chinese_ask_the_same_pictures_in_chinese(tiny_encoder):
+    """A Chinese UI runs every lesson in Chinese: the same pictures and truths, Chinese labels and templates."""
+    en, zh = lessons.template_comparison(tiny_encoder, per_group=2), \
+        lessons.template_comparison(tiny_encoder, per_group=2, language="zh")
+    assert [im.tobytes() for im in en.images] == [im.tobytes() for im in zh.images]
+    assert zh.truth[0] == toyworld.zh_colour(en.truth[0].split()[0]) + toyworld.zh_shape(en.truth[0].split()[1])
+    assert all(_no_latin(lab) for lab in zh.labels) and zh.n_prompts["imagenet80"] == 64 * len(
+        lessons.ZH_LESSON_TEMPLATE_SETS["imagenet80"])
+    img = tiny_encoder.encode_images(zh.images)
+    probs = tiny_encoder.probabilities(img @ class_embeddings(tiny_encoder, zh.labels, ["一张三个{}的照片。"]).T, axis=1)
+    assert zh.predictions["three"] == [zh.labels[j] for j in probs.argmax(axis=1)]
+
+    temp = lessons.temperature_lesson(tiny_encoder, language="zh")
+    cos = tiny_encoder.encode_images([temp.image])[0] @ class_embeddings(tiny_encoder, temp.labels, ["一张{}的照片。"]).T
+    assert all(_no_latin(lab) for lab in temp.labels) and temp.cosine == pytest.approx(cos.tolist(), abs=1e-5)
+    assert all(_no_latin(c) for c in lessons.modality_gap(tiny_encoder, n=6, language="zh").captions)
+
+    held = lessons.compositional(tiny_encoder, per_pair=1, language="zh")
+    held_en = lessons.compositional(tiny_encoder, per_pair=1)
+    assert [it.truth for it in held.items] == [it.truth for it in held_en.items]
+    assert all(_no_latin(o) for o in held.items[0].options)
+    for group in ("heldout", "seen"):  # the colour / shape halves are read from the pair, not split on spaces
+        sel = [it for it in held.items if it.group == group]
+        combos = toyworld.allowed_combos("all")
+        assert held.notes[f"{group}_colour"] == np.mean([combos[it.answer][0] == combos[it.truth][0] for it in sel])
+
+    count = lessons.counting_probe(tiny_encoder, per_count=1, language="zh")
+    assert [o[:2] for o in count.items[0].options] == ["一个", "两个", "三个"]
+
+    lr = lessons.left_right_probe(tiny_encoder, per_kind=4, language="zh")
+    for it in lr.items:
+        assert all(_no_latin(o) for o in it.options) and it.options[0] != it.options[1]
+        if it.group == "single":
+            assert it.options[it.truth].startswith(toyworld.ZH_POSITIONS[it.key])
+        if it.group == "relation":
+            assert it.options[it.truth].endswith(toyworld.ZH_POSITIONS[it.key])
+
+
+def test_lessons_follow_the_ui_language(tiny_clip_dir):
+    """The tab asks the service in the visitor's language; the service runs the lesson in it."""
+    from types import SimpleNamespace
+
+    from clipdemo.errors import UserError
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+    from clipdemo.ui.lessons import layout as lessons_tab
+
+    assert lessons_tab._language(SimpleNamespace(headers={"accept-language": "zh-CN"})) == "zh"
+    assert lessons_tab._language(SimpleNamespace(headers={"accept-language": "en"})) == "en"
+    service = ClipService(ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32"))
+    assert all(_no_latin(t) for t in service.lesson("templates", language="zh").truth)
+    assert service.lesson("counting", language="zh").items[0].options[0].startswith("一个")
+    assert service.lesson("counting").items[0].options[0].startswith("one")
+    assert service.lesson("languages", language="zh").groups() == ["en", "zh"]  # that lesson always asks both
+    with pytest.raises(UserError):
+        service.lesson("counting", language="fr")

@@ -346,6 +346,33 @@ def test_learn_start_refuses_unknown_and_mistyped_settings(manager):
     assert manager.learn_status("x") == {**manager.learn_status("x"), "state": "none", "running": False}
 
 
+def test_chinese_captions_train_and_are_measured_in_chinese(manager):
+    """language="zh": the heatmap's captions, the training captions and the 64-way accuracy labels are Chinese."""
+    from clipdemo.live_data import ScenePool, pair_labels
+
+    assert LiveConfig(language="zh").train_config().zh_captions == 1.0
+    assert LiveConfig().train_config().zh_captions == 0.0
+    images, captions, combos = fixed_batch("all", 32, language="zh")
+    assert captions == [toyworld.zh_colour(c) + toyworld.zh_shape(s) for c, s in combos]
+    for concepts, word in (("colour", "的东西"), ("shape", "的照片")):
+        assert all(word in c and not any(ch.isascii() and ch.isalpha() for ch in c)
+                   for c in fixed_batch(concepts, 32, language="zh")[1])
+    _, written = ScenePool(32, "all", language="zh").batch(random.Random(0), 24)
+    assert all(not any(ch.isascii() and ch.isalpha() for ch in c) for c in written), written
+    assert len(set(pair_labels("zh"))) == 64 and pair_labels("zh")[0].startswith("一个")
+    status = manager.learn_start("zh", language="zh", steps=12, batch_size=8, width=16, layers=1, mode="scratch")
+    assert status["config"]["language"] == "zh"
+    snap = wait_for(lambda: (s := manager.snapshot("zh"))["state"] == "finished" and s)
+    assert snap["captions"][0] == toyworld.zh_colour(combos[0][0]) + toyworld.zh_shape(combos[0][1])
+    assert all(np.isfinite(snap["history"]["loss"])) and snap["accuracy"]["heldout"]
+
+
+def test_an_unknown_caption_language_is_refused():
+    with pytest.raises(LiveTrainingError) as e:
+        LiveConfig(language="fr").validate()
+    assert e.value.code == "bad_knob" and e.value.info["knob"] == "language"
+
+
 def test_reset_of_a_session_that_never_trained_does_no_full_collection(manager, monkeypatch):
     """Every closing tab resets its session; a class of 60 leaving at once must not cost 60 full GC passes
     (each holds the GIL for a good part of a second and stalled other visitors' requests)."""

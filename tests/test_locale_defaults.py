@@ -43,3 +43,35 @@ def test_chinese_axis_labels_wrap_by_display_width():
     lines = _wrap("一个大的青色圆形和一个小的黄色圆形", 14).split("<br>")
     assert "".join(lines) == "一个大的青色圆形和一个小的黄色圆形" and all(len(line) <= 5 for line in lines)
     assert _wrap("a small red circle", 14) == "a small red<br>circle"
+
+
+ZH_REQUEST = type("Request", (), {"headers": {"accept-language": "zh-CN,zh;q=0.9"}})()
+EN_REQUEST = type("Request", (), {"headers": {"accept-language": "en-US"}})()
+
+
+def test_map_tab_starts_in_the_visitors_language():
+    import gradio as gr
+
+    from clipdemo.ui.map import layout as map_tab
+
+    labels, query, hint = map_tab.locale_inputs(map_tab.TOY_LABELS, map_tab.DEFAULT_QUERY, ZH_REQUEST)
+    assert parse_labels(labels).labels == [toyworld.zh_shape(s) for s in toyworld.SHAPES]
+    assert query == "一个红色圆形" and is_chinese(hint["placeholder"])
+    # what the visitor typed meanwhile stays; an English UI keeps the English defaults
+    assert map_tab.locale_inputs("star, moon", "a blue star", ZH_REQUEST)[:2] == (gr.skip(), gr.skip())
+    assert map_tab.locale_inputs(map_tab.TOY_LABELS, map_tab.DEFAULT_QUERY, EN_REQUEST) == (gr.skip(),) * 3
+    assert map_tab.default_labels("photos", ZH_REQUEST) == defaults_for("zh").photo_labels
+    assert map_tab.default_labels("toy", EN_REQUEST) == map_tab.TOY_LABELS
+    assert map_tab.default_labels("upload", ZH_REQUEST) == ""
+
+
+def test_toy_gallery_in_chinese_has_the_same_pictures_with_chinese_twins_of_the_captions():
+    from clipdemo import gallery
+
+    en = gallery.toy_gallery(n=6, seed=5, size=48, use_disk=False)
+    zh = gallery.toy_gallery(n=6, seed=5, size=48, use_disk=False, language="zh")
+    assert zh.images == en.images and zh.names == en.names and zh.groups == en.groups
+    scenes = [s for _, _, s in toyworld.generate(6, seed=5, size=16, split="all")]
+    assert zh.captions == [toyworld.zh_full_caption(s) for s in scenes]
+    assert en.captions == [toyworld.full_caption(s) for s in scenes]
+    assert zh.key != en.key  # caches keyed by content keep the two apart

@@ -111,3 +111,44 @@ def test_chinese_training_captions_are_written_many_ways():
     for form in ("红色圆形", "红色的圆形", "一个红色的圆"):
         assert any(form in c for c in caps), form
     assert any(c.startswith("一张") and c.endswith("的照片。") for c in caps)
+
+
+def test_varied_shades_stay_nearest_their_own_colour_word():
+    """Domain randomisation widens each colour's shades, never into another colour's: every varied shade's
+    hue is closer to its own word's reference tint than to any other's."""
+    import colorsys
+
+    def hue(rgb):
+        return colorsys.rgb_to_hsv(*(c / 255 for c in rgb))[0] * 360
+
+    rng = random.Random(4)
+    for colour in toyworld.COLOURS:
+        for _ in range(200):
+            h = hue(toyworld.varied_shade(colour, rng))
+            dist = {c: min(abs(h - hue(ref)), 360 - abs(h - hue(ref))) for c, ref in toyworld.COLOURS.items()}
+            assert min(dist, key=dist.get) == colour, (colour, h)
+
+
+def test_varied_scenes_vary_size_edges_and_keep_counts_identical():
+    rng = random.Random(5)
+    scenes = [toyworld.sample_scene(rng, varied=True) for _ in range(300)]
+    radii = [o.radius for s in scenes for o in s.objects]
+    assert min(radii) < 0.1 and max(radii) > 0.2  # wider than the plain renderer's 0.10-0.23
+    assert {s.extra["resample"] for s in scenes} == {"box", "bicubic", "nearest"}
+    counts = [s for s in scenes if s.kind == "count"]
+    assert counts and all(len({o.radius for o in s.objects}) == 1 for s in counts)
+    # small and large copies alike: how much of the picture is covered does not give the count away
+    two_large = [s for s in counts if len(s.objects) == 2 and s.objects[0].size == "large"]
+    assert two_large
+    assert not any(set(o) & toyworld.HELD_OUT for o in [[(x.colour, x.shape) for x in s.objects] for s in scenes])
+    # rendering honours the edge style: a nearest-neighbour picture has no in-between edge pixels
+    scene = next(s for s in scenes if s.extra["resample"] == "nearest" and s.blur == 0 and s.background[0] == "flat"
+                 and not any(o.outline for o in s.objects))
+    img = np.asarray(toyworld.render(scene, 64)).reshape(-1, 3)
+    assert len({tuple(p) for p in img}) <= 1 + len(scene.objects)
+
+
+def test_plain_scenes_unchanged_by_the_varied_option():
+    a = toyworld.sample_scene(random.Random(9))
+    b = toyworld.sample_scene(random.Random(9), varied=False)
+    assert a == b and a.extra == {}

@@ -176,3 +176,56 @@ def test_chinese_colour_is_learned_within_150_steps(tmp_path):
     txt = enc.encode_texts([f"一张有{toyworld.zh_colour(c)}的东西的照片" for c in colours])
     acc = np.mean((img @ txt.T).argmax(1) == np.array([colours.index(s.objects[0].colour) for s in scenes]))
     assert acc > 0.5, acc  # chance is 1/8
+
+
+def test_locked_text_side_stays_and_image_tower_learns():
+    tok = _tokenizer()
+    trainer = Trainer(_tiny_cfg(concepts="all", lock_text=True, varied_scenes=0.5, steps=3, batch_size=8), tok)
+    text = {k: v.clone() for k, v in trainer.model.text_model.state_dict().items()}
+    proj = trainer.model.text_projection.weight.clone()
+    scale = trainer.model.logit_scale.detach().clone()
+    vision = trainer.model.vision_model.embeddings.patch_embedding.weight.clone()
+    for _ in range(3):
+        trainer.step()
+    assert all(torch.equal(v, trainer.model.text_model.state_dict()[k]) for k, v in text.items())
+    assert torch.equal(proj, trainer.model.text_projection.weight)
+    assert torch.equal(scale, trainer.model.logit_scale.detach())
+    assert not torch.equal(vision, trainer.model.vision_model.embeddings.patch_embedding.weight)
+
+
+def test_varied_scenes_share_reaches_the_batches():
+    from clipdemo.train import sample_batch
+
+    rng = random.Random(0)
+    plain = sample_batch(rng, 40, 32)[0]
+    mixed = sample_batch(rng, 200, 32, varied=0.5)[0]
+    assert not any("resample" in s.extra for s in plain)
+    share = np.mean(["resample" in s.extra for s in mixed])
+    assert 0.35 < share < 0.65
+
+
+def test_cli_refuses_to_lock_both_towers(tmp_path):
+    import pytest
+
+    from clipdemo.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "m"), "--lock-image", "--lock-text", "--steps", "1"])
+
+
+def test_colour_captions_name_colours_and_nothing_else():
+    from clipdemo.train import colour_caption, sample_batch
+
+    rng = random.Random(3)
+    words = set(toyworld.SHAPES) | {toyworld.plural(s) for s in toyworld.SHAPES}
+    zh_shapes = [w for ws in toyworld.ZH_SHAPES.values() for w in ws if len(w) > 1]
+    for _ in range(60):
+        scene = toyworld.sample_scene(rng)
+        en, zh = colour_caption(scene, rng), colour_caption(scene, rng, zh=True)
+        assert all(o.colour in en for o in scene.objects) and not words & set(en.strip(".").split())
+        assert all(any(w in zh for w in toyworld.ZH_COLOURS[o.colour]) for o in scene.objects)
+        assert not any(w in zh for w in zh_shapes)
+    scenes, _, captions = sample_batch(random.Random(0), 200, 32, colour_share=0.5)
+    only_colour = [not words & set(c.strip(".").split()) for c in captions]
+    assert 0.4 < np.mean(only_colour) < 0.75  # half by the share, plus the plain mix's own colour-only captions
+    assert sample_batch(random.Random(0), 20, 32)[2] == sample_batch(random.Random(0), 20, 32, colour_share=0.0)[2]

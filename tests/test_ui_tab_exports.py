@@ -286,7 +286,7 @@ def snap(tmp_path_factory):
                                   tokenizer=AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR),
                                   export_root=tmp_path_factory.mktemp("learned"))
     cfg = LiveConfig(mode="scratch", batch_size=8, lr=1e-3, width=32, concepts="colour", steps=100, layers=1, heads=2,
-                     image_size=32, patch_size=8, logits_every=2, eval_every=3, seed=4)
+                     image_size=32, patch_size=8, logits_every=2, eval_every=3, seed=4, language="zh")
     try:
         manager.start("s", cfg)
         end = time.monotonic() + 90
@@ -317,15 +317,15 @@ def test_learn_files_hold_the_training_history(tmp_path, snap):
     assert session["settings"] == snap["config"] and session["seed"] == 4 and session["step"] == snap["step"]
     assert learn_export.payload(None) is None
 
-    _, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 6)
-    assert knobs == ["scratch", 8, 1e-3, 32, "colour", 100]
+    _, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 7)
+    assert knobs == ["scratch", 8, 1e-3, 32, "colour", 100, "zh"]
 
 
 def test_learn_session_from_the_api_with_knobs_the_tab_lacks(tmp_path, snap):
     odd = {**snap, "config": {**snap["config"], "width": 16}}  # the API allows widths the dropdown does not
     files = by_name(ex.write_files(learn_export.payload(odd), tmp_path))
     with pytest.warns(UserWarning):
-        message, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 6)
+        message, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 7)
     assert "width = 16" in message and all(k == gr.skip() for k in knobs)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import exports
-from clipdemo.live_training import CONCEPTS, LR_CHOICES, MODES, SLIDERS, WIDTH_CHOICES
+from clipdemo.live_training import CONCEPTS, LANGUAGES, LR_CHOICES, MODES, SLIDERS, WIDTH_CHOICES
 from clipdemo.ui import exports as ex
 from clipdemo.ui.learn.figures import figures
 
@@ -68,11 +68,11 @@ def payload(snap: dict | None, request: gr.Request | None = None) -> dict | None
 
 
 def restore_inputs(record: dict) -> tuple:
-    """A Learn session -> (mode, batch size, learning rate, width, concepts, steps)."""
+    """A Learn session -> (mode, batch size, learning rate, width, concepts, steps, caption language)."""
     s = ex.setting
     return (s(record, "mode", choices=MODES), s(record, "batch_size", lo=BATCH_RANGE[0], hi=BATCH_RANGE[1]), s(record, "lr", choices=LR_CHOICES),
             s(record, "width", choices=WIDTH_CHOICES), s(record, "concepts", choices=CONCEPTS),
-            s(record, "steps", lo=STEPS_RANGE[0], hi=STEPS_RANGE[1]))
+            s(record, "steps", lo=STEPS_RANGE[0], hi=STEPS_RANGE[1]), s(record, "language", choices=LANGUAGES))
 
 
 def box(manager, knobs: list) -> gr.State:

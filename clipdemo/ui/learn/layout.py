@@ -12,6 +12,7 @@ import gradio as gr
 
 from clipdemo.live_training import (
     CONCEPTS,
+    LANGUAGES,
     LR_CHOICES,
     MODES,
     SLIDERS,
@@ -21,6 +22,7 @@ from clipdemo.live_training import (
     LiveTrainingManager,
 )
 from clipdemo.loading import BUNDLED, ModelNotAvailable
+from clipdemo.locale_defaults import defaults_for
 from clipdemo.ui import header
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t, tr
@@ -29,6 +31,11 @@ from clipdemo.ui.learn.figures import figures  # noqa: F401 - the tab's figures,
 
 POLL_S = 1.5  # how often the browser asks for a new snapshot while a run is active
 DEFAULTS = LiveConfig()
+
+
+def caption_language(request: gr.Request | None) -> str:
+    """The Learn tab's caption language until the visitor picks one: the UI's (中文 UI: Chinese captions)."""
+    return defaults_for(locale_of(request)).language
 
 STRINGS = {
     "en": {
@@ -73,6 +80,10 @@ STRINGS = {
         "learn.concepts.all": "colours and shapes",
         "learn.concepts.colour": "colours only",
         "learn.concepts.shape": "shapes only",
+        "learn.language": "Caption language",
+        "learn.language.en": "English",
+        "learn.language.zh": "Chinese (中文)",
+        "learn.language_info": "the language the captions are written in (the bundled tokenizer reads both)",
         "learn.steps": "Training steps",
         "learn.start": "Start",
         "learn.pause": "Pause",
@@ -180,11 +191,15 @@ STRINGS = {
         "learn.lr": "学习率",
         "learn.width": "宽度（文本编码器；从零开始时为两个编码器）",
         "learn.concepts": "描述里提到什么",
-        "learn.concepts_info": "颜色和形状：'a small red circle'；只有颜色：'a photo of something red'；"
-                               "只有形状：'a photo of a circle'",
+        "learn.concepts_info": "颜色和形状：'小的红色圆形'；只有颜色：'一张有红色的东西的照片'；"
+                               "只有形状：'一张圆形的照片'（英文描述时：'a small red circle' 等）",
         "learn.concepts.all": "颜色和形状",
         "learn.concepts.colour": "只有颜色",
         "learn.concepts.shape": "只有形状",
+        "learn.language": "描述的语言",
+        "learn.language.en": "英文",
+        "learn.language.zh": "中文",
+        "learn.language_info": "训练用的描述用哪种语言书写（内置分词器两种都能读）",
         "learn.steps": "训练步数",
         "learn.start": "开始",
         "learn.pause": "暂停",
@@ -302,9 +317,10 @@ def publish_api(manager: LiveTrainingManager) -> None:
 
     def learn_start(batch_size: int | None = None, lr: float | None = None, width: int | None = None,
                     concepts: str | None = None, steps: int | None = None, mode: str | None = None,
-                    layers: int | None = None, seed: int | None = None, request: gr.Request = None) -> dict:
+                    layers: int | None = None, seed: int | None = None, language: str | None = None,
+                    request: gr.Request = None) -> dict:
         knobs = dict(batch_size=batch_size, lr=lr, width=width, concepts=concepts, steps=steps, mode=mode,
-                     layers=layers, seed=seed)
+                     layers=layers, seed=seed, language=language)
         try:
             return manager.learn_start(session_of(request), **knobs)
         except LiveTrainingError as e:
@@ -316,7 +332,8 @@ def publish_api(manager: LiveTrainingManager) -> None:
     gr.api(learn_start, api_name="learn_start", concurrency_limit=2, concurrency_id="learn_control",
            api_description="Start (or restart) this session's Learn-tab training; every setting is optional. "
                            f"mode: {' | '.join(MODES)} (default {DEFAULTS.mode}: locked image tower, LiT); "
-                           f"concepts: {' | '.join(CONCEPTS)}. Returns the same JSON as learn_status.")
+                           f"concepts: {' | '.join(CONCEPTS)}; language (of the captions): {' | '.join(LANGUAGES)} "
+                           f"(default {DEFAULTS.language}). Returns the same JSON as learn_status.")
     gr.api(learn_status, api_name="learn_status", concurrency_limit=8, concurrency_id="learn_poll",
            api_description="This session's training as JSON: mode, state, running, step, steps, batch_size, "
                            "diagonal_hits (pictures of the fixed batch that pick their own caption) out of "
@@ -346,6 +363,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 width = gr.Dropdown(WIDTH_CHOICES, value=DEFAULTS.width, label=t("learn.width"))
                 concepts = gr.Radio([(t(f"learn.concepts.{c}"), c) for c in CONCEPTS], value=DEFAULTS.concepts,
                                     label=t("learn.concepts"), info=t("learn.concepts_info"))
+                language = gr.Radio([(t(f"learn.language.{k}"), k) for k in LANGUAGES], value=DEFAULTS.language,
+                                    label=t("learn.language"), info=t("learn.language_info"), elem_id="learn-language")
                 steps = gr.Slider(*SLIDERS["steps"][:2], value=DEFAULTS.steps, step=SLIDERS["steps"][2], label=t("learn.steps"))
             with gr.Row():
                 start = gr.Button(t("learn.start"), variant="primary", min_width=80)
@@ -372,7 +391,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         with gr.Column():
             accuracy = gr.Plot(show_label=False)
             gr.Markdown(t("learn.note.accuracy"))
-    learn_export.box(manager, [mode, batch, lr, width, concepts, steps])  # files from a snapshot when asked
+    learn_export.box(manager, [mode, batch, lr, width, concepts, steps, language])  # files from a snapshot when asked
     timer = gr.Timer(POLL_S, active=False)
     plots = [matrix, loss, temperature, accuracy]
 
@@ -380,10 +399,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         active = snap is not None and snap["state"] in ("running", "paused")
         return (status_text(request, snap), *figures(request, snap), gr.Timer(active=active), figure_keys(snap))
 
-    def on_start(m, b, rate, w, c, n, request: gr.Request):
+    def on_start(m, b, rate, w, c, n, lang, request: gr.Request):
         sid = session_of(request)
         cfg = LiveConfig(mode=m or DEFAULTS.mode, batch_size=int(b), lr=float(rate), width=int(w),
-                         concepts=c or "all", steps=int(n))
+                         concepts=c or "all", steps=int(n), language=lang or caption_language(request))
         try:
             snap = manager.start(sid, cfg)
         except LiveTrainingError as e:
@@ -430,7 +449,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         return name, tr(request, "learn.using", step=manager.snapshot(sid)["step"])
 
     outputs = [status, *plots, timer, marker]
-    start.click(on_start, [mode, batch, lr, width, concepts, steps], [session, *outputs], api_name="learn_start_ui",
+    start.click(on_start, [mode, batch, lr, width, concepts, steps, language], [session, *outputs], api_name="learn_start_ui",
                 api_visibility="undocumented", concurrency_limit=2, concurrency_id="learn_control")
     publish_api(manager)
 
@@ -457,10 +476,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def on_load(request: gr.Request):
         note = tr(request, "learn.note.limits", limit=manager.max_running, minutes=manager.time_limit_s / 60)
-        return (*figures(request, None), note)
+        return (*figures(request, None), note, caption_language(request))
 
     back.click(on_back, None, [model_name, using], api_name="learn_use_bundled", api_visibility="undocumented")
     demo = gr.context.Context.root_block
     if demo is not None:
-        demo.load(on_load, None, [*plots, limits], api_visibility="undocumented", show_progress="hidden")
+        demo.load(on_load, None, [*plots, limits, language], api_visibility="undocumented", show_progress="hidden")
         demo.unload(on_unload)

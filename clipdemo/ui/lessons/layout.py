@@ -5,8 +5,9 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import lessons
+from clipdemo.locale_defaults import defaults_for
 from clipdemo.ui.context import USER_ERRORS, UIContext
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.lessons import export as lessons_export
 from clipdemo.ui.lessons import figures as lessons_plots
 from clipdemo.ui.lessons import languages as lesson_languages
@@ -150,20 +151,20 @@ STRINGS = {
         "lessons.templates.tab": "1 · 提示模板",
         "lessons.templates.about": "CLIP 是从句子般的描述中学习的，而不是从单个词，所以标签的写法会改变它的回答。这里"
                                    "每张图片都要在全部 64 种颜色与形状的组合中被命名，标签有四种写法：直接写"
-                                   "（*red circle*），写进一句话（*a photo of a red circle.*），写进 80 句话再把向量取"
-                                   "平均（OpenAI 的模板集成），以及写进一句数数的话（*a photo of three red circles.*）。"
+                                   "（*红色圆形*），写进一句话（*一张红色圆形的照片。*），写进 OpenAI 模板的 43 句中文译文再把"
+                                   "向量取平均（模板集成），以及写进一句数数的话（*一张三个红色圆形的照片。*）。"
                                    "一半图片只有一个物体，另一半有三个。**注意观察**：数数的模板在描述对了图片时有帮助，"
                                    "描述错了时会误导模型。",
         "lessons.templates.title": "同样的图片，四种写标签的方式",
-        "lessons.templates.set.three": "'a photo of three {}.'",
+        "lessons.templates.set.three": "'一张三个{}的照片。'",
         "lessons.templates.group.one": "一个物体的图片",
         "lessons.templates.group.three": "三个物体的图片",
         "lessons.templates.col.group": "图中物体",
         "lessons.templates.flat": "**这个模型上没有可展示的现象：**无论标签怎么写，两类图片上的得分都一样。",
         "lessons.templates.true_prob": "正确标签的平均概率",
         "lessons.templates.set.bare": "只有标签",
-        "lessons.templates.set.single": "'a photo of a {}.'",
-        "lessons.templates.set.imagenet80": "80 个模板的集成",
+        "lessons.templates.set.single": "'一张{}的照片。'",
+        "lessons.templates.set.imagenet80": "中文模板集成",
         "lessons.templates.col.truth": "图片内容",
         "lessons.templates.summary": "{n} 张图片，每张都在 {k} 个标签中命名（随机猜测：{chance:.1%}）。编码的提示语数量："
                                      "只有标签 {bare}，单个模板 {single}，模板集成 {imagenet80}，数数模板 {three}。",
@@ -206,7 +207,7 @@ STRINGS = {
                                    "{part:.1%}）。",
         "lessons.counting.tab": "5 · 数数",
         "lessons.counting.about": "众所周知，CLIP 不擅长数数。这里每张图片有一个、两个或三个相同的图形，模型要在"
-                                  "*one …*、*two …* 和 *three …* 之间选择。**注意观察**表格的对角线：那些是数对的情况。"
+                                  "*一个……*、*两个……* 和 *三个……* 之间选择。**注意观察**表格的对角线：那些是数对的情况。"
                                   "（玩具模型的训练描述经常说出数量，所以它可能比真正的 CLIP 数得更好。）",
         "lessons.counting.title": "有几个？（行：真实数量，列：模型的回答）",
         "lessons.counting.n1": "一个",
@@ -217,9 +218,9 @@ STRINGS = {
         "lessons.counting.summary": "答对的比例：**{acc:.0%}**（随机猜测：{chance:.0%}）。",
         "lessons.leftright.tab": "6 · 左和右",
         "lessons.leftright.about": "CLIP 也常常分不清东西的位置。每张图片会得到正确的句子和它的镜像版本，共三种说法："
-                                   "一个图形 *on the left / on the right*；两个图形按从左到右的顺序说出"
-                                   "（*a red circle and a blue square*，玩具描述使用的顺序）或顺序颠倒；以及 "
-                                   "*to the left of / to the right of*（玩具描述中从未出现）。每种说法中，正确答案说"
+                                   "一个图形 *左边有… / 右边有…*；两个图形按从左到右的顺序说出"
+                                   "（*一个红色圆形和一个蓝色正方形*，玩具描述使用的顺序）或顺序颠倒；以及 "
+                                   "*…在…的左边 / 右边*（玩具描述中从未出现）。每种说法中，正确答案说"
                                    "“左”和说“右”的次数一样多，排在前面和后面的次数也一样多，所以只偏爱某个词的模型"
                                    "正好得 50%。**注意观察**哪些柱子高于随机猜测（50%）。",
         "lessons.leftright.title": "它在哪里？每种说法的正确率",
@@ -231,6 +232,11 @@ STRINGS = {
 }
 for _loc, _strings in lesson_languages.STRINGS.items():  # the English-vs-Chinese lesson keeps its own strings
     STRINGS[_loc].update(_strings)
+
+
+def _language(request) -> str:
+    """The lessons ask in the UI's language (a Chinese UI: Chinese labels, captions and templates)."""
+    return defaults_for(locale_of(request)).language
 
 
 def _caption(request, item: lessons.ProbeItem, with_truth: bool = True) -> str:
@@ -356,7 +362,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
                 def fn(name, request: gr.Request, _handler=handler, _one=one_picture, _key=key):
                     try:
-                        *out, pictures, result = _handler(ctx.service.lesson(_key, name or ""), request)
+                        *out, pictures, result = _handler(ctx.service.lesson(_key, name or "", language=_language(request)), request)
                     except USER_ERRORS as e:  # anything else is a bug: Gradio logs it and says so
                         raise gr.Error(tr(request, "err.generic", error=e)) from e
                     if not _one:  # as tall as its rows, no empty band below

@@ -16,12 +16,13 @@ import gradio as gr
 from clipdemo import gallery as galleries
 from clipdemo import projection
 from clipdemo.embedding_map import MapData, export_files, project_map
+from clipdemo.locale_defaults import defaults_for
 from clipdemo.search import Hit, rank
 from clipdemo.ui import exports as ex
 from clipdemo.ui import scratch
 from clipdemo.ui.collection import layout as collection_view
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
-from clipdemo.ui.i18n import t, tr
+from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
 from clipdemo.ui.map import export as map_export
 from clipdemo.ui.map.figures import empty_figure, map_figure
@@ -30,6 +31,26 @@ from clipdemo.ui.map.strings import STRINGS  # noqa: F401 - merged into the UI's
 TOY_LABELS = "circle, square, triangle, star, heart, cross, diamond, crescent"
 PHOTO_LABELS = "astronaut, cat, cup of coffee, rocket, horse, man with a camera"
 DEFAULT_LABELS = {"toy": TOY_LABELS, "photos": PHOTO_LABELS, "upload": ""}
+DEFAULT_QUERY = "a red circle"
+EXTRA_TEXTS_HINT = "a red heart\ntwo blue stars"
+
+
+def default_labels(source: str, request: gr.Request | None = None) -> str:
+    """The zero-shot labels a gallery starts with, in the visitor's language."""
+    d = defaults_for(locale_of(request))
+    if d.language == "en":
+        return DEFAULT_LABELS.get(source, "")
+    return {"toy": d.shape_labels, "photos": d.photo_labels}.get(source, "")
+
+
+def locale_inputs(labels: str, query: str, request: gr.Request):
+    """At page load, in a Chinese UI: Chinese shape labels, search text and hint, while they still hold the
+    English defaults (whatever the visitor typed meanwhile stays)."""
+    d = defaults_for(locale_of(request))
+    if d.language == "en":
+        return gr.skip(), gr.skip(), gr.skip()
+    return (default_labels("toy", request) if labels == TOY_LABELS else gr.skip(),
+            d.query if query == DEFAULT_QUERY else gr.skip(), gr.update(placeholder=d.extra_texts_hint))
 THUMB_PX = 80
 
 HOOK_JS = """
@@ -72,7 +93,7 @@ def load_gallery(source: str, files, request: gr.Request | None = None) -> galle
         if not files:
             raise gr.Error(tr(request, "map.err_no_files"))
         return galleries.user_gallery(files)
-    return galleries.toy_gallery()
+    return galleries.toy_gallery(language=defaults_for(locale_of(request)).language)
 
 
 def figure_words(request: gr.Request | None) -> dict[str, str]:
@@ -207,7 +228,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             files = gr.File(label=t("map.files"), file_count="multiple", visible=False,
                             file_types=["image", ".zip", ".csv"])
             use_captions = gr.Checkbox(True, label=t("map.captions"))
-            extra_texts = gr.Textbox(label=t("map.extra_texts"), lines=2, placeholder="a red heart\ntwo blue stars")
+            extra_texts = gr.Textbox(label=t("map.extra_texts"), lines=2, placeholder=EXTRA_TEXTS_HINT)
             labels = gr.Textbox(TOY_LABELS, label=t("map.labels"), lines=2)
             label_points = gr.Checkbox(True, label=t("map.label_points"))
             with gr.Row():
@@ -235,7 +256,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     with gr.Row():
         with gr.Column(scale=1):
             gr.Markdown("### " + t("map.search"))
-            query = gr.Textbox(label=t("map.query"), value="a red circle")
+            query = gr.Textbox(label=t("map.query"), value=DEFAULT_QUERY)
             query_image = image_input(label=t("map.query_image"), height=160)
             k = gr.Slider(1, 30, value=8, step=1, label=t("map.k"))
             search_btn = gr.Button(t("map.search_btn"))
@@ -286,8 +307,14 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                   request: gr.Request):
         return run_search(ctx, data, query, None, k, method, dims, n_neighbors, min_dist, colour_by, lines, request)
 
-    source.input(lambda s: (gr.update(visible=s == "upload"), DEFAULT_LABELS.get(s, "")), [source],
-                  [files, labels], api_visibility="private")
+    def on_source(s, request: gr.Request):
+        return gr.update(visible=s == "upload"), default_labels(s, request)
+
+    source.input(on_source, [source], [files, labels], api_visibility="private")
+    root = gr.context.Context.root_block
+    if root is not None:  # a Chinese UI starts from Chinese labels and search text
+        root.load(locale_inputs, [labels, query], [labels, query, extra_texts], api_visibility="private",
+                  show_progress="hidden")
     run.click(on_draw, [source, files, use_captions, extra_texts, labels, label_points, *view, model_name],
               [plot, gap_md, notes, data_state, hits_state, hook, hit_table, hit_gallery, export_state],
               concurrency_limit=1, concurrency_id="map", api_visibility="private")
