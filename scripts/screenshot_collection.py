@@ -53,9 +53,9 @@ def main(argv=None) -> None:
                                " return gd && gd.data.some(d => d.meta === 'clipdemo-collection-hits'); }")
         hit = page.evaluate("""() => {
             const gd = document.querySelector('#clipdemo-collection-plot .js-plotly-plot');
-            const t = gd.data.findIndex(d => d.meta === 'clipdemo-collection-hits');
+            const t = gd._fullData.findIndex(d => d.meta === 'clipdemo-collection-hits');
             const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
-            const d = gd.data[t];
+            const d = gd._fullData[t];
             return {x: box.left + xa._offset + xa.l2p(d.x[0]), y: box.top + ya._offset + ya.l2p(d.y[0])};
         }""")
         page.locator("#clipdemo-collection").scroll_into_view_if_needed()
@@ -64,9 +64,9 @@ def main(argv=None) -> None:
                                " && i.complete && i.naturalWidth > 0)")
         hit = page.evaluate("""() => {
             const gd = document.querySelector('#clipdemo-collection-plot .js-plotly-plot');
-            const t = gd.data.findIndex(d => d.meta === 'clipdemo-collection-hits');
+            const t = gd._fullData.findIndex(d => d.meta === 'clipdemo-collection-hits');
             const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
-            const d = gd.data[t];
+            const d = gd._fullData[t];
             return {x: box.left + xa._offset + xa.l2p(d.x[0]), y: box.top + ya._offset + ya.l2p(d.y[0])};
         }""")
         page.mouse.move(hit["x"], hit["y"])  # again, after the scroll: the card sits by the pointer
