@@ -18,17 +18,15 @@ HTTP round trip and Gradio's queue; they depend on the machine and its load: say
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 
 def samples(folder: Path, n: int) -> list[tuple[int, str, Path]]:
@@ -45,25 +43,10 @@ def samples(folder: Path, n: int) -> list[tuple[int, str, Path]]:
             for i in range(0, len(meta), step)][:n]
 
 
-def wait_until_up(url: str, proc, timeout: float) -> None:
-    deadline = time.time() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url + "config", timeout=10)
-            return
-        except Exception:  # noqa: BLE001 - not up yet
-            if proc is not None and proc.poll() is not None:
-                sys.exit(f"the app exited during start-up (code {proc.returncode})")
-            if time.time() > deadline:
-                sys.exit(f"the app did not answer within {timeout:.0f} s")
-            time.sleep(0.5)
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--collection", required=True, help="the collection folder (the app offers it by folder name)")
     p.add_argument("--url", help="an app already started with this --collection (default: launch one)")
-    p.add_argument("--port", type=int, default=7912)
     p.add_argument("--queries", type=int, default=20)
     p.add_argument("--limit", type=float, default=1.0, help="seconds a call may take")
     args = p.parse_args(argv)
@@ -71,21 +54,16 @@ def main(argv=None) -> int:
     name = folder.name
     queries = samples(folder, args.queries)
 
-    proc = None
-    url = args.url
-    if url is None:
-        env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-        cmd = [sys.executable, "app.py", "--model", "bundled", "--port", str(args.port), "--collection", str(folder)]
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{args.port}/"
-    url = url.rstrip("/") + "/"
-    try:
-        wait_until_up(url, proc, 300)
-        from gradio_client import Client
+    from contextlib import nullcontext
+
+    from app_server import running_app  # tests/app_server.py: one way to launch the app and wait for it
+
+    launched = running_app("--collection", str(folder)) if args.url is None else nullcontext((args.url, None))
+    with launched as (url, _):
+        url = url.rstrip("/") + "/"
+        from gradio_client import Client, handle_file
 
         client = Client(url, verbose=False, download_files=tempfile.mkdtemp(prefix="clipdemo-search-"))
-        from gradio_client import handle_file
-
         client.predict(query=queries[0][1], collection=name, k=5, api_name="/search")  # opens the vectors once
         times: dict[str, list[float]] = {"picture": [], "caption": []}
         wrong: dict[str, list] = {"picture": [], "caption": []}
@@ -98,10 +76,6 @@ def main(argv=None) -> int:
                 right = first.get("index") == row if kind == "picture" else first.get("caption") == caption
                 if not right:
                     wrong[kind].append((caption, first.get("caption"), first.get("index"), row))
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(30)
     print(f"## /search over HTTP on collection {name!r} ({url})\n")
     print("| query | calls | right image first | p50 (s) | p95 (s) | max (s) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")

@@ -25,6 +25,15 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
          "--disable-component-update", "--disable-sync"]
 
 
+# where the first search hit sits on the screen (plotly's own axis conversion, decoded trace data)
+FIRST_HIT_JS = """() => {
+    const gd = document.querySelector('#clipdemo-collection-plot .js-plotly-plot');
+    const d = gd._fullData.find(t => t.meta === 'clipdemo-collection-hits');
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
+    return {x: box.left + xa._offset + xa.l2p(d.x[0]), y: box.top + ya._offset + ya.l2p(d.y[0])};
+}"""
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--collection", required=True)
@@ -51,24 +60,12 @@ def main(argv=None) -> None:
         page.locator("#clipdemo-collection-search").click()
         page.wait_for_function("() => { const gd = document.querySelector('#clipdemo-collection-plot .js-plotly-plot');"
                                " return gd && gd.data.some(d => d.meta === 'clipdemo-collection-hits'); }")
-        hit = page.evaluate("""() => {
-            const gd = document.querySelector('#clipdemo-collection-plot .js-plotly-plot');
-            const t = gd._fullData.findIndex(d => d.meta === 'clipdemo-collection-hits');
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
-            const d = gd._fullData[t];
-            return {x: box.left + xa._offset + xa.l2p(d.x[0]), y: box.top + ya._offset + ya.l2p(d.y[0])};
-        }""")
+        hit = page.evaluate(FIRST_HIT_JS)
         page.locator("#clipdemo-collection").scroll_into_view_if_needed()
         page.mouse.move(hit["x"], hit["y"])
         page.wait_for_function("() => [...document.querySelectorAll('img')].some(i => i.src.includes('/thumb/')"
                                " && i.complete && i.naturalWidth > 0)")
-        hit = page.evaluate("""() => {
-            const gd = document.querySelector('#clipdemo-collection-plot .js-plotly-plot');
-            const t = gd._fullData.findIndex(d => d.meta === 'clipdemo-collection-hits');
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
-            const d = gd._fullData[t];
-            return {x: box.left + xa._offset + xa.l2p(d.x[0]), y: box.top + ya._offset + ya.l2p(d.y[0])};
-        }""")
+        hit = page.evaluate(FIRST_HIT_JS)
         page.mouse.move(hit["x"], hit["y"])  # again, after the scroll: the card sits by the pointer
         page.wait_for_timeout(500)  # the card's caption arrives by fetch; a picture, not a test
         page.screenshot(path=args.out)

@@ -7,21 +7,14 @@ through its `plotly_selected` hook, the same path a visitor's selection takes.
 
 from __future__ import annotations
 
-import shutil
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from app_server import running_app
+from ui_browser import BROWSER_MARKS, CHROMIUM, FLAGS, LAPTOP
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed "
-                                 "(scripts/test.sh installs it with apt)")]
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +35,7 @@ def test_lasso_selection_exports_the_points_it_took(collection, tmp_path):
 
     with running_app("--collection", str(collection)) as (url, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page = browser.new_page(viewport=LAPTOP)
         page.set_default_timeout(120_000)  # a busy 2-core machine renders slowly
         page.goto(url, wait_until="load")
         page.get_by_role("tab", name="Embedding map").click()
