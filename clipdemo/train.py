@@ -165,9 +165,16 @@ def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "a
     scenes = [toyworld.sample_scene(rng, combos=combos, varied=bool(varied) and rng.random() < varied)
               for _ in range(n)]
     images = [toyworld.render(s, image_size, supersample=2) for s in scenes]
-    captions = [colour_caption(s, rng, zh=rng.random() < zh_share) if colour_share and rng.random() < colour_share
-                else concept_caption(s, rng, concepts, shape_share, zh_share) for s in scenes]
+    captions = [training_caption(s, rng, concepts, shape_share, zh_share, colour_share) for s in scenes]
     return scenes, images, captions
+
+
+def training_caption(scene: toyworld.Scene, rng: random.Random, concepts: str = "all", shape_share: float = 0.0,
+                     zh_share: float = 0.0, colour_share: float = 0.0) -> str:
+    """One caption for a training scene: colour-only with probability `colour_share`, else `concept_caption`'s."""
+    if colour_share and rng.random() < colour_share:
+        return colour_caption(scene, rng, zh=rng.random() < zh_share)
+    return concept_caption(scene, rng, concepts, shape_share, zh_share)
 
 
 def prefetched_batches(cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False, ahead: int = 4):
@@ -281,8 +288,8 @@ class Trainer:
     def pooled_logits(self, pool: ImagePool) -> torch.Tensor:
         """Logits for one of the pool's batches, with captions written afresh for its scenes."""
         j = self.rng.randrange(len(pool))
-        captions = [concept_caption(s, self.rng, self.cfg.concepts, self.cfg.shape_captions, self.cfg.zh_captions)
-                    for s in pool.scenes[j]]
+        captions = [training_caption(s, self.rng, self.cfg.concepts, self.cfg.shape_captions, self.cfg.zh_captions,
+                                     self.cfg.colour_captions) for s in pool.scenes[j]]
         tok = self.tokenizer(captions, padding=True, truncation=True, return_tensors="pt")
         text = self.model.text_projection(self.model.text_model(input_ids=tok["input_ids"],
                                                                 attention_mask=tok["attention_mask"]).pooler_output)

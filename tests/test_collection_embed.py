@@ -67,6 +67,17 @@ def test_rerun_with_other_settings_is_refused(folder, tmp_path, tiny_encoder):
         embed.embed_local(src, out, tiny_encoder, shard_size=5, progress=False)
 
 
+def test_resuming_with_a_retrained_image_tower_is_refused(folder, tmp_path, tiny_encoder):
+    src = sources.open_source(folder)
+    out = tmp_path / "coll"
+    embed.embed_local(src, out, tiny_encoder, shard_size=4, progress=False)
+    side = json.loads((out / layout.SIDECAR).read_text())
+    side["image_tower"] = "0" * 64  # as if the first run used other weights of the same model
+    (out / layout.SIDECAR).write_text(json.dumps(side))
+    with pytest.raises(CollectionError, match="other weights"):
+        embed.embed_local(src, out, tiny_encoder, shard_size=4, progress=False)
+
+
 def test_broken_images_are_skipped_and_reported(folder, tmp_path, tiny_encoder):
     (folder / "broken.png").write_bytes(b"not a png")
     seen = []

@@ -52,6 +52,21 @@ def test_dimension_and_model_mismatch_messages(tmp_path, tiny_encoder):
         ours.check_model("openai/clip-vit-base-patch32", tiny_encoder.dim)
 
 
+def test_a_collection_made_by_other_weights_of_the_same_model_is_refused(tmp_path, tiny_encoder):
+    """Same name, same folder, retrained image tower: the vectors no longer match the texts."""
+    from clipdemo.fingerprint import image_tower_fingerprint
+
+    out = tmp_path / "ours"
+    embed.embed_local(sources.open_source(toy_folder(tmp_path, 3)), out, tiny_encoder, progress=False)
+    ours = store.open_collection(out)
+    source = str(tiny_encoder.loaded.source)
+    recorded = ours.info["image_tower"]
+    assert recorded == image_tower_fingerprint(source)
+    assert ours.check_model(tiny_encoder.loaded.name, tiny_encoder.dim, source, recorded) == []
+    with pytest.raises(CollectionError, match="other weights .*Embed the collection again"):
+        ours.check_model(tiny_encoder.loaded.name, tiny_encoder.dim, source, "0" * 64)
+
+
 def test_exact_search_matches_brute_force_and_breaks_ties_by_index(tmp_path):
     root, vectors = clip_retrieval_folder(tmp_path / "cr", [300, 200])
     c = store.open_collection(root)

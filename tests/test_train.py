@@ -137,7 +137,7 @@ def test_pooled_logits_equal_the_full_forward(tmp_path):
     from clipdemo.train import ImagePool
 
     _, ext = _tokenizers(tmp_path)
-    cfg = _tiny_cfg(concepts="all", zh_captions=0.5, lock_image=True, batch_size=8)
+    cfg = _tiny_cfg(concepts="all", zh_captions=0.5, colour_captions=0.5, lock_image=True, batch_size=8)
     trainer = Trainer(cfg, ext)
     pool = ImagePool(cfg, trainer.model, 2)
     assert len(pool) == 2 and pool.embeds[0].shape == (8, cfg.projection_dim)
@@ -145,9 +145,11 @@ def test_pooled_logits_equal_the_full_forward(tmp_path):
     pooled = trainer.pooled_logits(pool)
     rng = random.Random(1)
     j = rng.randrange(2)
-    from clipdemo.train import concept_caption
+    from clipdemo.train import training_caption
 
-    captions = [concept_caption(s, rng, "all", 0.0, 0.5) for s in pool.scenes[j]]
+    captions = [training_caption(s, rng, "all", 0.0, 0.5, 0.5) for s in pool.scenes[j]]
+    shape_words = {w for ws in toyworld.ZH_SHAPES.values() for w in ws} | set(toyworld.SHAPES)
+    assert any(not any(w in c for w in shape_words) for c in captions)  # the pool writes colour-only captions too
     images = [toyworld.render(s, 32, supersample=2) for s in pool.scenes[j]]
     with torch.no_grad():
         full = trainer.logits(images, captions)

@@ -86,9 +86,10 @@ def plan_shards(items: list[Item], shard_size: int) -> list[tuple[int, list[Item
 
 def model_record(loaded) -> dict:
     from clipdemo.devices import dtype_name
+    from clipdemo.fingerprint import image_tower_fingerprint
 
     return {"model": loaded.name, "family": loaded.family, "model_source": str(loaded.source),
-            "compute_dtype": dtype_name(loaded.dtype)}
+            "compute_dtype": dtype_name(loaded.dtype), "image_tower": image_tower_fingerprint(loaded.source)}
 
 
 def start(out: Path, source: Source, model: dict, dim: int, shard_size: int, store_dtype: str) -> dict:
@@ -100,6 +101,9 @@ def start(out: Path, source: Source, model: dict, dim: int, shard_size: int, sto
             "store_dtype": store_dtype, "texts": source.has_captions}
     old = layout.read_sidecar(out)
     if old is not None:
+        if old.get("image_tower") and model.get("image_tower") and old["image_tower"] != model["image_tower"]:
+            raise CollectionError(f"{out} was begun with other weights of {model['model']} (its image tower has "
+                                  "changed since): write to a new --out folder, or remove this one.")
         for key in ("model", "dim", "source", "planned", "shard_size", "store_dtype"):
             if old.get(key) != info[key]:
                 raise CollectionError(

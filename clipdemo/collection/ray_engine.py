@@ -82,7 +82,10 @@ def _describe_model(model: str | None, device: str, dtype: str) -> tuple[dict, i
     dim = int(getattr(cfg, "projection_dim", None) or cfg.text_config.hidden_size)
     dev = pick_device(device)
     dt = dtype_name(pick_dtype(dev, dtype))
-    record = {"model": name or BUNDLED, "family": cfg.model_type, "model_source": str(source), "compute_dtype": dt}
+    from clipdemo.fingerprint import image_tower_fingerprint
+
+    record = {"model": name or BUNDLED, "family": cfg.model_type, "model_source": str(source), "compute_dtype": dt,
+              "image_tower": image_tower_fingerprint(source)}
     return record, dim, dev.type, dt
 
 

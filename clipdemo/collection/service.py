@@ -21,6 +21,7 @@ from clipdemo.collection import atlas, mapping, sources
 from clipdemo.collection.layout import CollectionError
 from clipdemo.collection.store import Collection, open_collection
 from clipdemo.encoding import LRUCache
+from clipdemo.fingerprint import image_tower_fingerprint
 
 THUMB_SIDE = 128
 DEFAULT_K = 10
@@ -99,7 +100,7 @@ def collection_search(name: str, encoder, query: str | None = None, image=None, 
 
     c = _set(collections).get(name)
     loaded = encoder.loaded
-    notices = c.check_model(loaded.name, encoder.dim, str(loaded.source))
+    notices = c.check_model(loaded.name, encoder.dim, str(loaded.source), image_tower_fingerprint(loaded.source))
     t = time.perf_counter()
     if image is not None:
         from clipdemo.images import load_image

@@ -99,8 +99,11 @@ class Collection:
         recorded = self.info.get("model_source") or ""
         return bool(recorded and model_source) and Path(recorded).resolve() == Path(model_source).resolve()
 
-    def check_model(self, model_name: str, dim: int, model_source: str = "") -> list[str]:
-        """Refuse a model that cannot search these vectors; notices where it might (model unknown)."""
+    def check_model(self, model_name: str, dim: int, model_source: str = "", image_tower: str | None = None) -> list[str]:
+        """Refuse a model that cannot search these vectors; notices where it might (model unknown).
+
+        `image_tower`: the active model's `fingerprint.image_tower_fingerprint`; a collection that recorded
+        another one was embedded by other weights under the same name (a retrained model)."""
         if dim != self.dim:
             made = f"by {self.model}" if self.model else "(model not recorded: a clip-retrieval folder?)"
             raise CollectionError(f"collection {self.name!r} holds {self.dim}-d vectors {made}; the active model "
@@ -108,6 +111,11 @@ class Collection:
         if self.model and not self.same_model(model_name, model_source):
             raise CollectionError(f"collection {self.name!r} was embedded by {self.model}; the active model is "
                                   f"{model_name}. Vectors of two models do not share a space: pick {self.model}.")
+        recorded = self.info.get("image_tower")
+        if recorded and image_tower and recorded != image_tower:
+            raise CollectionError(f"collection {self.name!r} was embedded by other weights of {self.model} (its image "
+                                  "tower has changed since, e.g. the model was retrained): its vectors no longer "
+                                  "match this model's texts. Embed the collection again with this model.")
         if not self.model:
             return [f"collection {self.name!r} does not record its model; its vectors are {self.dim}-d like "
                     f"{model_name}'s, so it is assumed to be that model."]
