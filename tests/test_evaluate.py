@@ -106,8 +106,21 @@ def test_card_describes_a_domain_randomised_phase(tmp_path):
     card = evaluate.write_card(tmp_path, res, "python -m clipdemo.evaluate").read_text()
     assert "domain-randomised scenes 50%, text side locked" in card and "colour-only captions 25%" in card
     assert "`evaluate.draw_plain`" in card and "never" in card
+    assert "nothing locked" not in card  # that phase locked the text side
     (tmp_path / "training_log.json").write_text(json.dumps({"command": "x", "config": {"steps": 5}}))
     assert "Domain randomisation" not in evaluate.write_card(tmp_path, res, "y").read_text()
+
+
+def test_card_describes_a_last_phase_with_nothing_locked(tmp_path):
+    (tmp_path / "training_log.json").write_text(json.dumps({
+        "command": "python -m clipdemo.train --zh-captions 0.5 --varied-scenes 0.5", "train_seconds": 60,
+        "config": {"steps": 10, "varied_scenes": 0.5, "zh_captions": 0.5, "colour_captions": 0.2},
+        "previous": {"command": "python -m clipdemo.train --lock-text", "train_seconds": 60,
+                     "config": {"steps": 5, "varied_scenes": 0.5, "zh_captions": 0.5, "lock_text": True}}}))
+    res = {"toy": {k: 0.9 for k, _ in evaluate._ROWS} | {"n_images": 3}, "other_hands": {"colour": 0.5}, "seconds": 1}
+    card = evaluate.write_card(tmp_path, res, "python -m clipdemo.evaluate").read_text()
+    assert "Last phase, nothing locked" in card and "trained whole, both towers at once" in card
+    assert "Chinese captions 50%, colour-only captions 20%, domain-randomised scenes 50%)" in card
 
 
 def test_card_names_an_averaged_phase():
