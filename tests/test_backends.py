@@ -135,9 +135,19 @@ def test_openvino_default_precision_agrees_on_the_check_set(bundled_openvino, bu
     assert backend.name == "openvino" and backend.notice is None
     found = backend.agreement  # measured at conversion, kept beside the files
     assert found.n_images == 64 and found.n_labels == 70
-    assert found.top1 == 1.0 and found.min_cos >= 0.9999
+    assert found.min_cos >= 0.9999 and found.top1 >= 0.9
     again = agreement.measure(backend, agreement.fp32_reference(bundled_fp32))  # the stored numbers are real
     assert again.top1 == found.top1 and abs(again.min_cos - found.min_cos) < 1e-5
+    # A top label may only change where fp32 itself all but ties: the toy model on a real photo, say.
+    prompts = [agreement.CHECK_TEMPLATE.format(lab) for lab in agreement.check_labels()]
+    images = agreement.check_images()
+    img_c, txt_c = agreement.embeddings(backend, images, prompts)
+    img_r, txt_r = agreement.embeddings(agreement.fp32_reference(bundled_fp32), images, prompts)
+    ours, ref = img_c @ txt_c.T, img_r @ txt_r.T
+    changed = np.flatnonzero(ours.argmax(1) != ref.argmax(1))
+    assert len(changed) == round((1 - found.top1) * found.n_images)
+    top2 = np.sort(ref[changed], axis=1)[:, -2:]
+    assert np.all(top2[:, 1] - top2[:, 0] < 1e-3), "a clear fp32 winner lost its place"
 
 
 @needs_openvino
@@ -287,7 +297,7 @@ def test_cli_labels_with_openvino(bundled_openvino, capsys):
                      "--dtype", "fp32", "--backend", "openvino", "--json"])
     out = __import__("json").loads(capsys.readouterr().out)
     assert code == 0 and out["encoding"]["backend"] == "openvino"
-    assert out["encoding"]["agreement"]["top1"] == 1.0
+    assert out["encoding"]["agreement"]["top1"] == bundled_openvino[0].agreement.top1  # the measured number, reported
     assert out["results"][0]["top"][0]["label"] == "red circle"
 
 
