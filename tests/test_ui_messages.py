@@ -50,3 +50,23 @@ def test_a_list_of_problems_is_translated_piece_by_piece():
 
 def test_an_unknown_message_keeps_its_english_text():
     assert messages.translate("something new went wrong", "zh-CN") == "something new went wrong"
+
+
+def test_collection_model_checks_read_in_chinese(tmp_path, tiny_encoder):
+    from collection_fixtures import clip_retrieval_folder, toy_folder
+
+    from clipdemo.collection import embed, sources, store
+
+    out = tmp_path / "mine"
+    embed.embed_local(sources.open_source(toy_folder(tmp_path, 3)), out, tiny_encoder, progress=False)
+    ours, loaded = store.open_collection(out), tiny_encoder.loaded
+    foreign = store.open_collection(clip_retrieval_folder(tmp_path / "cr", [4])[0])
+    english = [engine_message(lambda: ours.check_model("openai/clip-vit-base-patch32", tiny_encoder.dim)),
+               engine_message(lambda: ours.check_model(loaded.name, tiny_encoder.dim + 1)),
+               engine_message(lambda: foreign.check_model(loaded.name, tiny_encoder.dim)),
+               engine_message(lambda: ours.check_model(loaded.name, tiny_encoder.dim, str(loaded.source), "0" * 64))]
+    for text in english:
+        chinese = messages.translate(text, "zh-CN")
+        assert chinese != text and CJK.search(chinese) and ("'mine'" in chinese or "'cr'" in chinese), (text, chinese)
+        rest = chinese.replace(loaded.name, "").replace("openai/clip-vit-base-patch32", "")
+        assert not re.search(r"[a-z]{4,} [a-z]{4,}", rest.replace("clip-retrieval", "")), chinese

@@ -67,6 +67,26 @@ ZH: list[tuple[re.Pattern, str]] = [(re.compile(p, re.S), z) for p, z in (
 
 N_LISTS = 3  # the first patterns: messages that list others
 
+# Whole messages with "; " inside, matched before a text is split into the several problems it may join.
+ZH_WHOLE: list[tuple[re.Pattern, str]] = [(re.compile(p, re.S), z) for p, z in (
+    # a collection searched with a model that cannot read its vectors (collection.store.check_model)
+    (r"^collection (?P<c>'[^']*') holds (?P<d>\d+)-d vectors by (?P<by>\S+); the active model (?P<m>\S+) makes "
+     r"(?P<e>\d+)-d ones\. Pick the collection's model\.$",
+     "数据集合 {c} 存的是 {by} 计算的 {d} 维向量；当前模型 {m} 计算的是 {e} 维向量。请选择这个数据集合的模型。"),
+    (r"^collection (?P<c>'[^']*') holds (?P<d>\d+)-d vectors \(model not recorded: a clip-retrieval folder\?\); the "
+     r"active model (?P<m>\S+) makes (?P<e>\d+)-d ones\. Pick the collection's model\.$",
+     "数据集合 {c} 存的是 {d} 维向量（没有记录模型：是 clip-retrieval 的文件夹？）；当前模型 {m} 计算的是 {e} 维向量。"
+     "请选择这个数据集合的模型。"),
+    (r"^collection (?P<c>'[^']*') was embedded by (?P<m>\S+); the active model is (?P<n>\S+)\. Vectors of two models "
+     r"do not share a space: pick (?P<p>\S+)\.$",
+     "数据集合 {c} 是用 {m} 计算的；当前模型是 {n}。两个模型的向量不在同一个空间里：请选择 {p}。"),
+    (r"^collection (?P<c>'[^']*') was embedded by other weights of (?P<m>\S+) \(its image tower has changed since, "
+     r"e\.g\. the model was retrained\): its vectors no longer match this model's texts\. Embed the collection again "
+     r"with this model\.$",
+     "数据集合 {c} 是用 {m} 的另一版权重计算的（此后它的图像编码器变了，例如模型重新训练过）：其中的向量已与这个模型的"
+     "文本对不上。请用这个模型重新计算这个数据集合的嵌入。"),
+)]
+
 
 def _match(patterns, text: str) -> str | None:
     for pattern, zh in patterns:
@@ -82,6 +102,8 @@ def translate(text: str, locale: str) -> str:
     if locale != "zh-CN":
         return text
     found = _match(ZH[:N_LISTS], text)
+    if found is None:
+        found = _match(ZH_WHOLE, text)
     if found is not None:
         return found
     # several problems joined ("a.png: …. b.png: …" or "…; …"): each one on its own
