@@ -281,7 +281,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             label_out = gr.Label(label=t("zs.result"), num_top_classes=5)
             chart = gr.Plot(label=t("zs.chart"))
             with gr.Row():
-                view = gr.Image(label=t("zs.view"), height=160, interactive=False, show_label=True)
+                view = gr.Image(label=t("zs.view"), height=160, interactive=False, show_label=True,
+                                buttons=["fullscreen"])  # a 64 px preview: no room for its title beside three buttons
                 notes = gr.Markdown()
             restore = ex.Restore([labels, template], restore_inputs, views=["zero_shot_batch"], model=model_name)
             export = ex.export_box("zero_shot", restore=restore)
