@@ -6,50 +6,11 @@ top label the engine itself computes for the same image and labels.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
+import ui_browser
+from ui_browser import BROWSER_MARKS, CHROMIUM, FLAGS, ROOT
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed "
-                                 "(scripts/test.sh installs it with apt)")]
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    proc = subprocess.Popen([sys.executable, "app.py", "--model", "bundled", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "config", timeout=2)
-            break
-        except Exception:  # noqa: BLE001 - not up yet
-            if proc.poll() is not None:
-                pytest.fail("the app exited during start-up")
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the app did not start within 180 s")
-    yield url
-    proc.terminate()
-    proc.wait(20)
+pytestmark = BROWSER_MARKS
+app_url = ui_browser.app_url  # one app for this module
 
 
 def test_zero_shot_in_the_browser(app_url, tmp_path):
