@@ -121,9 +121,11 @@ def bar_chart(top: list[tuple[str, float, float]], sigmoid: bool, request=None) 
     cos = [c for _, _, c in top][::-1]
     fig = go.Figure(go.Bar(
         x=probs, y=labels, orientation="h", marker_color="#4f7cff",
-        # outside the bar, so the cosine shows on short bars too (as the chart's title promises)
-        text=[f"{p:.1%} · cos {c:+.3f}" for p, c in zip(probs, cos, strict=True)], textposition="outside",
-        cliponaxis=False, hovertemplate="%{y}<br>p = %{x:.3f}<br>%{text}<extra></extra>"))
+        # outside a short bar, so its cosine shows too (as the chart's title promises); inside a long one, so
+        # the text fits on a phone's narrow chart
+        text=[f"{p:.1%} · cos {c:+.3f}" for p, c in zip(probs, cos, strict=True)],
+        textposition=["inside" if p > 0.6 else "outside" for p in probs], insidetextanchor="end",
+        insidetextfont=dict(color="white"), cliponaxis=False, hovertemplate="%{y}<br>p = %{x:.3f}<br>%{text}<extra></extra>"))
     fig.update_layout(
         xaxis=dict(range=[0, 1.45], tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%",
                    title=tr(request, "zs.axis.sigmoid" if sigmoid else "zs.axis.softmax")),
@@ -281,9 +283,12 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             label_out = gr.Label(label=t("zs.result"), num_top_classes=5)
             chart = gr.Plot(label=t("zs.chart"))
             with gr.Row():
+                # a 64 px preview: one corner button leaves room for its title; min_width puts the notes
+                # below it on a phone instead of squeezing both
                 view = gr.Image(label=t("zs.view"), height=160, interactive=False, show_label=True,
-                                buttons=["fullscreen"])  # a 64 px preview: no room for its title beside three buttons
-                notes = gr.Markdown()
+                                buttons=["fullscreen"], min_width=200)
+                with gr.Column(min_width=160):
+                    notes = gr.Markdown()
             restore = ex.Restore([labels, template], restore_inputs, views=["zero_shot_batch"], model=model_name)
             export = ex.export_box("zero_shot", restore=restore)
     root = gr.context.Context.root_block
