@@ -1,10 +1,25 @@
-"""Where the project's bundled files live (assets/): the toy CLIP, the example photos and toy pictures."""
+"""Where the project's bundled files live: the toy CLIP (weights and tokenizer), the example photos (with their
+licence) and the toy pictures.
+
+In a checkout (app.py, a Space) they are in assets/ beside the package; an installed wheel carries them inside the
+package as clipdemo/bundled/ (setup.py maps them there), found through importlib.resources so the app and the
+`clipdemo` command work from any folder.
+"""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+def _assets_dir() -> Path:
+    installed = resources.files("clipdemo") / "bundled"
+    if installed.is_dir():  # an installed wheel; a real folder, since wheels install unzipped
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent / "assets"  # a checkout
+
+
+ASSETS_DIR = _assets_dir()
 BUNDLED_MODEL_DIR = ASSETS_DIR / "toy-clip"
 
 

@@ -1,5 +1,6 @@
 """`python -m clipdemo`: the app's engine from the command line.
 
+    clipdemo app [--model NAME] [--port 7860] ...      (the web app: what `python app.py` does, same options)
     python -m clipdemo label photo.jpg --labels "cat, dog" [--templates imagenet80] [--json]
     python -m clipdemo embed photos/ --out photos-emb/ [--engine ray]   (clip-retrieval's layout)
     python -m clipdemo train | eval | bench ...        (each has its own --help)
@@ -18,6 +19,7 @@ from clipdemo.errors import UserError
 
 # Sub-commands that hand their arguments to another module's main(argv) untouched.
 PASSTHROUGH = {
+    "app": ("clipdemo.ui.launch", "serve the web app (what `python app.py` does, same options)"),
     "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
     "eval": ("clipdemo.tools.evaluate", "measure a toy-world CLIP and write its model card"),
     "bench": ("clipdemo.tools.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
@@ -43,7 +45,7 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m clipdemo", description="clipdemo's engine from the command "
+    parser = argparse.ArgumentParser(prog="clipdemo", description="clipdemo's engine from the command "
                                      "line (same code as the app).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 

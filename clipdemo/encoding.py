@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo import limits, scoring
+from clipdemo import gpu, limits, scoring
 from clipdemo.backends.torch_backend import TorchBackend, projected_features  # noqa: F401 - re-exported
 from clipdemo.cache import LRUCache
 from clipdemo.loading import LoadedModel
@@ -69,6 +69,7 @@ class Encoder:
         self.ensemble_cache = LRUCache(256)
         self.token_counts = LRUCache(text_cache)
         self._lock = threading.RLock()
+        self.gpu_key = gpu.register(self)  # how a GPU function (on ZeroGPU: in a forked worker) finds this encoder
 
     def exclusive(self) -> threading.RLock:
         """Hold the model for a computation of several forward passes (`with encoder.exclusive():`),
@@ -85,7 +86,7 @@ class Encoder:
         else:
             parts = [self._process(c) for c in chunks]
         pixels = parts[0] if len(parts) == 1 else torch.cat(parts)
-        return pixels.to(self.loaded.device, dtype or self.loaded.dtype)
+        return pixels.to(dtype or self.loaded.dtype)  # on the CPU: the GPU function moves it (clipdemo.gpu)
 
     def _process(self, images: Sequence[Image.Image]) -> torch.Tensor:
         rgb = [im.convert("RGB") for im in images]
@@ -97,7 +98,7 @@ class Encoder:
         padding = "max_length" if lm.uses_sigmoid else True
         tok = lm.tokenizer(list(texts), padding=padding, truncation=True, max_length=lm.max_text_length,
                            return_tensors="pt")
-        return {k: v.to(lm.device) for k, v in tok.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        return {k: v for k, v in tok.items() if k in ("input_ids", "attention_mask", "token_type_ids")}  # CPU, as pixels
 
     def count_tokens(self, text: str) -> int:
         text = limits.clean_text(text)  # cut before tokenising: a 1 MB line costs what 500 characters cost
@@ -117,17 +118,15 @@ class Encoder:
         return Image.fromarray(arr)
 
     # ------------------------------------------------------------------ encoders
-    @torch.inference_mode()
     def image_features_from_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """L2-normalised image embeddings, float32, on the CPU."""
         with self._lock:
-            feats = self.backend.image_features(pixels).float()
-        return torch.nn.functional.normalize(feats, dim=-1)
+            return _image_features_on_gpu(self.gpu_key, pixels)
 
-    @torch.inference_mode()
     def text_features_from_tokens(self, tokens: dict) -> torch.Tensor:
+        """L2-normalised text embeddings, float32, on the CPU."""
         with self._lock:
-            feats = self.backend.text_features(tokens).float()
-        return torch.nn.functional.normalize(feats, dim=-1)
+            return _text_features_on_gpu(self.gpu_key, tokens)
 
     def encode_images(self, images: Sequence[Image.Image],
                       progress: Callable[[int, int], None] | None = None) -> np.ndarray:
@@ -187,3 +186,31 @@ class Encoder:
         model's own."""
         scale = self.loaded.logit_scale if logit_scale is None else logit_scale
         return scoring.probabilities(cosine, scale, self.loaded.logit_bias, self.loaded.uses_sigmoid, axis)
+
+
+# ---------------------------------------------------------------- the GPU work (clipdemo.gpu: ZeroGPU)
+# Module functions of picklable arguments, as ZeroGPU's worker needs; durations from measured work (limits.GPU_*).
+
+
+def _image_seconds(key: str, pixels: torch.Tensor) -> int:
+    return gpu.seconds_for(len(pixels), limits.GPU_IMAGE_S)
+
+
+def _text_seconds(key: str, tokens: dict) -> int:
+    return gpu.seconds_for(len(tokens["input_ids"]), limits.GPU_TEXT_S)
+
+
+@gpu.gpu_task(duration=_image_seconds)
+@torch.inference_mode()
+def _image_features_on_gpu(key: str, pixels: torch.Tensor) -> torch.Tensor:
+    encoder: Encoder = gpu.lookup(key)
+    feats = encoder.backend.image_features(pixels.to(encoder.loaded.device)).float()
+    return torch.nn.functional.normalize(feats, dim=-1).cpu()
+
+
+@gpu.gpu_task(duration=_text_seconds)
+@torch.inference_mode()
+def _text_features_on_gpu(key: str, tokens: dict) -> torch.Tensor:
+    encoder: Encoder = gpu.lookup(key)
+    feats = encoder.backend.text_features({k: v.to(encoder.loaded.device) for k, v in tokens.items()}).float()
+    return torch.nn.functional.normalize(feats, dim=-1).cpu()

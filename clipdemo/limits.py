@@ -200,3 +200,13 @@ def prompt_budget(n_labels: int, n_templates: int) -> tuple[int, str | None]:
         return n_labels, None
     return keep, (f"{n_labels} labels × {n_templates} templates is {n_labels * n_templates} prompts; one request "
                   f"embeds at most {MAX_PROMPTS}, so the first {keep} labels are used (fewer templates allow more)")
+
+
+# ---------------------------------------------------------------- ZeroGPU (clipdemo.gpu)
+# How long a @spaces.GPU function may hold the GPU (a shorter bound queues ahead on a busy ZeroGPU): a fixed part for
+# ZeroGPU's worker (fork, CUDA context, weights onto the GPU; not measured here, no GPU) plus the work, sized from
+# README's "Speed on CPUs" table for the ViT-B/32 shape in torch fp32 on a 2-core CPU, an upper bound for a GPU.
+GPU_FIXED_S = 10.0
+GPU_IMAGE_S = 0.07  # per image of a batch (measured: 15.7 img/s at batch 32 = 0.064 s)
+GPU_TEXT_S = 0.01  # per text of a batch (measured: 149 prompts/s = 0.0067 s)
+GPU_SPATIAL_MAP_S = 5.0  # a refined map: 4 shifted passes, with gradients for Grad-CAM (4 x ~3 x 0.12 s at batch 1)

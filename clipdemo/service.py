@@ -27,7 +27,7 @@ from clipdemo.embedding_map import MapData, build_map_data, project_map, records
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.images import load_image
-from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, is_offline
+from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, default_model_name, is_offline
 from clipdemo.registry import ModelRegistry, is_private
 from clipdemo.search import DEFAULT_K, Hit, search_image, search_text
 from clipdemo.similarity import MAX_IMAGES as MATRIX_MAX_IMAGES
@@ -285,6 +285,13 @@ class ClipService:
 
     def __init__(self, registry: ModelRegistry):
         self.registry = registry
+
+    @classmethod
+    def from_model(cls, model: str = "", device: str = "auto", dtype: str = "auto",
+                   backend: str | None = None) -> ClipService:
+        """A service on one model, what a library user starts with: 'bundled', a hub id or a model folder (empty:
+        OpenAI ViT-B/32 when cached or reachable, else the bundled model). Loaded on first use."""
+        return cls(ModelRegistry(model or default_model_name(), device, dtype, max_models=1, backend=backend))
 
     def encoder(self, model: str | None = "") -> Encoder:
         return self.registry.get(model or None)

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from clipdemo import gpu, limits
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.vit_tower import SpatialUnavailable, VisionTower, forward, surgery_tokens, vision_tower
@@ -88,8 +89,15 @@ def _scale01(m: np.ndarray) -> np.ndarray:
     return (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
 
 
-def _text_embedding(encoder: Encoder, texts: list[str], device) -> torch.Tensor:
-    return torch.from_numpy(encoder.encode_texts(texts)).to(device, torch.float32)
+def _text_embedding(embedded: dict[str, np.ndarray], texts: list[str], device) -> torch.Tensor:
+    """The texts' embeddings, encoded beforehand by the caller (spatial_map) and looked up here."""
+    return torch.from_numpy(np.stack([embedded[t] for t in texts])).to(device, torch.float32)
+
+
+def _texts_needed(method: str, text: str, contrast: list[str] | None) -> list[str]:
+    """What a method compares the patches with (as _surgery picks them)."""
+    others = [c for c in dict.fromkeys(contrast or []) if c and c != text]
+    return [text, *others] if method == "surgery" and others else [text, SURGERY_NEUTRAL] if method == "surgery" else [text]
 
 
 def _per_token(att, u: torch.Tensor) -> torch.Tensor:
@@ -99,8 +107,8 @@ def _per_token(att, u: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def _decomposition(tower: VisionTower, encoder, pixels, text):
-    t = _text_embedding(encoder, [text], pixels.device)[0]
+def _decomposition(tower: VisionTower, embedded, pixels, text):
+    t = _text_embedding(embedded, [text], pixels.device)[0]
     x, atts = forward(tower, pixels)
     emb, head_att = tower.pool_with_attention(x)
     scale = 1.0 / emb.float().norm()  # the cosine divides by |image embedding|
@@ -122,8 +130,8 @@ def _decomposition(tower: VisionTower, encoder, pixels, text):
     return total[tower.n_prefix:]
 
 
-def _gradcam(tower: VisionTower, encoder, pixels, text):
-    t = _text_embedding(encoder, [text], pixels.device)[0]
+def _gradcam(tower: VisionTower, embedded, pixels, text):
+    t = _text_embedding(embedded, [text], pixels.device)[0]
     k = explained_layers(len(tower.layers))
     with torch.enable_grad():
         x, atts = forward(tower, pixels.detach(), track=True)
@@ -137,15 +145,15 @@ def _gradcam(tower: VisionTower, encoder, pixels, text):
 
 
 @torch.inference_mode()
-def _surgery(tower: VisionTower, encoder, pixels, text, contrast):
+def _surgery(tower: VisionTower, embedded, pixels, text, contrast):
     final, new = surgery_tokens(tower, pixels)
     patches = F.normalize(tower.project_tokens(new[0]).float(), dim=-1)
     others = [c for c in dict.fromkeys(contrast or []) if c and c != text]
     if not others:
-        t, neutral = _text_embedding(encoder, [text, SURGERY_NEUTRAL], pixels.device)
+        t, neutral = _text_embedding(embedded, [text, SURGERY_NEUTRAL], pixels.device)
         return patches @ (t - neutral)
     # Several texts: CLIP Surgery's class-weighted mean of the element-wise products is the redundancy.
-    texts = _text_embedding(encoder, [text, *others], pixels.device)
+    texts = _text_embedding(embedded, [text, *others], pixels.device)
     image = F.normalize(tower.pool(final).float(), dim=-1)[0]
     prob = torch.softmax(2 * (texts @ image), dim=0)
     weighted = texts * (prob / prob.mean())[:, None]
@@ -153,10 +161,10 @@ def _surgery(tower: VisionTower, encoder, pixels, text, contrast):
 
 
 @torch.inference_mode()
-def _naive(tower: VisionTower, encoder, pixels, text):
+def _naive(tower: VisionTower, embedded, pixels, text):
     x, _ = forward(tower, pixels)
     patches = F.normalize(tower.project_tokens(x[0, tower.n_prefix:]).float(), dim=-1)
-    return patches @ _text_embedding(encoder, [text], pixels.device)[0]
+    return patches @ _text_embedding(embedded, [text], pixels.device)[0]
 
 
 def _half_patch_shifts(method_fn, tower: VisionTower, pixels: torch.Tensor) -> np.ndarray:
@@ -200,21 +208,33 @@ def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "
         raise InputError("Type a text to look for.")
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
-    tower = vision_tower(encoder.loaded)
+    tower = vision_tower(encoder.loaded)  # here first: a model without a patch grid is told before any GPU work
     image = image.convert("RGB")
+    texts = _texts_needed(method, text, contrast)
+    embedded = dict(zip(texts, encoder.encode_texts(texts), strict=True))
     pixels = encoder.preprocess([image])
-    runs = {"decomposition": lambda px: _decomposition(tower, encoder, px, text),
-            "gradcam": lambda px: _gradcam(tower, encoder, px, text),
-            "surgery": lambda px: _surgery(tower, encoder, px, text, contrast),
-            "naive": lambda px: _naive(tower, encoder, px, text)}
     with encoder.exclusive():  # one forward pass per model at a time, as the encoder does
-        if refine:
-            raw = _half_patch_shifts(runs[method], tower, pixels)
-        else:
-            raw = runs[method](pixels).detach().float().cpu().numpy().reshape(tower.grid)
-    score = float(encoder.encode_images([image])[0] @ encoder.encode_texts([text])[0])
+        raw = _raw_map_on_gpu(encoder.gpu_key, pixels, text, method, contrast, refine, embedded)
+    score = float(encoder.encode_images([image])[0] @ embedded[text])
     return SpatialMap(method, text, _for_display(raw, method), raw, view_box(encoder.loaded.processor, *image.size),
                       image.size, score, tower.grid)
+
+
+@gpu.gpu_task(duration=gpu.seconds_for(1, limits.GPU_SPATIAL_MAP_S))
+def _raw_map_on_gpu(key: str, pixels: torch.Tensor, text: str, method: str, contrast: list[str] | None, refine: bool,
+                    embedded: dict[str, np.ndarray]) -> np.ndarray:
+    """The relevance grid (patch grid, or 2x finer with `refine`), on the model's device; ZeroGPU's GPU function
+    (clipdemo.gpu): picklable arguments, texts already embedded, no lock taken in here."""
+    encoder: Encoder = gpu.lookup(key)
+    tower = vision_tower(encoder.loaded)
+    pixels = pixels.to(encoder.loaded.device)
+    runs = {"decomposition": lambda px: _decomposition(tower, embedded, px, text),
+            "gradcam": lambda px: _gradcam(tower, embedded, px, text),
+            "surgery": lambda px: _surgery(tower, embedded, px, text, contrast),
+            "naive": lambda px: _naive(tower, embedded, px, text)}
+    if refine:
+        return _half_patch_shifts(runs[method], tower, pixels)
+    return runs[method](pixels).detach().float().cpu().numpy().reshape(tower.grid)
 
 
 # ---------------------------------------------------------------- placing the map on the original

@@ -26,21 +26,23 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(*extra_args: str, log_path: Path | None = None, start_timeout: float = 240.0,
-                env: dict | None = None, netguard_log: Path | None = None):
+                env: dict | None = None, netguard_log: Path | None = None, launcher: list[str] | None = None,
+                cwd: Path = ROOT):
     """Yield (url, process) of a freshly started app; stop it afterwards whatever happened.
 
-    With `netguard_log`, every non-loopback connection the app tries is refused and written there."""
+    With `netguard_log`, every non-loopback connection the app tries is refused and written there. `launcher`
+    replaces `python app.py` (e.g. an installed `clipdemo app`), run in `cwd`."""
     port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **(env or {}))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **(env or {})}
     env.pop("PYTEST_CURRENT_TEST", None)  # the app must behave as it does for real visitors
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
     argv = ["--model", "bundled", "--port", str(port), *extra_args]
-    cmd = [sys.executable, "app.py", *argv]
+    cmd = [*(launcher or [sys.executable, "app.py"]), *argv]
     if netguard_log is not None:
         here = str(Path(__file__).resolve().parent)
         cmd = [sys.executable, "-c", f"import sys; sys.path[:0] = [{here!r}, {str(ROOT)!r}]; import netguard; "
                                      f"netguard.run_app({str(netguard_log)!r}, {argv!r})"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + start_timeout

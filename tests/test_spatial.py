@@ -188,10 +188,10 @@ def test_siglip_tower_matches_its_own_forward():
     assert head_attention.weights.shape == (1, 2, 1, 16)  # the probe attends to the 16 patches
     assert projected.shape == (1, 16, 32)
     text = torch.nn.functional.normalize(torch.randn(32), dim=0)
-    enc = SimpleNamespace(encode_texts=lambda texts: text[None].numpy())
-    decomposed = spatial._decomposition(tower, enc, pixels, "x")
+    embedded = {"x": text.numpy()}  # the text's embedding, as spatial_map hands it over
+    decomposed = spatial._decomposition(tower, embedded, pixels, "x")
     with torch.no_grad():
-        cam = spatial._gradcam(tower, enc, pixels, "x")
+        cam = spatial._gradcam(tower, embedded, pixels, "x")
     assert decomposed.shape == cam.shape == (16,) and torch.isfinite(decomposed).all() and (cam >= 0).all()
 
 
