@@ -76,16 +76,36 @@ def test_patched_cache_write_is_never_seen_partial(tmp_path):
     assert not [p for p in tmp_path.rglob(".*")], "staging files left behind"
 
 
-def test_gradio_original_write_is_seen_partial(tmp_path):
-    """The reason for the patch: Gradio's own writer truncates the file others are reading.
-    If this starts failing after a Gradio upgrade, upstream fixed it and the patch can go."""
-    from gradio import processing_utils as pu
+def _sizes_seen_by_a_reader_during_writes(save, cache_dir: Path, monkeypatch) -> list[int]:
+    """Write the same picture twice; whenever a file is opened for writing, a reader looks at the cached
+    file at that instant (what a concurrent download would send): the sizes it saw."""
+    img = _noisy_image(64)
+    target = Path(save(img, str(cache_dir), format="png"))
+    seen: list[int] = []
+    real_open = Path.open
 
+    def watching_open(self, mode="r", *args, **kwargs):
+        fh = real_open(self, mode, *args, **kwargs)
+        if "w" in mode:
+            seen.append(target.stat().st_size if target.exists() else -1)
+        return fh
+
+    monkeypatch.setattr(Path, "open", watching_open)
+    save(img, str(cache_dir), format="png")
+    monkeypatch.undo()
+    return seen
+
+
+def test_gradio_original_write_truncates_the_file_a_reader_may_be_sending(tmp_path, monkeypatch):
+    """The reason for the patch: Gradio's own writer empties the cached file before writing it again, so a
+    download in flight is cut short. If this starts failing after a Gradio upgrade, upstream fixed it."""
     gradio_adapter.apply()
     original = gradio_adapter._applied["save_pil_to_cache"]
-    short, _ = _partial_reads(original, tmp_path, seconds=10)
-    assert short > 0
-    assert pu.save_pil_to_cache is not original
+    assert 0 in _sizes_seen_by_a_reader_during_writes(original, tmp_path / "theirs", monkeypatch)
+    from gradio import processing_utils as pu
+
+    ours = _sizes_seen_by_a_reader_during_writes(pu.save_pil_to_cache, tmp_path / "ours", monkeypatch)
+    assert 0 not in ours  # the existing file is kept whole (same hash, same bytes)
 
 
 def test_patched_writers_return_gradios_paths_and_bytes(tmp_path):
