@@ -1,7 +1,7 @@
 """The wheel's contents; everything else (dependencies, extras, the `clipdemo` command, the version) is in
 pyproject.toml. Here only because pyproject.toml cannot map a folder outside the package into it: the bundled toy
 CLIP, the toy pictures and the photos (with their licence) stay in assets/, where a checkout and a Space read them,
-and go into the wheel as clipdemo/bundled/ (clipdemo.assets finds them there through importlib.resources).
+and go into the wheel as clipdemo/bundled/ (clipdemo.core.assets finds them there through importlib.resources).
 """
 
 from setuptools import find_packages, setup

@@ -1,26 +1,34 @@
-"""clipdemo: see and touch CLIP. The library's door is `ClipService` (clipdemo.service):
+"""clipdemo: see and touch CLIP. The library's door is `ClipService` (clipdemo.serve.service):
 
     from clipdemo import ClipService
     service = ClipService.from_model("bundled")
     print(service.zero_shot("photo.jpg", "cat, dog, car").labels[0])
+
+Packages by layer, each importing only those before it: core (the engine) < data (galleries, collections)
+< teach (lessons, live training) < serve (the one service, exports, CLI) < ui (Gradio). training/ and bench/
+sit beside serve and are never imported by the running app.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from clipdemo import _moved
+
 __version__ = "0.1.0"  # the one place: pyproject.toml reads it (tool.setuptools.dynamic)
 
 __all__ = ["ClipService", "__version__"]
 
+_moved.install()
+
 if TYPE_CHECKING:
-    from clipdemo.service import ClipService
+    from clipdemo.serve.service import ClipService
 
 
 def __getattr__(name: str):
-    # Lazy (PEP 562): `import clipdemo.settings` or `clipdemo --help` must not pay for torch and transformers.
+    # Lazy (PEP 562): `import clipdemo.core.settings` or `clipdemo --help` must not pay for torch and transformers.
     if name == "ClipService":
-        from clipdemo.service import ClipService
+        from clipdemo.serve.service import ClipService
 
         return ClipService
     raise AttributeError(f"module 'clipdemo' has no attribute {name!r}")

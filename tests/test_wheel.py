@@ -103,7 +103,7 @@ def test_installed_clipdemo_has_every_subcommand(installed):
 def test_installed_clipdemo_labels_a_red_circle_from_another_folder(installed):
     _, bin_dir, work = installed
     shutil.copy(RED_CIRCLE, work / "picture.png")
-    where = subprocess.run([str(bin_dir / "python"), "-c", "import clipdemo.assets as a; print(a.BUNDLED_MODEL_DIR)"],
+    where = subprocess.run([str(bin_dir / "python"), "-c", "import clipdemo.core.assets as a; print(a.BUNDLED_MODEL_DIR)"],
                            cwd=work, env=_env(), capture_output=True, text=True, timeout=120)
     assert where.returncode == 0, where.stderr[-2000:]
     assert Path(where.stdout.strip()).is_relative_to(bin_dir.parent)  # the venv's copy, not the checkout's

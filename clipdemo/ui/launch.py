@@ -12,7 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
-from clipdemo import gpu, settings
+from clipdemo import settings
+from clipdemo.core import gpu
 from clipdemo.settings import env, env_paths
 
 
@@ -97,12 +98,11 @@ def start_warm_up() -> threading.Thread:
 def main(argv=None, prog: str | None = "clipdemo app") -> None:
     args = parse_args(argv, prog)
     gpu.prepare()  # on ZeroGPU, `spaces` must patch torch before anything touches CUDA
-    from gradio.utils import _parse_file_size
-
     from clipdemo.download import launch_models
     from clipdemo.live_training import LiveTrainingManager
     from clipdemo.loading import default_model_name
     from clipdemo.registry import ModelRegistry
+    from clipdemo.ui import gradio_adapter
     from clipdemo.ui.app import build_app, launch_kwargs, start_housekeeping
     from clipdemo.ui.context import UIContext
 
@@ -126,7 +126,7 @@ def main(argv=None, prog: str | None = "clipdemo app") -> None:
         kwargs["app_kwargs"]["routes"] = routes()
     demo = build_app(ctx, gradio_patches=not args.no_gradio_patches)
     with_queue(demo, args)
-    start_housekeeping(ctx, _parse_file_size(args.disk_cap))
+    start_housekeeping(ctx, gradio_adapter.parse_file_size(args.disk_cap))
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
                 prevent_thread_lock=True, **kwargs)
     start_warm_up()

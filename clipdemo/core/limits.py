@@ -202,7 +202,7 @@ def prompt_budget(n_labels: int, n_templates: int) -> tuple[int, str | None]:
                   f"embeds at most {MAX_PROMPTS}, so the first {keep} labels are used (fewer templates allow more)")
 
 
-# ---------------------------------------------------------------- ZeroGPU (clipdemo.gpu)
+# ---------------------------------------------------------------- ZeroGPU (clipdemo.core.gpu)
 # How long a @spaces.GPU function may hold the GPU (a shorter bound queues ahead on a busy ZeroGPU): a fixed part for
 # ZeroGPU's worker (fork, CUDA context, weights onto the GPU; not measured here, no GPU) plus the work, sized from
 # README's "Speed on CPUs" table for the ViT-B/32 shape in torch fp32 on a 2-core CPU, an upper bound for a GPU.

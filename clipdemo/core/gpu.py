@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
-from clipdemo import limits
+from clipdemo.core import limits
 
 try:  # optional: the `spaces` extra; a ZeroGPU Space has it
     import spaces

@@ -18,9 +18,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo import gpu, limits, scoring
+from clipdemo import limits, scoring
 from clipdemo.backends.torch_backend import TorchBackend, projected_features  # noqa: F401 - re-exported
 from clipdemo.cache import LRUCache
+from clipdemo.core import gpu
 from clipdemo.loading import LoadedModel
 
 
@@ -86,7 +87,7 @@ class Encoder:
         else:
             parts = [self._process(c) for c in chunks]
         pixels = parts[0] if len(parts) == 1 else torch.cat(parts)
-        return pixels.to(dtype or self.loaded.dtype)  # on the CPU: the GPU function moves it (clipdemo.gpu)
+        return pixels.to(dtype or self.loaded.dtype)  # on the CPU: the GPU function moves it (clipdemo.core.gpu)
 
     def _process(self, images: Sequence[Image.Image]) -> torch.Tensor:
         rgb = [im.convert("RGB") for im in images]
@@ -188,7 +189,7 @@ class Encoder:
         return scoring.probabilities(cosine, scale, self.loaded.logit_bias, self.loaded.uses_sigmoid, axis)
 
 
-# ---------------------------------------------------------------- the GPU work (clipdemo.gpu: ZeroGPU)
+# ---------------------------------------------------------------- the GPU work (clipdemo.core.gpu: ZeroGPU)
 # Module functions of picklable arguments, as ZeroGPU's worker needs; durations from measured work (limits.GPU_*).
 
 

@@ -30,7 +30,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from clipdemo import gpu, limits
+from clipdemo import limits
+from clipdemo.core import gpu
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.vit_tower import SpatialUnavailable, VisionTower, forward, surgery_tokens, vision_tower
@@ -224,7 +225,7 @@ def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "
 def _raw_map_on_gpu(key: str, pixels: torch.Tensor, text: str, method: str, contrast: list[str] | None, refine: bool,
                     embedded: dict[str, np.ndarray]) -> np.ndarray:
     """The relevance grid (patch grid, or 2x finer with `refine`), on the model's device; ZeroGPU's GPU function
-    (clipdemo.gpu): picklable arguments, texts already embedded, no lock taken in here."""
+    (clipdemo.core.gpu): picklable arguments, texts already embedded, no lock taken in here."""
     encoder: Encoder = gpu.lookup(key)
     tower = vision_tower(encoder.loaded)
     pixels = pixels.to(encoder.loaded.device)

@@ -16,7 +16,7 @@ def _assets_dir() -> Path:
     installed = resources.files("clipdemo") / "bundled"
     if installed.is_dir():  # an installed wheel; a real folder, since wheels install unzipped
         return Path(str(installed))
-    return Path(__file__).resolve().parent.parent / "assets"  # a checkout
+    return Path(__file__).resolve().parents[2] / "assets"  # a checkout
 
 
 ASSETS_DIR = _assets_dir()
