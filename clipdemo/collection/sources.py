@@ -162,10 +162,10 @@ def read_bytes(spec: dict, rel: str) -> bytes:
     return path.read_bytes()
 
 
-def load(spec: dict, rel: str):
-    """A decoded RGB image (clipdemo.images rules), or ImageError with the reason."""
+def load(spec: dict, rel: str, draft_side: int | None = None):
+    """A decoded RGB image (clipdemo.images rules; JPEGs decoded down to `draft_side`), or ImageError."""
     try:
         data = read_bytes(spec, rel)
     except (OSError, KeyError) as e:
         raise ImageError(f"{rel}: cannot be read ({e}).") from e
-    return load_image(data, name=rel)
+    return load_image(data, name=rel, draft_side=draft_side)
