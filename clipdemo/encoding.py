@@ -170,7 +170,7 @@ class Encoder:
 
     def encode_images(self, images: Sequence[Image.Image],
                       progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        keys = [image_key(im) for im in images]
+        keys = self._image_keys(images)
         out: list[np.ndarray | None] = [self.image_cache.get(k) for k in keys]
         todo = [i for i, v in enumerate(out) if v is None]
         batches = list(batched(todo, self.batch_size))
@@ -191,6 +191,15 @@ class Encoder:
             if progress:
                 progress(done, len(todo))
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
+
+    @staticmethod
+    def _image_keys(images: Sequence[Image.Image]) -> list[str]:
+        """Cache keys, hashed on slices in threads (hashlib releases the GIL on large buffers): for a small
+        model, hashing a batch's pixels is a real share of encoding them."""
+        chunks = _slices(list(images), PREPROCESS_THREADS, PREPROCESS_MIN_SLICE)
+        if len(chunks) == 1:
+            return [image_key(im) for im in images]
+        return [k for part in _preprocess_pool().map(lambda c: [image_key(im) for im in c], chunks) for k in part]
 
     def encode_stream(self, items: Iterable[Any], load: Callable[[Any], Image.Image] = lambda image: image,
                       batch_size: int | None = None) -> Iterator[EncodedBatch]:
