@@ -2,8 +2,8 @@ import threading
 
 import pytest
 
-from clipdemo import limits
-from clipdemo.pipeline import batched, prefetched
+from clipdemo.core import limits
+from clipdemo.core.pipeline import batched, prefetched
 
 
 def test_results_come_in_order_and_are_prepared_in_worker_threads():

@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 from transformers import ChineseCLIPImageProcessorPil, CLIPImageProcessorPil, SiglipImageProcessorPil
 
-from clipdemo import preprocess, toyworld
-from clipdemo.encoding import Encoder, fast_processor
-from clipdemo.images import load_image
+from clipdemo.core import preprocess, toyworld
+from clipdemo.core.encoding import Encoder, fast_processor
+from clipdemo.core.images import load_image
 
 
 def _check_set() -> list[Image.Image]:

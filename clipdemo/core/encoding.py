@@ -25,8 +25,8 @@ from clipdemo.backends.torch_backend import TorchBackend, projected_features  # 
 from clipdemo.cache import LRUCache
 from clipdemo.errors import InputError
 from clipdemo.loading import LoadedModel
-from clipdemo.pipeline import batched, prefetched
-from clipdemo.preprocess import FastImageProcessor
+from clipdemo.core.pipeline import batched, prefetched
+from clipdemo.core.preprocess import FastImageProcessor
 
 
 def image_key(image: Image.Image) -> str:
@@ -61,7 +61,7 @@ _fast: dict[int, FastImageProcessor | None] = {}  # id(processor) -> its fast pa
 
 
 def fast_processor(processor) -> FastImageProcessor | None:
-    """The fast path of the model's image processor (clipdemo.preprocess), or None: then the processor runs."""
+    """The fast path of the model's image processor (clipdemo.core.preprocess), or None: then the processor runs."""
     found = _fast.get(id(processor), False)
     if found is False or (found is not None and found.processor is not processor):  # new, or an id reused
         found = _fast[id(processor)] = FastImageProcessor.of(processor)
@@ -116,7 +116,7 @@ class Encoder:
     def _process(self, images: Sequence[Image.Image]) -> torch.Tensor:
         rgb = [im.convert("RGB") for im in images]
         fast = self.fast_processor
-        if fast is not None:  # the processor's numbers at a fraction of its cost (clipdemo.preprocess)
+        if fast is not None:  # the processor's numbers at a fraction of its cost (clipdemo.core.preprocess)
             return torch.from_numpy(fast(rgb))
         return self.loaded.processor.image_processor(images=rgb, return_tensors="pt")["pixel_values"]
 
@@ -207,7 +207,7 @@ class Encoder:
 
         `load(item)` gives the item's picture (a PIL image; raising an InputError such as images.ImageError
         skips the item with its message). Loading and preprocessing of the next batches run in worker
-        threads while the model encodes this one (clipdemo.pipeline: bounded, at most PREFETCH_DEPTH
+        threads while the model encodes this one (clipdemo.core.pipeline: bounded, at most PREFETCH_DEPTH
         batches ahead). No caches: a stream is seen once. Each batch checks the request's time."""
         dtype = self.backend.pixel_dtype
 

@@ -74,7 +74,7 @@ def load_image(source, name: str | None = None, max_side: int = MAX_SIDE, draft_
     """Open a path, bytes or PIL image decoded small; raise ImageError with a readable reason.
 
     `draft_side`: a JPEG may be decoded at 1/2..1/8 scale down to this shortest side (default max_side);
-    batch encoding passes the model's need (clipdemo.preprocess.FastImageProcessor.draft_side)."""
+    batch encoding passes the model's need (clipdemo.core.preprocess.FastImageProcessor.draft_side)."""
     label = name or (Path(source).name if isinstance(source, (str, os.PathLike)) else "image")
     if isinstance(source, Image.Image):
         return shrink_to_rgb(source, max_side)

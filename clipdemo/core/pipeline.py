@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from clipdemo import limits
+from clipdemo.core import limits
 
 T = TypeVar("T")
 P = TypeVar("P")
