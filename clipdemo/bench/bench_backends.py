@@ -16,12 +16,18 @@ import io
 import os
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
 
 from clipdemo import toyworld
 from clipdemo.backends import agreement as agreement_mod
 from clipdemo.backends.torch_backend import TorchBackend
+from clipdemo.data.collection import sources
+from clipdemo.data.collection.embed import embed_local
 from clipdemo.devices import cpu_features, cpu_name
 from clipdemo.encoding import Encoder
 from clipdemo.images import load_image
@@ -173,11 +179,6 @@ class _CollectionRun:
     """`embed` (the local engine) of a folder of 640×480 JPEGs into a fresh output folder, timed."""
 
     def __init__(self, variant: str, encoder: Encoder, jpegs: list[bytes]):
-        import tempfile
-        from pathlib import Path
-
-        from clipdemo.collection import sources
-
         self.variant, self.encoder = variant, encoder
         self.n = COLLECTION_SIZE["small" if encoder.loaded.image_size <= 128 else "large"]
         self.work = tempfile.TemporaryDirectory(prefix="clipdemo-bench-embed-")
@@ -186,19 +187,13 @@ class _CollectionRun:
         for i in range(self.n):  # the bench's JPEGs again and again: decoding costs the same for every copy
             (folder / f"{i:06d}.jpg").write_bytes(jpegs[i % len(jpegs)])
         self.folder, self.rounds = folder, 0
-        self.sources = sources
 
     def run(self) -> float:
-        import time as _time
-        from pathlib import Path
-
-        from clipdemo.collection.embed import embed_local
-
         out = Path(self.work.name) / f"out-{self.rounds}"
         self.rounds += 1
-        t = _time.perf_counter()
-        embed_local(self.sources.open_source(self.folder), out, self.encoder, progress=False)
-        return _time.perf_counter() - t
+        t = time.perf_counter()
+        embed_local(sources.open_source(self.folder), out, self.encoder, progress=False)
+        return time.perf_counter() - t
 
     def close(self) -> None:
         self.work.cleanup()
@@ -214,8 +209,6 @@ def _collection_measure(encoders: dict[str, Encoder], jpegs: list[bytes]) -> _Co
 
 def preprocess_agreement(e: Encoder, jpegs: list[bytes]) -> list[str]:
     """The fast preprocessing path against the model's processor (the reference) on the bench's pictures."""
-    import numpy as np
-
     fast = e.fast_processor
     if fast is None:
         return ["preprocessing: the model's processor (no fast path for it)"]

@@ -23,10 +23,10 @@ from PIL import Image
 from clipdemo import limits, scoring
 from clipdemo.backends.torch_backend import TorchBackend, projected_features  # noqa: F401 - re-exported
 from clipdemo.cache import LRUCache
-from clipdemo.errors import InputError
-from clipdemo.loading import LoadedModel
 from clipdemo.core.pipeline import batched, prefetched
 from clipdemo.core.preprocess import FastImageProcessor
+from clipdemo.errors import InputError
+from clipdemo.loading import LoadedModel
 
 
 def image_key(image: Image.Image) -> str:
