@@ -19,7 +19,8 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory, bundled_encoder):
-    from clipdemo.collection import embed, mapping, sources, store, synthetic
+    from clipdemo.bench import synthetic
+    from clipdemo.collection import embed, mapping, sources, store
 
     root = tmp_path_factory.mktemp("coll")
     folder = synthetic.toy_image_folder(root / "pictures", 120, size=48)

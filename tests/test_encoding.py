@@ -118,3 +118,23 @@ def test_the_registry_keeps_at_most_max_models(tiny_clip_dir):
     registry.add("trained", load_model(str(tiny_clip_dir), "cpu", "fp32"))
     assert registry.loaded_names() == ["trained"] and registry.peek(str(tiny_clip_dir)) is None
     assert first.encode_texts(["a red circle"]).shape[0] == 1  # an evicted encoder still serves its request
+
+
+def test_encode_stream_gives_encode_images_vectors_in_order_and_skips_bad_items(tiny_clip_dir, toy_images):
+    from clipdemo.images import ImageError
+    from clipdemo.loading import load_model
+
+    enc = Encoder(load_model(str(tiny_clip_dir), device="cpu", dtype="fp32"), batch_size=2)
+    images = [x[0] for x in toy_images]
+    expected = enc.encode_images(images)
+
+    def load(i):
+        if i == 3:
+            raise ImageError("picture 3: damaged")
+        return images[i]
+
+    batches = list(enc.encode_stream(range(len(images)), load))
+    assert [b.items for b in batches] == [[0, 1], [2], [4, 5]]
+    assert [s for b in batches for s in b.skipped] == ["picture 3: damaged"]
+    got = np.concatenate([b.vectors for b in batches])
+    assert np.allclose(got, expected[[0, 1, 2, 4, 5]], atol=1e-5)

@@ -16,12 +16,18 @@ import io
 import os
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
 
 from clipdemo import toyworld
 from clipdemo.backends import agreement as agreement_mod
 from clipdemo.backends.torch_backend import TorchBackend
+from clipdemo.data.collection import sources
+from clipdemo.data.collection.embed import embed_local
 from clipdemo.devices import cpu_features, cpu_name
 from clipdemo.encoding import Encoder
 from clipdemo.images import load_image
@@ -32,8 +38,11 @@ from clipdemo.zeroshot import zero_shot
 VARIANTS = ("torch-fp32", "torch-bf16", "openvino", "openvino-int8")
 LABELS = ["red circle", "blue square", "yellow star", "green triangle", "purple heart", "orange cross",
           "pink crescent", "cyan diamond", "red star", "blue heart"]
-HEAD = ("model", "variant", "img/s b1", "img/s b1 +prep", "img/s b32", "img/s b32 +prep", "prompts/s",
-        "zero-shot warm ms", "min cos vs fp32", "top-1 vs fp32")
+HEAD = ("model", "variant", "img/s b1", "img/s b1 +prep", "img/s b32 (model)", "img/s b32 from PIL images",
+        "img/s b32 from files", "share PIL", "share files", "prompts/s", "zero-shot warm ms", "min cos vs fp32",
+        "top-1 vs fp32")
+FILE_BATCHES = 3  # "from files": this many batches of 32 JPEGs through Encoder.encode_stream (decoding overlaps)
+COLLECTION_SIZE = {"small": 1000, "large": 192}  # pictures in the embed-rate folder: ~1-3 s a round
 
 
 def machine_rows() -> list[tuple[str, str]]:
@@ -116,6 +125,9 @@ def bench_backends(name: str, source: str, variants=VARIANTS, rounds: int = 3, n
         "zs": lambda v, e: _per_call(lambda: zero_shot(warm[v], [next(fresh_images)], LABELS, "imagenet80"), 1),
     }
     jpegs = jpeg_batch()
+    files = jpegs * FILE_BATCHES
+    measures["b32f"] = lambda v, e: _per_call(lambda: _from_files(e, files), 1)
+    collection = _collection_measure(encoders, jpegs)
     times: dict[tuple[str, str], list[float]] = {}
     order = list(encoders)
     for r in range(rounds):
@@ -125,6 +137,10 @@ def bench_backends(name: str, source: str, variants=VARIANTS, rounds: int = 3, n
             for v in turn:
                 times.setdefault((v, key), []).append(fn(v, encoders[v]))
         times.setdefault(("decode", "jpeg32"), []).append(_per_call(lambda: [load_image(b) for b in jpegs], 1))
+        if collection:
+            times.setdefault(("collection", collection.variant), []).append(collection.run())
+    if collection:
+        collection.close()
     med = {k: statistics.median(t) for k, t in times.items()}
     rows = []
     for v in variants:
@@ -134,14 +150,79 @@ def bench_backends(name: str, source: str, variants=VARIANTS, rounds: int = 3, n
             continue
         found = e.backend.agreement
         rows.append((name, f"{v} ({e.backend.describe()})", f"{1 / med[v, 'b1']:.1f}", f"{1 / med[v, 'b1p']:.1f}",
-                     f"{32 / med[v, 'b32']:.1f}", f"{32 / med[v, 'b32p']:.1f}", f"{len(prompts) / med[v, 'text']:.0f}",
+                     f"{32 / med[v, 'b32']:.1f}", f"{32 / med[v, 'b32p']:.1f}", f"{len(files) / med[v, 'b32f']:.1f}",
+                     f"{med[v, 'b32'] / med[v, 'b32p']:.0%}", f"{med[v, 'b32'] * len(files) / 32 / med[v, 'b32f']:.0%}",
+                     f"{len(prompts) / med[v, 'text']:.0f}",
                      f"{med[v, 'zs'] * 1000:.1f}",
                      "reference" if v == "torch-fp32" else (f"{found.min_cos:.5f}" if found else "?"),
                      "reference" if v == "torch-fp32" else (f"{found.top1:.1%}" if found else "?")))
     notes = [(name, f"decode 32 JPEGs of 640×480 (images.load_image): {med['decode', 'jpeg32'] * 1000:.0f} ms")]
+    if collection:
+        v, n = collection.variant, collection.n
+        rate = n / med["collection", v]
+        notes.append((name, f"collection embed ({v}, {built[v].backend.describe()}): `embed` of a folder of {n} "
+                            f"JPEGs of 640×480: {rate:.1f} pictures/s = {rate / (32 / med[v, 'b32']):.0%} of the "
+                            "model-only b32 rate"))
+    notes += [(name, line) for line in preprocess_agreement(next(iter(encoders.values())), jpegs)] if encoders else []
     notes += ratio_notes(name, med, [v for v in ("openvino", "openvino-int8") if v in encoders],
                          [v for v in ("torch-fp32", "torch-bf16") if v in encoders])
     return rows, notes
+
+
+def _from_files(e: Encoder, files: list[bytes]) -> None:
+    """Decode (as small as the model allows), preprocess and encode, the next batch read while one encodes."""
+    for _ in e.encode_stream(files, lambda b: load_image(b, draft_side=e.draft_side), 32):
+        pass
+
+
+class _CollectionRun:
+    """`embed` (the local engine) of a folder of 640×480 JPEGs into a fresh output folder, timed."""
+
+    def __init__(self, variant: str, encoder: Encoder, jpegs: list[bytes]):
+        self.variant, self.encoder = variant, encoder
+        self.n = COLLECTION_SIZE["small" if encoder.loaded.image_size <= 128 else "large"]
+        self.work = tempfile.TemporaryDirectory(prefix="clipdemo-bench-embed-")
+        folder = Path(self.work.name) / "jpegs"
+        folder.mkdir()
+        for i in range(self.n):  # the bench's JPEGs again and again: decoding costs the same for every copy
+            (folder / f"{i:06d}.jpg").write_bytes(jpegs[i % len(jpegs)])
+        self.folder, self.rounds = folder, 0
+
+    def run(self) -> float:
+        out = Path(self.work.name) / f"out-{self.rounds}"
+        self.rounds += 1
+        t = time.perf_counter()
+        embed_local(sources.open_source(self.folder), out, self.encoder, progress=False)
+        return time.perf_counter() - t
+
+    def close(self) -> None:
+        self.work.cleanup()
+
+
+def _collection_measure(encoders: dict[str, Encoder], jpegs: list[bytes]) -> _CollectionRun | None:
+    """The collection embed rate for OpenVINO's default precision (the targets' variant), else the first."""
+    for v in ("openvino", *encoders):
+        if v in encoders:
+            return _CollectionRun(v, encoders[v], jpegs)
+    return None
+
+
+def preprocess_agreement(e: Encoder, jpegs: list[bytes]) -> list[str]:
+    """The fast preprocessing path against the model's processor (the reference) on the bench's pictures."""
+    fast = e.fast_processor
+    if fast is None:
+        return ["preprocessing: the model's processor (no fast path for it)"]
+    ip = e.loaded.processor.image_processor
+    full = [load_image(b) for b in jpegs]
+    exact = np.abs(fast(full) - ip(images=full, return_tensors="np")["pixel_values"]).max()
+    small = [load_image(b, draft_side=e.draft_side) for b in jpegs]
+    diff = np.abs(np.stack([fast.uint8(im) for im in small]).astype(int) -
+                  np.stack([fast.uint8(im) for im in full]).astype(int))
+    ref = Encoder(e.loaded, backend=e.backend, image_cache=1)
+    cos = (ref.encode_images(full) * ref.encode_images(small)).sum(1)
+    return [f"fast preprocessing vs the processor on {len(full)} PIL images: largest difference {exact:g}",
+            f"JPEGs decoded at ≥ {e.draft_side} px short side ({small[0].size[0]}×{small[0].size[1]}) vs full decode: "
+            f"pixels mean |diff| {diff.mean():.2f}/255, max {diff.max()}; embeddings min cos {cos.min():.5f}"]
 
 
 def ratio_notes(name: str, med: dict, fast: list[str], torch_variants: list[str]) -> list[tuple[str, str]]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,6 +24,9 @@ from clipdemo import limits, scoring
 from clipdemo.backends.torch_backend import TorchBackend, projected_features  # noqa: F401 - re-exported
 from clipdemo.cache import LRUCache
 from clipdemo.core import gpu
+from clipdemo.core.pipeline import batched, prefetched
+from clipdemo.core.preprocess import FastImageProcessor
+from clipdemo.errors import InputError
 from clipdemo.loading import LoadedModel
 
 
@@ -51,6 +56,27 @@ def _slices(items: list, n: int, min_size: int) -> list[list]:
     n = max(1, min(n, len(items) // max(1, min_size)))
     bounds = [round(i * len(items) / n) for i in range(n + 1)]
     return [items[a:b] for a, b in zip(bounds, bounds[1:])] or [items]
+
+
+_fast: dict[int, FastImageProcessor | None] = {}  # id(processor) -> its fast path (built once per model)
+
+
+def fast_processor(processor) -> FastImageProcessor | None:
+    """The fast path of the model's image processor (clipdemo.core.preprocess), or None: then the processor runs."""
+    found = _fast.get(id(processor), False)
+    if found is False or (found is not None and found.processor is not processor):  # new, or an id reused
+        found = _fast[id(processor)] = FastImageProcessor.of(processor)
+    return found
+
+
+@dataclass
+class EncodedBatch:
+    """One batch of a stream (`Encoder.encode_stream`): the items whose pictures were encoded, in order,
+    their unit vectors row for row, and why the others were left out (user-facing messages)."""
+
+    items: list
+    vectors: np.ndarray
+    skipped: list[str] = field(default_factory=list)
 
 
 class Encoder:
@@ -91,7 +117,20 @@ class Encoder:
 
     def _process(self, images: Sequence[Image.Image]) -> torch.Tensor:
         rgb = [im.convert("RGB") for im in images]
+        fast = self.fast_processor
+        if fast is not None:  # the processor's numbers at a fraction of its cost (clipdemo.core.preprocess)
+            return torch.from_numpy(fast(rgb))
         return self.loaded.processor.image_processor(images=rgb, return_tensors="pt")["pixel_values"]
+
+    @property
+    def fast_processor(self) -> FastImageProcessor | None:
+        return fast_processor(self.loaded.processor.image_processor)
+
+    @property
+    def draft_side(self) -> int | None:
+        """The shortest side a JPEG may be decoded at for this model (None: decode as usual)."""
+        fast = self.fast_processor
+        return fast.draft_side if fast is not None else None
 
     def tokenize(self, texts: Sequence[str]) -> dict:
         lm = self.loaded
@@ -131,20 +170,62 @@ class Encoder:
 
     def encode_images(self, images: Sequence[Image.Image],
                       progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        keys = [image_key(im) for im in images]
+        keys = self._image_keys(images)
         out: list[np.ndarray | None] = [self.image_cache.get(k) for k in keys]
         todo = [i for i, v in enumerate(out) if v is None]
-        for start in range(0, len(todo), self.batch_size):
+        batches = list(batched(todo, self.batch_size))
+
+        def prepare(idx: list[int]) -> torch.Tensor:
+            return self.preprocess([images[i] for i in idx], self.backend.pixel_dtype)
+
+        # several batches: the next is preprocessed in a worker thread while the model encodes this one
+        stream = prefetched(batches, prepare) if len(batches) > 1 else map(prepare, batches)
+        done = 0
+        for idx, pixels in zip(batches, stream):
             limits.check_time()  # between batches: a request over its time, or abandoned, stops here
-            idx = todo[start:start + self.batch_size]
-            pixels = self.preprocess([images[i] for i in idx], self.backend.pixel_dtype)
             feats = self.image_features_from_pixels(pixels).cpu().numpy()
             for i, f in zip(idx, feats):
                 out[i] = f
                 self.image_cache.put(keys[i], f)
+            done += len(idx)
             if progress:
-                progress(min(start + self.batch_size, len(todo)), len(todo))
+                progress(done, len(todo))
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
+
+    @staticmethod
+    def _image_keys(images: Sequence[Image.Image]) -> list[str]:
+        """Cache keys, hashed on slices in threads (hashlib releases the GIL on large buffers): for a small
+        model, hashing a batch's pixels is a real share of encoding them."""
+        chunks = _slices(list(images), PREPROCESS_THREADS, PREPROCESS_MIN_SLICE)
+        if len(chunks) == 1:
+            return [image_key(im) for im in images]
+        return [k for part in _preprocess_pool().map(lambda c: [image_key(im) for im in c], chunks) for k in part]
+
+    def encode_stream(self, items: Iterable[Any], load: Callable[[Any], Image.Image] = lambda image: image,
+                      batch_size: int | None = None) -> Iterator[EncodedBatch]:
+        """Unit vectors for a stream of pictures (files, video frames, uploads), batch after batch, in order.
+
+        `load(item)` gives the item's picture (a PIL image; raising an InputError such as images.ImageError
+        skips the item with its message). Loading and preprocessing of the next batches run in worker
+        threads while the model encodes this one (clipdemo.core.pipeline: bounded, at most PREFETCH_DEPTH
+        batches ahead). No caches: a stream is seen once. Each batch checks the request's time."""
+        dtype = self.backend.pixel_dtype
+
+        def prepare(batch: list) -> tuple[list, torch.Tensor | None, list[str]]:
+            kept, images, skipped = [], [], []
+            for item in batch:
+                try:
+                    images.append(load(item))
+                    kept.append(item)
+                except InputError as e:  # one broken picture must not stop the others
+                    skipped.append(str(e))
+            return kept, (self.preprocess(images, dtype) if images else None), skipped
+
+        for kept, pixels, skipped in prefetched(batched(items, batch_size or self.batch_size), prepare):
+            limits.check_time()
+            vectors = (self.image_features_from_pixels(pixels).cpu().numpy() if pixels is not None
+                       else np.zeros((0, self.dim), np.float32))
+            yield EncodedBatch(kept, vectors, skipped)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         texts = [limits.clean_text(t) for t in texts]  # cut, no NUL, no lone surrogate: see clipdemo.limits

@@ -70,8 +70,11 @@ def shrink_to_rgb(image: Image.Image, max_side: int = MAX_SIDE, owned: bool = Fa
     return image.convert("RGB")
 
 
-def load_image(source, name: str | None = None, max_side: int = MAX_SIDE) -> Image.Image:
-    """Open a path, bytes or PIL image decoded small; raise ImageError with a readable reason."""
+def load_image(source, name: str | None = None, max_side: int = MAX_SIDE, draft_side: int | None = None) -> Image.Image:
+    """Open a path, bytes or PIL image decoded small; raise ImageError with a readable reason.
+
+    `draft_side`: a JPEG may be decoded at 1/2..1/8 scale down to this shortest side (default max_side);
+    batch encoding passes the model's need (clipdemo.core.preprocess.FastImageProcessor.draft_side)."""
     label = name or (Path(source).name if isinstance(source, (str, os.PathLike)) else "image")
     if isinstance(source, Image.Image):
         return shrink_to_rgb(source, max_side)
@@ -103,7 +106,8 @@ def load_image(source, name: str | None = None, max_side: int = MAX_SIDE) -> Ima
                 raise ImageError(f"{label}: {w}x{h} pixels is too large (limit {MAX_PIXELS // 1_000_000} megapixels).")
             limits.charge_image(label, w * h)
             if image.format == "JPEG":  # decode at 1/2..1/8 scale, still at least max_side on the short side
-                image.draft(image.mode, (max_side, max_side))
+                side = min(max_side, draft_side or max_side)
+                image.draft(image.mode, (side, side))
             image.load()
     except ImageError:
         raise

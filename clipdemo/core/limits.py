@@ -42,6 +42,8 @@ MAX_TEXT_CHARS = 500  # per text; CLIP reads 77 tokens, rarely more than ~400 ch
 MAX_PROMPTS = 2000  # labels x templates in one request
 HEAVY_PROMPTS = 1000  # more new prompts than this is heavy work: one such request at a time, server-wide
 HEAVY_WAIT_S = 3.0  # how long a heavy request waits for the heavy lane before it is turned away
+PREFETCH_DEPTH = 2  # batches read and prepared ahead of the one being encoded (clipdemo.core.pipeline): memory
+PREFETCH_THREADS = 2  # is (depth + 1) batches per stream; these threads are shared by every stream of a process
 
 
 class LimitError(UserError, ValueError):

