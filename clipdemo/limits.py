@@ -200,3 +200,13 @@ def prompt_budget(n_labels: int, n_templates: int) -> tuple[int, str | None]:
         return n_labels, None
     return keep, (f"{n_labels} labels × {n_templates} templates is {n_labels * n_templates} prompts; one request "
                   f"embeds at most {MAX_PROMPTS}, so the first {keep} labels are used (fewer templates allow more)")
+
+
+# ---------------------------------------------------------------- videos (clipdemo.video)
+
+MAX_VIDEO_SECONDS = 900.0  # 15 min: a lecture clip; decoding is sequential, so an hour would hold a worker ~minutes
+MAX_VIDEO_FRAMES = 600  # frames sampled and embedded per request (~20-60 s of a CPU for a ViT-B/32)
+MAX_VIDEO_FRAME_PIXELS = 1920 * 1088  # a decoded frame, as the stream claims: 1080p (4K is 4x the decode work)
+MAX_VIDEO_FPS = 8.0  # frames sampled per second of video, at most
+MIN_VIDEO_FPS = 0.05  # one frame every 20 s, at least
+MAX_VIDEO_QUERIES = 8  # curves on one timeline
