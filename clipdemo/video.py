@@ -225,12 +225,15 @@ def toy_frame(t: float, script=TOY_SCRIPT, size: int = 224, seed: int = 0) -> Im
 
 def toy_video(path: str | os.PathLike, seconds: float = 10.0, fps: int = 8, size: int = 224,
               script=TOY_SCRIPT) -> Path:
-    """Write the toy-world example video (H.264 MP4) with PyAV: `script`'s shapes come and go."""
+    """Write the toy-world example video with PyAV: `script`'s shapes come and go. H.264 in MP4, or VP9 for a
+    .webm path (what browsers without H.264, such as open-source Chromium, play)."""
     path = Path(path)
+    webm = path.suffix.lower() == ".webm"
     with av.open(str(path), mode="w") as out:
-        stream = out.add_stream("libx264", rate=Fraction(fps))
+        stream = out.add_stream("libvpx-vp9" if webm else "libx264", rate=Fraction(fps))
         stream.width, stream.height, stream.pix_fmt = size, size, "yuv420p"
-        stream.options = {"crf": "23", "preset": "veryfast"}
+        stream.options = ({"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8"} if webm
+                          else {"crf": "23", "preset": "veryfast"})
         for i in range(int(round(seconds * fps))):
             frame = av.VideoFrame.from_image(toy_frame(i / fps, script, size))
             for packet in stream.encode(frame):
