@@ -332,7 +332,7 @@ def test_chinese_zero_shot_on_pillow_shapes_matches_english_through_the_app(clie
 
 @pytest.mark.parametrize("query", ["a red circle", "红色圆形"])
 def test_video_search_finds_the_red_circle_at_4_to_6_seconds(client, tmp_path, query):
-    from clipdemo.video import toy_video
+    from clipdemo.data.video import toy_video
 
     clip = toy_video(tmp_path / "toy.mp4")
     got = client.predict(video=handle_file(str(clip)), query=query, fps=2.0, api_name="/video_search")

@@ -1,4 +1,4 @@
-"""Collection insight (clipdemo/collection/insight.py and `python -m clipdemo collection ... --duplicates`):
+"""Collection insight (clipdemo/data/collection/insight.py and `python -m clipdemo collection ... --duplicates`):
 the exact blocked pass equals brute force; on a generated collection with 50 planted copies and 20 wrong
 captions among 450 pictures, the copies are grouped and the wrong captions ranked first (recall measured)."""
 
@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clipdemo.collection import cli, embed, insight, layout, sources, store, synthetic
-from clipdemo.collection.layout import CollectionError
+from clipdemo.bench import synthetic
+from clipdemo.data.collection import embed, insight, layout, sources, store
+from clipdemo.data.collection.layout import CollectionError
+from clipdemo.serve import collection_cli as cli
 
 
 def _name(path: str) -> str:

@@ -81,7 +81,7 @@ def test_open_search_click_select_and_export(ctx, fake_project):
 def test_insight_layers_draw_on_the_map_with_a_table_and_a_file(ctx, fake_project, layer):
     import pandas as pd
 
-    from clipdemo.collection.insight import read_params
+    from clipdemo.data.collection.insight import read_params
 
     fig, table, [path], note = collection_view.show_layer(ctx, "toys", layer, "auto", "bundled")
     assert fig.data[0].meta == POINTS_UID and len(fig.data) == 2  # the points keep the hover; the layer above

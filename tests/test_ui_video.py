@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from ui_browser import BROWSER_MARKS, LAPTOP, PHONE, app_url, browser, open_page, wait_idle  # noqa: F401
 
-from clipdemo.registry import ModelRegistry
+from clipdemo.core.registry import ModelRegistry
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.video import layout as video_tab
 

@@ -1,4 +1,4 @@
-"""Video search (clipdemo/video.py and ClipService.video_search): a generated toy-world video whose red circle is
+"""Video search (clipdemo/data/video.py and ClipService.video_search): a generated toy-world video whose red circle is
 on screen from 4 s to 6 s is found there, in English and in Chinese; bad videos get a clear message."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipdemo import limits, video
-from clipdemo.errors import InputError
-from clipdemo.registry import ModelRegistry
-from clipdemo.service import ClipService
+from clipdemo.core import limits
+from clipdemo.core.errors import InputError
+from clipdemo.core.registry import ModelRegistry
+from clipdemo.data import video
+from clipdemo.serve.service import ClipService
 
 
 @pytest.fixture(scope="module")

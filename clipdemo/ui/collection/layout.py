@@ -15,9 +15,9 @@ from PIL import Image
 
 from clipdemo.collection import service
 from clipdemo.collection.layout import CollectionError
+from clipdemo.data.collection.insight import write_table
 from clipdemo.images import ImageError
 from clipdemo.ui import scratch
-from clipdemo.collection.insight import write_table
 from clipdemo.ui.collection.figures import HITS_META, POINTS_UID, add_insight_layer, collection_figure
 from clipdemo.ui.collection.strings import STRINGS  # noqa: F401 - merged into the map tab's strings
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error

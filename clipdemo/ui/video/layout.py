@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import gradio as gr
 
+from clipdemo.data.video import toy_video
 from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
 from clipdemo.ui.inputs import image_input
 from clipdemo.ui.video.figures import timeline_figure
 from clipdemo.ui.video.strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name
-from clipdemo.video import toy_video
 
 PRIVATE = dict(api_visibility="private")  # the tab's own wiring; the public endpoint is /video_search
 # Seek the player to the clicked moment (seconds arrive in the hidden number)

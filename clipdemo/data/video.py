@@ -23,9 +23,9 @@ import av
 import numpy as np
 from PIL import Image
 
-from clipdemo import limits, toyworld
-from clipdemo.encoding import Encoder
-from clipdemo.errors import InputError
+from clipdemo.core import limits, toyworld
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.errors import InputError
 
 THUMB_SIDE = 256  # frames are kept at most this big: the models see <= 384 px, the thumbnails less
 MAX_MOMENTS = 5  # per query

@@ -202,7 +202,7 @@ def prompt_budget(n_labels: int, n_templates: int) -> tuple[int, str | None]:
                   f"embeds at most {MAX_PROMPTS}, so the first {keep} labels are used (fewer templates allow more)")
 
 
-# ---------------------------------------------------------------- videos (clipdemo.video)
+# ---------------------------------------------------------------- videos (clipdemo.data.video)
 
 MAX_VIDEO_SECONDS = 900.0  # 15 min: a lecture clip; decoding is sequential, so an hour would hold a worker ~minutes
 MAX_VIDEO_FRAMES = 600  # frames sampled and embedded per request (~20-60 s of a CPU for a ViT-B/32)

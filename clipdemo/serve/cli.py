@@ -224,10 +224,10 @@ def cmd_embed(args) -> int:
 
 
 def cmd_video(args) -> int:
+    from clipdemo.data.video import toy_video
     from clipdemo.loading import default_model_name
     from clipdemo.registry import ModelRegistry
     from clipdemo.service import ClipService
-    from clipdemo.video import toy_video
 
     if args.make_example:
         toy_video(args.video)

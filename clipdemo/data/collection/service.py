@@ -196,10 +196,10 @@ _insight_lock = threading.Lock()
 
 
 def collection_insight(name: str, layer: str, encoder=None, collections: CollectionSet | None = None) -> tuple:
-    """One insight layer of a launch-time collection (clipdemo.collection.insight): (table, labels, params);
+    """One insight layer of a launch-time collection (clipdemo.data.collection.insight): (table, labels, params);
     labels name the clusters (empty for the other layers). `encoder`: the collection's model, which names clusters
     and embeds captions a folder did not store."""
-    from clipdemo.collection import insight  # numpy/scipy/sklearn work, loaded when first asked for
+    from clipdemo.data.collection import insight  # numpy/scipy/sklearn work, loaded when first asked for
 
     if layer not in INSIGHT_LAYERS:
         raise CollectionError(f"no insight layer {layer!r}; the layers are {', '.join(INSIGHT_LAYERS)}.")

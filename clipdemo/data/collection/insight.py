@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo.collection.layout import CollectionError, atomic_write
-from clipdemo.collection.store import Collection
+from clipdemo.data.collection.layout import CollectionError, atomic_write
+from clipdemo.data.collection.store import Collection
 
 BLOCK = 2048  # rows of the similarity matrix computed at once (2048 x 100k float32 = 800 MB at most)
 K = 10  # neighbours for density and for the captions a picture's own caption is compared with

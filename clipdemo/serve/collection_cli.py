@@ -3,7 +3,7 @@
     python -m clipdemo embed SOURCE --out DIR [--engine ray [--ray-address ADDR]]   (see --help)
     python -m clipdemo collection DIR [--search "a red circle"] [--atlas FILE.parquet]
     python -m clipdemo collection DIR --duplicates D.parquet --mismatched M.parquet [--clusters C.parquet]
-                                      [--outliers O.parquet]   (collection insight, see clipdemo.collection.insight)
+                                      [--outliers O.parquet]   (collection insight, see clipdemo.data.collection.insight)
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
             encoder = load_encoder(args.model or c.model, args.device, args.dtype)
             out["search"] = service.collection_search(name, encoder, args.search, k=args.k, collections=chosen)
         if args.duplicates or args.mismatched or args.clusters or args.outliers:
-            from clipdemo.collection import insight
+            from clipdemo.data.collection import insight
             from clipdemo.registry import load_encoder
 
             c = chosen.get(name)  # the model names clusters (and embeds captions a folder did not store)
@@ -136,11 +136,17 @@ def main(argv=None) -> int:
               "--y projection_y --text caption)")
     for kind, r in out.get("insight", {}).items():
         if isinstance(r, dict):
-            extra = {"duplicates": lambda: f"{r['groups']} groups, {r['pictures']} pictures at cosine >= {r['threshold']}",
-                     "mismatched": lambda: f"{r['positive']} of {r['rows']} captions fit worse than a neighbour's",
-                     "outliers": lambda: f"{r['rows']} pictures ranked",
-                     "clusters": lambda: f"{r['n_clusters']} clusters: " + "; ".join(r["labels"][:8])}[kind]()
-            print(f"{kind}: {r['file']}  ({extra})")
+            print(f"{kind}: {r['file']}  ({_insight_line(kind, r)})")
     for h in out.get("search", {}).get("hits", []):
         print(f"{h['rank']:>3}  {h['score']:+.4f}  {h['image_path']}  {h['caption']}")
     return 0
+
+
+def _insight_line(kind: str, r: dict) -> str:
+    if kind == "duplicates":
+        return f"{r['groups']} groups, {r['pictures']} pictures at cosine >= {r['threshold']}"
+    if kind == "mismatched":
+        return f"{r['positive']} of {r['rows']} captions fit worse than a neighbour's"
+    if kind == "clusters":
+        return f"{r['n_clusters']} clusters: " + "; ".join(r["labels"][:8])
+    return f"{r['rows']} pictures ranked"

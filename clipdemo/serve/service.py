@@ -23,6 +23,7 @@ from PIL import Image
 
 from clipdemo import gallery as galleries
 from clipdemo import limits
+from clipdemo.data.video import sample_frames, search_video
 from clipdemo.embedding_map import MapData, build_map_data, project_map, records
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
@@ -34,7 +35,6 @@ from clipdemo.similarity import MAX_IMAGES as MATRIX_MAX_IMAGES
 from clipdemo.similarity import MAX_TEXTS as MATRIX_MAX_TEXTS
 from clipdemo.similarity import similarity_matrix as engine_similarity_matrix
 from clipdemo.spatial import spatial_map
-from clipdemo.video import sample_frames, search_video
 from clipdemo.zeroshot import ZeroShotResult
 from clipdemo.zeroshot import zero_shot as engine_zero_shot
 
