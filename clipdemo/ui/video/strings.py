@@ -49,6 +49,6 @@ STRINGS = {
         "vid.axis_time": "时间（秒）",
         "vid.axis_score": "与查询的余弦相似度",
         "vid.median": "中位数帧",
-        "vid.example_query": "a red circle\n红色圆形\na yellow star",
+        "vid.example_query": "红色圆形\na red circle\n黄色星形",
     },
 }
