@@ -328,3 +328,19 @@ def test_chinese_zero_shot_on_pillow_shapes_matches_english_through_the_app(clie
     assert zh["n"] == en["n"] == 24
     assert zh["accuracy"] >= 0.75, bench.table(results)
     assert zh["accuracy"] >= en["accuracy"] - 1 / 24 - 1e-9, bench.table(results)  # at most one picture behind
+
+
+@pytest.mark.parametrize("query", ["a red circle", "红色圆形"])
+def test_video_search_finds_the_red_circle_at_4_to_6_seconds(client, tmp_path, query):
+    from clipdemo.data.video import toy_video
+
+    clip = toy_video(tmp_path / "toy.mp4")
+    got = client.predict(video=handle_file(str(clip)), query=query, fps=2.0, api_name="/video_search")
+    assert 4.0 <= got["best_time"] < 6.0 and got["queries"] == [query]
+    assert len(got["times"]) == len(got["scores"][0]) == 20
+    best = got["moments"][0]
+    assert best["start"] >= 3.9 and best["end"] <= 6.1 and best["score"] > got["baseline"][0]
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video")
+    with pytest.raises(AppError, match="not a video"):
+        client.predict(video=handle_file(str(notes)), query=query, api_name="/video_search")

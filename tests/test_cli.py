@@ -30,7 +30,7 @@ def test_module_help_lists_every_subcommand():
     proc = subprocess.run([sys.executable, "-m", "clipdemo", "--help"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0
-    for command in ("label", "embed", "train", "eval", "bench", "download", "bench_map", "collection"):
+    for command in ("label", "embed", "train", "eval", "bench", "download", "bench_map", "collection", "video"):
         assert command in proc.stdout
 
 
@@ -178,3 +178,24 @@ def test_passthrough_help_is_the_modules_own(capsys):
         cli.main(["train", "--help"])
     assert stop.value.code == 0
     assert "--steps" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("query", ["a red circle", "红色圆形"])
+def test_video_finds_the_red_circle_at_4_to_6_seconds(capsys, tmp_path, query):
+    clip = tmp_path / "toy.mp4"
+    code, out, _ = run_cli(capsys, "video", clip, "--make-example", "--query", query, "--model", "bundled",
+                           "--backend", "torch", "--json")
+    assert code == 0 and clip.is_file()
+    data = json.loads(out)
+    assert data["queries"] == [query] and 4.0 <= data["best_time"] < 6.0
+    assert data["moments"][0]["start"] >= 3.9 and data["moments"][0]["end"] <= 6.1
+    code, out, _ = run_cli(capsys, "video", clip, "--query", query, "--query", "a blue square", "--model", "bundled",
+                           "--backend", "torch")
+    assert code == 0 and "best time: 4." in out and "4.00 s -    6.00 s" in out and "0.00 s -    2.00 s" in out
+
+
+def test_video_reports_a_file_that_is_not_a_video(capsys, tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("hello")
+    code, _, err = run_cli(capsys, "video", bad, "--query", "a red circle", "--model", "bundled")
+    assert code == 2 and "not a video" in err and "Traceback" not in err

@@ -77,6 +77,28 @@ def test_open_search_click_select_and_export(ctx, fake_project):
         collection_view.search(ctx, "toys", None, "x", None, 3, "auto", "bundled")
 
 
+@pytest.mark.parametrize("layer", ["clusters", "duplicates", "outliers"])
+def test_insight_layers_draw_on_the_map_with_a_table_and_a_file(ctx, fake_project, layer):
+    import pandas as pd
+
+    from clipdemo.data.collection.insight import read_params
+
+    fig, table, [path], note = collection_view.show_layer(ctx, "toys", layer, "auto", "bundled")
+    assert fig.data[0].meta == POINTS_UID and len(fig.data) == 2  # the points keep the hover; the layer above
+    assert {"index", "image_path", "caption"} <= set(table.columns) and note
+    assert len(pd.read_parquet(path)) >= len(table) and read_params(path)["collection"] == "toys"
+    if layer == "clusters":
+        labels = [a.text for a in fig.layout.annotations]
+        assert len(labels) == table["cluster"].nunique() >= 2 and all(label.startswith("<b>") for label in labels)
+    with pytest.raises(gr.Error):
+        collection_view.show_layer(ctx, None, layer, "auto", "bundled")
+
+
+def test_mismatch_layer_on_a_collection_without_captions_says_it_needs_them(ctx, fake_project):
+    with pytest.raises(gr.Error, match="has no captions"):
+        collection_view.show_layer(ctx, "toys", "mismatched", "auto", "bundled")
+
+
 def test_every_collection_string_in_both_languages():
     strings = all_strings()
     en = {k for k in strings["en"] if k.startswith("coll.")}

@@ -53,3 +53,43 @@ def demo_collection(out: str | Path, images: str | Path, n_real: int, n_total: i
         paths = [f"{SYNTHETIC_PREFIX}{start + i:07d}" for i in range(rows)]
         layout.write_shard(out, k, random_unit(rows, encoder.dim, seed=k), paths, [""] * rows, dtype=store_dtype)
     return embed.finish(out, {**info, "synthetic_rows": n_fake}, 0.0, 0)
+
+
+def planted_folder(folder: str | Path, n: int = 450, copies: int = 50, wrong: int = 20, seed: int = 27,
+                   size: int = 96) -> dict:
+    """A test collection with known flaws: n toy pictures with captions, of which `copies` are near-copies of
+    others (re-encoded as JPEG at quality 75, re-cropped by 1-3 pixels a side, brightness changed by up to 6%) and `wrong`
+    carry the caption of a picture of another colour and shape. Returns the truth: {"copies": [[original,
+    copy] file names], "wrong": [file names]}."""
+    import json
+    import random
+
+    from PIL import ImageEnhance
+
+    from clipdemo import toyworld
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    scenes = toyworld.generate(n - copies, seed=seed, size=size, split="all")
+    names = [f"toy_{i:06d}" for i in range(n - copies)]
+    for name, (image, caption, _) in zip(names, scenes, strict=True):
+        image.save(folder / f"{name}.png")
+        (folder / f"{name}.txt").write_text(caption, encoding="utf-8")
+    truth = {"copies": [], "wrong": []}
+    for j, i in enumerate(rng.sample(range(len(names)), copies)):
+        left, top, right, bottom = (rng.randint(1, 3) for _ in range(4))
+        image = scenes[i][0].crop((left, top, size - right, size - bottom)).resize((size, size))
+        image = ImageEnhance.Brightness(image).enhance(rng.uniform(0.94, 1.06))
+        name = f"copy_{j:04d}"
+        image.save(folder / f"{name}.jpg", quality=75)
+        (folder / f"{name}.txt").write_text(scenes[i][1], encoding="utf-8")
+        truth["copies"].append([f"{names[i]}.png", f"{name}.jpg"])
+    objects = [tuple((o.colour, o.shape) for o in s.objects) for _, _, s in scenes]
+    for i in rng.sample(range(len(names)), wrong):
+        donor = next(d for d in rng.sample(range(len(names)), len(names))
+                     if not set(objects[d]) & set(objects[i]))
+        (folder / f"{names[i]}.txt").write_text(scenes[donor][1], encoding="utf-8")
+        truth["wrong"].append(f"{names[i]}.png")
+    (folder / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
+    return truth

@@ -212,3 +212,13 @@ GPU_FIXED_S = 10.0
 GPU_IMAGE_S = 0.07  # per image of a batch (measured: 15.7 img/s at batch 32 = 0.064 s)
 GPU_TEXT_S = 0.01  # per text of a batch (measured: 149 prompts/s = 0.0067 s)
 GPU_SPATIAL_MAP_S = 5.0  # a refined map: 4 shifted passes, with gradients for Grad-CAM (4 x ~3 x 0.12 s at batch 1)
+
+
+# ---------------------------------------------------------------- videos (clipdemo.data.video)
+
+MAX_VIDEO_SECONDS = 900.0  # 15 min: a lecture clip; decoding is sequential, so an hour would hold a worker ~minutes
+MAX_VIDEO_FRAMES = 600  # frames sampled and embedded per request (~20-60 s of a CPU for a ViT-B/32)
+MAX_VIDEO_FRAME_PIXELS = 1920 * 1088  # a decoded frame, as the stream claims: 1080p (4K is 4x the decode work)
+MAX_VIDEO_FPS = 8.0  # frames sampled per second of video, at most
+MIN_VIDEO_FPS = 0.05  # one frame every 20 s, at least
+MAX_VIDEO_QUERIES = 8  # curves on one timeline

@@ -3,6 +3,7 @@
     clipdemo app [--model NAME] [--port 7860] ...      (the web app: what `python app.py` does, same options)
     python -m clipdemo label photo.jpg --labels "cat, dog" [--templates imagenet80] [--json]
     python -m clipdemo embed photos/ --out photos-emb/ [--engine ray]   (clip-retrieval's layout)
+    python -m clipdemo video clip.mp4 --query "a red circle" [--json]  (when in the video it appears)
     python -m clipdemo train | eval | bench ...        (each has its own --help)
     python -m clipdemo download openai/clip-vit-base-patch32 --to ~/clip-models
 """
@@ -68,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_embed_arguments(p)
     _model_options(p)
 
+    p = sub.add_parser("video", help="find the moments of a video that match a text or a picture",
+                       description="Video search: sample frames, score each against the queries (cosine), print the "
+                                   "best moments. --make-example writes the toy-world example video to FILE first.")
+    p.add_argument("video", metavar="FILE", help="a video file (MP4, WebM, MOV ...)")
+    p.add_argument("--query", action="append", default=[], help="what to look for, in any language the model "
+                                                                 "reads; repeat for several curves")
+    p.add_argument("--image", default=None, metavar="IMG", help="a picture to look for instead (or as well)")
+    p.add_argument("--fps", type=float, default=2.0, help="frames sampled per second (default 2)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (what /video_search returns)")
+    p.add_argument("--make-example", action="store_true",
+                   help="first write the toy-world example (a red circle from 4 s to 6 s) to FILE")
+    _model_options(p)
+
     p = sub.add_parser("download", help="fetch hub checkpoints into a folder for offline use",
                        description="Prepare an offline classroom: download checkpoints (safetensors, JSON, "
                                    "tokenizer files only) into DIR/<org>--<name>.")
@@ -90,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return code if isinstance(code, int) else 0
     args = build_parser().parse_args(argv)
     try:
-        return {"label": cmd_label, "embed": cmd_embed, "download": cmd_download}[args.command](args)
+        return {"label": cmd_label, "embed": cmd_embed, "download": cmd_download,
+                "video": cmd_video}[args.command](args)
     except UserError as e:  # anything else is a bug: Python prints its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -205,6 +220,41 @@ def cmd_embed(args) -> int:
 
     _quiet_transformers()
     return embed_collection(args, load_encoder)
+
+
+# ---------------------------------------------------------------- video
+
+
+def cmd_video(args) -> int:
+    from clipdemo.data.video import toy_video
+    from clipdemo.loading import default_model_name
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+
+    if args.make_example:
+        toy_video(args.video)
+        print(f"wrote the toy-world example to {args.video}", file=sys.stderr)
+    if not Path(args.video).is_file():
+        raise CLIError(f"{args.video}: no such file")
+    if not any(q.strip() for q in args.query) and not args.image:
+        raise CLIError("give --query \"a red circle\" (repeat for several) or --image IMG.")
+    _quiet_transformers()
+    registry = ModelRegistry(args.model or default_model_name(), args.device, args.dtype, max_models=1,
+                             backend=args.backend, int8=args.int8)
+    result = ClipService(registry).video_search(args.video, args.query, args.image, args.fps)
+    for notice in result.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=1, ensure_ascii=False))
+        return 0
+    print(f"{result.video}: {result.duration:.1f} s, {len(result.times)} frames sampled at {result.fps:g}/s; "
+          f"model {result.model}; score = cosine of frame and query\n")
+    for k, query in enumerate(result.queries):
+        print(f"{query!r}: median frame {result.baseline[k]:+.3f} (an unrelated frame scores about this)")
+        for m in (m for m in result.moments if m["query"] == k):
+            print(f"  {m['start']:7.2f} s - {m['end']:7.2f} s   peak {m['score']:+.3f} at {m['peak_time']:.2f} s")
+    print(f"\nbest time: {result.best_time:.2f} s")
+    return 0
 
 
 # ---------------------------------------------------------------- download

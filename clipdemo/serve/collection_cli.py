@@ -2,6 +2,8 @@
 
     python -m clipdemo embed SOURCE --out DIR [--engine ray [--ray-address ADDR]]   (see --help)
     python -m clipdemo collection DIR [--search "a red circle"] [--atlas FILE.parquet]
+    python -m clipdemo collection DIR --duplicates D.parquet --mismatched M.parquet [--clusters C.parquet]
+                                      [--outliers O.parquet]   (collection insight, see clipdemo.data.collection.insight)
 """
 
 from __future__ import annotations
@@ -80,6 +82,16 @@ def main(argv=None) -> int:
     p.add_argument("--search", metavar="TEXT", help="text -> image search over every vector")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--atlas", metavar="FILE", help="write the map as Embedding Atlas reads it (parquet)")
+    p.add_argument("--duplicates", metavar="FILE.parquet", help="write the near-duplicate groups")
+    p.add_argument("--mismatched", metavar="FILE.parquet", help="write every captioned picture, worst-fitting "
+                                                                "caption first, with a better-fitting caption")
+    p.add_argument("--clusters", metavar="FILE.parquet", help="write k-means clusters with caption labels")
+    p.add_argument("--outliers", metavar="FILE.parquet", help="write every picture, most isolated first")
+    p.add_argument("--threshold", type=float, default=None, metavar="COS",
+                   help="cosine at or above which two pictures are near-duplicates (default 0.93, measured)")
+    p.add_argument("--neighbours", type=int, default=None, metavar="K", help="neighbours for density and "
+                                                                             "caption fit (default 10)")
+    p.add_argument("--n-clusters", type=int, default=None, metavar="N", help="default sqrt(count/4), 2-30")
     p.add_argument("--json", action="store_true")
     p.add_argument("--model", default=None)
     p.add_argument("--device", default="auto")
@@ -99,6 +111,17 @@ def main(argv=None) -> int:
             c = chosen.get(name)
             encoder = load_encoder(args.model or c.model, args.device, args.dtype)
             out["search"] = service.collection_search(name, encoder, args.search, k=args.k, collections=chosen)
+        if args.duplicates or args.mismatched or args.clusters or args.outliers:
+            from clipdemo.data.collection import insight
+            from clipdemo.registry import load_encoder
+
+            c = chosen.get(name)  # the model names clusters (and embeds captions a folder did not store)
+            encoder = load_encoder(args.model or c.model, args.device, args.dtype) if args.clusters or \
+                (args.mismatched and not all(s.text for s in c.shards)) else None
+            out["insight"] = insight.write_reports(
+                chosen.get(name), args.duplicates, args.mismatched, args.clusters, args.outliers,
+                threshold=args.threshold if args.threshold is not None else insight.DUPLICATE_COSINE,
+                k=args.neighbours or insight.K, n_clusters=args.n_clusters, encoder=encoder)
     except (CollectionError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -111,6 +134,19 @@ def main(argv=None) -> int:
     if "atlas" in out:
         print(f"Embedding Atlas table: {out['atlas']}  (embedding-atlas {out['atlas']} --x projection_x "
               "--y projection_y --text caption)")
+    for kind, r in out.get("insight", {}).items():
+        if isinstance(r, dict):
+            print(f"{kind}: {r['file']}  ({_insight_line(kind, r)})")
     for h in out.get("search", {}).get("hits", []):
         print(f"{h['rank']:>3}  {h['score']:+.4f}  {h['image_path']}  {h['caption']}")
     return 0
+
+
+def _insight_line(kind: str, r: dict) -> str:
+    if kind == "duplicates":
+        return f"{r['groups']} groups, {r['pictures']} pictures at cosine >= {r['threshold']}"
+    if kind == "mismatched":
+        return f"{r['positive']} of {r['rows']} captions fit worse than a neighbour's"
+    if kind == "clusters":
+        return f"{r['n_clusters']} clusters: " + "; ".join(r["labels"][:8])
+    return f"{r['rows']} pictures ranked"

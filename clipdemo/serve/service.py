@@ -23,6 +23,7 @@ from PIL import Image
 
 from clipdemo import gallery as galleries
 from clipdemo import limits
+from clipdemo.data.video import sample_frames, search_video
 from clipdemo.embedding_map import MapData, build_map_data, project_map, records
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
@@ -226,6 +227,27 @@ class SearchResults(Result):
     results: list[dict]  # rank, name, score (cosine), caption, index; best first
     model: str
     notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class VideoSearch(Result):
+    video: str
+    queries: list[str]  # texts as typed, then the picture's name
+    times: list[float]  # seconds of each sampled frame
+    scores: list[list[float]]  # [query][frame] cosine of the frame with the query
+    baseline: list[float]  # per query, the median frame's cosine: what an unrelated frame scores in this video
+    best_time: float  # seconds: the first query's best frame
+    moments: list[dict]  # query (index), start, end, score (peak cosine), peak_time; best first per query
+    duration: float
+    fps: float  # frames sampled per second
+    model: str
+    notices: list[str] = field(default_factory=list)
+    # the frame at each moment's peak (the UI's thumbnails); not part of the JSON
+    moment_frames: list = field(default_factory=list, repr=False)
+
+    def to_json(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "moment_frames"} | {
+            "moments": [dict(m) for m in self.moments]}
 
 
 @dataclass
@@ -551,3 +573,27 @@ class ClipService:
                           [{"name": n, "vector": [_r(v) for v in e]} for n, e in zip(names, img, strict=True)],
                           [{"text": t, "vector": [_r(v) for v in e]} for t, e in zip(lines, txt, strict=True)],
                           problems)
+
+    # ------------------------------------------------------------ video
+    def video_search(self, video: str | os.PathLike, query: str | Sequence[str] = "",
+                     query_image: ImageSource | None = None, fps: float = 2.0, model: str = "") -> VideoSearch:
+        """Find the moments of a video that match a query: frames sampled `fps` times a second (bounded by
+        clipdemo.limits), each scored by cosine against each query (one line of `query` each, and/or a picture)."""
+        lines = text_lines(query)
+        notices = []
+        if len(lines) + (query_image is not None) > limits.MAX_VIDEO_QUERIES:
+            notices.append(f"{len(lines)} queries given; only the first {limits.MAX_VIDEO_QUERIES} are used")
+            lines = lines[:limits.MAX_VIDEO_QUERIES - (query_image is not None)]
+        lines, cut = limits.clean_texts(lines)
+        if not lines and query_image is None:
+            raise InputError("Type what to look for (e.g. 'a red circle'; one query per line), or give a picture.")
+        picture = [load_image(query_image, name=image_name(query_image))] if query_image is not None else []
+        encoder = self.encoder(model)
+        sample = sample_frames(video, fps)
+        timeline = search_video(encoder, sample, lines, picture, [image_name(query_image)] if picture else [])
+        moments = [{"query": m.query, "start": _r(m.start), "end": _r(m.end), "score": _r(m.score),
+                    "peak_time": _r(m.peak_time)} for m in timeline.moments]
+        return VideoSearch(Path(video).name, timeline.queries, timeline.times, _rows(timeline.scores),
+                           [_r(b) for b in timeline.baseline], timeline.times[timeline.best_frame], moments,
+                           _r(sample.duration), _r(sample.fps), self.model_name(model),
+                           notices + cut + sample.notices, [sample.frames[m.peak_frame] for m in timeline.moments])

@@ -25,7 +25,7 @@ from clipdemo.ui import gradio_adapter, no_fetch
 log = logging.getLogger("clipdemo.api")
 
 ENDPOINTS = ("models", "zero_shot", "zero_shot_batch", "similarity_matrix", "spatial_heatmap", "embedding_map",
-             "search", "embed")
+             "search", "embed", "video_search")
 NOT_A_FILE = ("pass images as uploaded files: gradio_client.handle_file(path), or a path returned by "
               "/gradio_api/upload as {\"path\": ..., \"meta\": {\"_type\": \"gradio.FileData\"}}; over MCP a "
               "data: URI. Plain paths and URLs are refused.")
@@ -199,14 +199,36 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """
         return respond("embed", lambda: service.embed(file_paths(images), texts, model))
 
+    def video_search(video: FileData, query: str = "", query_image: FileData | None = None, fps: float = 2.0,
+                     model: str = "") -> dict:
+        """Video search: when in a video the frames match a text (or a picture), as a cosine curve per query.
+
+        Args:
+            video: the video (MP4, WebM, MOV ...; at most 15 min and 1080p frames); over MCP a data: URI.
+            query: what to look for, in any language the model reads, e.g. "a red circle"; one query per line
+                gives one curve each.
+            query_image: a picture to look for instead of (or besides) the text.
+            fps: frames sampled per second (0.05 to 8; lowered so a long video stays within 600 frames).
+            model: a model name from the models endpoint; empty for the server's default.
+
+        Returns:
+            video, queries, times (seconds of the sampled frames), scores[query][frame] (cosine), baseline (per
+            query the median frame's cosine, what an unrelated frame scores), best_time (seconds, first query),
+            moments (query, start, end, score, peak_time; runs of frames above halfway from the median to the
+            best), duration, fps, model, notices.
+        """
+        return respond("video_search", lambda: service.video_search(
+            file_path(video), query, file_path(query_image) if query_image else None, float(fps), model))
+
     fns = {f.__name__: f for f in (models, zero_shot, zero_shot_batch, similarity_matrix, spatial_heatmap,
-                                   embedding_map, search, embed)}
+                                   embedding_map, search, embed, video_search)}
     assert tuple(fns) == ENDPOINTS  # noqa: S101 - the list above is what README and the tests name
     return fns
 
 
 # Work that holds the model is shared with the UI's own queue lanes, so API callers and visitors wait in line.
-LANES = {"models": ("meta", None), "embedding_map": ("map", 1), "zero_shot_batch": ("encode_many", 1)}
+LANES = {"models": ("meta", None), "embedding_map": ("map", 1), "zero_shot_batch": ("encode_many", 1),
+         "video_search": ("encode_many", 1)}
 
 
 def publish(service: ClipService, concurrency: int = 2) -> None:

@@ -188,3 +188,32 @@ def nearest_to_point(name: str, index: int, k: int = DEFAULT_K, collections: Col
     return {"collection": name, "query": int(index),
             "hits": [{"rank": r + 1, "index": i, "image_path": meta["image_path"].iat[i],
                       "caption": meta["caption"].iat[i], "score": round(s, 4)} for r, (i, s) in enumerate(ranked)]}
+
+
+INSIGHT_LAYERS = ("clusters", "duplicates", "mismatched", "outliers")
+_insights: dict[tuple, tuple] = {}  # (name, count, layer) -> (table, labels, params): computed once per process
+_insight_lock = threading.Lock()
+
+
+def collection_insight(name: str, layer: str, encoder=None, collections: CollectionSet | None = None) -> tuple:
+    """One insight layer of a launch-time collection (clipdemo.data.collection.insight): (table, labels, params);
+    labels name the clusters (empty for the other layers). `encoder`: the collection's model, which names clusters
+    and embeds captions a folder did not store."""
+    from clipdemo.data.collection import insight  # numpy/scipy/sklearn work, loaded when first asked for
+
+    if layer not in INSIGHT_LAYERS:
+        raise CollectionError(f"no insight layer {layer!r}; the layers are {', '.join(INSIGHT_LAYERS)}.")
+    c = _set(collections).get(name)
+    key = (name, c.count, layer)
+    with _insight_lock:
+        if key not in _insights:
+            base = {"collection": name, "count": c.count, "model": c.model}
+            if layer == "clusters":
+                table, labels, params = insight.clusters(c, encoder=encoder)
+            else:
+                nb = insight.neighbourhood(insight.unit_vectors(c))
+                run = {"duplicates": insight.duplicate_groups, "outliers": insight.outliers,
+                       "mismatched": lambda c, nb: insight.mismatched_captions(c, nb, encoder)}[layer]
+                table, labels, params = run(c, nb), [], {"kind": layer, **nb.params}
+            _insights[key] = (table, labels, {**base, **params})
+        return _insights[key]

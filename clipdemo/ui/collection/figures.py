@@ -68,3 +68,31 @@ def collection_figure(x: np.ndarray, y: np.ndarray, name: str, view: str = "auto
                       showlegend=bool(hits), legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
                       meta={"collection": name}, uirevision=f"collection-{name}-{n}", hovermode="closest")
     return fig
+
+
+LAYER_COLOUR = "#e4002b"
+
+
+def add_insight_layer(fig: go.Figure, x: np.ndarray, y: np.ndarray, layer: str, table, labels: list[str],
+                      top: int = 40) -> go.Figure:
+    """Draw an insight layer over the map: clusters coloured with their labels at their centres; for the other
+    layers the `top` rows (every picture of a duplicate group) ringed. Hover stays with the points trace."""
+    x, y = np.asarray(x, np.float32), np.asarray(y, np.float32)
+    if layer == "clusters":
+        cluster = table["cluster"].to_numpy()
+        idx = table["index"].to_numpy()
+        fig.add_trace(go.Scattergl(x=x[idx], y=y[idx], mode="markers", hoverinfo="skip", showlegend=False,
+                                   marker=dict(size=6, opacity=0.75, color=cluster, colorscale="Turbo")))
+        for g, label in enumerate(labels):
+            mine = idx[cluster == g]
+            if len(mine):
+                fig.add_annotation(x=float(np.median(x[mine])), y=float(np.median(y[mine])), text=f"<b>{label}</b>",
+                                   showarrow=False, font=dict(size=13, color="#111"), bgcolor="rgba(255,255,255,0.8)",
+                                   borderpad=2)
+        return fig
+    rows = table if layer == "duplicates" else table.head(top)
+    idx = rows["index"].to_numpy()
+    fig.add_trace(go.Scattergl(x=x[idx], y=y[idx], mode="markers", hoverinfo="skip", showlegend=False,
+                               marker=dict(symbol="circle-open", size=12, color=LAYER_COLOUR,
+                                           line=dict(width=2, color=LAYER_COLOUR))))
+    return fig

@@ -15,9 +15,10 @@ from PIL import Image
 
 from clipdemo.collection import service
 from clipdemo.collection.layout import CollectionError
+from clipdemo.data.collection.insight import write_table
 from clipdemo.images import ImageError
 from clipdemo.ui import scratch
-from clipdemo.ui.collection.figures import HITS_META, POINTS_UID, collection_figure
+from clipdemo.ui.collection.figures import HITS_META, POINTS_UID, add_insight_layer, collection_figure
 from clipdemo.ui.collection.strings import STRINGS  # noqa: F401 - merged into the map tab's strings
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import t, tr
@@ -183,6 +184,40 @@ def export_atlas(ctx: UIContext, opened, request: gr.Request = None):
     return [str(path)]
 
 
+TABLE_ROWS = 200  # rows shown; the file holds them all
+
+
+def _layer_encoder(ctx: UIContext, c, model_name):
+    """The collection's own model (it names clusters); None when it cannot be loaded here (then a caption names)."""
+    try:
+        return ctx.service.encoder(c.model or model_name or "")
+    except Exception:  # noqa: BLE001 - a missing model only costs the zero-shot names
+        return None
+
+
+def show_layer(ctx: UIContext, opened, layer, view, model_name, request: gr.Request = None):
+    """An insight layer on the map, its table (first TABLE_ROWS rows) and the whole table as a parquet file."""
+    if not opened:
+        raise gr.Error(tr(request, "coll.none_open"))
+    collections = _collections(ctx)
+    try:
+        m = service.collection_map(opened, collections)
+        if layer == "none":
+            return collection_figure(m["x"], m["y"], opened, view, words=_words(request)), None, [], ""
+        c = collections.get(opened)
+        table, labels, params = service.collection_insight(opened, layer, _layer_encoder(ctx, c, model_name),
+                                                           collections)
+    except ERRORS as e:
+        raise user_error(e, request) from e
+    fig = add_insight_layer(collection_figure(m["x"], m["y"], opened, view, words=_words(request)), m["x"], m["y"],
+                            layer, table, labels)
+    path = write_table(table, scratch.new_folder("insight-") / f"{opened}-{layer}.parquet", params)
+    note = tr(request, f"coll.layer_{layer}_note", n=len(table), groups=int(table["group"].nunique())
+              if layer == "duplicates" and len(table) else 0, threshold=params.get("threshold", ""),
+              k=params.get("n_clusters", params.get("k", "")))
+    return fig, table.head(TABLE_ROWS).round(4), [str(path)], note
+
+
 def build(ctx: UIContext, model_name: gr.State) -> bool:
     """The collection section of the map tab; nothing when no collection was given at launch."""
     collections = _collections(ctx)
@@ -222,6 +257,19 @@ def build(ctx: UIContext, model_name: gr.State) -> bool:
             with gr.Column(scale=2):
                 files = gr.File(label=t("coll.files"), file_count="multiple")
                 search_md = gr.Markdown()
+        gr.Markdown("#### " + t("coll.insight"))
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                layer = gr.Radio([(t("coll.layer_none"), "none"), (t("coll.layer_clusters"), "clusters"),
+                                  (t("coll.layer_duplicates"), "duplicates"),
+                                  (t("coll.layer_mismatched"), "mismatched"), (t("coll.layer_outliers"), "outliers")],
+                                 value="clusters", label=t("coll.layer"), elem_id="clipdemo-collection-layer")
+                layer_btn = gr.Button(t("coll.layer_show"), elem_id="clipdemo-collection-layer-show")
+                layer_md = gr.Markdown(elem_id="clipdemo-collection-layer-note")
+                layer_file = gr.File(label=t("coll.layer_file"), file_count="multiple")
+            with gr.Column(scale=3):
+                layer_table = gr.Dataframe(label=t("coll.layer_table"), interactive=False, max_height=320, wrap=True,
+                                           elem_id="clipdemo-collection-layer-table")
 
     def on_open(name, view, request: gr.Request, progress=gr.Progress()):
         return open_map(ctx, name, view, request, progress)
@@ -244,7 +292,12 @@ def build(ctx: UIContext, model_name: gr.State) -> bool:
     def on_export_atlas(opened, request: gr.Request):
         return export_atlas(ctx, opened, request)
 
+    def on_layer(opened, layer, view, model, request: gr.Request):
+        return show_layer(ctx, opened, layer, view, model, request)
+
     private = dict(api_visibility="private")
+    layer_btn.click(on_layer, [opened, layer, view, model_name], [plot, layer_table, layer_file, layer_md],
+                    concurrency_limit=1, concurrency_id="collection_map", **private)
     open_btn.click(on_open, [name, view], [plot, info, hit_table, hit_gallery, selection, sel_md, opened],
                    concurrency_limit=1, concurrency_id="collection_map", **private)
     view.change(on_open, [opened, view], [plot, info, hit_table, hit_gallery, selection, sel_md, opened],

@@ -43,6 +43,24 @@ STRINGS = {
         "coll.fig_density": "density",
         "coll.fig_hits": "search hits",
         "coll.clicked": "Nearest images to point #{index} ({path})",
+        "coll.insight": "What the embeddings say about the collection",
+        "coll.layer": "Layer on the map",
+        "coll.layer_none": "none",
+        "coll.layer_clusters": "clusters (named)",
+        "coll.layer_duplicates": "near-duplicates",
+        "coll.layer_mismatched": "captions that do not fit",
+        "coll.layer_outliers": "outliers",
+        "coll.layer_show": "Show the layer",
+        "coll.layer_file": "The whole table (parquet, with its parameters)",
+        "coll.layer_table": "Table (first 200 rows; the file holds all)",
+        "coll.layer_clusters_note": "{k} k-means clusters, each named by the caption word that sets it apart most "
+                                    "(zero-shot with the collection's model).",
+        "coll.layer_duplicates_note": "{n} pictures in {groups} groups at cosine ≥ {threshold}. Candidates to look at: "
+                                      "a model that sees content also joins different pictures of the same thing.",
+        "coll.layer_mismatched_note": "Worst-fitting captions first (the 40 worst are ringed): mismatch = how much "
+                                      "better a neighbour's caption fits the picture than its own; above 0 it does.",
+        "coll.layer_outliers_note": "Most isolated pictures first (the 40 most are ringed): 1 − mean cosine with the "
+                                    "{k} nearest pictures.",
     },
     "zh-CN": {
         "coll.title": "数据集合：你自己的数据集，一万到一百万张图片",
@@ -84,5 +102,21 @@ STRINGS = {
         "coll.fig_density": "密度",
         "coll.fig_hits": "搜索结果",
         "coll.clicked": "与第 {index} 个点（{path}）最相近的图片",
+        "coll.insight": "嵌入揭示的数据集情况",
+        "coll.layer": "地图图层",
+        "coll.layer_none": "无",
+        "coll.layer_clusters": "聚类（带名称）",
+        "coll.layer_duplicates": "近似重复",
+        "coll.layer_mismatched": "不相符的说明文字",
+        "coll.layer_outliers": "离群点",
+        "coll.layer_show": "显示图层",
+        "coll.layer_file": "完整表格（parquet，含参数）",
+        "coll.layer_table": "表格（前 200 行；文件包含全部）",
+        "coll.layer_clusters_note": "{k} 个 k-means 聚类，每个以最能区分它的说明文字词语命名（用数据集的模型做零样本）。",
+        "coll.layer_duplicates_note": "{n} 张图片分成 {groups} 组，余弦 ≥ {threshold}。这些只是待查看的候选："
+                                      "只看内容的模型也会把同一事物的不同图片归在一起。",
+        "coll.layer_mismatched_note": "最不相符的说明文字排在前面（最差的 40 个已圈出）：不相符度 = 邻居的说明文字"
+                                      "比它自己的更贴合图片的程度；大于 0 即更贴合。",
+        "coll.layer_outliers_note": "最孤立的图片排在前面（前 40 个已圈出）：1 − 与最近的 {k} 张图片的平均余弦。",
     },
 }

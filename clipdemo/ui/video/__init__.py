@@ -1,0 +1,1 @@
+"""Video tab: find the moment in a video."""
