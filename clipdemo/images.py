@@ -9,10 +9,17 @@ shrunk (`thumbnail`, which reduces by whole factors first) *before* the alpha co
 conversion, so no full-size RGB copy is ever made. tests/test_images.py checks that this matches
 decoding at full size and shrinking afterwards within a stated tolerance. Each image is counted
 against the open request's budget (`clipdemo.limits`) before it is decoded.
+
+Once per request: within a request scope a file is identified (path, size and modification time, or
+the bytes' hash) and the last few pictures decoded are kept for the request, so a view that labels a
+picture, shows what the model sees and checks it against the toy world decodes and charges it once.
+Only decoding is charged: a picture decoded again (no longer kept) is charged again, so the budget
+always bounds the decoding a request causes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import warnings
@@ -25,7 +32,7 @@ from clipdemo import limits
 from clipdemo.errors import InputError
 
 MAX_PIXELS = limits.MAX_IMAGE_PIXELS  # larger claims are refused before decoding
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = limits.MAX_FILE_BYTES
 MAX_SIDE = limits.DECODE_SIDE  # kept images are at most this; the model sees at most a few hundred pixels
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 _HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I", "F")
@@ -70,13 +77,42 @@ def shrink_to_rgb(image: Image.Image, max_side: int = MAX_SIDE, owned: bool = Fa
     return image.convert("RGB")
 
 
+def _identity(source, max_side: int):
+    """What makes two opens of a file the same picture within one request (None: not worth remembering)."""
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            st = Path(source).stat()
+        except OSError:
+            return None
+        return ("path", os.path.realpath(source), st.st_size, st.st_mtime_ns, max_side)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return ("bytes", hashlib.blake2b(bytes(source), digest_size=16).hexdigest(), max_side)
+    return None
+
+
 def load_image(source, name: str | None = None, max_side: int = MAX_SIDE) -> Image.Image:
-    """Open a path, bytes or PIL image decoded small; raise ImageError with a readable reason."""
-    label = name or (Path(source).name if isinstance(source, (str, os.PathLike)) else "image")
+    """Open a path, bytes or PIL image decoded small; raise ImageError with a readable reason.
+
+    Within a request scope (clipdemo.limits.request_scope) each file is charged once and a picture opened
+    again is handed back from the request's few decoded ones instead of being decoded again."""
     if isinstance(source, Image.Image):
         return shrink_to_rgb(source, max_side)
     if source is None:
         raise ImageError("No image given: upload one, paste one, or pick an example.")
+    budget = limits.current()
+    key = _identity(source, max_side) if budget is not None else None
+    if key is not None:
+        kept = budget.recall(key)
+        if kept is not None:
+            return kept.copy()  # the caller may change its copy; the request's one stays as decoded
+    image = _decode(source, name, max_side)
+    if key is not None:
+        budget.remember(key, image.copy())
+    return image
+
+
+def _decode(source, name: str | None, max_side: int) -> Image.Image:
+    label = name or (Path(source).name if isinstance(source, (str, os.PathLike)) else "image")
     try:
         if isinstance(source, (str, os.PathLike)):
             size = Path(source).stat().st_size

@@ -178,3 +178,21 @@ def test_passthrough_help_is_the_modules_own(capsys):
         cli.main(["train", "--help"])
     assert stop.value.code == 0
     assert "--steps" in capsys.readouterr().out
+
+
+def test_label_takes_more_pictures_than_one_service_batch(capsys, tmp_path):
+    """300 pictures: the service labels at most limits.MAX_BATCH_IMAGES per call, the CLI all of them."""
+    from clipdemo import limits, toyworld
+
+    paths = []
+    for i, (image, _, _) in enumerate(toyworld.generate(limits.MAX_BATCH_IMAGES + 44, seed=3, size=64)):
+        paths.append(tmp_path / f"{i:03d}.png")
+        image.save(paths[-1])
+    broken = tmp_path / "zz-broken.png"
+    broken.write_bytes(b"not a picture")
+    code, out, err = run_cli(capsys, "label", *paths, broken, "--labels", LABELS, "--model", "bundled", "--json",
+                             "--top", "1")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [r["image"] for r in data["results"]] == [str(p) for p in paths]
+    assert "skipped: zz-broken.png" in err and "unlike anything" not in err  # toy pictures: no warning
