@@ -60,9 +60,49 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "已跳过：{reason}",
     },
     # ---- user errors (clipdemo.errors.UserError with a code)
+    "no_image": {
+        "en": "No image given: upload one, paste one, or pick an example.",
+        "zh-CN": "没有图片：请上传、粘贴一张，或点选一个示例。",
+    },
+    "file_too_large": {
+        "en": "{name}: the file is {mb} MB; the limit is {limit} MB.",
+        "zh-CN": "{name}：文件有 {mb} MB，上限是 {limit} MB。",
+    },
+    "file_unreadable": {
+        "en": "{name}: cannot be read ({why}).",
+        "zh-CN": "{name}：无法读取（{why}）。",
+    },
+    "file_empty": {
+        "en": "{name}: the file is empty (0 bytes).",
+        "zh-CN": "{name}：文件是空的（0 字节）。",
+    },
+    "image_too_large": {
+        "en": "{name}: {w}x{h} pixels is too large (limit {limit} megapixels).",
+        "zh-CN": "{name}：{w}×{h} 像素太大（上限 {limit} 百万像素）。",
+    },
+    "not_an_image": {
+        "en": "{name}: not an image Pillow can read (PNG, JPEG, WebP, GIF, BMP, TIFF …).",
+        "zh-CN": "{name}：不是可以读取的图片（支持 PNG、JPEG、WebP、GIF、BMP、TIFF 等）。",
+    },
+    "image_bomb": {
+        "en": "{name}: the image claims too many pixels (a decompression bomb?).",
+        "zh-CN": "{name}：图片声称的像素数过多（可能是“解压炸弹”）。",
+    },
+    "image_damaged": {
+        "en": "{name}: the image file is damaged or truncated ({why}).",
+        "zh-CN": "{name}：图片文件已损坏或不完整（{why}）。",
+    },
+    "image_no_pixels": {
+        "en": "{name}: the image has no pixels.",
+        "zh-CN": "{name}：图片没有像素。",
+    },
     "no_usable_image": {
         "en": "None of the files is a usable image: {problems}",
         "zh-CN": "没有一个文件是可用的图片：{problems}",
+    },
+    "no_usable_matrix_image": {
+        "en": "Add at least one usable image. {problems}",
+        "zh-CN": "请至少添加一张可用的图片。{problems}",
     },
     "selection_not_a_list": {
         "en": "A selection is a list of point indices.",
@@ -81,7 +121,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "地图上没有第 {point} 个点；请重新绘制地图。",
     },
     "no_lesson": {
-        "en": "No lesson named {key!r}; the lessons are {lessons}.",
+        "en": "no lesson named {key!r}; the lessons are {lessons}",
         "zh-CN": "没有名为 {key!r} 的课程；现有课程：{lessons}。",
     },
     "lesson_language": {

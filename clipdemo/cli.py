@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in PASSTHROUGH:
         module = importlib.import_module(PASSTHROUGH[argv[0]][0])
-        code = module.main(argv[1:])  # some tools return their results; only an int is an exit status
+        # a collection's --search goes through the service, like every other command's model work
+        code = module.main(argv[1:], open_service) if argv[0] == "collection" else module.main(argv[1:])  # some tools return their results; only an int is an exit status
         return code if isinstance(code, int) else 0
     args = build_parser().parse_args(argv)
     try:
@@ -116,10 +117,7 @@ def _quiet_transformers() -> None:
 def cmd_label(args) -> int:
     from clipdemo import exports, limits
     from clipdemo.errors import InputError
-    from clipdemo.loading import default_model_name
     from clipdemo.notices import scoring as scoring_notice
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
 
     session = {}
     if args.session:
@@ -133,9 +131,8 @@ def cmd_label(args) -> int:
     templates = _text_arg(args.templates) or session.get("templates") or "single"
     model = args.model or session.get("model")
     _quiet_transformers()
-    registry = ModelRegistry(model or default_model_name(), args.device, args.dtype, max_models=1,
-                             backend=args.backend, int8=args.int8)
-    service = ClipService(registry)
+    service = open_service(model, args.device, args.dtype, args.backend, args.int8)
+    registry = service.registry
     # The service reads the pictures (one image loader) in batches of at most limits.MAX_BATCH_IMAGES, so any
     # number of files can be labelled; each result is matched to its file by position, never by zip.
     results, names, skipped, notices = [], [], [], []
@@ -156,9 +153,8 @@ def cmd_label(args) -> int:
         print(f"skipped: {problem}", file=sys.stderr)
     if not results:
         raise CLIError("none of the images could be read.")
-    for notice in [*notices, registry.get().backend.notice]:
-        if notice:
-            print(f"note: {notice}", file=sys.stderr)
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
     loaded = registry.get().loaded
     if args.save_session:
         exports.write_session(args.save_session, exports.session_record(
@@ -207,12 +203,27 @@ def _width(text: str) -> int:
 # ---------------------------------------------------------------- embed
 
 
+def open_service(model: str | None, device: str = "auto", dtype: str = "auto", backend: str | None = None,
+                 int8: bool = False):
+    """The service over one model, as every command that runs a model uses it (the backend's notice, if any, is
+    printed to stderr once)."""
+    from clipdemo.loading import default_model_name
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+
+    registry = ModelRegistry(model or default_model_name(), device, dtype, max_models=1, backend=backend, int8=int8)
+    service = ClipService(registry)
+    if registry.get().backend.notice:
+        print(f"note: {registry.get().backend.notice}", file=sys.stderr)
+    return service
+
+
 def cmd_embed(args) -> int:
     from clipdemo.collection.cli import cmd_embed as embed_collection
-    from clipdemo.registry import load_encoder
 
     _quiet_transformers()
-    return embed_collection(args, load_encoder)
+    return embed_collection(args, lambda model, device, dtype: open_service(model, device, dtype, args.backend,
+                                                                             args.int8).encoder())
 
 
 # ---------------------------------------------------------------- download

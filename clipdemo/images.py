@@ -98,7 +98,7 @@ def load_image(source, name: str | None = None, max_side: int = MAX_SIDE) -> Ima
     if isinstance(source, Image.Image):
         return shrink_to_rgb(source, max_side)
     if source is None:
-        raise ImageError("No image given: upload one, paste one, or pick an example.")
+        raise ImageError(code="no_image")
     budget = limits.current()
     key = _identity(source, max_side) if budget is not None else None
     if key is not None:
@@ -117,26 +117,26 @@ def _decode(source, name: str | None, max_side: int) -> Image.Image:
         if isinstance(source, (str, os.PathLike)):
             size = Path(source).stat().st_size
             if size > MAX_BYTES:
-                raise ImageError(f"{label}: the file is {size / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+                raise ImageError(code="file_too_large", name=label, mb=round(size / 2**20), limit=MAX_BYTES // 2**20)
             limits.charge_bytes(label, size)
             data = Path(source).read_bytes()
         else:
             data = bytes(source)
     except OSError as e:
-        raise ImageError(f"{label}: cannot be read ({e.strerror or e}).") from e
+        raise ImageError(code="file_unreadable", name=label, why=str(e.strerror or e)) from e
     except limits.LimitError as e:
         raise ImageError(str(e)) from e
     if not data:
-        raise ImageError(f"{label}: the file is empty (0 bytes).")
+        raise ImageError(code="file_empty", name=label)
     if len(data) > MAX_BYTES:
-        raise ImageError(f"{label}: the file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+        raise ImageError(code="file_too_large", name=label, mb=round(len(data) / 2**20), limit=MAX_BYTES // 2**20)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             w, h = image.size
             if w * h > MAX_PIXELS:
-                raise ImageError(f"{label}: {w}x{h} pixels is too large (limit {MAX_PIXELS // 1_000_000} megapixels).")
+                raise ImageError(code="image_too_large", name=label, w=w, h=h, limit=MAX_PIXELS // 1_000_000)
             limits.charge_image(label, w * h)
             if image.format == "JPEG":  # decode at 1/2..1/8 scale, still at least max_side on the short side
                 image.draft(image.mode, (max_side, max_side))
@@ -146,11 +146,11 @@ def _decode(source, name: str | None, max_side: int) -> Image.Image:
     except limits.LimitError as e:
         raise ImageError(str(e)) from e
     except UnidentifiedImageError as e:
-        raise ImageError(f"{label}: not an image Pillow can read (PNG, JPEG, WebP, GIF, BMP, TIFF …).") from e
+        raise ImageError(code="not_an_image", name=label) from e
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"{label}: the image claims too many pixels (a decompression bomb?).") from e
+        raise ImageError(code="image_bomb", name=label) from e
     except (OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"{label}: the image file is damaged or truncated ({e}).") from e
+        raise ImageError(code="image_damaged", name=label, why=str(e)) from e
     if min(image.size) < 1:
-        raise ImageError(f"{label}: the image has no pixels.")
+        raise ImageError(code="image_no_pixels", name=label)
     return shrink_to_rgb(image, max_side, owned=True)

@@ -35,7 +35,10 @@ class Notice:
         return self.message
 
     def text(self, locale: str = "en") -> str:
-        return catalogue.render(self.code, self.params, locale)
+        params = dict(self.params)
+        if "reason_code" in params:  # a nested coded message (a skipped picture's reason)
+            params["reason"] = reason_text(params, locale)
+        return catalogue.render(self.code, params, locale)
 
 
 def notice(code: str, severity: str = "info", **params) -> Notice:
@@ -45,6 +48,21 @@ def notice(code: str, severity: str = "info", **params) -> Notice:
 def free_text(texts: Iterable[str | Notice]) -> list[Notice]:
     """Engine notices that are still plain English (no code yet) as Notices; Notices pass through."""
     return [t if isinstance(t, Notice) else Notice(catalogue.FREE_TEXT, {"text": str(t)}) for t in texts]
+
+
+def skipped_notice(error) -> Notice:
+    """A picture skipped for a user error: the error's own code and parameters ride along, so the reason can be
+    said in any language (an uncoded error travels as its English text)."""
+    return Notice("image_skipped", {"reason": str(error), "reason_code": getattr(error, "code", None),
+                                    "reason_params": dict(getattr(error, "params", {}) or {})}, "warning")
+
+
+def reason_text(params: dict, locale: str) -> str:
+    """The `reason` of a skip notice in `locale`, from its code where it has one."""
+    code = params.get("reason_code")
+    if code in catalogue.MESSAGES:
+        return catalogue.render(code, params.get("reason_params") or {}, locale)
+    return str(params.get("reason", ""))
 
 
 def scoring(sigmoid: bool) -> Notice:

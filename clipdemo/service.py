@@ -32,7 +32,7 @@ from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.images import load_image
 from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, is_offline
-from clipdemo.notices import Notice, free_text
+from clipdemo.notices import Notice, free_text, skipped_notice
 from clipdemo.notices import out_of_world as out_of_world_notices
 from clipdemo.notices import scoring as scoring_notice
 from clipdemo.projection import Projection
@@ -300,7 +300,7 @@ def load_images(sources: Sequence[ImageSource], limit: int) -> LoadedImages:
             out.positions.append(i)
         except InputError as e:
             out.problems.append(str(e))
-            out.notices.append(Notice("image_skipped", {"reason": str(e)}, "warning"))
+            out.notices.append(skipped_notice(e))
     out.names = unique_names(names)
     return out
 
@@ -399,9 +399,9 @@ class ClipService:
                 "gap": lessons.modality_gap, "heldout": lessons.compositional, "counting": lessons.counting_probe,
                 "leftright": lessons.left_right_probe, "languages": language_comparison}
         if key not in runs:
-            raise InputError(f"no lesson named {key!r}; the lessons are {', '.join(LESSONS)}")
+            raise InputError(code="no_lesson", key=key, lessons=", ".join(LESSONS))
         if language not in ("en", "zh"):
-            raise InputError(f"language must be en or zh (got {language!r})")
+            raise InputError(code="lesson_language", language=language)
         if key == "languages":
             return runs[key](self.encoder(model))
         return runs[key](self.encoder(model), language=language)
@@ -480,7 +480,7 @@ class ClipService:
         got = load_images(images, limits.MATRIX_MAX_IMAGES)
         names = unique_names([str(names[i]) for i in got.positions]) if names is not None else got.names
         if not got.images:
-            raise InputError("Add at least one usable image." + "".join(f" {p}" for p in got.problems[:3]))
+            raise InputError(code="no_usable_matrix_image", problems=" ".join(got.problems[:3]))
         lines = text_lines(texts)
         notices = [*self.world_notices(encoder, got.images, names), *got.notices]
         if len(lines) > limits.MATRIX_MAX_TEXTS:
@@ -656,7 +656,7 @@ class ClipService:
             lines = lines[:limits.MAX_EMBED_TEXTS]
         notices = [*self.world_notices(encoder, loaded, names), *notices, *text_notices(lines)]
         if not loaded and not lines:
-            raise InputError("Give at least one image or one text to embed.")
+            raise InputError(code="nothing_to_embed")
         img = encoder.encode_images(loaded) if loaded else np.zeros((0, encoder.dim))
         txt = encoder.encode_texts(lines) if lines else np.zeros((0, encoder.dim))
         return Embeddings(self.model_name(model), encoder.dim,

@@ -328,3 +328,22 @@ def test_chinese_zero_shot_on_pillow_shapes_matches_english_through_the_app(clie
     assert zh["n"] == en["n"] == 24
     assert zh["accuracy"] >= 0.75, bench.table(results)
     assert zh["accuracy"] >= en["accuracy"] - 1 / 24 - 1e-9, bench.table(results)  # at most one picture behind
+
+
+def test_every_result_publishes_its_fields_not_a_bare_dict():
+    """view_api and MCP describe each result from the endpoint's return type (the service's dataclass)."""
+    import gradio as gr
+
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+    from clipdemo.ui import api
+
+    with gr.Blocks() as demo:
+        api.publish(ClipService(ModelRegistry("bundled", device="cpu")))
+    named = demo.get_api_info()["named_endpoints"]
+    for name in ENDPOINTS:
+        schema = named[f"/{name}"]["returns"][0]["type"]
+        assert schema.get("properties"), name
+    notice = named["/zero_shot"]["returns"][0]["type"]["properties"]["notices"]["items"]["properties"]
+    assert set(notice) == {"code", "params", "severity", "message"}
+    assert "probabilities" in named["/zero_shot"]["returns"][0]["type"]["properties"]

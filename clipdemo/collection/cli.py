@@ -41,7 +41,8 @@ def add_embed_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recursive", action="store_true", help=argparse.SUPPRESS)  # folders are always walked
 
 
-def cmd_embed(args, load_encoder) -> int:
+def cmd_embed(args, open_encoder) -> int:
+    """`open_encoder(model, device, dtype)`: the model as the app's service serves it (clipdemo.cli passes it)."""
     from clipdemo.collection import embed, mapping, sources, store
 
     try:
@@ -56,7 +57,7 @@ def cmd_embed(args, load_encoder) -> int:
                                         args.batch_size, args.store_dtype, address=args.ray_address,
                                         workers=args.ray_workers, gpus=args.ray_gpus, progress=not args.no_progress)
         else:
-            encoder = load_encoder(args.model, args.device, args.dtype)
+            encoder = open_encoder(args.model, args.device, args.dtype)
             info = embed.embed_local(source, out, encoder, args.shard_size, args.batch_size, args.store_dtype,
                                      progress=not args.no_progress)
         print(f"{info['count']} vectors ({info['dim']}-d, {info['store_dtype']}) in {len(info['shards'])} shard(s) "
@@ -73,7 +74,9 @@ def cmd_embed(args, load_encoder) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def main(argv=None, open_service=None) -> int:
+    """`open_service(model, device, dtype)`: a clipdemo.service.ClipService over that model, for --search
+    (clipdemo.cli passes it: this package sits below the service and does not import it)."""
     p = argparse.ArgumentParser(prog="python -m clipdemo collection",
                                 description="Look into a collection folder: size, model, map, search, exports.")
     p.add_argument("folder", metavar="DIR")
@@ -94,11 +97,11 @@ def main(argv=None) -> int:
         if args.atlas:
             out["atlas"] = str(service.export_atlas(name, args.atlas, chosen))
         if args.search:
-            from clipdemo.registry import load_encoder
-
-            c = chosen.get(name)
-            encoder = load_encoder(args.model or c.model, args.device, args.dtype)
-            out["search"] = service.collection_search(name, encoder, args.search, k=args.k, collections=chosen)
+            if open_service is None:
+                raise CollectionError("--search runs through `python -m clipdemo collection` (it needs the app's "
+                                      "service)")
+            clip = open_service(args.model or chosen.get(name).model, args.device, args.dtype)
+            out["search"] = clip.collection_hits(name, args.search, k=args.k, collections=chosen)
     except (CollectionError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -8,8 +8,6 @@ per call. Images come as uploaded files (gradio_client's `handle_file`, or a pat
 fetches a URL for a client (see clipdemo.ui.no_fetch).
 """
 
-from __future__ import annotations
-
 import inspect
 import logging
 from collections.abc import Callable
@@ -19,7 +17,18 @@ from gradio.data_classes import FileData
 
 from clipdemo.errors import InputError, UserError
 from clipdemo.search import DEFAULT_K
-from clipdemo.service import ClipService, Result
+from clipdemo.service import (
+    ClipService,
+    EmbeddingMap,
+    Embeddings,
+    Heatmap,
+    ModelList,
+    Result,
+    SearchResults,
+    Similarity,
+    ZeroShot,
+    ZeroShotBatch,
+)
 from clipdemo.ui import no_fetch
 
 log = logging.getLogger("clipdemo.api")
@@ -68,9 +77,11 @@ def respond(name: str, call: Callable[[], Result]) -> dict:
 
 
 def endpoints(service: ClipService) -> dict[str, Callable]:
-    """The public functions, by API name. Their signatures and docstrings are the API's documentation."""
+    """The public functions, by API name. Their signatures and docstrings are the API's documentation, and
+    their return types (the service's result dataclasses) the result's schema: Gradio derives view_api's and
+    MCP's description of each result's fields from them. Each returns the result's JSON (`to_json`)."""
 
-    def models(request: gr.Request = None) -> dict:
+    def models(request: gr.Request = None) -> ModelList:
         """List the models this server offers, and which is the default (and your own Learn-tab model, if any).
 
         Returns:
@@ -80,7 +91,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """
         return respond("models", lambda: service.models(getattr(request, "session_hash", None)))
 
-    def zero_shot(image: FileData, labels: str, templates: str = "single", model: str = "") -> dict:
+    def zero_shot(image: FileData, labels: str, templates: str = "single", model: str = "") -> ZeroShot:
         """Zero-shot labeling: which label's prompt ("a photo of a {label}.") lies closest to the image.
 
         Args:
@@ -97,7 +108,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """
         return respond("zero_shot", lambda: service.zero_shot(file_path(image), labels, templates, model))
 
-    def zero_shot_batch(images: list[FileData], labels: str, templates: str = "single", model: str = "") -> dict:
+    def zero_shot_batch(images: list[FileData], labels: str, templates: str = "single", model: str = "") -> ZeroShotBatch:
         """Zero-shot labeling of several images with the same labels.
 
         Args:
@@ -112,7 +123,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("zero_shot_batch",
                        lambda: service.zero_shot_batch(file_paths(images), labels, templates, model))
 
-    def similarity_matrix(images: list[FileData], texts: str, model: str = "") -> dict:
+    def similarity_matrix(images: list[FileData], texts: str, model: str = "") -> Similarity:
         """The image x text cosine-similarity matrix CLIP is trained on; with pairs, the batch's contrastive loss.
 
         Args:
@@ -126,7 +137,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """
         return respond("similarity_matrix", lambda: service.similarity_matrix(file_paths(images), texts, model))
 
-    def spatial_heatmap(image: FileData, text: str, method: str = "gradcam", model: str = "") -> dict:
+    def spatial_heatmap(image: FileData, text: str, method: str = "gradcam", model: str = "") -> Heatmap:
         """Where in the image a text matches: a relevance grid over the part of the image the model saw.
 
         Args:
@@ -143,7 +154,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("spatial_heatmap", lambda: service.spatial_heatmap(file_path(image), text, method, model))
 
     def embedding_map(images: list[FileData] | None = None, texts: str = "", method: str = "umap", dims: int = 2,
-                      collection: str = "", model: str = "") -> dict:
+                      collection: str = "", model: str = "") -> EmbeddingMap:
         """Images and texts projected into one 2-D or 3-D map of the joint embedding space.
 
         Args:
@@ -164,7 +175,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
                                                      collection=collection or ""))
 
     def search(query: str = "", images: list[FileData] | None = None, k: int = DEFAULT_K, collection: str = "",
-               query_image: FileData | None = None, model: str = "") -> dict:
+               query_image: FileData | None = None, model: str = "") -> SearchResults:
         """Search: the images ranked by cosine similarity with a text query (or a query picture), best first.
 
         Args:
@@ -185,7 +196,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
                                                        collection=collection or "",
                                                        query_image=file_path(query_image) if query_image else None))
 
-    def embed(images: list[FileData] | None = None, texts: str = "", model: str = "") -> dict:
+    def embed(images: list[FileData] | None = None, texts: str = "", model: str = "") -> Embeddings:
         """Embeddings: L2-normalised vectors of images and texts in the model's joint space.
 
         Args:
