@@ -120,6 +120,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The map has no point {point}; draw the map again.",
         "zh-CN": "地图上没有第 {point} 个点；请重新绘制地图。",
     },
+    "no_training": {
+        "en": "This server has no Learn tab training.",
+        "zh-CN": "这台服务器没有“训练”标签页的训练功能。",
+    },
+    "no_session": {
+        "en": "No browser session: this call belongs to one session (gradio_client keeps one per Client).",
+        "zh-CN": "没有浏览器会话：这个调用属于某个会话（gradio_client 的每个 Client 各有一个会话）。",
+    },
     "no_lesson": {
         "en": "no lesson named {key!r}; the lessons are {lessons}",
         "zh-CN": "没有名为 {key!r} 的课程；现有课程：{lessons}。",

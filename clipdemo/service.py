@@ -21,6 +21,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -42,6 +43,9 @@ from clipdemo.similarity import similarity_matrix as engine_similarity_matrix
 from clipdemo.spatial import spatial_map
 from clipdemo.zeroshot import ZeroShotResult
 from clipdemo.zeroshot import zero_shot as engine_zero_shot
+
+if TYPE_CHECKING:  # the trainer is handed in by the app; the service itself never loads it
+    from clipdemo.live_training import LiveTrainingManager
 
 ImageSource = str | os.PathLike | bytes | Image.Image
 LESSONS = ("templates", "temperature", "gap", "heldout", "counting", "leftright", "languages")  # the Lessons tab's
@@ -236,6 +240,34 @@ class SearchResults(Result):
 
 
 @dataclass
+class LearnStatus(Result):
+    """A session's Learn-tab training, for API clients (clipdemo.live_training.status_record)."""
+
+    running: bool
+    state: str  # none | running | finished | stopped | failed ...
+    mode: str | None
+    step: int
+    steps: int
+    batch_size: int | None
+    diagonal_hits: int  # pictures of the fixed batch that pick their own caption
+    fixed_batch: int
+    loss: float | None
+    reason: str | None = None
+    error: str | None = None
+    config: dict | None = None
+    diagonal_step: int | None = None
+    logit_scale: float | None = None
+    temperature: float | None = None  # 1 / logit_scale
+    seen_accuracy: float | None = None
+    heldout_accuracy: float | None = None
+    seconds: float | None = None
+    train_seconds: float | None = None
+    parameters: int | None = None
+    trained_parameters: int | None = None
+    curve: dict | None = None  # seconds, step, diagonal_hits
+
+
+@dataclass
 class MapNeighbours:
     """A clicked map point's neighbours: an image's nearest texts, or a text's nearest images."""
 
@@ -325,8 +357,26 @@ def text_notices(texts: Sequence[str]) -> list[Notice]:
 class ClipService:
     """The operations, over the models a `ModelRegistry` holds."""
 
-    def __init__(self, registry: ModelRegistry):
+    def __init__(self, registry: ModelRegistry, training: LiveTrainingManager | None = None):
         self.registry = registry
+        self.training = training  # the Learn tab's runs, one per session (None: this server trains nothing)
+
+    # ------------------------------------------------------------ Learn tab training, per session
+    def attach_training(self, manager: LiveTrainingManager) -> None:
+        self.training = manager
+
+    def _trainer(self) -> LiveTrainingManager:
+        if self.training is None:
+            raise InputError(code="no_training")
+        return self.training
+
+    def learn_start(self, session: str, **knobs) -> LearnStatus:
+        """Start (or restart) `session`'s training; every LiveConfig knob is optional (None: its default)."""
+        return LearnStatus(**self._trainer().learn_start(session, **knobs))
+
+    def learn_status(self, session: str) -> LearnStatus:
+        """`session`'s training now (state "none" before it starts)."""
+        return LearnStatus(**self._trainer().learn_status(session))
 
     def encoder(self, model: str | None = "") -> Encoder:
         return self.registry.get(model or None)

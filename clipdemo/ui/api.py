@@ -16,12 +16,14 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from clipdemo.errors import InputError, UserError
+from clipdemo.live_training import CONCEPTS, LANGUAGES, MODES, LiveConfig
 from clipdemo.search import DEFAULT_K
 from clipdemo.service import (
     ClipService,
     EmbeddingMap,
     Embeddings,
     Heatmap,
+    LearnStatus,
     ModelList,
     Result,
     SearchResults,
@@ -216,6 +218,41 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
     return fns
 
 
+def publish_learning(service: ClipService) -> None:
+    """`learn_start` and `learn_status` for API clients, on the service like every endpoint: JSON in, the typed
+    LearnStatus out, for the caller's session. The first five parameters keep the order of the tab's knobs, so
+    positional callers keep working."""
+    defaults = LiveConfig()
+
+    def session(request) -> str:
+        sid = getattr(request, "session_hash", None)
+        if not sid:
+            raise InputError(code="no_session")
+        return sid
+
+    def learn_start(batch_size: int | None = None, lr: float | None = None, width: int | None = None,
+                    concepts: str | None = None, steps: int | None = None, mode: str | None = None,
+                    layers: int | None = None, seed: int | None = None, language: str | None = None,
+                    request: gr.Request = None) -> LearnStatus:
+        knobs = dict(batch_size=batch_size, lr=lr, width=width, concepts=concepts, steps=steps, mode=mode,
+                     layers=layers, seed=seed, language=language)
+        return respond("learn_start", lambda: service.learn_start(session(request), **knobs))
+
+    def learn_status(request: gr.Request = None) -> LearnStatus:
+        return respond("learn_status", lambda: service.learn_status(session(request)))
+
+    gr.api(learn_start, api_name="learn_start", concurrency_limit=2, concurrency_id="learn_control",
+           api_description="Start (or restart) this session's Learn-tab training; every setting is optional. "
+                           f"mode: {' | '.join(MODES)} (default {defaults.mode}: locked image tower, LiT); "
+                           f"concepts: {' | '.join(CONCEPTS)}; language (of the captions): {' | '.join(LANGUAGES)} "
+                           f"(default {defaults.language}). Returns the same JSON as learn_status.")
+    gr.api(learn_status, api_name="learn_status", concurrency_limit=8, concurrency_id="learn_poll",
+           api_description="This session's training as JSON: mode, state, running, step, steps, batch_size, "
+                           "diagonal_hits (pictures of the fixed batch that pick their own caption) out of "
+                           "fixed_batch, loss, logit_scale and temperature (= 1 / logit_scale), accuracies, and the "
+                           "curve of diagonal hits against seconds since start.")
+
+
 # Work that holds the model is shared with the UI's own queue lanes, so API callers and visitors wait in line.
 LANES = {"models": ("meta", None), "embedding_map": ("map", 1), "zero_shot_batch": ("encode_many", 1)}
 
@@ -232,3 +269,5 @@ def publish(service: ClipService, concurrency: int = 2) -> None:
             root.blocks[i].label = param
         for i in dep["outputs"]:
             root.blocks[i].label = "result"
+    if service.training is not None:
+        publish_learning(service)
