@@ -26,6 +26,14 @@ MESSAGES: dict[str, dict[str, str]] = {
                  "{limit:.0f}）。这个模型只认识彩色图形，所以它对这张图片给出的数字只是猜测，不管看起来多么自信。"
                  "要处理真实照片，请选择真正的 CLIP，例如 OpenAI CLIP ViT-B/32。",
     },
+    "out_of_world_many": {
+        "en": "{n} pictures are unlike anything the bundled toy model was trained on (out-of-world score above "
+              "{limit:.0f}): {names}. The model only knows coloured shapes, so its numbers for them are guesses. For "
+              "real photos pick a real CLIP, such as OpenAI CLIP ViT-B/32.",
+        "zh-CN": "有 {n} 张图片和内置玩具模型训练时见过的任何东西都不一样（世界外得分高于 {limit:.0f}）：{names}。"
+                 "这个模型只认识彩色图形，所以它对这些图片给出的数字只是猜测。要处理真实照片，请选择真正的 CLIP，"
+                 "例如 OpenAI CLIP ViT-B/32。",
+    },
     "out_of_world_more": {
         "en": "… and {n} more pictures unlike the bundled toy model's world.",
         "zh-CN": "……另有 {n} 张图片和内置玩具模型的世界不一样。",

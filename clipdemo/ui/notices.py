@@ -27,6 +27,12 @@ def warnings(notices: Iterable[Notice | str], request=None) -> str:
     """The warnings (severity "warning": the numbers may mislead), one per line, for right above the result."""
     loc = locale_of(request)
     found = [n for n in free_text(notices) if n.severity == "warning" and n.code.startswith("out_of_world")]
+    pictures = [n for n in found if n.code == "out_of_world"]
+    if len(pictures) > 1:  # one warning that names them all, not a wall of repeats
+        more = sum(n.params.get("n", 0) for n in found if n.code == "out_of_world_more")
+        names = ", ".join(f"{n.params['name']} ({n.params['score']:.0f})" for n in pictures)
+        found = [Notice("out_of_world_many", {"n": len(pictures) + more, "names": names + (" …" if more else ""),
+                                              "limit": pictures[0].params["limit"]}, "warning")]
     return "\n\n".join(f"⚠️ **{text(n, loc)}**" for n in found)
 
 
