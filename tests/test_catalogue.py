@@ -1,12 +1,12 @@
-"""clipdemo.catalogue: every coded message in English and Chinese, with the same parameters."""
+"""clipdemo.core.catalogue: every coded message in English and Chinese, with the same parameters."""
 
 from __future__ import annotations
 
 import pytest
 
-from clipdemo import catalogue
-from clipdemo.errors import InputError
-from clipdemo.notices import Notice
+from clipdemo.core import catalogue
+from clipdemo.core.errors import InputError
+from clipdemo.core.notices import Notice
 
 
 @pytest.mark.parametrize("code", sorted(catalogue.MESSAGES))

@@ -6,8 +6,9 @@ import random
 
 import pytest
 
-from clipdemo import notices, ood, toyworld
-from clipdemo.images import load_image
+from clipdemo.core import notices, toyworld
+from clipdemo.core.images import load_image
+from clipdemo.teach import ood
 from clipdemo.ui import notices as notice_view
 from clipdemo.ui.context import example_photos, example_toys
 from clipdemo.ui.zeroshot import layout as zeroshot_tab
@@ -27,7 +28,7 @@ def test_photos_score_above_the_threshold_and_toys_below(bundled_encoder):
 
 
 def test_the_warning_shows_next_to_a_photo_result_and_not_a_toy_one(bundled_encoder):
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core.registry import ModelRegistry
     from clipdemo.ui.context import UIContext
 
     registry = ModelRegistry()
@@ -61,8 +62,8 @@ def test_a_batch_of_photos_in_the_tab_is_warned_photo_by_photo(bundled_encoder, 
     budget that holds them once are all named (the tab used to decode them again and lose the warning)."""
     from PIL import Image
 
-    from clipdemo import limits
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core import limits
+    from clipdemo.core.registry import ModelRegistry
     from clipdemo.ui.context import UIContext
 
     registry = ModelRegistry()

@@ -1,6 +1,6 @@
 """Engine messages (clipdemo.errors.UserError) in the visitor's language, and the toast titles.
 
-Coded errors (clipdemo.errors.UserError with a code) come from the one catalogue, clipdemo.catalogue; the
+Coded errors (clipdemo.errors.UserError with a code) come from the one catalogue, clipdemo.core.catalogue; the
 patterns below serve only the raises that carry no code yet, and shrink as raises are converted.
 
 The engine says what is wrong in English, for the API, the CLI and the logs. A Chinese page shows the
@@ -15,7 +15,7 @@ import re
 
 import gradio as gr
 
-from clipdemo import catalogue
+from clipdemo.core import catalogue
 from clipdemo.ui.i18n import locale_of, tr
 
 STRINGS = {
@@ -119,7 +119,7 @@ def translate(text: str, locale: str) -> str:
 
 
 def error_text(e: Exception, locale: str) -> str:
-    """An engine error in `locale`: a coded one from clipdemo.catalogue (its nested engine messages through the
+    """An engine error in `locale`: a coded one from clipdemo.core.catalogue (its nested engine messages through the
     patterns here), an uncoded one through the patterns."""
     code = getattr(e, "code", None)
     if code in catalogue.MESSAGES:

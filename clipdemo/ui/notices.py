@@ -1,6 +1,6 @@
-"""A result's notices (clipdemo.notices) drawn beside it, in the visitor's language.
+"""A result's notices (clipdemo.core.notices) drawn beside it, in the visitor's language.
 
-Coded notices come from clipdemo.catalogue; the few engine notices that are still plain English (code
+Coded notices come from clipdemo.core.catalogue; the few engine notices that are still plain English (code
 "note") go through clipdemo.ui.messages' older translation until they are given codes.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from clipdemo.notices import Notice, free_text
+from clipdemo.core.notices import Notice, free_text
 from clipdemo.ui.i18n import locale_of
 from clipdemo.ui.messages import translate
 

@@ -5,7 +5,7 @@ dataclass of plain JSON types (`to_json()` is `dataclasses.asdict`), so the HTTP
 client and MCP see exactly what the UI draws. `model` names a model from `models()`; empty means the
 server's default. It is honoured per call: two callers asking for two models each get their own.
 
-Every result that took pictures carries its notices (clipdemo.notices: a code, parameters, a severity),
+Every result that took pictures carries its notices (clipdemo.core.notices: a code, parameters, a severity),
 built here once: pictures unlike the bundled toy model's world (one warning per picture), texts cut,
 images dropped, the scoring rule. The UI renders them in the visitor's language; the API returns them.
 
@@ -28,14 +28,14 @@ from PIL import Image
 
 from clipdemo import gallery as galleries
 from clipdemo import limits, ood, scoring
+from clipdemo.core.notices import Notice, free_text, skipped_notice
+from clipdemo.core.notices import out_of_world as out_of_world_notices
+from clipdemo.core.notices import scoring as scoring_notice
 from clipdemo.embedding_map import MapData, build_map_data, project_map, records
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.images import load_image
 from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, is_offline
-from clipdemo.notices import Notice, free_text, skipped_notice
-from clipdemo.notices import out_of_world as out_of_world_notices
-from clipdemo.notices import scoring as scoring_notice
 from clipdemo.projection import Projection
 from clipdemo.registry import ModelRegistry, is_private
 from clipdemo.search import DEFAULT_K, Hit, rank, search_image, search_text

@@ -16,7 +16,7 @@ FREE_TEXT = "note"  # a message not yet given a code: its English text travels a
 
 MESSAGES: dict[str, dict[str, str]] = {
     FREE_TEXT: {"en": "{text}", "zh-CN": "{text}"},
-    # ---- notices (clipdemo.notices): what a result's reader should know about it
+    # ---- notices (clipdemo.core.notices): what a result's reader should know about it
     "out_of_world": {
         "en": "{name} is unlike anything the bundled toy model was trained on (out-of-world score {score:.0f}; toy "
               "pictures score below {limit:.0f}). The model only knows coloured shapes, so its numbers for this "

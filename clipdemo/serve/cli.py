@@ -116,8 +116,8 @@ def _quiet_transformers() -> None:
 
 def cmd_label(args) -> int:
     from clipdemo import exports, limits
+    from clipdemo.core.notices import scoring as scoring_notice
     from clipdemo.errors import InputError
-    from clipdemo.notices import scoring as scoring_notice
 
     session = {}
     if args.session:

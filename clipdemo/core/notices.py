@@ -2,7 +2,7 @@
 
 Built once in the service and carried by every result (the UI, the API, MCP and the CLI all read the same
 list): pictures unlike the bundled model's world, texts cut, images or labels dropped, the scoring rule,
-sampling in projections. `message` is the English text (clipdemo.catalogue) for clients that do not
+sampling in projections. `message` is the English text (clipdemo.core.catalogue) for clients that do not
 translate; the UI renders `code` and `params` in the visitor's language instead.
 """
 
@@ -11,21 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from clipdemo import catalogue
+from clipdemo.core import catalogue
 
 SEVERITIES = ("info", "warning")
 
 
 @dataclass
 class Notice:
-    code: str  # a key of clipdemo.catalogue.MESSAGES
+    code: str  # a key of clipdemo.core.catalogue.MESSAGES
     params: dict = field(default_factory=dict)
     severity: str = "info"  # info | warning (the result's numbers may mislead)
     message: str = ""  # the English text, filled from the catalogue
 
     def __post_init__(self):
         if self.code not in catalogue.MESSAGES:
-            raise KeyError(f"no message for notice code {self.code!r} in clipdemo.catalogue")
+            raise KeyError(f"no message for notice code {self.code!r} in clipdemo.core.catalogue")
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}")
         if not self.message:

@@ -4,14 +4,14 @@
 is, in the UI, the API, MCP and the CLI). Anything else that escapes the engine is a bug: the
 callers log it with its traceback and say so, instead of dressing it up as an input problem.
 
-A converted raise names a code of clipdemo.catalogue and its parameters, `InputError(code=..., **params)`:
+A converted raise names a code of clipdemo.core.catalogue and its parameters, `InputError(code=..., **params)`:
 the English message comes from the catalogue, and the UI says the same code in the visitor's language.
 A plain `UserError("message")` still works for the raises not converted yet (its code is None).
 """
 
 from __future__ import annotations
 
-from clipdemo import catalogue
+from clipdemo.core import catalogue
 
 
 class UserError(Exception):
