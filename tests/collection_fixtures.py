@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clipdemo.collection import synthetic
+from clipdemo.bench import synthetic  # moved there; the old dotted name does not resolve through the package
 
 
 def toy_folder(root: Path, n: int = 12, nested: bool = True) -> Path:
