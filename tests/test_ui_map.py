@@ -212,3 +212,19 @@ def test_tab_builds_with_no_public_endpoint(ctx):
     with gr.Blocks() as demo:
         map_tab.build(ctx, gr.State(None))
     assert demo.get_api_info()["named_endpoints"] == {}  # the UI's own events stay private
+
+
+def test_the_gap_readout_says_what_its_numbers_show():
+    """'closer to its own caption' only when the paired cosine is higher; the toy model on photos (+0.392 own vs
+    +0.420 others) is told as the opposite, in both languages."""
+    from types import SimpleNamespace
+
+    def readout(paired, unpaired, lang="en"):
+        gap = SimpleNamespace(centroid_distance=0.79, paired_cosine=paired, unpaired_cosine=unpaired)
+        request = SimpleNamespace(headers={"accept-language": lang})
+        return map_tab.gap_readout(SimpleNamespace(gap=lambda: gap), request)
+
+    assert "closer to its own caption than to the others" in readout(0.45, 0.20)
+    photos = readout(0.392, 0.420)
+    assert "not closer to their own captions" in photos and "+0.392" in photos and "+0.420" in photos
+    assert "并不比" in readout(0.392, 0.420, "zh-CN") and "并不比" not in readout(0.45, 0.20, "zh-CN")
