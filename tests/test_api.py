@@ -344,3 +344,22 @@ def test_video_search_finds_the_red_circle_at_4_to_6_seconds(client, tmp_path, q
     notes.write_text("not a video")
     with pytest.raises(AppError, match="not a video"):
         client.predict(video=handle_file(str(notes)), query=query, api_name="/video_search")
+
+
+def test_every_result_publishes_its_fields_not_a_bare_dict():
+    """view_api and MCP describe each result from the endpoint's return type (the service's dataclass)."""
+    import gradio as gr
+
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+    from clipdemo.ui import api
+
+    with gr.Blocks() as demo:
+        api.publish(ClipService(ModelRegistry("bundled", device="cpu")))
+    named = demo.get_api_info()["named_endpoints"]
+    for name in ENDPOINTS:
+        schema = named[f"/{name}"]["returns"][0]["type"]
+        assert schema.get("properties"), name
+    notice = named["/zero_shot"]["returns"][0]["type"]["properties"]["notices"]["items"]["properties"]
+    assert set(notice) == {"code", "params", "severity", "message"}
+    assert "probabilities" in named["/zero_shot"]["returns"][0]["type"]["properties"]

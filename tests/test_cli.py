@@ -199,3 +199,21 @@ def test_video_reports_a_file_that_is_not_a_video(capsys, tmp_path):
     bad.write_text("hello")
     code, _, err = run_cli(capsys, "video", bad, "--query", "a red circle", "--model", "bundled")
     assert code == 2 and "not a video" in err and "Traceback" not in err
+
+
+def test_label_takes_more_pictures_than_one_service_batch(capsys, tmp_path):
+    """300 pictures: the service labels at most limits.MAX_BATCH_IMAGES per call, the CLI all of them."""
+    from clipdemo import limits, toyworld
+
+    paths = []
+    for i, (image, _, _) in enumerate(toyworld.generate(limits.MAX_BATCH_IMAGES + 44, seed=3, size=64)):
+        paths.append(tmp_path / f"{i:03d}.png")
+        image.save(paths[-1])
+    broken = tmp_path / "zz-broken.png"
+    broken.write_bytes(b"not a picture")
+    code, out, err = run_cli(capsys, "label", *paths, broken, "--labels", LABELS, "--model", "bundled", "--json",
+                             "--top", "1")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [r["image"] for r in data["results"]] == [str(p) for p in paths]
+    assert "skipped: zz-broken.png" in err and "unlike anything" not in err  # toy pictures: no warning

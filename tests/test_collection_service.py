@@ -13,6 +13,7 @@ from PIL import Image
 
 from clipdemo.collection import embed, mapping, service, sources
 from clipdemo.collection.layout import CollectionError
+from clipdemo.errors import UserError
 from clipdemo.images import ImageError
 
 TOYS = Path(__file__).resolve().parent.parent / "assets" / "toy"
@@ -92,8 +93,10 @@ def test_map_selection_and_atlas_exports(toy_set, tmp_path, fake_project):
     table = pd.read_parquet(sel)
     assert list(table["index"]) == [1, 4] and table["image_path"].iat[0].startswith("01_")
     assert table["projection_x"].iat[1] == pytest.approx(float(m["x"][4]))
-    with pytest.raises(ValueError, match="Nothing selected"):
+    with pytest.raises(UserError, match="Nothing selected"):  # a user's slip, not a bug
         service.export_selection("toys", [], tmp_path, toy_set)
+    with pytest.raises(UserError, match="list of point indices"):
+        service.export_selection("toys", ["one", "two"], tmp_path, toy_set)
     atlas = pd.read_parquet(service.export_atlas("toys", tmp_path, toy_set))
     assert len(atlas) == 9 and {"projection_x", "projection_y", "image_path", "caption"} <= set(atlas.columns)
 

@@ -18,30 +18,60 @@ def _png(size, mode="RGB") -> bytes:
     return buf.getvalue()
 
 
+def _distinct_png(size, i: int, mode="1") -> bytes:
+    image = Image.new(mode, size)
+    image.putpixel((i, 0), 1)  # another file with the same claim: each one must be decoded and charged
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
 def test_pixels_are_counted_over_the_whole_request_not_per_file():
-    one = _png((4096, 4096), "1")  # 16.8 MP claimed, a few KB on disk
+    files = [_distinct_png((4096, 4096), i) for i in range(3)]  # 16.8 MP claimed each, a few KB on disk
     with limits.request_scope(limits.RequestBudget(max_pixels=40_000_000)) as budget:
-        load_image(one)
-        load_image(one)
+        load_image(files[0])
+        load_image(files[1])
         with pytest.raises(ImageError, match="megapixels"):
-            load_image(one)  # the third copy of the same small file passes the limit
+            load_image(files[2])  # the third small file passes the request's limit
     assert budget.images == 2 and budget.refused
-    load_image(one)  # outside a request only the per-image limit applies
+    load_image(files[2])  # outside a request only the per-image limit applies
 
 
 def test_images_and_unpacked_bytes_per_request(tmp_path):
-    path = tmp_path / "a.png"
-    path.write_bytes(_png((8, 8)))
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"{i}.png")
+        paths[-1].write_bytes(_distinct_png((8, 8), i, "RGB"))
     with limits.request_scope(limits.RequestBudget(max_images=2)):
-        load_image(path)
-        load_image(path)
+        load_image(paths[0])
+        load_image(paths[1])
         with pytest.raises(ImageError, match="at most 2 images"):
-            load_image(path)
-    with limits.request_scope(limits.RequestBudget(max_bytes=path.stat().st_size * 2 + 1)):
-        load_image(path)
-        load_image(path)
+            load_image(paths[2])
+    with limits.request_scope(limits.RequestBudget(max_bytes=sum(p.stat().st_size for p in paths[:2]) + 1)):
+        load_image(paths[0])
+        load_image(paths[1])
         with pytest.raises(ImageError, match="MB"):
-            load_image(path)
+            load_image(paths[2])
+
+
+def test_a_picture_opened_again_in_one_request_is_decoded_and_charged_once(tmp_path, monkeypatch):
+    from clipdemo import images
+
+    path = tmp_path / "big.png"
+    path.write_bytes(_distinct_png((4096, 4096), 0))
+    decodes = []
+    real = images._decode
+    monkeypatch.setattr(images, "_decode", lambda *a: decodes.append(a[0]) or real(*a))
+    with limits.request_scope(limits.RequestBudget(max_pixels=40_000_000)) as budget:
+        first = load_image(path)
+        for source in (path, str(path), path.read_bytes()):  # labelled, shown as the model sees it, checked...
+            again = load_image(source)
+            assert again.size == first.size and again is not first
+    assert budget.images == 2 and budget.pixels == 2 * 4096 * 4096  # the path once, the same bytes once
+    assert len(decodes) == 2
+    with limits.request_scope(limits.RequestBudget()) as other:
+        load_image(path)  # a new request decodes and charges it afresh: nothing is shared between requests
+    assert other.images == 1 and len(decodes) == 3
 
 
 def test_zip_members_count_against_the_request(tmp_path):

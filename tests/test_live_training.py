@@ -170,13 +170,14 @@ def free_port(lo: int = 7870, hi: int = 7899) -> int:
     pytest.skip("no free port in 7870-7899")
 
 
-def test_use_model_saves_and_loads_through_load_model(manager):
+def test_an_export_loads_as_the_sessions_own_model_through_load_model(manager):
     from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
 
     manager.start("u", LiveConfig(steps=10, **TINY))
     wait_for(lambda: manager.snapshot("u")["state"] == "finished")
     registry = ModelRegistry("bundled", device="cpu", dtype="fp32", max_models=1)
-    name = manager.use_model("u", registry, label="my model")
+    name = ClipService(registry).add_session_model("u", manager.export("u").resolve(), "my model")
     assert name in registry.loaded_names("u") and name not in registry.loaded_names("other")
     assert name not in registry.allowed_folders and registry.label(name) == "my model"
     enc = registry.get(name, "u")

@@ -6,8 +6,10 @@ import random
 
 import pytest
 
-from clipdemo import ood, toyworld
-from clipdemo.images import load_image
+from clipdemo.core import notices, toyworld
+from clipdemo.core.images import load_image
+from clipdemo.teach import ood
+from clipdemo.ui import notices as notice_view
 from clipdemo.ui.context import example_photos, example_toys
 from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
@@ -26,7 +28,7 @@ def test_photos_score_above_the_threshold_and_toys_below(bundled_encoder):
 
 
 def test_the_warning_shows_next_to_a_photo_result_and_not_a_toy_one(bundled_encoder):
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core.registry import ModelRegistry
     from clipdemo.ui.context import UIContext
 
     registry = ModelRegistry()
@@ -51,5 +53,28 @@ def test_the_warning_speaks_the_visitors_language(bundled_encoder, lang, word):
 
     photo = next(p for p in example_photos() if p.endswith("coffee.jpg"))
     scores = ood.out_of_world(bundled_encoder.loaded, [load_image(photo)])
-    text = zeroshot_tab.unlike_warning(scores, ["coffee.jpg"], Request())
-    assert word in text
+    text = notice_view.warnings(notices.out_of_world(["coffee.jpg"], scores, ood.THRESHOLD), Request())
+    assert word in text and "coffee.jpg" in text
+
+
+def test_a_batch_of_photos_in_the_tab_is_warned_photo_by_photo(bundled_encoder, tmp_path):
+    """The tab takes the service's notices: the pictures are decoded and charged once, so eight photos within a
+    budget that holds them once are all named (the tab used to decode them again and lose the warning)."""
+    from PIL import Image
+
+    from clipdemo.core import limits
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.ui.context import UIContext
+
+    registry = ModelRegistry()
+    registry.add("bundled", bundled_encoder.loaded)
+    ctx = UIContext(registry)
+    paths = list(example_photos())
+    for i, extra in enumerate(paths[:2]):
+        copy = tmp_path / f"copy{i}.jpg"
+        copy.write_bytes(open(extra, "rb").read())
+        paths.append(str(copy))
+    total = sum(Image.open(p).size[0] * Image.open(p).size[1] for p in paths)
+    with limits.request_scope(limits.RequestBudget(max_pixels=int(total * 1.5))):
+        _table, _csv, notes, _export = zeroshot_tab.classify_many(ctx, paths, "cat, dog", "single", "bundled")
+    assert len(paths) == 8 and all(name in notes for name in [p.rsplit("/", 1)[-1] for p in paths]), notes

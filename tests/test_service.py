@@ -98,3 +98,67 @@ def test_models_lists_the_default_and_what_is_loaded(service, tiny_clip_dir):
     assert entries[str(tiny_clip_dir)].loaded and entries[str(tiny_clip_dir)].scoring == "softmax"
     details = service.describe()
     assert details.parameters > 0 and details.image_size == 32 and details.scoring == "softmax"
+
+
+# ---------------------------------------------------------------- notices: pictures unlike the model's world
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+PHOTOS = sorted((ROOT / "assets" / "photos").glob("*.jpg"))
+TOY_FILES = sorted((ROOT / "assets" / "toy").glob("*.png"))
+
+
+@pytest.fixture(scope="module")
+def bundled_service():
+    return ClipService(ModelRegistry("bundled", device="cpu", dtype="fp32"))
+
+
+def _warned(notices) -> set[str]:
+    return {n.params["name"] for n in notices if n.code == "out_of_world" and n.severity == "warning"}
+
+
+def test_every_result_that_takes_pictures_warns_on_photos_and_not_on_toys(bundled_service):
+    svc = bundled_service
+    photos, toys = PHOTOS[:2], TOY_FILES[:2]
+    mixed = [*photos, *toys]
+    want = {p.name for p in photos}
+    results = {
+        "zero_shot photo": svc.zero_shot(photos[0], "cat, dog, car"),
+        "zero_shot_batch": svc.zero_shot_batch(mixed, "cat, red circle"),
+        "similarity_matrix": svc.similarity_matrix(mixed, ["a cat", "a cup", "a red circle", "a blue square"]),
+        "spatial_heatmap": svc.spatial_heatmap(photos[0], "a cat", "naive"),
+        "embedding_map": svc.embedding_map(mixed, "a cat", method="pca"),
+        "search": svc.search("a red circle", mixed, k=2),
+        "search by picture": svc.search("", toys, k=1, query_image=photos[0]),
+        "embed": svc.embed(mixed),
+    }
+    for view, result in results.items():
+        expected = {photos[0].name} if view in ("zero_shot photo", "spatial_heatmap", "search by picture") else want
+        assert _warned(result.notices) == expected, view
+        assert all(n["severity"] == "warning" for n in result.to_json()["notices"] if n["code"] == "out_of_world")
+    batch = results["zero_shot_batch"]
+    assert {r.image: bool(_warned(r.notices)) for r in batch.results} == {p.name: p in photos for p in mixed}
+    for view, result in {"toy": svc.zero_shot(toys[0], "red circle, blue square"),
+                         "toy heatmap": svc.spatial_heatmap(toys[0], "a red circle", "naive"),
+                         "toy gallery map": svc.embedding_map(None, "", method="pca")}.items():
+        assert not _warned(result.notices), view
+    assert any(n.code == "scoring.softmax" for n in results["zero_shot photo"].notices)
+
+
+def test_a_batch_of_large_photos_is_read_once_and_every_one_warned(bundled_service, tmp_path):
+    """A request decodes and charges each picture once: 8 photos within a budget that only holds them once
+    are all labelled, shown as the model sees them, and each one warned about by name."""
+    from PIL import Image
+
+    from clipdemo import limits
+
+    paths = list(PHOTOS)
+    for i, extra in enumerate(PHOTOS[:2]):  # eight photos, the last two copies under other names
+        paths.append(tmp_path / f"copy{i}-{extra.name}")
+        paths[-1].write_bytes(extra.read_bytes())
+    total = sum(Image.open(p).size[0] * Image.open(p).size[1] for p in paths)
+    with limits.request_scope(limits.RequestBudget(max_pixels=int(total * 1.5))) as budget:
+        batch = bundled_service.zero_shot_batch(paths, "cat, dog, car")
+        for p in paths:
+            bundled_service.model_view(p)
+    assert not batch.skipped and budget.pixels == total
+    assert _warned(batch.notices) == {p.name for p in paths}

@@ -73,7 +73,7 @@ def test_shape_captions_name_shapes_and_nothing_else():
     import random
 
     from clipdemo import toyworld
-    from clipdemo.train import concept_caption
+    from clipdemo.toyworld import concept_caption
 
     rng = random.Random(0)
     scenes = [toyworld.sample_scene(rng) for _ in range(60)]
@@ -216,7 +216,8 @@ def test_cli_refuses_to_lock_both_towers(tmp_path):
 
 
 def test_colour_captions_name_colours_and_nothing_else():
-    from clipdemo.train import colour_caption, sample_batch
+    from clipdemo.toyworld import colour_caption
+    from clipdemo.train import sample_batch
 
     rng = random.Random(3)
     words = set(toyworld.SHAPES) | {toyworld.plural(s) for s in toyworld.SHAPES}

@@ -123,7 +123,7 @@ def test_draw_then_redraw_reuses_embeddings(ctx):
     assert len(eval_json(thumbs)) == 12 and eval_json(thumbs)[0].startswith("data:image/jpeg")
     enc = ctx.registry.get()
     misses = enc.image_cache.misses, enc.text_cache.misses
-    fig3d, notes3d = map_tab.redraw(data, "pca", 3, 15, 0.1, "group", False, None)
+    fig3d, notes3d = map_tab.redraw(ctx, data, "pca", 3, 15, 0.1, "group", False, None)
     assert isinstance(fig3d.data[0], go.Scatter3d) and "PCA in 3D" in notes3d
     assert (enc.image_cache.misses, enc.text_cache.misses) == misses  # no model run
     assert "reused" in draw(ctx)[2]  # a second draw of the same gallery: cached embeddings
@@ -136,7 +136,7 @@ def eval_json(text):
 
 
 def test_redraw_without_a_map_changes_nothing():
-    fig, notes = map_tab.redraw(None, *VIEW, "modality", False, None)
+    fig, notes = map_tab.redraw(None, None, *VIEW, "modality", False, None)
     assert fig == gr.update() and notes == gr.update()
 
 
@@ -164,18 +164,18 @@ def test_image_query_ranks_the_same_image_first(ctx, small_toy, tmp_path):
 
 def test_clicking_an_image_and_a_text(ctx):
     data = draw(ctx)[3]
-    image, md, *rest = map_tab.show_point(data, 5, *VIEW, "modality", False, Click(2))
+    image, md, *rest = map_tab.show_point(ctx, data, 5, *VIEW, "modality", False, Click(2))
     assert image is data.gallery.images[2] and "toy_002.png" in md and "cos" in md
     assert all(r == gr.update() for r in rest)
     j = data.texts.index("a red heart")
-    image, md, fig, table, _, hits = map_tab.show_point(data, 5, *VIEW, "modality", False, Click(data.n_images + j))
+    image, md, fig, table, _, hits = map_tab.show_point(ctx, data, 5, *VIEW, "modality", False, Click(data.n_images + j))
     assert image is None and "a red heart" in md and len(table["value"]) == 5 and fig.data[-1].name == "search hits"
-    assert map_tab.show_point(data, 5, *VIEW, "modality", False, Click(10_000))[0] == gr.update()
+    assert map_tab.show_point(ctx, data, 5, *VIEW, "modality", False, Click(10_000))[0] == gr.update()
 
 
 def test_export_files_load_back(ctx):
     data = draw(ctx)[3]
-    paths = map_tab.export(data, *VIEW)
+    paths = map_tab.export(ctx, data, *VIEW)
     assert [Path(p).name for p in paths] == ["embeddings.npy", "embeddings.parquet", "coords.csv"]
     assert np.load(paths[0]).shape == (data.n_points, data.image_emb.shape[1])
     assert len(pd.read_parquet(paths[1])) == data.n_points and len(pd.read_csv(paths[2])) == data.n_points
@@ -212,3 +212,19 @@ def test_tab_builds_with_no_public_endpoint(ctx):
     with gr.Blocks() as demo:
         map_tab.build(ctx, gr.State(None))
     assert demo.get_api_info()["named_endpoints"] == {}  # the UI's own events stay private
+
+
+def test_the_gap_readout_says_what_its_numbers_show():
+    """'closer to its own caption' only when the paired cosine is higher; the toy model on photos (+0.392 own vs
+    +0.420 others) is told as the opposite, in both languages."""
+    from types import SimpleNamespace
+
+    def readout(paired, unpaired, lang="en"):
+        gap = SimpleNamespace(centroid_distance=0.79, paired_cosine=paired, unpaired_cosine=unpaired)
+        request = SimpleNamespace(headers={"accept-language": lang})
+        return map_tab.gap_readout(SimpleNamespace(gap=lambda: gap), request)
+
+    assert "closer to its own caption than to the others" in readout(0.45, 0.20)
+    photos = readout(0.392, 0.420)
+    assert "not closer to their own captions" in photos and "+0.392" in photos and "+0.420" in photos
+    assert "并不比" in readout(0.392, 0.420, "zh-CN") and "并不比" not in readout(0.45, 0.20, "zh-CN")

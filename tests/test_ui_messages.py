@@ -7,7 +7,7 @@ import re
 import pytest
 
 from clipdemo.errors import UserError
-from clipdemo.images import load_image
+from clipdemo.images import ImageError, load_image
 from clipdemo.ui import messages
 from clipdemo.zeroshot import parse_labels
 
@@ -70,3 +70,14 @@ def test_collection_model_checks_read_in_chinese(tmp_path, tiny_encoder):
         assert chinese != text and CJK.search(chinese) and ("'mine'" in chinese or "'cr'" in chinese), (text, chinese)
         rest = chinese.replace(loaded.name, "").replace("openai/clip-vit-base-patch32", "")
         assert not re.search(r"[a-z]{4,} [a-z]{4,}", rest.replace("clip-retrieval", "")), chinese
+
+
+def test_a_coded_error_is_said_from_the_catalogue_with_its_nested_messages():
+    from clipdemo.errors import InputError
+
+    empty = engine_message(lambda: load_image(b""))
+    assert messages.error_text(ImageError(code="file_empty", name="a.png"), "zh-CN") == "a.png：文件是空的（0 字节）。"
+    nested = InputError(code="no_usable_matrix_image", problems=f"{empty}")
+    chinese = messages.error_text(nested, "zh-CN")
+    assert chinese.startswith("请至少添加一张可用的图片") and "empty" not in chinese, chinese
+    assert messages.error_text(nested, "en") == str(nested)

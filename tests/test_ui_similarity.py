@@ -42,7 +42,7 @@ def test_matrix_api_returns_the_numbers(ctx, batch, built):
     files, texts = batch
     assert numbers["images"] == [f"toy_{i}.png" for i in range(1, 5)]
     assert numbers["texts"] == texts.splitlines()
-    enc = ctx.encoder(None)
+    enc = ctx.service.encoder()
     imgs = [Image.open(f).convert("RGB") for f in files]
     direct = enc.encode_images(imgs) @ enc.encode_texts(texts.splitlines()).T
     np.testing.assert_allclose(np.array(numbers["cosine"]), direct, atol=1e-4)

@@ -9,10 +9,17 @@ shrunk (`thumbnail`, which reduces by whole factors first) *before* the alpha co
 conversion, so no full-size RGB copy is ever made. tests/test_images.py checks that this matches
 decoding at full size and shrinking afterwards within a stated tolerance. Each image is counted
 against the open request's budget (`clipdemo.limits`) before it is decoded.
+
+Once per request: within a request scope a file is identified (path, size and modification time, or
+the bytes' hash) and the last few pictures decoded are kept for the request, so a view that labels a
+picture, shows what the model sees and checks it against the toy world decodes and charges it once.
+Only decoding is charged: a picture decoded again (no longer kept) is charged again, so the budget
+always bounds the decoding a request causes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import warnings
@@ -25,7 +32,7 @@ from clipdemo import limits
 from clipdemo.errors import InputError
 
 MAX_PIXELS = limits.MAX_IMAGE_PIXELS  # larger claims are refused before decoding
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = limits.MAX_FILE_BYTES
 MAX_SIDE = limits.DECODE_SIDE  # kept images are at most this; the model sees at most a few hundred pixels
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 _HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I", "F")
@@ -70,40 +77,69 @@ def shrink_to_rgb(image: Image.Image, max_side: int = MAX_SIDE, owned: bool = Fa
     return image.convert("RGB")
 
 
+def _identity(source, max_side: int, draft_side: int | None = None):
+    """What makes two opens of a file the same picture within one request (None: not worth remembering)."""
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            st = Path(source).stat()
+        except OSError:
+            return None
+        return ("path", os.path.realpath(source), st.st_size, st.st_mtime_ns, max_side, draft_side)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return ("bytes", hashlib.blake2b(bytes(source), digest_size=16).hexdigest(), max_side, draft_side)
+    return None
+
+
 def load_image(source, name: str | None = None, max_side: int = MAX_SIDE, draft_side: int | None = None) -> Image.Image:
     """Open a path, bytes or PIL image decoded small; raise ImageError with a readable reason.
 
     `draft_side`: a JPEG may be decoded at 1/2..1/8 scale down to this shortest side (default max_side);
-    batch encoding passes the model's need (clipdemo.core.preprocess.FastImageProcessor.draft_side)."""
-    label = name or (Path(source).name if isinstance(source, (str, os.PathLike)) else "image")
+    batch encoding passes the model's need (clipdemo.core.preprocess.FastImageProcessor.draft_side).
+
+    Within a request scope (clipdemo.limits.request_scope) each file is charged once and a picture opened
+    again is handed back from the request's few decoded ones instead of being decoded again."""
     if isinstance(source, Image.Image):
         return shrink_to_rgb(source, max_side)
     if source is None:
-        raise ImageError("No image given: upload one, paste one, or pick an example.")
+        raise ImageError(code="no_image")
+    budget = limits.current()
+    key = _identity(source, max_side, draft_side) if budget is not None else None
+    if key is not None:
+        kept = budget.recall(key)
+        if kept is not None:
+            return kept.copy()  # the caller may change its copy; the request's one stays as decoded
+    image = _decode(source, name, max_side, draft_side)
+    if key is not None:
+        budget.remember(key, image.copy())
+    return image
+
+
+def _decode(source, name: str | None, max_side: int, draft_side: int | None) -> Image.Image:
+    label = name or (Path(source).name if isinstance(source, (str, os.PathLike)) else "image")
     try:
         if isinstance(source, (str, os.PathLike)):
             size = Path(source).stat().st_size
             if size > MAX_BYTES:
-                raise ImageError(f"{label}: the file is {size / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+                raise ImageError(code="file_too_large", name=label, mb=round(size / 2**20), limit=MAX_BYTES // 2**20)
             limits.charge_bytes(label, size)
             data = Path(source).read_bytes()
         else:
             data = bytes(source)
     except OSError as e:
-        raise ImageError(f"{label}: cannot be read ({e.strerror or e}).") from e
+        raise ImageError(code="file_unreadable", name=label, why=str(e.strerror or e)) from e
     except limits.LimitError as e:
         raise ImageError(str(e)) from e
     if not data:
-        raise ImageError(f"{label}: the file is empty (0 bytes).")
+        raise ImageError(code="file_empty", name=label)
     if len(data) > MAX_BYTES:
-        raise ImageError(f"{label}: the file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+        raise ImageError(code="file_too_large", name=label, mb=round(len(data) / 2**20), limit=MAX_BYTES // 2**20)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             w, h = image.size
             if w * h > MAX_PIXELS:
-                raise ImageError(f"{label}: {w}x{h} pixels is too large (limit {MAX_PIXELS // 1_000_000} megapixels).")
+                raise ImageError(code="image_too_large", name=label, w=w, h=h, limit=MAX_PIXELS // 1_000_000)
             limits.charge_image(label, w * h)
             if image.format == "JPEG":  # decode at 1/2..1/8 scale, still at least max_side on the short side
                 side = min(max_side, draft_side or max_side)
@@ -114,11 +150,11 @@ def load_image(source, name: str | None = None, max_side: int = MAX_SIDE, draft_
     except limits.LimitError as e:
         raise ImageError(str(e)) from e
     except UnidentifiedImageError as e:
-        raise ImageError(f"{label}: not an image Pillow can read (PNG, JPEG, WebP, GIF, BMP, TIFF …).") from e
+        raise ImageError(code="not_an_image", name=label) from e
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"{label}: the image claims too many pixels (a decompression bomb?).") from e
+        raise ImageError(code="image_bomb", name=label) from e
     except (OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"{label}: the image file is damaged or truncated ({e}).") from e
+        raise ImageError(code="image_damaged", name=label, why=str(e)) from e
     if min(image.size) < 1:
-        raise ImageError(f"{label}: the image has no pixels.")
+        raise ImageError(code="image_no_pixels", name=label)
     return shrink_to_rgb(image, max_side, owned=True)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +45,24 @@ HEAVY_PROMPTS = 1000  # more new prompts than this is heavy work: one such reque
 HEAVY_WAIT_S = 3.0  # how long a heavy request waits for the heavy lane before it is turned away
 PREFETCH_DEPTH = 2  # batches read and prepared ahead of the one being encoded (clipdemo.core.pipeline): memory
 PREFETCH_THREADS = 2  # is (depth + 1) batches per stream; these threads are shared by every stream of a process
+MAX_FILE_BYTES = 50 * 2**20  # one image file (read, or one member unpacked from a zip)
+MAX_GALLERY_IMAGES = 1000  # per gallery: a map of more is unreadable and slow to embed on a CPU
+GALLERY_KEEP_SIDE = 448  # gallery pictures are shrunk to this: every model here sees at most 336 px
+ZIP_MAX_MEMBERS = 5000  # files looked at in one zip
+ZIP_MAX_TOTAL_BYTES = 400 * 2**20  # uncompressed, all members of one zip together
+ZIP_MAX_RATIO = 200  # image formats compress little; a member unpacking to more than this times its size is a bomb
+CSV_MAX_BYTES = 5 * 2**20  # one captions CSV
+MAX_LABELS = 1000  # zero-shot labels in one request (before the prompt budget)
+MAX_MAP_TEXTS = 2000  # text points of one map: with MAX_GALLERY_IMAGES under umap's 4096-point exact path
+MAX_QUERY_CHARS = MAX_TEXT_CHARS  # one search query
+DEFAULT_K = 10  # search results shown when the caller does not say
+MAX_SEARCH_K = 1000  # search results one request may ask for
+MAX_BATCH_IMAGES = 256  # zero-shot of several pictures in one call: a CSV's worth, seconds on a CPU
+MAX_EMBED_TEXTS = 2000  # embed: the same bound as the texts of a map
+MATRIX_MAX_IMAGES = 24  # one similarity matrix's rows: beyond this the cells are too small to read
+MATRIX_MAX_TEXTS = 24  # and its columns
+MAX_NOTICES_PER_KIND = 20  # per-picture warnings named in one result; the rest are counted
+REQUEST_DECODED_KEEP = 16  # decoded pictures one request keeps for reuse (each at most DECODE_SIDE², ~3 MB)
 
 
 class LimitError(UserError, ValueError):
@@ -66,7 +85,24 @@ class RequestBudget:
     # says whether the visitor who asked has gone (tab closed, client disconnected): the work in between
     # checks stops then, since nobody would see its result (the UI supplies it; None: never)
     abandoned: Callable[[], bool] | None = field(default=None, repr=False)
+    # a few pictures this request decoded, kept for reuse (clipdemo.images), newest last: a picture opened again
+    # by another step of the same request costs no decoding, so it is not charged again
+    decoded: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def recall(self, key):
+        """A picture this request decoded already (None: not kept)."""
+        with self._lock:
+            if key in self.decoded:
+                self.decoded.move_to_end(key)
+                return self.decoded[key]
+        return None
+
+    def remember(self, key, image) -> None:
+        with self._lock:
+            self.decoded[key] = image
+            while len(self.decoded) > REQUEST_DECODED_KEEP:
+                self.decoded.popitem(last=False)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from clipdemo import settings
+from clipdemo import scoring, settings
 from clipdemo.assets import BUNDLED_MODEL_DIR
 from clipdemo.devices import dtype_name, pick_device, pick_dtype
 from clipdemo.errors import UserError
@@ -132,7 +132,7 @@ class LoadedModel:
     @property
     def uses_sigmoid(self) -> bool:
         """SigLIP scores each (image, text) pair with a sigmoid, not a softmax over texts."""
-        return self.family.startswith("siglip")
+        return scoring.family_uses_sigmoid(self.family)
 
     @property
     def logit_scale(self) -> float:

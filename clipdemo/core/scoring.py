@@ -9,6 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
+SOFTMAX, SIGMOID = "softmax", "sigmoid"  # the two rules, as results and the API name them
+
+
+def family_uses_sigmoid(family: str) -> bool:
+    """SigLIP and SigLIP 2 score each (image, text) pair with a sigmoid; the CLIPs with a softmax over texts."""
+    return family.startswith("siglip")
+
+
+def rule(use_sigmoid: bool) -> str:
+    return SIGMOID if use_sigmoid else SOFTMAX
+
 
 def logits(cosine, scale: float, bias: float = 0.0) -> np.ndarray:
     return np.asarray(cosine, np.float64) * scale + bias

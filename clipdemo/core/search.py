@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from clipdemo import limits
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 
-MAX_QUERY_CHARS = 500
-DEFAULT_K = 10
+MAX_QUERY_CHARS = limits.MAX_QUERY_CHARS
+DEFAULT_K = limits.DEFAULT_K
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 
 MODES = ("cosine", "softmax_texts", "softmax_images")
-MAX_IMAGES, MAX_TEXTS = 24, 24  # one matrix: beyond this the cells are too small to read
+MAX_IMAGES, MAX_TEXTS = limits.MATRIX_MAX_IMAGES, limits.MATRIX_MAX_TEXTS
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -36,31 +36,31 @@ def cosine_matrix(image_embeddings: np.ndarray, text_embeddings: np.ndarray) -> 
     return _normalise(image_embeddings) @ _normalise(text_embeddings).T
 
 
-def softmax_over_texts(cosine: np.ndarray, temperature: float) -> np.ndarray:
+def softmax_over_texts(cosine: np.ndarray, logit_scale: float) -> np.ndarray:
     """Each image's distribution over the texts (rows sum to 1), as zero-shot labeling uses it."""
-    return scoring.probabilities(cosine, temperature, axis=1)
+    return scoring.probabilities(cosine, logit_scale, axis=1)
 
 
-def softmax_over_images(cosine: np.ndarray, temperature: float) -> np.ndarray:
+def softmax_over_images(cosine: np.ndarray, logit_scale: float) -> np.ndarray:
     """Each text's distribution over the images (columns sum to 1), as text -> image search uses it."""
-    return scoring.probabilities(cosine, temperature, axis=0)
+    return scoring.probabilities(cosine, logit_scale, axis=0)
 
 
-def sigmoid_scores(cosine: np.ndarray, temperature: float, bias: float = 0.0) -> np.ndarray:
+def sigmoid_scores(cosine: np.ndarray, logit_scale: float, bias: float = 0.0) -> np.ndarray:
     """SigLIP's score: every (image, text) cell on its own, sigmoid(t * cos + b)."""
-    return scoring.probabilities(cosine, temperature, bias, use_sigmoid=True)
+    return scoring.probabilities(cosine, logit_scale, bias, use_sigmoid=True)
 
 
-def scores(cosine: np.ndarray, mode: str, temperature: float, sigmoid: bool = False, bias: float = 0.0) -> np.ndarray:
+def scores(cosine: np.ndarray, mode: str, logit_scale: float, sigmoid: bool = False, bias: float = 0.0) -> np.ndarray:
     """What a matrix view shows in `mode`; SigLIP models show sigmoids for both softmax modes."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     if mode == "cosine":
         return np.asarray(cosine, np.float64)
     if sigmoid:
-        return sigmoid_scores(cosine, temperature, bias)
-    return softmax_over_texts(cosine, temperature) if mode == "softmax_texts" else softmax_over_images(cosine,
-                                                                                                       temperature)
+        return sigmoid_scores(cosine, logit_scale, bias)
+    return softmax_over_texts(cosine, logit_scale) if mode == "softmax_texts" else softmax_over_images(cosine,
+                                                                                                       logit_scale)
 
 
 @dataclass(frozen=True)
@@ -71,25 +71,25 @@ class PairLosses:
     chance: float  # the loss of a model that knows nothing: log N
 
 
-def contrastive_losses(cosine: np.ndarray, temperature: float) -> PairLosses:
+def contrastive_losses(cosine: np.ndarray, logit_scale: float) -> PairLosses:
     """CLIP's symmetric cross-entropy on a paired N x N batch (the diagonal is the target)."""
     cosine = np.asarray(cosine, np.float64)
     if cosine.ndim != 2 or cosine.shape[0] != cosine.shape[1] or cosine.shape[0] == 0:
         raise ValueError(f"the loss needs pairs: as many texts as images (got {cosine.shape[0]} images and "
                          f"{cosine.shape[1] if cosine.ndim == 2 else 0} texts)")
-    logits = cosine * temperature
+    logits = cosine * logit_scale
     i2t = float(-np.diag(scoring.log_softmax(logits, axis=1)).mean())
     t2i = float(-np.diag(scoring.log_softmax(logits, axis=0)).mean())
     return PairLosses(i2t, t2i, (i2t + t2i) / 2, float(np.log(cosine.shape[0])))
 
 
-def sigmoid_loss(cosine: np.ndarray, temperature: float, bias: float = 0.0) -> float:
+def sigmoid_loss(cosine: np.ndarray, logit_scale: float, bias: float = 0.0) -> float:
     """SigLIP's loss on a paired batch: every cell is a yes/no question, summed and divided by N."""
     cosine = np.asarray(cosine, np.float64)
     if cosine.ndim != 2 or cosine.shape[0] != cosine.shape[1] or cosine.shape[0] == 0:
         raise ValueError("the loss needs pairs: as many texts as images")
     labels = 2 * np.eye(cosine.shape[0]) - 1
-    z = labels * (cosine * temperature + bias)
+    z = labels * (cosine * logit_scale + bias)
     return float(np.logaddexp(0.0, -z).sum() / cosine.shape[0])  # -log sigmoid(z) = log(1 + e^-z)
 
 
@@ -112,25 +112,25 @@ class SimilarityMatrix:
     def paired(self) -> bool:
         return is_paired(len(self.images), len(self.texts))
 
-    def view(self, mode: str, temperature: float | None = None) -> np.ndarray:
-        t = self.logit_scale if temperature is None else temperature
+    def view(self, mode: str, logit_scale: float | None = None) -> np.ndarray:
+        t = self.logit_scale if logit_scale is None else logit_scale
         return scores(self.cosine, mode, t, self.sigmoid, self.logit_bias)
 
-    def losses(self, temperature: float | None = None) -> PairLosses | None:
+    def losses(self, logit_scale: float | None = None) -> PairLosses | None:
         if not self.paired or self.sigmoid:
             return None
-        return contrastive_losses(self.cosine, self.logit_scale if temperature is None else temperature)
+        return contrastive_losses(self.cosine, self.logit_scale if logit_scale is None else logit_scale)
 
-    def siglip_loss(self, temperature: float | None = None) -> float | None:
+    def siglip_loss(self, logit_scale: float | None = None) -> float | None:
         if not self.paired or not self.sigmoid:
             return None
-        return sigmoid_loss(self.cosine, self.logit_scale if temperature is None else temperature, self.logit_bias)
+        return sigmoid_loss(self.cosine, self.logit_scale if logit_scale is None else logit_scale, self.logit_bias)
 
     def as_json(self, digits: int = 5) -> dict:
         return {"images": list(self.images), "texts": list(self.texts),
                 "cosine": [[round(float(v), digits) for v in row] for row in self.cosine],
                 "logit_scale": round(self.logit_scale, 4), "logit_bias": round(self.logit_bias, 4),
-                "scoring": "sigmoid" if self.sigmoid else "softmax", "paired": self.paired}
+                "scoring": scoring.rule(self.sigmoid), "paired": self.paired}
 
 
 def similarity_matrix(encoder: Encoder, images: Sequence, texts: Sequence[str],

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from clipdemo.templates import IMAGENET_TEMPLATES, ZH_TEMPLATES
+
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 35, 35),
     "orange": (245, 135, 20),
@@ -506,3 +508,70 @@ def chinese_vocabulary() -> str:
     words += [*ZH_SIZES.values(), *ZH_COUNT_WORDS.values(), *ZH_POSITIONS.values(), *ZH_PLURAL_TEMPLATES,
               "的个有和、东西物体图形形状"]
     return "".join(words)
+
+
+# ---------------------------------------------------------------- training captions (English and Chinese)
+
+# Templates that would contradict the caption's colour, size or count are left out of training.
+TRAIN_TEMPLATES = [t for t in IMAGENET_TEMPLATES
+                   if not any(w in t for w in ("many", "one", "black and white", "large", "small"))]
+ZH_TRAIN_TEMPLATES = [t for t in ZH_TEMPLATES if not any(w in t for w in ("很多", "一个{}", "黑白", "大的", "小的"))]
+
+
+def shape_caption(scene: Scene, rng: random.Random) -> str:
+    """A caption that names the shapes and nothing else ("a photo of a star.", "there are two hearts.")."""
+    objs = scene.objects
+    if len(objs) == 1:
+        return rng.choice(TRAIN_TEMPLATES).format(objs[0].shape)
+    if scene.kind == "count":
+        desc = f"{COUNT_WORDS[len(objs)]} {plural(objs[0].shape)}"
+    else:
+        desc = " and ".join(dict.fromkeys(f"a {o.shape}" for o in objs))
+    return rng.choice(PLURAL_TEMPLATES).format(desc)
+
+
+def concept_caption(scene: Scene, rng: random.Random, concepts: str, shape_share: float = 0.0,
+                    zh_share: float = 0.0) -> str:
+    if zh_share and rng.random() < zh_share:
+        return zh_concept_caption(scene, rng, concepts, shape_share)
+    if concepts == "all":
+        if shape_share and rng.random() < shape_share:
+            return shape_caption(scene, rng)
+        return training_caption(scene, rng, TRAIN_TEMPLATES)
+    words = [o.colour if concepts == "colour" else o.shape for o in scene.objects]
+    return "a photo of " + " and ".join(dict.fromkeys(f"a {w}" if concepts == "shape" else f"something {w}"
+                                                      for w in words))
+
+
+def colour_caption(scene: Scene, rng: random.Random, zh: bool = False) -> str:
+    """A caption that names the colours and nothing else ("a photo of a pink object." / "一张粉色的物体的照片。")."""
+    colours = list(dict.fromkeys(o.colour for o in scene.objects))
+    if zh:
+        word = rng.choice(("物体", "东西", "图形"))
+        desc = "和".join(f"{rng.choice(ZH_COLOURS[c])}的{word}" for c in colours)
+        return rng.choice(ZH_TRAIN_TEMPLATES).format(desc)
+    word = rng.choice(("object", "shape", "thing"))
+    if len(colours) == 1:
+        return rng.choice(TRAIN_TEMPLATES).format(f"{colours[0]} {word}")
+    return rng.choice(PLURAL_TEMPLATES).format(" and ".join(f"a {c} {word}" for c in colours))
+
+
+def zh_concept_caption(scene: Scene, rng: random.Random, concepts: str, shape_share: float = 0.0) -> str:
+    """The Chinese counterpart of `concept_caption`."""
+    if concepts == "all":
+        if shape_share and rng.random() < shape_share:
+            return zh_shape_caption(scene, rng, ZH_TRAIN_TEMPLATES)
+        return zh_training_caption(scene, rng, ZH_TRAIN_TEMPLATES)
+    words = [zh_colour(o.colour) if concepts == "colour" else zh_shape(o.shape)
+             for o in scene.objects]
+    if concepts == "colour":
+        return "一张有" + "和".join(dict.fromkeys(f"{w}的东西" for w in words)) + "的照片"
+    return "一张" + "和".join(dict.fromkeys(words)) + "的照片"
+
+
+def mixed_caption(scene: Scene, rng: random.Random, concepts: str = "all", shape_share: float = 0.0,
+                     zh_share: float = 0.0, colour_share: float = 0.0) -> str:
+    """One caption for a training scene: colour-only with probability `colour_share`, else `concept_caption`'s."""
+    if colour_share and rng.random() < colour_share:
+        return colour_caption(scene, rng, zh=rng.random() < zh_share)
+    return concept_caption(scene, rng, concepts, shape_share, zh_share)

@@ -19,7 +19,7 @@ from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS, set_for_label
 
-MAX_LABELS = 1000
+MAX_LABELS = limits.MAX_LABELS
 MAX_LABEL_CHARS = limits.MAX_TEXT_CHARS
 
 

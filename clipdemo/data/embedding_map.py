@@ -22,7 +22,7 @@ from clipdemo.gallery import Gallery
 from clipdemo.templates import DEFAULT_TEMPLATE
 from clipdemo.zeroshot import class_embeddings, parse_labels
 
-MAX_TEXTS = 2000  # with MAX_IMAGES this keeps a map under umap's 4096-point exact-neighbour path
+MAX_TEXTS = limits.MAX_MAP_TEXTS
 LABEL_TEMPLATE = DEFAULT_TEMPLATE  # a label point is the label's zero-shot prompt
 
 

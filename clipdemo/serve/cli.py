@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in PASSTHROUGH:
         module = importlib.import_module(PASSTHROUGH[argv[0]][0])
-        code = module.main(argv[1:])  # some tools return their results; only an int is an exit status
+        # a collection's --search goes through the service, like every other command's model work
+        code = module.main(argv[1:], open_service) if argv[0] == "collection" else module.main(argv[1:])  # some tools return their results; only an int is an exit status
         return code if isinstance(code, int) else 0
     args = build_parser().parse_args(argv)
     try:
@@ -131,11 +132,9 @@ def _quiet_transformers() -> None:
 
 
 def cmd_label(args) -> int:
-    from clipdemo import exports
-    from clipdemo.images import load_image
-    from clipdemo.loading import default_model_name
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo import exports, limits
+    from clipdemo.core.notices import scoring as scoring_notice
+    from clipdemo.errors import InputError
 
     session = {}
     if args.session:
@@ -148,23 +147,30 @@ def cmd_label(args) -> int:
         raise CLIError("give --labels (comma separated) or a --session file that holds labels.")
     templates = _text_arg(args.templates) or session.get("templates") or "single"
     model = args.model or session.get("model")
-    images, names = [], []
-    for path in args.images:
-        try:
-            images.append(load_image(path))
-            names.append(path)
-        except Exception as e:  # noqa: BLE001 - report each unreadable image, go on with the rest
-            print(f"skipped: {e}", file=sys.stderr)
-    if not images:
-        raise CLIError("none of the images could be read.")
     _quiet_transformers()
-    registry = ModelRegistry(model or default_model_name(), args.device, args.dtype, max_models=1,
-                             backend=args.backend, int8=args.int8)
-    service = ClipService(registry)
-    batch = service.zero_shot_batch(images, labels, templates)
-    for notice in [*batch.notices, registry.get().backend.notice]:
-        if not notice:
+    service = open_service(model, args.device, args.dtype, args.backend, args.int8)
+    registry = service.registry
+    # The service reads the pictures (one image loader) in batches of at most limits.MAX_BATCH_IMAGES, so any
+    # number of files can be labelled; each result is matched to its file by position, never by zip.
+    results, names, skipped, notices = [], [], [], []
+    for start in range(0, len(args.images), limits.MAX_BATCH_IMAGES):
+        chunk = args.images[start:start + limits.MAX_BATCH_IMAGES]
+        try:
+            batch = service.zero_shot_batch(chunk, labels, templates, names=chunk)
+        except InputError as e:  # none of this chunk's files is a usable image: say why, go on with the rest
+            skipped += e.params.get("skipped") or [str(e)]
             continue
+        results += batch.results
+        names += [r.image for r in batch.results]
+        skipped += batch.skipped
+        # skips are printed as such, and the scoring rule heads the table
+        notices += [n for n in batch.notices if n.code != "image_skipped" and not n.code.startswith("scoring.")
+                    and n not in notices]
+    for problem in skipped:
+        print(f"skipped: {problem}", file=sys.stderr)
+    if not results:
+        raise CLIError("none of the images could be read.")
+    for notice in notices:
         print(f"note: {notice}", file=sys.stderr)
     loaded = registry.get().loaded
     if args.save_session:
@@ -172,19 +178,19 @@ def cmd_label(args) -> int:
             "zero_shot", loaded.name, {"top": args.top}, batch.labels, batch.templates,
             model_info=service.describe().session_info(), images=names))
     top = max(1, min(args.top, len(batch.labels)))
-    tops = [list(zip(r.labels, r.probabilities, r.cosine, strict=True))[:top] for r in batch.results]
-    sigmoid = batch.results[0].scoring == "sigmoid"
+    tops = [list(zip(r.labels, r.probabilities, r.cosine, strict=True))[:top] for r in results]
+    sigmoid = results[0].scoring == "sigmoid"
     from clipdemo.backends import backend_record, summary
 
     backend = registry.get().backend
     if args.json:
         out = {"model": loaded.name, "family": loaded.family, "encoding": backend_record(backend),
-               "scores": batch.results[0].scoring, "labels": batch.labels, "templates": batch.templates,
+               "scores": results[0].scoring, "labels": batch.labels, "templates": batch.templates,
                "results": [{"image": n, "top": [{"label": lab, "probability": p, "cosine": c} for lab, p, c in t]}
                            for n, t in zip(names, tops, strict=True)]}
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
-    scores = "sigmoid, each label on its own" if sigmoid else "softmax over the labels"
+    scores = scoring_notice(sigmoid).message.removeprefix("scores: ")  # the catalogue's words, the app's
     print(f"model: {loaded.describe()}\nencoding: {summary(backend)}\n"
           f"prompts: {len(batch.labels)} labels x {len(batch.templates)} template(s); "
           f"p = {scores}; cos = raw cosine similarity\n")
@@ -214,12 +220,27 @@ def _width(text: str) -> int:
 # ---------------------------------------------------------------- embed
 
 
+def open_service(model: str | None, device: str = "auto", dtype: str = "auto", backend: str | None = None,
+                 int8: bool = False):
+    """The service over one model, as every command that runs a model uses it (the backend's notice, if any, is
+    printed to stderr once)."""
+    from clipdemo.loading import default_model_name
+    from clipdemo.registry import ModelRegistry
+    from clipdemo.service import ClipService
+
+    registry = ModelRegistry(model or default_model_name(), device, dtype, max_models=1, backend=backend, int8=int8)
+    service = ClipService(registry)
+    if registry.get().backend.notice:
+        print(f"note: {registry.get().backend.notice}", file=sys.stderr)
+    return service
+
+
 def cmd_embed(args) -> int:
     from clipdemo.collection.cli import cmd_embed as embed_collection
-    from clipdemo.registry import load_encoder
 
     _quiet_transformers()
-    return embed_collection(args, load_encoder)
+    return embed_collection(args, lambda model, device, dtype: open_service(model, device, dtype, args.backend,
+                                                                             args.int8).encoder())
 
 
 # ---------------------------------------------------------------- video

@@ -43,7 +43,8 @@ def add_embed_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recursive", action="store_true", help=argparse.SUPPRESS)  # folders are always walked
 
 
-def cmd_embed(args, load_encoder) -> int:
+def cmd_embed(args, open_encoder) -> int:
+    """`open_encoder(model, device, dtype)`: the model as the app's service serves it (clipdemo.cli passes it)."""
     from clipdemo.collection import embed, mapping, sources, store
 
     try:
@@ -58,7 +59,7 @@ def cmd_embed(args, load_encoder) -> int:
                                         args.batch_size, args.store_dtype, address=args.ray_address,
                                         workers=args.ray_workers, gpus=args.ray_gpus, progress=not args.no_progress)
         else:
-            encoder = load_encoder(args.model, args.device, args.dtype)
+            encoder = open_encoder(args.model, args.device, args.dtype)
             info = embed.embed_local(source, out, encoder, args.shard_size, args.batch_size, args.store_dtype,
                                      progress=not args.no_progress)
         print(f"{info['count']} vectors ({info['dim']}-d, {info['store_dtype']}) in {len(info['shards'])} shard(s) "
@@ -75,7 +76,9 @@ def cmd_embed(args, load_encoder) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def main(argv=None, open_service=None) -> int:
+    """`open_service(model, device, dtype)`: a clipdemo.service.ClipService over that model, for --search
+    (clipdemo.cli passes it: this package sits below the service and does not import it)."""
     p = argparse.ArgumentParser(prog="python -m clipdemo collection",
                                 description="Look into a collection folder: size, model, map, search, exports.")
     p.add_argument("folder", metavar="DIR")
@@ -106,18 +109,19 @@ def main(argv=None) -> int:
         if args.atlas:
             out["atlas"] = str(service.export_atlas(name, args.atlas, chosen))
         if args.search:
-            from clipdemo.registry import load_encoder
-
-            c = chosen.get(name)
-            encoder = load_encoder(args.model or c.model, args.device, args.dtype)
-            out["search"] = service.collection_search(name, encoder, args.search, k=args.k, collections=chosen)
+            if open_service is None:
+                raise CollectionError("--search runs through `python -m clipdemo collection` (it needs the app's "
+                                      "service)")
+            clip = open_service(args.model or chosen.get(name).model, args.device, args.dtype)
+            out["search"] = clip.collection_hits(name, args.search, k=args.k, collections=chosen)
         if args.duplicates or args.mismatched or args.clusters or args.outliers:
-            from clipdemo.data.collection import insight
-            from clipdemo.registry import load_encoder
+            from clipdemo.data.collection import insight  # loaded only when asked for
 
             c = chosen.get(name)  # the model names clusters (and embeds captions a folder did not store)
-            encoder = load_encoder(args.model or c.model, args.device, args.dtype) if args.clusters or \
-                (args.mismatched and not all(s.text for s in c.shards)) else None
+            needs_model = args.clusters or (args.mismatched and not all(s.text for s in c.shards))
+            if needs_model and open_service is None:
+                raise CollectionError("--clusters runs through `python -m clipdemo collection` (it needs a model)")
+            encoder = open_service(args.model or c.model, args.device, args.dtype).encoder("") if needs_model else None
             out["insight"] = insight.write_reports(
                 chosen.get(name), args.duplicates, args.mismatched, args.clusters, args.outliers,
                 threshold=args.threshold if args.threshold is not None else insight.DUPLICATE_COSINE,

@@ -5,6 +5,10 @@ dataclass of plain JSON types (`to_json()` is `dataclasses.asdict`), so the HTTP
 client and MCP see exactly what the UI draws. `model` names a model from `models()`; empty means the
 server's default. It is honoured per call: two callers asking for two models each get their own.
 
+Every result that took pictures carries its notices (clipdemo.core.notices: a code, parameters, a severity),
+built here once: pictures unlike the bundled toy model's world (one warning per picture), texts cut,
+images dropped, the scoring rule. The UI renders them in the visitor's language; the API returns them.
+
 What the user must fix raises a `clipdemo.errors.UserError` (a message meant for them); anything
 else that escapes is a bug, and callers report it as one.
 """
@@ -17,32 +21,36 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from clipdemo import gallery as galleries
-from clipdemo import limits
+from clipdemo import limits, ood, scoring
 from clipdemo.data.video import sample_frames, search_video
+from clipdemo.core.notices import Notice, free_text, skipped_notice
+from clipdemo.core.notices import out_of_world as out_of_world_notices
+from clipdemo.core.notices import scoring as scoring_notice
 from clipdemo.embedding_map import MapData, build_map_data, project_map, records
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.images import load_image
 from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, default_model_name, is_offline
+from clipdemo.projection import Projection
 from clipdemo.registry import ModelRegistry, is_private
-from clipdemo.search import DEFAULT_K, Hit, search_image, search_text
-from clipdemo.similarity import MAX_IMAGES as MATRIX_MAX_IMAGES
-from clipdemo.similarity import MAX_TEXTS as MATRIX_MAX_TEXTS
+from clipdemo.search import DEFAULT_K, Hit, rank, search_image, search_text
 from clipdemo.similarity import similarity_matrix as engine_similarity_matrix
 from clipdemo.spatial import spatial_map
 from clipdemo.zeroshot import ZeroShotResult
 from clipdemo.zeroshot import zero_shot as engine_zero_shot
 
+if TYPE_CHECKING:  # the trainer is handed in by the app; the service itself never loads it
+    from clipdemo.live_training import LiveTrainingManager
+
 ImageSource = str | os.PathLike | bytes | Image.Image
 LESSONS = ("templates", "temperature", "gap", "heldout", "counting", "leftright", "languages")  # the Lessons tab's
 
-MAX_BATCH_IMAGES = 256  # zero_shot_batch: a CSV's worth of pictures in one call, seconds on a CPU
-MAX_EMBED_TEXTS = 2000  # embed: the same bound as the texts of a map
 DIGITS = 6  # numbers in JSON: enough for any view, and the payload stays small
 
 
@@ -142,7 +150,7 @@ def _config_family(name: str) -> str | None:
 def scoring_of(family: str | None) -> str | None:
     if family is None:
         return None
-    return "sigmoid" if family.startswith("siglip") else "softmax"
+    return scoring.rule(scoring.family_uses_sigmoid(family))
 
 
 # ---------------------------------------------------------------- results
@@ -159,7 +167,7 @@ class ZeroShot(Result):
     logit_scale: float  # s = 1 / temperature
     logit_bias: float  # SigLIP's b (0 for CLIP)
     model: str
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     def rows(self) -> list[dict]:
         """One flat record per label, best first (the CSV / JSON table of an export)."""
@@ -174,7 +182,7 @@ class ZeroShotBatch(Result):
     model: str
     labels: list[str]  # as given (parsed), in the caller's order
     templates: list[str]
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # the batch's, and every picture's warnings
 
 
 @dataclass
@@ -197,7 +205,8 @@ class Similarity(Result):
     paired: bool  # as many texts as images: text i describes image i
     losses: Losses | None  # when paired
     model: str
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # where each row's picture stood among those given
 
 
 @dataclass
@@ -213,12 +222,14 @@ class Heatmap(Result):
     image_size: list[int]
     hottest_point: list[float]  # x, y in original pixels
     model: str
+    notices: list[Notice] = field(default_factory=list)
 
 
 @dataclass
 class EmbeddingMap(Result):
     points: list[dict]  # kind (image|text), name, x, y[, z], caption for captioned images
     summary: dict
+    notices: list[Notice] = field(default_factory=list)
 
 
 @dataclass
@@ -226,7 +237,45 @@ class SearchResults(Result):
     query: str
     results: list[dict]  # rank, name, score (cosine), caption, index; best first
     model: str
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+@dataclass
+class LearnStatus(Result):
+    """A session's Learn-tab training, for API clients (clipdemo.live_training.status_record)."""
+
+    running: bool
+    state: str  # none | running | finished | stopped | failed ...
+    mode: str | None
+    step: int
+    steps: int
+    batch_size: int | None
+    diagonal_hits: int  # pictures of the fixed batch that pick their own caption
+    fixed_batch: int
+    loss: float | None
+    reason: str | None = None
+    error: str | None = None
+    config: dict | None = None
+    diagonal_step: int | None = None
+    logit_scale: float | None = None
+    temperature: float | None = None  # 1 / logit_scale
+    seen_accuracy: float | None = None
+    heldout_accuracy: float | None = None
+    seconds: float | None = None
+    train_seconds: float | None = None
+    parameters: int | None = None
+    trained_parameters: int | None = None
+    curve: dict | None = None  # seconds, step, diagonal_hits
+
+
+@dataclass
+class MapNeighbours:
+    """A clicked map point's neighbours: an image's nearest texts, or a text's nearest images."""
+
+    kind: str  # image | text
+    index: int  # among the map's images, or among its texts
+    texts: list[tuple[str, float]]  # (text, cosine), best first, for an image
+    hits: list[Hit]  # for a text
 
 
 @dataclass
@@ -241,7 +290,7 @@ class VideoSearch(Result):
     duration: float
     fps: float  # frames sampled per second
     model: str
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     # the frame at each moment's peak (the UI's thumbnails); not part of the JSON
     moment_frames: list = field(default_factory=list, repr=False)
 
@@ -257,6 +306,7 @@ class Embeddings(Result):
     images: list[dict]  # name, vector (unit length)
     texts: list[dict]  # text, vector (unit length)
     skipped: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- inputs
@@ -278,19 +328,35 @@ def unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def load_images(sources: Sequence[ImageSource], limit: int) -> tuple[list[Image.Image], list[str], list[str]]:
-    """(images, names, problems): unreadable files are skipped with a reason, not fatal; at most `limit`."""
-    images, names, problems = [], [], []
+@dataclass
+class LoadedImages:
+    """The pictures of one request, each decoded once (clipdemo.images), and what became of the rest."""
+
+    images: list[Image.Image]
+    names: list[str]  # unique, for display and tables
+    positions: list[int]  # where each kept picture stood in the caller's list
+    problems: list[str]  # the skipped files and why, and a cut (the `skipped` of a result)
+    notices: list[Notice]  # the same as notices
+
+
+def load_images(sources: Sequence[ImageSource], limit: int) -> LoadedImages:
+    """Unreadable files are skipped with a reason, not fatal; at most `limit` pictures."""
+    out = LoadedImages([], [], [], [], [])
     sources = list(sources or [])
     if len(sources) > limit:
-        problems.append(f"{len(sources)} images given; only the first {limit} are used")
+        out.problems.append(f"{len(sources)} images given; only the first {limit} are used")
+        out.notices.append(Notice("images_dropped", {"given": len(sources), "limit": limit}, "warning"))
+    names = []
     for i, src in enumerate(sources[:limit]):
         try:
-            images.append(load_image(src, name=image_name(src, i)))
+            out.images.append(load_image(src, name=image_name(src, i)))
             names.append(image_name(src, i))
+            out.positions.append(i)
         except InputError as e:
-            problems.append(str(e))
-    return images, unique_names(names), problems
+            out.problems.append(str(e))
+            out.notices.append(skipped_notice(e))
+    out.names = unique_names(names)
+    return out
 
 
 def text_lines(texts: str | Sequence[str] | None) -> list[str]:
@@ -299,14 +365,40 @@ def text_lines(texts: str | Sequence[str] | None) -> list[str]:
     return [" ".join(str(t).split()) for t in items if str(t).strip()]
 
 
+def text_notices(texts: Sequence[str]) -> list[Notice]:
+    """What cleaning would change in these texts before they reach a tokenizer (limits.clean_text)."""
+    long = sum(len(str(t)) > limits.MAX_TEXT_CHARS for t in texts)
+    odd = sum(limits.clean_text(t) != str(t)[:limits.MAX_TEXT_CHARS].replace("\x00", "") for t in texts)
+    out = [Notice("texts_cut", {"n": long, "limit": limits.MAX_TEXT_CHARS}, "warning")] if long else []
+    return out + ([Notice("texts_cleaned", {"n": odd}, "warning")] if odd else [])
+
+
 # ---------------------------------------------------------------- the service
 
 
 class ClipService:
     """The operations, over the models a `ModelRegistry` holds."""
 
-    def __init__(self, registry: ModelRegistry):
+    def __init__(self, registry: ModelRegistry, training: LiveTrainingManager | None = None):
         self.registry = registry
+        self.training = training  # the Learn tab's runs, one per session (None: this server trains nothing)
+
+    # ------------------------------------------------------------ Learn tab training, per session
+    def attach_training(self, manager: LiveTrainingManager) -> None:
+        self.training = manager
+
+    def _trainer(self) -> LiveTrainingManager:
+        if self.training is None:
+            raise InputError(code="no_training")
+        return self.training
+
+    def learn_start(self, session: str, **knobs) -> LearnStatus:
+        """Start (or restart) `session`'s training; every LiveConfig knob is optional (None: its default)."""
+        return LearnStatus(**self._trainer().learn_start(session, **knobs))
+
+    def learn_status(self, session: str) -> LearnStatus:
+        """`session`'s training now (state "none" before it starts)."""
+        return LearnStatus(**self._trainer().learn_status(session))
 
     @classmethod
     def from_model(cls, model: str = "", device: str = "auto", dtype: str = "auto",
@@ -341,7 +433,7 @@ class ClipService:
         encoder = self.registry.get(model or None, session)
         lm = encoder.loaded
         n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
-        return ModelDetails(self.model_name(model), lm.family, "sigmoid" if lm.uses_sigmoid else "softmax",
+        return ModelDetails(self.model_name(model), lm.family, scoring.rule(lm.uses_sigmoid),
                             _r(lm.logit_scale), _r(lm.logit_bias), lm.n_params, n_bytes, lm.device.type,
                             dtype_name(lm.dtype), lm.image_size, lm.source, lm.is_bundled,
                             backend_record(encoder.backend))
@@ -386,9 +478,9 @@ class ClipService:
                 "gap": lessons.modality_gap, "heldout": lessons.compositional, "counting": lessons.counting_probe,
                 "leftright": lessons.left_right_probe, "languages": language_comparison}
         if key not in runs:
-            raise InputError(f"no lesson named {key!r}; the lessons are {', '.join(LESSONS)}")
+            raise InputError(code="no_lesson", key=key, lessons=", ".join(LESSONS))
         if language not in ("en", "zh"):
-            raise InputError(f"language must be en or zh (got {language!r})")
+            raise InputError(code="lesson_language", language=language)
         if key == "languages":
             return runs[key](self.encoder(model))
         return runs[key](self.encoder(model), language=language)
@@ -396,9 +488,23 @@ class ClipService:
     def out_of_world(self, images: Sequence[ImageSource], model: str | None = "") -> list[float] | None:
         """Per image, how unlike the bundled toy model's training world it is (above ood.THRESHOLD: unlike);
         None where the check does not apply (any other model)."""
-        from clipdemo import ood
-
         return ood.out_of_world(self.encoder(model).loaded, [load_image(i) for i in images])
+
+    def world_notices(self, encoder: Encoder, images: Sequence[Image.Image], names: Sequence[str]) -> list[Notice]:
+        """One warning per picture unlike the world of the model that judged it (the bundled toy model's
+        shapes; no other model's world is known): the pictures already decoded, never decoded again."""
+        if not images or not ood.applies(encoder.loaded):
+            return []
+        found = out_of_world_notices(names, ood.out_of_world(encoder.loaded, images), ood.THRESHOLD)
+        if len(found) > limits.MAX_NOTICES_PER_KIND:  # a 2000-picture map: the first ones named, then a count
+            rest = len(found) - limits.MAX_NOTICES_PER_KIND
+            found = found[:limits.MAX_NOTICES_PER_KIND] + [Notice("out_of_world_more", {"n": rest}, "warning")]
+        return found
+
+    def picture(self, image: ImageSource) -> Image.Image:
+        """A picture as the service decodes it (upright, RGB, at most limits.DECODE_SIDE), for a view to draw on;
+        within one request the same picture is decoded and charged once (clipdemo.images)."""
+        return load_image(image)
 
     def model_view(self, image: ImageSource, model: str | None = "") -> Image.Image:
         """What the model sees: the resized, cropped input."""
@@ -406,10 +512,10 @@ class ClipService:
 
     # ------------------------------------------------------------ zero-shot
     def _zero_shot_json(self, result: ZeroShotResult, i: int, name: str, model: str, bias: float,
-                        notices: list[str]) -> ZeroShot:
+                        notices: list[Notice]) -> ZeroShot:
         order = np.argsort(-result.probs[i], kind="stable")
         return ZeroShot(name, [result.labels[j] for j in order], [_r(result.probs[i, j]) for j in order],
-                        [_r(result.cosine[i, j]) for j in order], "sigmoid" if result.sigmoid else "softmax",
+                        [_r(result.cosine[i, j]) for j in order], scoring.rule(result.sigmoid),
                         list(result.templates), _r(result.logit_scale), _r(bias), model, notices)
 
     def zero_shot(self, image: ImageSource, labels: str | Sequence[str], templates: str | Sequence[str] = "single",
@@ -417,23 +523,32 @@ class ClipService:
         """Which label's prompt lies closest to the image: labels best first, with probabilities and cosines."""
         encoder = self.encoder(model)
         img = load_image(image)
+        name = image_name(image)
         result = engine_zero_shot(encoder, [img], labels, templates or "single")
-        return self._zero_shot_json(result, 0, image_name(image), self.model_name(model),
-                                    encoder.loaded.logit_bias, list(result.notices))
+        notices = [*self.world_notices(encoder, [img], [name]), *free_text(result.notices),
+                   scoring_notice(result.sigmoid)]
+        return self._zero_shot_json(result, 0, name, self.model_name(model), encoder.loaded.logit_bias, notices)
 
     def zero_shot_batch(self, images: Sequence[ImageSource], labels: str | Sequence[str],
-                        templates: str | Sequence[str] = "single", model: str = "") -> ZeroShotBatch:
-        """Zero-shot for several images at once; unusable files are skipped and named."""
+                        templates: str | Sequence[str] = "single", model: str = "",
+                        names: Sequence[str] | None = None) -> ZeroShotBatch:
+        """Zero-shot for several images at once (at most limits.MAX_BATCH_IMAGES); unusable files are skipped
+        and named. `names` name the images (default: their file names)."""
         encoder = self.encoder(model)
-        loaded, names, problems = load_images(images, MAX_BATCH_IMAGES)
-        if not loaded:
-            raise InputError("None of the files is a usable image" + (": " + "; ".join(problems[:3]) if problems
-                                                                       else ": add some images."))
-        result = engine_zero_shot(encoder, loaded, labels, templates or "single")
-        name = self.model_name(model)
+        got = load_images(images, limits.MAX_BATCH_IMAGES)
+        if not got.images:
+            raise InputError(code="no_usable_image", problems="; ".join(got.problems[:3]) or "add some images.",
+                             skipped=list(got.problems))
+        shown = unique_names([str(names[i]) for i in got.positions]) if names is not None else got.names
+        result = engine_zero_shot(encoder, got.images, labels, templates or "single")
+        model_name = self.model_name(model)
         bias = encoder.loaded.logit_bias
-        return ZeroShotBatch([self._zero_shot_json(result, i, n, name, bias, []) for i, n in enumerate(names)],
-                             problems, name, list(result.labels), list(result.templates), list(result.notices))
+        world = self.world_notices(encoder, got.images, shown)
+        by_name = {n.params["name"]: n for n in world if n.code == "out_of_world"}
+        results = [self._zero_shot_json(result, i, n, model_name, bias, [by_name[n]] if n in by_name else [])
+                   for i, n in enumerate(shown)]
+        notices = [*world, *got.notices, *free_text(result.notices), scoring_notice(result.sigmoid)]
+        return ZeroShotBatch(results, got.problems, model_name, list(result.labels), list(result.templates), notices)
 
     # ------------------------------------------------------------ similarity
     def similarity_matrix(self, images: Sequence[ImageSource], texts: str | Sequence[str], model: str = "",
@@ -441,37 +556,47 @@ class ClipService:
         """The image x text cosine matrix CLIP trains on; with pairs (text i for image i), the batch's loss.
         `names` name the images (default: their file names)."""
         encoder = self.encoder(model)
-        loaded, found, problems = load_images(images, MATRIX_MAX_IMAGES)
-        names = unique_names(list(names)[:len(loaded)]) if names is not None else found
-        if not loaded:
-            raise InputError("Add at least one usable image." + "".join(f" {p}" for p in problems[:3]))
+        got = load_images(images, limits.MATRIX_MAX_IMAGES)
+        names = unique_names([str(names[i]) for i in got.positions]) if names is not None else got.names
+        if not got.images:
+            raise InputError(code="no_usable_matrix_image", problems=" ".join(got.problems[:3]))
         lines = text_lines(texts)
-        notices = list(problems)
-        if len(lines) > MATRIX_MAX_TEXTS:
-            notices.append(f"{len(lines)} texts given; only the first {MATRIX_MAX_TEXTS} are used")
-        notices += limits.clean_texts(lines[:MATRIX_MAX_TEXTS])[1]  # what was cut before tokenising, if anything
-        matrix = engine_similarity_matrix(encoder, loaded, lines[:MATRIX_MAX_TEXTS], names)
+        notices = [*self.world_notices(encoder, got.images, names), *got.notices]
+        if len(lines) > limits.MATRIX_MAX_TEXTS:
+            notices.append(Notice("texts_dropped", {"given": len(lines), "limit": limits.MATRIX_MAX_TEXTS}, "warning"))
+        notices += text_notices(lines[:limits.MATRIX_MAX_TEXTS])  # what was cut before tokenising, if anything
+        matrix = engine_similarity_matrix(encoder, got.images, lines[:limits.MATRIX_MAX_TEXTS], names)
         losses = None
         if matrix.paired and matrix.sigmoid:
             losses = Losses(sigmoid=_r(matrix.siglip_loss()))
         elif matrix.paired:
             pl = matrix.losses()
             losses = Losses(_r(pl.image_to_text), _r(pl.text_to_image), _r(pl.mean), _r(pl.chance))
+        notices.append(scoring_notice(matrix.sigmoid))
         return Similarity(list(matrix.images), list(matrix.texts), _rows(matrix.cosine), _r(matrix.logit_scale),
-                          _r(matrix.logit_bias), "sigmoid" if matrix.sigmoid else "softmax", matrix.paired, losses,
-                          self.model_name(model), notices)
+                          _r(matrix.logit_bias), scoring.rule(matrix.sigmoid), matrix.paired, losses,
+                          self.model_name(model), notices, list(got.positions))
 
     def spatial_heatmap(self, image: ImageSource, text: str, method: str = "gradcam", model: str = "") -> Heatmap:
         """Where in the image the text matches: a relevance grid over what the model saw."""
-        smap = spatial_map(self.encoder(model), load_image(image), text, method or "gradcam")
+        encoder = self.encoder(model)
+        img = load_image(image)
+        smap = spatial_map(encoder, img, text, method or "gradcam")
         j = smap.as_json(digits=DIGITS)
         return Heatmap(j["method"], j["text"], j["score"], j["relevance"], j["raw"], j["grid_size"], j["patch_grid"],
-                       j["box"], j["image_size"], j["hottest_point"], self.model_name(model))
+                       j["box"], j["image_size"], j["hottest_point"], self.model_name(model),
+                       self.world_notices(encoder, [img], [image_name(image)]))
 
     # ------------------------------------------------------------ map, search, embed
     def _gallery(self, images: Sequence[ImageSource] | None) -> galleries.Gallery:
         """The caller's images (files, zips, a captions CSV), or the toy gallery when none are given."""
         return galleries.user_gallery(images) if images else galleries.toy_gallery()
+
+    def gallery_notices(self, encoder: Encoder, gallery: galleries.Gallery) -> list[Notice]:
+        """A gallery's own notices and its pictures unlike the model's world. The generated toy gallery is the
+        toy world itself, so it is not checked (its 300 pictures would cost a second of CPU for nothing)."""
+        world = [] if gallery.source == "toy" else self.world_notices(encoder, gallery.images, gallery.names)
+        return [*world, *free_text(gallery.notices)]
 
     def embedding_map(self, images: Sequence[ImageSource] | None, texts: str | Sequence[str] | None = None,
                       method: str = "umap", dims: int = 2, model: str = "", collection: str = "") -> EmbeddingMap:
@@ -480,24 +605,59 @@ class ClipService:
         if collection:
             return self._collection_map(collection)
         encoder = self.encoder(model)
-        data = build_map_data(encoder, self._gallery(images), text_lines(texts), model_name=self.model_name(model))
+        gallery = self._gallery(images)
+        data = build_map_data(encoder, gallery, text_lines(texts), model_name=self.model_name(model))
         proj = project_map(data, method or "umap", int(dims))
         gap = data.gap()
+        notices = [*self.gallery_notices(encoder, gallery),
+                   *free_text([n for n in data.notices if n not in gallery.notices]), *free_text(proj.notices)]
         summary = {"method": proj.method, "dims": proj.dims, "images": data.n_images, "texts": len(data.texts),
                    "model": self.model_name(model), "modality_gap": gap.as_dict() if gap else None,
-                   "notices": data.notices + proj.notices}
-        return EmbeddingMap(records(data, proj), summary)
+                   "notices": [n.message for n in notices]}
+        return EmbeddingMap(records(data, proj), summary, notices)
 
     def map_data(self, gallery: galleries.Gallery, texts: str | Sequence[str] | None = None,
                  labels: str | Sequence[str] | None = None, captions: bool = True, label_points: bool = True,
                  model: str = "", progress=None) -> tuple[MapData, int]:
-        """What the map tab draws and keeps for redraws (MapData: arrays and names), and how many pictures were
-        newly encoded (the rest came from the model's cache)."""
+        """What the map tab draws and keeps for redraws (MapData: arrays and names; its notices include the
+        pictures unlike the model's world), and how many pictures were newly encoded (the rest came from the
+        model's cache)."""
         encoder = self.encoder(model)
         before = encoder.image_cache.misses
         data = build_map_data(encoder, gallery, texts, labels, captions=captions, label_points=label_points,
                               model_name=self.model_name(model), progress=progress)
+        world = [] if gallery.source == "toy" else self.world_notices(encoder, gallery.images, gallery.names)
+        data.notices = [*world, *data.notices]
         return data, encoder.image_cache.misses - before
+
+    def map_gallery(self, source: str, files: Sequence[ImageSource] | None = None,
+                    language: str = "en") -> galleries.Gallery:
+        """The map tab's galleries: "toy" (captions in `language`), "photos" (the bundled ones) or "upload"."""
+        if source == "photos":
+            return galleries.photo_gallery()
+        if source == "upload":
+            if not files:
+                raise InputError(code="no_gallery_files")
+            return galleries.user_gallery(files)
+        return galleries.toy_gallery(language=language)
+
+    def project(self, data: MapData, method: str = "umap", dims: int = 2, n_neighbors: int = 15,
+                min_dist: float = 0.1) -> Projection:
+        """A drawn map's coordinates (recent projections come back from the small cache, no refit)."""
+        return project_map(data, method or "umap", int(dims), n_neighbors, min_dist)
+
+    def map_neighbours(self, data: MapData, point: int, k: int = DEFAULT_K) -> MapNeighbours:
+        """A clicked point of a drawn map: an image's nearest texts, or a text's nearest images (as hits)."""
+        if 0 <= point < data.n_images:
+            near = rank(data.image_emb[point], data.text_emb, 3) if len(data.texts) else []
+            return MapNeighbours("image", point, [(data.texts[j], s) for j, s in near], [])
+        j = point - data.n_images
+        if not 0 <= j < len(data.texts):
+            raise InputError(code="no_such_point", point=point)
+        ranked = rank(data.text_emb[j], data.image_emb, int(k))
+        hits = [Hit(r + 1, idx, data.gallery.names[idx], s, data.gallery.captions[idx])
+                for r, (idx, s) in enumerate(ranked)]
+        return MapNeighbours("text", j, [], hits)
 
     def search_map(self, data: MapData, query: str = "", image: ImageSource | None = None,
                    k: int = DEFAULT_K) -> list[Hit]:
@@ -518,13 +678,16 @@ class ClipService:
         encoder = self.encoder(model)
         gal = self._gallery(images)
         emb, k = encoder.encode_images(gal.images), max(1, min(int(k), len(gal)))
+        notices = self.gallery_notices(encoder, gal)
         if query_image is not None:
-            hits = search_image(encoder, load_image(query_image), emb, gal.names, gal.captions, k=k)
+            picture = load_image(query_image)
             asked = image_name(query_image, 0)
+            hits = search_image(encoder, picture, emb, gal.names, gal.captions, k=k)
+            notices = [*self.world_notices(encoder, [picture], [asked]), *notices]
         else:
             hits = search_text(encoder, query, emb, gal.names, gal.captions, k=k)
             asked = " ".join((query or "").split())
-        return SearchResults(asked, [h.as_dict() for h in hits], self.model_name(model), list(gal.notices))
+        return SearchResults(asked, [h.as_dict() for h in hits], self.model_name(model), notices)
 
     # collections (python app.py --collection DIR): only folders given at launch, by folder name
     def _collection_map(self, collection: str) -> EmbeddingMap:
@@ -554,25 +717,31 @@ class ClipService:
         results = [{"rank": h["rank"], "name": h["image_path"], "score": h["score"], "caption": h["caption"],
                     "index": h["index"]} for h in r["hits"]]
         asked = image_name(query_image, 0) if query_image is not None else r["query"]
-        return SearchResults(asked, results, self.model_name(model), r["notices"])
+        notices = free_text(r["notices"])
+        if image is not None:
+            notices = [*self.world_notices(self.encoder(model), [image], [asked]), *notices]
+        return SearchResults(asked, results, self.model_name(model), notices)
 
     def embed(self, images: Sequence[ImageSource] | None = None, texts: str | Sequence[str] | None = None,
               model: str = "") -> Embeddings:
         """L2-normalised embeddings of images and texts in the model's joint space."""
         encoder = self.encoder(model)
-        loaded, names, problems = load_images(images or [], galleries.MAX_IMAGES)
+        got = load_images(images or [], limits.MAX_GALLERY_IMAGES)
+        loaded, names, problems, notices = got.images, got.names, got.problems, list(got.notices)
         lines = text_lines(texts)
-        if len(lines) > MAX_EMBED_TEXTS:
-            problems.append(f"{len(lines)} texts given; only the first {MAX_EMBED_TEXTS} are used")
-            lines = lines[:MAX_EMBED_TEXTS]
+        if len(lines) > limits.MAX_EMBED_TEXTS:
+            problems.append(f"{len(lines)} texts given; only the first {limits.MAX_EMBED_TEXTS} are used")
+            notices.append(Notice("texts_dropped", {"given": len(lines), "limit": limits.MAX_EMBED_TEXTS}, "warning"))
+            lines = lines[:limits.MAX_EMBED_TEXTS]
+        notices = [*self.world_notices(encoder, loaded, names), *notices, *text_notices(lines)]
         if not loaded and not lines:
-            raise InputError("Give at least one image or one text to embed.")
+            raise InputError(code="nothing_to_embed")
         img = encoder.encode_images(loaded) if loaded else np.zeros((0, encoder.dim))
         txt = encoder.encode_texts(lines) if lines else np.zeros((0, encoder.dim))
         return Embeddings(self.model_name(model), encoder.dim,
                           [{"name": n, "vector": [_r(v) for v in e]} for n, e in zip(names, img, strict=True)],
                           [{"text": t, "vector": [_r(v) for v in e]} for t, e in zip(lines, txt, strict=True)],
-                          problems)
+                          problems, notices)
 
     # ------------------------------------------------------------ video
     def video_search(self, video: str | os.PathLike, query: str | Sequence[str] = "",
@@ -596,4 +765,4 @@ class ClipService:
         return VideoSearch(Path(video).name, timeline.queries, timeline.times, _rows(timeline.scores),
                            [_r(b) for b in timeline.baseline], timeline.times[timeline.best_frame], moments,
                            _r(sample.duration), _r(sample.fps), self.model_name(model),
-                           notices + cut + sample.notices, [sample.frames[m.peak_frame] for m in timeline.moments])
+                           free_text(notices + cut + sample.notices), [sample.frames[m.peak_frame] for m in timeline.moments])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 from clipdemo import toyworld
-from clipdemo.train import concept_caption
+from clipdemo.toyworld import concept_caption
 
 POOL_SIZE = 2048
 EVAL_PER_COMBO = 2  # held-out / seen images per colour-shape pair in the accuracy curves
@@ -20,7 +20,7 @@ EVAL_PER_COMBO = 2  # held-out / seen images per colour-shape pair in the accura
 
 def fixed_captions(combos: list[tuple[str, str]], concepts: str, language: str = "en") -> list[str]:
     """Captions for the heatmap batch, phrased as the training captions for these concepts are
-    (train.concept_caption / zh_concept_caption, in `language`: "en" or "zh")."""
+    (toyworld.concept_caption / zh_concept_caption, in `language`: "en" or "zh")."""
     if language == "zh":
         if concepts == "colour":
             return [f"一张有{toyworld.zh_colour(c)}的东西的照片" for c, _ in combos]

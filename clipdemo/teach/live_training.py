@@ -31,7 +31,7 @@ import torch
 from clipdemo.encoding import projected_features
 from clipdemo.errors import UserError
 from clipdemo.live_data import ALL_PAIRS, ScenePool, accuracy_sets, fixed_batch, pair_labels
-from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
+from clipdemo.loading import BUNDLED_MODEL_DIR
 from clipdemo.locked_image import image_tower, locked_image_model
 from clipdemo.train import TrainConfig, Trainer, save_checkpoint
 
@@ -465,13 +465,6 @@ class LiveTrainingManager:
 
     def export(self, session_id: str) -> Path:
         return self._run(session_id).export(self.export_root)
-
-    def use_model(self, session_id: str, registry, label: str | None = None) -> str:
-        """Save the weights, load them back through `load_model` (the path every model takes) and register
-        them as this session's private model (clipdemo.registry): the returned name is what the other tabs
-        pass to `registry.get`; no other session can see or load it, and reset frees it."""
-        loaded = load_model(str(self.export(session_id).resolve()), registry.device, registry.dtype)
-        return registry.add_private(session_id, loaded, label or "Learn-tab model")
 
     def exported_folders(self, session_id: str) -> list[Path]:
         with self._lock:

@@ -61,7 +61,7 @@ class ToyWorldCheck:
         return np.sqrt(self.fit.mahalanobis(feats)).tolist()
 
 
-_CHECKS: dict[int, ToyWorldCheck] = {}
+_CHECKS: dict[tuple, ToyWorldCheck] = {}
 _LOCK = threading.Lock()
 
 
@@ -72,7 +72,9 @@ def applies(loaded) -> bool:
 
 def check_for(loaded) -> ToyWorldCheck:
     """Built once per loaded model (a few seconds), then shared by all requests."""
-    key = id(loaded.model)
+    # the bundled weights never change under one path, so every load of them (each CLI run's registry, each
+    # test's) shares one check
+    key = (str(loaded.source), int(loaded.image_size), str(loaded.family))
     with _LOCK:
         if key not in _CHECKS:
             _CHECKS.clear()  # one model's statistics at a time: they are ~8 MB

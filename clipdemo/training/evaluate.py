@@ -374,7 +374,7 @@ pink diamonds called red). `--varied-scenes 0.5` draws half of the scenes
 with `toyworld.sample_scene(varied=True)`: shades from each colour word's whole band (`toyworld.SHADE_RANGES`,
 pastel to hot pink, golden to lemon yellow, azure to pure blue; the bands never overlap), sizes from 0.075 to 0.24 of
 the width with counts of small and large copies alike, and hard (nearest-neighbour), smooth or box-filtered
-edges; `--colour-captions` adds captions that name only the colours (`train.colour_caption`). `--lock-text`
+edges; `--colour-captions` adds captions that name only the colours (`toyworld.colour_caption`). `--lock-text`
 keeps the text towers, the text projection and the logit scale as they were (the mirror of LiT): only the image
 tower learns, so English and Chinese prompts keep their exact embeddings and cross-lingual agreement cannot
 drift. The two domain-randomised phases pull in opposite directions (the first kept shape and let colour on
@@ -462,7 +462,7 @@ while other work shared the machine's 2 cores. `--bpe` takes the open-clip-torch
 (`pip download --no-deps open-clip-torch==3.3.0`); each phase's `--init-from` is the previous phase's output folder.
 The toy world is `clipdemo/toyworld.py`; training captions come from
 `toyworld.training_caption` wrapped in OpenAI's ImageNet templates (those naming colour, size or count left out);
-`--shape-captions` replaces that share of them with captions naming only the shapes (`train.shape_caption`).
+`--shape-captions` replaces that share of them with captions naming only the shapes (`toyworld.shape_caption`).
 {TRAINING_CHINESE if bilingual else ""}{TRAINING_VARIED if varied else ""}{TRAINING_JOINT if joint else ""}
 ## Evaluation
 ```

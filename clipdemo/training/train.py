@@ -27,15 +27,11 @@ import torch
 import torch.nn.functional as F
 
 from clipdemo import toyworld
-from clipdemo.templates import IMAGENET_TEMPLATES, ZH_TEMPLATES
+from clipdemo.toyworld import mixed_caption as training_caption
 
 # OpenAI's normalisation; preprocessor_config.json carries the same numbers.
 IMAGE_MEAN = (0.48145466, 0.4578275, 0.40821073)
 IMAGE_STD = (0.26862954, 0.26130258, 0.27577711)
-# Templates that would contradict the caption's colour, size or count are left out of training.
-TRAIN_TEMPLATES = [t for t in IMAGENET_TEMPLATES
-                   if not any(w in t for w in ("many", "one", "black and white", "large", "small"))]
-ZH_TRAIN_TEMPLATES = [t for t in ZH_TEMPLATES if not any(w in t for w in ("很多", "一个{}", "黑白", "大的", "小的"))]
 
 
 @dataclass
@@ -105,57 +101,6 @@ def images_to_tensor(images, image_size: int) -> torch.Tensor:
     return torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous()
 
 
-def shape_caption(scene: toyworld.Scene, rng: random.Random) -> str:
-    """A caption that names the shapes and nothing else ("a photo of a star.", "there are two hearts.")."""
-    objs = scene.objects
-    if len(objs) == 1:
-        return rng.choice(TRAIN_TEMPLATES).format(objs[0].shape)
-    if scene.kind == "count":
-        desc = f"{toyworld.COUNT_WORDS[len(objs)]} {toyworld.plural(objs[0].shape)}"
-    else:
-        desc = " and ".join(dict.fromkeys(f"a {o.shape}" for o in objs))
-    return rng.choice(toyworld.PLURAL_TEMPLATES).format(desc)
-
-
-def concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, shape_share: float = 0.0,
-                    zh_share: float = 0.0) -> str:
-    if zh_share and rng.random() < zh_share:
-        return zh_concept_caption(scene, rng, concepts, shape_share)
-    if concepts == "all":
-        if shape_share and rng.random() < shape_share:
-            return shape_caption(scene, rng)
-        return toyworld.training_caption(scene, rng, TRAIN_TEMPLATES)
-    words = [o.colour if concepts == "colour" else o.shape for o in scene.objects]
-    return "a photo of " + " and ".join(dict.fromkeys(f"a {w}" if concepts == "shape" else f"something {w}"
-                                                      for w in words))
-
-
-def colour_caption(scene: toyworld.Scene, rng: random.Random, zh: bool = False) -> str:
-    """A caption that names the colours and nothing else ("a photo of a pink object." / "一张粉色的物体的照片。")."""
-    colours = list(dict.fromkeys(o.colour for o in scene.objects))
-    if zh:
-        word = rng.choice(("物体", "东西", "图形"))
-        desc = "和".join(f"{rng.choice(toyworld.ZH_COLOURS[c])}的{word}" for c in colours)
-        return rng.choice(ZH_TRAIN_TEMPLATES).format(desc)
-    word = rng.choice(("object", "shape", "thing"))
-    if len(colours) == 1:
-        return rng.choice(TRAIN_TEMPLATES).format(f"{colours[0]} {word}")
-    return rng.choice(toyworld.PLURAL_TEMPLATES).format(" and ".join(f"a {c} {word}" for c in colours))
-
-
-def zh_concept_caption(scene: toyworld.Scene, rng: random.Random, concepts: str, shape_share: float = 0.0) -> str:
-    """The Chinese counterpart of `concept_caption`."""
-    if concepts == "all":
-        if shape_share and rng.random() < shape_share:
-            return toyworld.zh_shape_caption(scene, rng, ZH_TRAIN_TEMPLATES)
-        return toyworld.zh_training_caption(scene, rng, ZH_TRAIN_TEMPLATES)
-    words = [toyworld.zh_colour(o.colour) if concepts == "colour" else toyworld.zh_shape(o.shape)
-             for o in scene.objects]
-    if concepts == "colour":
-        return "一张有" + "和".join(dict.fromkeys(f"{w}的东西" for w in words)) + "的照片"
-    return "一张" + "和".join(dict.fromkeys(words)) + "的照片"
-
-
 def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "all", hard: float = 0.0,
                  shape_share: float = 0.0, zh_share: float = 0.0, varied: float = 0.0, colour_share: float = 0.0):
     combos = None
@@ -167,14 +112,6 @@ def sample_batch(rng: random.Random, n: int, image_size: int, concepts: str = "a
     images = [toyworld.render(s, image_size, supersample=2) for s in scenes]
     captions = [training_caption(s, rng, concepts, shape_share, zh_share, colour_share) for s in scenes]
     return scenes, images, captions
-
-
-def training_caption(scene: toyworld.Scene, rng: random.Random, concepts: str = "all", shape_share: float = 0.0,
-                     zh_share: float = 0.0, colour_share: float = 0.0) -> str:
-    """One caption for a training scene: colour-only with probability `colour_share`, else `concept_caption`'s."""
-    if colour_share and rng.random() < colour_share:
-        return colour_caption(scene, rng, zh=rng.random() < zh_share)
-    return concept_caption(scene, rng, concepts, shape_share, zh_share)
 
 
 def prefetched_batches(cfg: TrainConfig, seed_offset: int = 1, with_scenes: bool = False, ahead: int = 4):

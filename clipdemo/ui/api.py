@@ -8,8 +8,6 @@ per call. Images come as uploaded files (gradio_client's `handle_file`, or a pat
 fetches a URL for a client (see clipdemo.ui.no_fetch).
 """
 
-from __future__ import annotations
-
 import inspect
 import logging
 from collections.abc import Callable
@@ -18,8 +16,21 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from clipdemo.errors import InputError, UserError
+from clipdemo.live_training import CONCEPTS, LANGUAGES, MODES, LiveConfig
 from clipdemo.search import DEFAULT_K
-from clipdemo.service import ClipService, Result
+from clipdemo.service import (
+    ClipService,
+    EmbeddingMap,
+    Embeddings,
+    Heatmap,
+    LearnStatus,
+    ModelList,
+    Result,
+    SearchResults,
+    Similarity,
+    ZeroShot,
+    ZeroShotBatch,
+)
 from clipdemo.ui import gradio_adapter, no_fetch
 
 log = logging.getLogger("clipdemo.api")
@@ -68,9 +79,11 @@ def respond(name: str, call: Callable[[], Result]) -> dict:
 
 
 def endpoints(service: ClipService) -> dict[str, Callable]:
-    """The public functions, by API name. Their signatures and docstrings are the API's documentation."""
+    """The public functions, by API name. Their signatures and docstrings are the API's documentation, and
+    their return types (the service's result dataclasses) the result's schema: Gradio derives view_api's and
+    MCP's description of each result's fields from them. Each returns the result's JSON (`to_json`)."""
 
-    def models(request: gr.Request = None) -> dict:
+    def models(request: gr.Request = None) -> ModelList:
         """List the models this server offers, and which is the default (and your own Learn-tab model, if any).
 
         Returns:
@@ -80,7 +93,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """
         return respond("models", lambda: service.models(getattr(request, "session_hash", None)))
 
-    def zero_shot(image: FileData, labels: str, templates: str = "single", model: str = "") -> dict:
+    def zero_shot(image: FileData, labels: str, templates: str = "single", model: str = "") -> ZeroShot:
         """Zero-shot labeling: which label's prompt ("a photo of a {label}.") lies closest to the image.
 
         Args:
@@ -97,7 +110,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """
         return respond("zero_shot", lambda: service.zero_shot(file_path(image), labels, templates, model))
 
-    def zero_shot_batch(images: list[FileData], labels: str, templates: str = "single", model: str = "") -> dict:
+    def zero_shot_batch(images: list[FileData], labels: str, templates: str = "single", model: str = "") -> ZeroShotBatch:
         """Zero-shot labeling of several images with the same labels.
 
         Args:
@@ -112,7 +125,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("zero_shot_batch",
                        lambda: service.zero_shot_batch(file_paths(images), labels, templates, model))
 
-    def similarity_matrix(images: list[FileData], texts: str, model: str = "") -> dict:
+    def similarity_matrix(images: list[FileData], texts: str, model: str = "") -> Similarity:
         """The image x text cosine-similarity matrix CLIP is trained on; with pairs, the batch's contrastive loss.
 
         Args:
@@ -126,7 +139,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         """
         return respond("similarity_matrix", lambda: service.similarity_matrix(file_paths(images), texts, model))
 
-    def spatial_heatmap(image: FileData, text: str, method: str = "gradcam", model: str = "") -> dict:
+    def spatial_heatmap(image: FileData, text: str, method: str = "gradcam", model: str = "") -> Heatmap:
         """Where in the image a text matches: a relevance grid over the part of the image the model saw.
 
         Args:
@@ -143,7 +156,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("spatial_heatmap", lambda: service.spatial_heatmap(file_path(image), text, method, model))
 
     def embedding_map(images: list[FileData] | None = None, texts: str = "", method: str = "umap", dims: int = 2,
-                      collection: str = "", model: str = "") -> dict:
+                      collection: str = "", model: str = "") -> EmbeddingMap:
         """Images and texts projected into one 2-D or 3-D map of the joint embedding space.
 
         Args:
@@ -164,7 +177,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
                                                      collection=collection or ""))
 
     def search(query: str = "", images: list[FileData] | None = None, k: int = DEFAULT_K, collection: str = "",
-               query_image: FileData | None = None, model: str = "") -> dict:
+               query_image: FileData | None = None, model: str = "") -> SearchResults:
         """Search: the images ranked by cosine similarity with a text query (or a query picture), best first.
 
         Args:
@@ -185,7 +198,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
                                                        collection=collection or "",
                                                        query_image=file_path(query_image) if query_image else None))
 
-    def embed(images: list[FileData] | None = None, texts: str = "", model: str = "") -> dict:
+    def embed(images: list[FileData] | None = None, texts: str = "", model: str = "") -> Embeddings:
         """Embeddings: L2-normalised vectors of images and texts in the model's joint space.
 
         Args:
@@ -226,6 +239,41 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
     return fns
 
 
+def publish_learning(service: ClipService) -> None:
+    """`learn_start` and `learn_status` for API clients, on the service like every endpoint: JSON in, the typed
+    LearnStatus out, for the caller's session. The first five parameters keep the order of the tab's knobs, so
+    positional callers keep working."""
+    defaults = LiveConfig()
+
+    def session(request) -> str:
+        sid = getattr(request, "session_hash", None)
+        if not sid:
+            raise InputError(code="no_session")
+        return sid
+
+    def learn_start(batch_size: int | None = None, lr: float | None = None, width: int | None = None,
+                    concepts: str | None = None, steps: int | None = None, mode: str | None = None,
+                    layers: int | None = None, seed: int | None = None, language: str | None = None,
+                    request: gr.Request = None) -> LearnStatus:
+        knobs = dict(batch_size=batch_size, lr=lr, width=width, concepts=concepts, steps=steps, mode=mode,
+                     layers=layers, seed=seed, language=language)
+        return respond("learn_start", lambda: service.learn_start(session(request), **knobs))
+
+    def learn_status(request: gr.Request = None) -> LearnStatus:
+        return respond("learn_status", lambda: service.learn_status(session(request)))
+
+    gr.api(learn_start, api_name="learn_start", concurrency_limit=2, concurrency_id="learn_control",
+           api_description="Start (or restart) this session's Learn-tab training; every setting is optional. "
+                           f"mode: {' | '.join(MODES)} (default {defaults.mode}: locked image tower, LiT); "
+                           f"concepts: {' | '.join(CONCEPTS)}; language (of the captions): {' | '.join(LANGUAGES)} "
+                           f"(default {defaults.language}). Returns the same JSON as learn_status.")
+    gr.api(learn_status, api_name="learn_status", concurrency_limit=8, concurrency_id="learn_poll",
+           api_description="This session's training as JSON: mode, state, running, step, steps, batch_size, "
+                           "diagonal_hits (pictures of the fixed batch that pick their own caption) out of "
+                           "fixed_batch, loss, logit_scale and temperature (= 1 / logit_scale), accuracies, and the "
+                           "curve of diagonal hits against seconds since start.")
+
+
 # Work that holds the model is shared with the UI's own queue lanes, so API callers and visitors wait in line.
 LANES = {"models": ("meta", None), "embedding_map": ("map", 1), "zero_shot_batch": ("encode_many", 1),
          "video_search": ("encode_many", 1)}
@@ -238,3 +286,5 @@ def publish(service: ClipService, concurrency: int = 2) -> None:
         dep = gr.api(fn, api_name=name, concurrency_id=lane, concurrency_limit=limit)
         params = [p for p in inspect.signature(fn).parameters if p != "request"]  # gr.Request: Gradio's, not an input
         gradio_adapter.name_api_values(dep, params)
+    if service.training is not None:
+        publish_learning(service)

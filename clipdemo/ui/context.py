@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from clipdemo import assets
-from clipdemo.encoding import Encoder
 from clipdemo.errors import UserError
-from clipdemo.loading import ModelNotAvailable
 from clipdemo.registry import ModelRegistry
 from clipdemo.service import ClipService
 
@@ -25,12 +23,6 @@ class UIContext:
 
     def __post_init__(self):
         self.service = ClipService(self.registry)
-
-    def encoder(self, model_name: str | None) -> Encoder:
-        try:
-            return self.registry.get(model_name)
-        except ModelNotAvailable as e:
-            raise gr.Error(str(e)) from e
 
 
 def user_error(e: Exception, request: gr.Request | None = None) -> gr.Error:

@@ -1,5 +1,8 @@
 """Engine messages (clipdemo.errors.UserError) in the visitor's language, and the toast titles.
 
+Coded errors (clipdemo.errors.UserError with a code) come from the one catalogue, clipdemo.core.catalogue; the
+patterns below serve only the raises that carry no code yet, and shrink as raises are converted.
+
 The engine says what is wrong in English, for the API, the CLI and the logs. A Chinese page shows the
 same message in Chinese: each known message shape is a pattern here with its translation (the file
 name, sizes and limits carried over). A message with no pattern yet keeps its English text under a
@@ -12,6 +15,7 @@ import re
 
 import gradio as gr
 
+from clipdemo.core import catalogue
 from clipdemo.ui.i18n import locale_of, tr
 
 STRINGS = {
@@ -114,6 +118,16 @@ def translate(text: str, locale: str) -> str:
     return text if found is None else found
 
 
+def error_text(e: Exception, locale: str) -> str:
+    """An engine error in `locale`: a coded one from clipdemo.core.catalogue (its nested engine messages through the
+    patterns here), an uncoded one through the patterns."""
+    code = getattr(e, "code", None)
+    if code in catalogue.MESSAGES:
+        params = {k: translate(v, locale) if isinstance(v, str) else v for k, v in getattr(e, "params", {}).items()}
+        return catalogue.render(code, params, locale)
+    return translate(str(e), locale)
+
+
 def user_error(e: Exception, request: gr.Request | None = None, title_key: str = "msg.input_problem") -> gr.Error:
     """An engine error as a toast in the visitor's language (the server keeps running)."""
-    return gr.Error(translate(str(e), locale_of(request)), title=tr(request, title_key))
+    return gr.Error(error_text(e, locale_of(request)), title=tr(request, title_key))

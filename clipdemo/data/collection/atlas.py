@@ -14,6 +14,7 @@ import numpy as np
 
 from clipdemo.collection.layout import atomic_write
 from clipdemo.collection.store import Collection
+from clipdemo.errors import InputError
 
 MAX_SELECTION = 1_000_000
 
@@ -44,10 +45,10 @@ def clean_selection(c: Collection, indices) -> np.ndarray:
     try:
         idx = np.unique(np.asarray(list(indices)[:MAX_SELECTION], dtype=np.int64))
     except (TypeError, ValueError) as e:
-        raise ValueError("a selection is a list of point indices.") from e
+        raise InputError(code="selection_not_a_list") from e
     idx = idx[(idx >= 0) & (idx < c.count)]
     if not len(idx):
-        raise ValueError("Nothing selected: drag a box or lasso over the map first.")
+        raise InputError(code="selection_empty")
     return idx
 
 

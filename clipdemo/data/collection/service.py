@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clipdemo import limits
 from clipdemo.collection import atlas, mapping, sources
 from clipdemo.collection.layout import CollectionError
 from clipdemo.collection.store import Collection, open_collection
@@ -24,7 +25,7 @@ from clipdemo.encoding import LRUCache
 from clipdemo.fingerprint import image_tower_fingerprint
 
 THUMB_SIDE = 128
-DEFAULT_K = 10
+DEFAULT_K = limits.DEFAULT_K
 
 
 class CollectionSet:

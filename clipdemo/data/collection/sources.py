@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from clipdemo import limits
 from clipdemo.collection.layout import CollectionError, caption_column, path_column
 from clipdemo.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
 
 LIST_SUFFIXES = (".parquet", ".csv")
-ZIP_MAX_RATIO = 200  # image formats hardly compress: a larger ratio is a zip bomb
+ZIP_MAX_RATIO = limits.ZIP_MAX_RATIO  # the one ratio, shared with galleries
 
 
 @dataclass(frozen=True)

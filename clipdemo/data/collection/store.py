@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from clipdemo import limits
 from clipdemo.collection import layout
 from clipdemo.collection.layout import CollectionError
 
 SEARCH_BLOCK = 65_536  # rows multiplied at once: bounds the float32 copy of a float16 collection
 FLOAT32_COPY_BYTES = 1 << 30  # up to this size search keeps a float32 copy (float16 blocks cost ~10x the time)
-MAX_K = 1000
+MAX_K = limits.MAX_SEARCH_K
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Two modes: a locked image tower (LiT, the default: the diagonal appears in seconds) and both towers
 from scratch (the honest, slow curve). The engine (`clipdemo.live_training`) trains in a background
 thread; this tab starts, pauses and stops it, and a gr.Timer polls its snapshot (plain numbers) to
-redraw the figures. `learn_start` / `learn_status` are also published as JSON API endpoints.
+redraw the figures. `learn_start` / `learn_status` are the service's, published with the other endpoints (clipdemo.ui.api).
 """
 
 from __future__ import annotations
@@ -311,36 +311,6 @@ def figure_keys(snap: dict | None) -> list | None:
             [snap["session"], len(snap["accuracy"]["step"]), len(snap["diagonal"]["step"])]]
 
 
-def publish_api(manager: LiveTrainingManager) -> None:
-    """`learn_start` and `learn_status` for API clients: JSON in, JSON out, for the caller's session. The
-    first five parameters keep the order of the tab's knobs, so positional callers keep working."""
-
-    def learn_start(batch_size: int | None = None, lr: float | None = None, width: int | None = None,
-                    concepts: str | None = None, steps: int | None = None, mode: str | None = None,
-                    layers: int | None = None, seed: int | None = None, language: str | None = None,
-                    request: gr.Request = None) -> dict:
-        knobs = dict(batch_size=batch_size, lr=lr, width=width, concepts=concepts, steps=steps, mode=mode,
-                     layers=layers, seed=seed, language=language)
-        try:
-            return manager.learn_start(session_of(request), **knobs)
-        except LiveTrainingError as e:
-            raise training_error(request, e) from e
-
-    def learn_status(request: gr.Request = None) -> dict:
-        return manager.learn_status(session_of(request))
-
-    gr.api(learn_start, api_name="learn_start", concurrency_limit=2, concurrency_id="learn_control",
-           api_description="Start (or restart) this session's Learn-tab training; every setting is optional. "
-                           f"mode: {' | '.join(MODES)} (default {DEFAULTS.mode}: locked image tower, LiT); "
-                           f"concepts: {' | '.join(CONCEPTS)}; language (of the captions): {' | '.join(LANGUAGES)} "
-                           f"(default {DEFAULTS.language}). Returns the same JSON as learn_status.")
-    gr.api(learn_status, api_name="learn_status", concurrency_limit=8, concurrency_id="learn_poll",
-           api_description="This session's training as JSON: mode, state, running, step, steps, batch_size, "
-                           "diagonal_hits (pictures of the fixed batch that pick their own caption) out of "
-                           "fixed_batch, loss, logit_scale and temperature (= 1 / logit_scale), accuracies, and the "
-                           "curve of diagonal hits against seconds since start.")
-
-
 def build(ctx: UIContext, model_name: gr.State) -> None:
     manager = manager_of(ctx)
     gr.Markdown(t("learn.intro"))
@@ -451,7 +421,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     outputs = [status, *plots, timer, marker]
     start.click(on_start, [mode, batch, lr, width, concepts, steps, language], [session, *outputs], api_name="learn_start_ui",
                 api_visibility="undocumented", concurrency_limit=2, concurrency_id="learn_control")
-    publish_api(manager)
+    ctx.service.attach_training(manager)  # /learn_start and /learn_status: published by clipdemo.ui.api
 
     def on_mode(m):  # each mode's own defaults (from scratch needs a bigger model and more steps)
         cfg = LiveConfig.for_mode(m or DEFAULTS.mode)

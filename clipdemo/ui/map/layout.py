@@ -15,10 +15,11 @@ import gradio as gr
 
 from clipdemo import gallery as galleries
 from clipdemo import projection
-from clipdemo.embedding_map import MapData, export_files, project_map
+from clipdemo.embedding_map import MapData, export_files
 from clipdemo.locale_defaults import defaults_for
-from clipdemo.search import Hit, rank
+from clipdemo.search import Hit
 from clipdemo.ui import exports as ex
+from clipdemo.ui import notices as notice_view
 from clipdemo.ui import scratch
 from clipdemo.ui.collection import layout as collection_view
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
@@ -86,14 +87,8 @@ setInterval(hook, 600);
 # ---------------------------------------------------------------- engine calls
 
 
-def load_gallery(source: str, files, request: gr.Request | None = None) -> galleries.Gallery:
-    if source == "photos":
-        return galleries.photo_gallery()
-    if source == "upload":
-        if not files:
-            raise gr.Error(tr(request, "map.err_no_files"))
-        return galleries.user_gallery(files)
-    return galleries.toy_gallery(language=defaults_for(locale_of(request)).language)
+def load_gallery(ctx: UIContext, source: str, files, request: gr.Request | None = None) -> galleries.Gallery:
+    return ctx.service.map_gallery(source, files, defaults_for(locale_of(request)).language)
 
 
 def figure_words(request: gr.Request | None) -> dict[str, str]:
@@ -119,8 +114,10 @@ def gap_readout(data: MapData, request: gr.Request | None = None) -> str:
         return tr(request, "map.gap_none")
     text = tr(request, "map.gap_centroid", gap=gap.centroid_distance)
     if gap.paired_cosine is not None and gap.unpaired_cosine is not None:
-        text += " " + tr(request, "map.gap_pairs", paired=gap.paired_cosine, unpaired=gap.unpaired_cosine,
-                         diff=gap.paired_cosine - gap.unpaired_cosine)
+        diff = gap.paired_cosine - gap.unpaired_cosine
+        text += " " + tr(request, "map.gap_pairs", paired=gap.paired_cosine, unpaired=gap.unpaired_cosine, diff=diff)
+        # the claim follows the numbers shown: a model that has not learned the pictures is said to be one
+        text += " " + tr(request, "map.gap_pairs_closer" if diff > 0 else "map.gap_pairs_not_closer")
     return text
 
 
@@ -131,8 +128,9 @@ def _notes(data: MapData, proj: projection.Projection, encoded: int, seconds: fl
     if seconds is not None:
         lines.append(tr(request, "map.note_encoded", n=encoded, seconds=seconds) if encoded
                      else tr(request, "map.note_cached"))
-    lines += list(data.notices) + list(proj.notices)
-    return "\n".join(f"- {line}" for line in lines)
+    warning = notice_view.warnings(data.notices, request)
+    body = "\n".join([*(f"- {line}" for line in lines), *notice_view.bullets([*data.notices, *proj.notices], request)])
+    return f"{warning}\n\n{body}" if warning else body
 
 
 def draw(ctx: UIContext, source, files, use_captions, extra_texts, labels, label_points, method, dims,
@@ -140,7 +138,7 @@ def draw(ctx: UIContext, source, files, use_captions, extra_texts, labels, label
          progress=gr.Progress()):
     try:
         progress(0, desc=tr(request, "map.progress_gallery"))
-        gal = load_gallery(source, files, request)
+        gal = load_gallery(ctx, source, files, request)
         start = time.perf_counter()
         data, encoded = ctx.service.map_data(
             gal, extra_texts, labels, captions=bool(use_captions), label_points=bool(label_points),
@@ -148,7 +146,7 @@ def draw(ctx: UIContext, source, files, use_captions, extra_texts, labels, label
             progress=lambda done, total: progress((done, total), desc=tr(request, "map.progress_embed"), unit="images"))
         seconds = time.perf_counter() - start
         progress(0.95, desc=tr(request, "map.progress_project"))
-        proj = project_map(data, method, int(dims), n_neighbors, min_dist)
+        proj = ctx.service.project(data, method, int(dims), n_neighbors, min_dist)
     except USER_ERRORS as e:
         raise user_error(e, request) from e
     thumbs = json.dumps([galleries.thumbnail_uri(im, THUMB_PX) for im in gal.images])
@@ -157,13 +155,13 @@ def draw(ctx: UIContext, source, files, use_captions, extra_texts, labels, label
             _hits_table([], request), [])
 
 
-def redraw(data: MapData | None, method, dims, n_neighbors, min_dist, colour_by, lines, hits,
+def redraw(ctx: UIContext, data: MapData | None, method, dims, n_neighbors, min_dist, colour_by, lines, hits,
            request: gr.Request = None):
     """New projection settings or styling: the session's embeddings, no model run."""
     if data is None:
         return gr.update(), gr.update()
     try:
-        proj = project_map(data, method, int(dims), n_neighbors, min_dist)
+        proj = ctx.service.project(data, method, int(dims), n_neighbors, min_dist)
     except USER_ERRORS as e:
         raise user_error(e, request) from e
     return (map_figure(data, proj, colour_by, bool(lines), hits, words=figure_words(request)),
@@ -178,37 +176,36 @@ def run_search(ctx: UIContext, data: MapData | None, query, image, k, method, di
         hits = ctx.service.search_map(data, query, image, int(k))
     except USER_ERRORS as e:
         raise user_error(e, request) from e
-    fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
+    fig, _ = redraw(ctx, data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
     return fig, _hits_table(hits, request), _hit_gallery(data, hits), hits
 
 
-def show_point(data: MapData | None, k, method, dims, n_neighbors, min_dist, colour_by, lines,
+def show_point(ctx: UIContext, data: MapData | None, k, method, dims, n_neighbors, min_dist, colour_by, lines,
                evt: gr.EventData, request: gr.Request = None):
     """A click: an image shows itself and its nearest texts; a text highlights its nearest images."""
     no = gr.update()
     point = getattr(evt, "point", None)  # the hook's click payload: {"point": index}
     if data is None or not isinstance(point, (int, float)):
         return no, no, no, no, no, no
-    i = int(point)
-    if 0 <= i < data.n_images:
-        near = rank(data.image_emb[i], data.text_emb, 3) if len(data.texts) else []
-        md = f"**{data.gallery.names[i]}**" + (f" — {data.gallery.captions[i]}" if data.gallery.captions[i] else "")
-        md += "".join(f"\n- {tr(request, 'map.near_text')}: *{data.texts[j]}* (cos {s:+.3f})" for j, s in near)
-        return data.gallery.images[i], md, no, no, no, no
-    j = i - data.n_images
-    if not 0 <= j < len(data.texts):
+    try:
+        near = ctx.service.map_neighbours(data, int(point), int(k))
+    except USER_ERRORS:  # a click on a point of an older drawing: nothing to show
         return no, no, no, no, no, no
-    ranked = rank(data.text_emb[j], data.image_emb, int(k))
-    hits = [Hit(r + 1, idx, data.gallery.names[idx], s, data.gallery.captions[idx]) for r, (idx, s) in enumerate(ranked)]
-    fig, _ = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
+    if near.kind == "image":
+        i = near.index
+        md = f"**{data.gallery.names[i]}**" + (f" — {data.gallery.captions[i]}" if data.gallery.captions[i] else "")
+        md += "".join(f"\n- {tr(request, 'map.near_text')}: *{text}* (cos {s:+.3f})" for text, s in near.texts)
+        return data.gallery.images[i], md, no, no, no, no
+    j, hits = near.index, near.hits
+    fig, _ = redraw(ctx, data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
     return None, f"**{tr(request, 'map.text_point')}:** {data.texts[j]}", fig, _hits_table(hits, request), \
         _hit_gallery(data, hits), hits
 
 
-def export(data: MapData | None, method, dims, n_neighbors, min_dist, request: gr.Request = None):
+def export(ctx: UIContext, data: MapData | None, method, dims, n_neighbors, min_dist, request: gr.Request = None):
     if data is None:
         raise gr.Error(tr(request, "map.err_no_map"))
-    proj = project_map(data, method, int(dims), n_neighbors, min_dist)
+    proj = ctx.service.project(data, method, int(dims), n_neighbors, min_dist)
     paths = export_files(data, proj, scratch.new_folder("map-"))
     return [str(p) for p in paths.values()]
 
@@ -295,7 +292,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         return (*out, map_export.after_draw(ctx.service.describe(model or ""), model, out[3], out[0], drawn, view))
 
     def on_redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, previous, request: gr.Request):
-        fig, notes = redraw(data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
+        fig, notes = redraw(ctx, data, method, dims, n_neighbors, min_dist, colour_by, lines, hits, request)
         view = map_export.MapView.of(method, dims, n_neighbors, min_dist, colour_by, lines)
         return fig, notes, map_export.after_redraw(previous, data, fig, view)
 
@@ -329,7 +326,14 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                      concurrency_limit=ctx.concurrency, concurrency_id="encode")
     search_btn.click(on_search, **search_io)
     query.submit(on_submit, **search_io)
-    hook.click(show_point, [data_state, k, *view], [point_image, point_md, plot, hit_table, hit_gallery, hits_state],
+    def on_point(data, k, method, dims, n_neighbors, min_dist, colour_by, lines, evt: gr.EventData,
+                 request: gr.Request):
+        return show_point(ctx, data, k, method, dims, n_neighbors, min_dist, colour_by, lines, evt, request)
+
+    def on_export(data, method, dims, n_neighbors, min_dist, request: gr.Request):
+        return export(ctx, data, method, dims, n_neighbors, min_dist, request)
+
+    hook.click(on_point, [data_state, k, *view], [point_image, point_md, plot, hit_table, hit_gallery, hits_state],
                api_visibility="private")
-    export_btn.click(export, [data_state, method, dims, n_neighbors, min_dist], [export_files_out],
+    export_btn.click(on_export, [data_state, method, dims, n_neighbors, min_dist], [export_files_out],
                      api_visibility="private")

@@ -5,8 +5,9 @@ STRINGS = {
         "map.tab": "Embedding map",
         "map.intro": "CLIP puts pictures and words into one space; this map flattens that space onto the page "
                      "(● images, ◆ texts). **Look at** the gap readout under the map: in real CLIP models the "
-                     "images and the texts sit in two separate clouds (the *modality gap*), yet each image is still "
-                     "far closer to its own caption than to the others. Colour by caption group and switch on the "
+                     "images and the texts sit in two separate clouds (the *modality gap*), yet a model that has "
+                     "learned the pictures puts each image closer to its own caption than to the others: the readout "
+                     "says whether this one does. Colour by caption group and switch on the "
                      "image → caption lines to see the pairs, then search for a sentence to light up the images it "
                      "describes.",
         "map.source": "Gallery",
@@ -40,6 +41,11 @@ STRINGS = {
                             "**{gap:.2f}** apart (unit vectors: 0 = the clouds coincide, 2 = opposite).",
         "map.gap_pairs": "An image and its own caption: mean cosine **{paired:+.3f}**; an image and the other "
                          "captions: **{unpaired:+.3f}** (difference {diff:+.3f}).",
+        "map.gap_pairs_closer": "So each image lies closer to its own caption than to the others, as contrastive "
+                                "training asks.",
+        "map.gap_pairs_not_closer": "⚠️ **Here the images are not closer to their own captions than to the "
+                                    "others**: this model has not learned these pictures (a real CLIP would put "
+                                    "each image nearer its own caption).",
         "map.note_points": "{images} images and {texts} texts; {method} in {dims}D took {seconds:.2f} s",
         "map.note_points_cached": "{images} images and {texts} texts; {method} in {dims}D reused (it took "
                                   "{seconds:.2f} s when first computed)",
@@ -81,7 +87,7 @@ STRINGS = {
         "map.tab": "嵌入地图",
         "map.intro": "CLIP 把图片和文字放进同一个空间；这张地图把这个空间压平到页面上（● 图片，◆ 文字）。"
                      "**注意观察**地图下方的间隙读数：在真正的 CLIP 模型里，图片和文字分处两团点云（*模态间隙*），"
-                     "但每张图片离自己的说明仍然远比离其他说明近。按说明分组着色并打开“图片 → 说明”连线来查看配对，"
+                     "但学会了这些图片的模型会让每张图片离自己的说明比离其他说明更近：读数会告诉你这个模型是否如此。按说明分组着色并打开“图片 → 说明”连线来查看配对，"
                      "再搜索一句话，点亮它所描述的图片。",
         "map.source": "图库",
         "map.src_toy": "玩具世界（300 张生成的场景）",
@@ -113,6 +119,9 @@ STRINGS = {
                             "（单位向量：0 = 两团重合，2 = 方向相反）。",
         "map.gap_pairs": "图片与自己的说明：平均余弦 **{paired:+.3f}**；图片与其他说明：**{unpaired:+.3f}**"
                          "（差值 {diff:+.3f}）。",
+        "map.gap_pairs_closer": "也就是说，每张图片离自己的说明比离其他说明更近，正是对比训练所要求的。",
+        "map.gap_pairs_not_closer": "⚠️ **这里的图片离自己的说明并不比离其他说明更近**：这个模型没有学过这些图片"
+                                    "（真正的 CLIP 会让每张图片更靠近自己的说明）。",
         "map.note_points": "{images} 张图片、{texts} 条文字；{method} {dims}D 投影用时 {seconds:.2f} 秒",
         "map.note_points_cached": "{images} 张图片、{texts} 条文字；复用已算好的 {method} {dims}D 投影"
                                   "（首次计算用时 {seconds:.2f} 秒）",

@@ -14,11 +14,11 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from clipdemo import limits, overlay
-from clipdemo.images import load_image
-from clipdemo.similarity import MAX_IMAGES, MAX_TEXTS, SimilarityMatrix
+from clipdemo import overlay
+from clipdemo.similarity import SimilarityMatrix
 from clipdemo.spatial import METHODS, SpatialMap, SpatialUnavailable
 from clipdemo.ui import exports as ex
+from clipdemo.ui import notices as notice_view
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
@@ -47,38 +47,25 @@ def _path(f) -> str:
     return getattr(f, "name", f) if not isinstance(f, (str, Path)) else str(f)
 
 
-def load_batch(files) -> tuple[list, list[str], list[str], list[str]]:
-    """(images, names, paths, problems) from uploaded files; unreadable files are skipped, not fatal."""
-    images, names, paths, problems = [], [], [], []
-    for f in (files or [])[:MAX_IMAGES]:
-        p = _path(f)
-        try:
-            images.append(load_image(p, name=Path(p).name))
-            names.append(Path(p).name)
-            paths.append(p)
-        except USER_ERRORS as e:
-            problems.append(str(e))
-    return images, _unique(names), paths, problems
-
-
 # ---------------------------------------------------------------- matrix view
 
 
 def compute_matrix(ctx: UIContext, files, texts: str, model_name: str | None = None, request: gr.Request = None):
     """(images, texts one per line) -> the service's JSON {images, texts, cosine, ...}, notes, state, controls."""
-    images, names, paths, problems = load_batch(files)
-    if not images:
-        raise gr.Error(tr(request, "sim.no_images") + "".join(f" {p}" for p in problems[:3]))
-    lines = [s.strip() for s in (texts or "").splitlines() if s.strip()]
-    try:
-        result = ctx.service.similarity_matrix(images, lines, model_name or "", names=names)
+    given = [_path(f) for f in files or []]
+    if not given:
+        raise gr.Error(tr(request, "sim.no_images"))
+    try:  # the service reads the pictures (once), splits the texts, and says what it skipped, cut or found odd
+        result = ctx.service.similarity_matrix(given, texts or "", model_name or "",
+                                               names=[Path(p).name for p in given])
     except USER_ERRORS as e:
         raise user_error(e, request) from e
+    names, paths = result.images, [given[i] for i in result.positions]
     matrix = SimilarityMatrix(result.images, result.texts, np.asarray(result.cosine), result.logit_scale,
                               result.logit_bias, result.scoring == "sigmoid")
-    notes = [tr(request, "sim.skipped", problem=p) for p in problems] + limits.clean_texts(lines[:MAX_TEXTS])[1]
-    if len(files or []) > MAX_IMAGES or len(lines) > MAX_TEXTS:
-        notes.append(tr(request, "sim.too_many", n=MAX_IMAGES))
+    warning = notice_view.warnings(result.notices, request)
+    notes = ([warning] if warning else []) + ["\n".join(notice_view.bullets(result.notices, request,
+                                                                             skip=("out_of_world", "scoring.")))]
     if matrix.sigmoid:
         notes.append(tr(request, "sim.sigmoid_note"))
     notes.append(tr(request, "sim.model_t", t=matrix.logit_scale, tau=1 / matrix.logit_scale))
@@ -163,15 +150,16 @@ def compute_spatial(ctx: UIContext, image, text: str, method: str, model_name: s
                     request: gr.Request = None):
     """(image, text, method) -> overlay, raw map, the service's JSON with the relevance grid, notes, state."""
     try:
-        img = load_image(image)
-        heat = ctx.service.spatial_heatmap(img, text, method or "gradcam", model_name or "")
+        heat = ctx.service.spatial_heatmap(image, text, method or "gradcam", model_name or "")
+        img = ctx.service.picture(image)  # the one the service just decoded, kept for this request
     except SpatialUnavailable as e:
         raise gr.Error(tr(request, "sim.unavailable", reason=str(e)), title=tr(request, "msg.unavailable")) from e
     except USER_ERRORS as e:
         raise user_error(e, request) from e
     smap = SpatialMap(heat.method, heat.text, np.asarray(heat.relevance), np.asarray(heat.raw), tuple(heat.box),
                       tuple(heat.image_size), heat.score, tuple(heat.patch_grid))
-    notes = [tr(request, "sim.map_notes", score=smap.score, method=smap.method,
+    warning = notice_view.warnings(heat.notices, request)
+    notes = ([warning] if warning else []) + [tr(request, "sim.map_notes", score=smap.score, method=smap.method,
                 patches="×".join(str(v) for v in smap.patches), grid="×".join(str(v) for v in smap.grid.shape))]
     w, h = smap.image_size
     if smap.box != (0.0, 0.0, float(w), float(h)):

@@ -8,11 +8,11 @@ from pathlib import Path
 import gradio as gr
 import plotly.graph_objects as go
 
-from clipdemo import ood
 from clipdemo.images import load_image
 from clipdemo.locale_defaults import defaults_for
 from clipdemo.templates import TEMPLATE_SETS
 from clipdemo.ui import exports as ex
+from clipdemo.ui import notices as notice_view
 from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
@@ -134,24 +134,11 @@ def bar_chart(top: list[tuple[str, float, float]], sigmoid: bool, request=None) 
 
 
 def _notes(result, request=None) -> str:
-    lines = [f"- {n}" for n in result.notices]
+    lines = notice_view.bullets(result.notices, request, skip=("out_of_world", "scoring."))  # said elsewhere
     kind = tr(request, "zs.kind.sigmoid" if result.scoring == "sigmoid" else "zs.kind.softmax")
     lines.append("- " + tr(request, "zs.note.scores", n=len(result.labels), m=len(result.templates), kind=kind,
                            s=result.logit_scale, tau=1 / result.logit_scale))
     return "\n".join(lines)
-
-
-def unlike_warning(scores: list[float] | None, names: list[str], request=None) -> str:
-    """Said next to the result when the bundled toy model labels pictures unlike its training world
-    (`scores`: service.out_of_world, None where the check does not apply)."""
-    if scores is None:
-        return ""
-    far = [(n, sc) for n, sc in zip(names, scores, strict=True) if sc > ood.THRESHOLD]
-    if not far:
-        return ""
-    if len(names) == 1:
-        return tr(request, "zs.unlike", score=far[0][1], limit=ood.THRESHOLD)
-    return tr(request, "zs.unlike_many", n=len(far), limit=ood.THRESHOLD, names=", ".join(n for n, _ in far[:10]))
 
 
 def classify(ctx: UIContext, image, labels: str, template: str, model_name: str | None = None, request=None):
@@ -170,7 +157,7 @@ def classify(ctx: UIContext, image, labels: str, template: str, model_name: str 
     export = ex.payload("zero_shot", figures={"chart": fig}, tables={"scores": result.rows()},
                         session=ex.session(ctx.service.describe(model_name or ""), "zero_shot", model_name, {"template": template or "single"},
                                            parse_labels(labels).labels, result.templates, images=[name]))
-    warning = unlike_warning(ctx.service.out_of_world([image], model_name or ""), [name], request)
+    warning = notice_view.warnings(result.notices, request)  # the service judged the picture it decoded
     return confidences, fig, view, _notes(result, request), warning, export
 
 
@@ -195,20 +182,11 @@ def classify_many(ctx: UIContext, files, labels: str, template: str, model_name:
         csv.writer(fh).writerows([header, *rows])
     first = batch.results[0]
     first.notices = batch.notices
-    notes = _notes(first, request) + "".join("\n- " + tr(request, "zs.skipped", problem=p) for p in batch.skipped)
-    names = [res.image for res in batch.results]
-    images, shown_names = [], []
-    for f in files:  # the pictures the service read, for the out-of-world score
-        path = getattr(f, "name", f)
-        if Path(path).name in names:
-            try:
-                images.append(load_image(path))
-                shown_names.append(Path(path).name)
-            except USER_ERRORS:
-                pass
-    warning = unlike_warning(ctx.service.out_of_world(images, model_name or ""), shown_names, request) if images else ""
+    notes = _notes(first, request)
+    warning = notice_view.warnings(batch.notices, request)  # one per picture, from the pictures the service read
     if warning:
         notes = warning + "\n\n" + notes
+    names = [res.image for res in batch.results]
     export = ex.payload("zero_shot_batch", tables={"scores": [row for res in batch.results for row in res.rows()]},
                         session=ex.session(ctx.service.describe(model_name or ""), "zero_shot_batch", model_name, {"template": template or "single"},
                                            batch.labels, batch.templates, images=names))
