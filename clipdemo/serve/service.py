@@ -295,8 +295,13 @@ class VideoSearch(Result):
     moment_frames: list = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "moment_frames"} | {
-            "moments": [dict(m) for m in self.moments]}
+        frames, self.moment_frames = self.moment_frames, []
+        try:
+            found = dataclasses.asdict(self)
+        finally:
+            self.moment_frames = frames
+        del found["moment_frames"]
+        return found
 
 
 @dataclass

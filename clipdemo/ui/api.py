@@ -213,7 +213,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("embed", lambda: service.embed(file_paths(images), texts, model))
 
     def video_search(video: FileData, query: str = "", query_image: FileData | None = None, fps: float = 2.0,
-                     model: str = "") -> dict:
+                     model: str = "") -> VideoSearch:
         """Video search: when in a video the frames match a text (or a picture), as a cosine curve per query.
 
         Args:
