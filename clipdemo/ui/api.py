@@ -28,6 +28,7 @@ from clipdemo.service import (
     Result,
     SearchResults,
     Similarity,
+    VideoSearch,
     ZeroShot,
     ZeroShotBatch,
 )
