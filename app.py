@@ -11,7 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
-from clipdemo import settings
+from clipdemo import limits, settings
 from clipdemo.settings import env, env_paths
 
 
@@ -43,15 +43,24 @@ def parse_args(argv=None) -> argparse.Namespace:
                                 f"'{os.pathsep}'-separated)")
     p.add_argument("--concurrency", type=int, default=int(env("CLIPDEMO_CONCURRENCY", "2")),
                    help="requests computed at once per kind of work (CLIPDEMO_CONCURRENCY)")
-    p.add_argument("--max-queue", type=int, default=int(env("CLIPDEMO_MAX_QUEUE", "64")),
+    p.add_argument("--max-queue", type=int, default=int(env("CLIPDEMO_MAX_QUEUE", str(limits.MAX_QUEUE))),
                    help="requests that may wait in the queue; more are turned away with a message (CLIPDEMO_MAX_QUEUE)")
     p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
                    help="upload limit (CLIPDEMO_MAX_FILE_SIZE)")
     p.add_argument("--collection", action="append", default=env_paths("CLIPDEMO_COLLECTIONS"), help="a collection folder written by `python -m clipdemo embed` or clip-retrieval, "
                                 "offered in the map tab by its folder name (repeatable; CLIPDEMO_COLLECTIONS, "
                                 f"'{os.pathsep}'-separated)")
-    p.add_argument("--max-pending-per-client", type=int, default=int(env("CLIPDEMO_MAX_PENDING", "8")),
-                   help="requests one visitor (address) may have waiting or running; 0: no limit (CLIPDEMO_MAX_PENDING)")
+    p.add_argument("--max-pending-per-client", type=int,
+                   default=int(env("CLIPDEMO_MAX_PENDING", str(limits.MAX_PENDING_PER_SESSION))),
+                   help="requests one visitor (a browser tab or API client: a session) may have waiting or running; "
+                        "0: no limit (CLIPDEMO_MAX_PENDING)")
+    p.add_argument("--max-pending-per-address", type=int,
+                   default=int(env("CLIPDEMO_MAX_PENDING_PER_ADDRESS", str(limits.MAX_PENDING_PER_ADDRESS))),
+                   help="requests all sessions of one address (a school's NAT: a whole class) may have waiting or "
+                        "running (CLIPDEMO_MAX_PENDING_PER_ADDRESS)")
+    p.add_argument("--max-new-sessions", type=int,
+                   default=int(env("CLIPDEMO_MAX_NEW_SESSIONS", str(limits.MAX_NEW_SESSIONS_PER_MINUTE))),
+                   help="new sessions one address may open a minute (CLIPDEMO_MAX_NEW_SESSIONS)")
     p.add_argument("--disk-cap", default=env("CLIPDEMO_DISK_CAP", "1gb"),
                    help="uploads and outputs kept on disk at most; the oldest go first (CLIPDEMO_DISK_CAP)")
     p.add_argument("--cache-dir", default=env("CLIPDEMO_CACHE", ""),
@@ -115,7 +124,8 @@ def main(argv=None) -> None:
     trainings = LiveTrainingManager(max_running=args.max_trainings, time_limit_s=args.train_time_limit,
                                     threads=args.train_threads)
     ctx = UIContext(registry, concurrency=args.concurrency, extra={"live_training": trainings})
-    kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client, behind_space_proxy=settings.on_hf_space())
+    kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client, behind_space_proxy=settings.on_hf_space(),
+                           max_per_address=args.max_pending_per_address, max_new_sessions=args.max_new_sessions)
     if args.collection:  # large prepared collections: checked now, maps computed in the background
         from clipdemo.collection import service as collections
         from clipdemo.ui.collection.routes import routes

@@ -19,7 +19,7 @@ from clipdemo import limits
 from clipdemo.ui import api, header, messages
 from clipdemo.ui import gradio_patches as patches
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
+from clipdemo.ui.guard import ConfigCache, FairQueue, JsonBodyGuard, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t, tr
 from clipdemo.ui.learn import layout as learn_tab
 from clipdemo.ui.lessons import layout as lessons_tab
@@ -182,11 +182,14 @@ def start_housekeeping(ctx: UIContext, disk_cap_bytes: int, every_s: float = 30)
     return DiskSweeper(cap_bytes=disk_cap_bytes, every_s=every_s, extra=also).start()
 
 
-def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = 8,
-                  behind_space_proxy: bool = False) -> dict:
-    """`behind_space_proxy`: on a Hugging Face Space, where each visitor is named by HF's proxy."""
-    middleware = [Middleware(NoRemoteFiles), Middleware(NoRemoteInputs),
-                  Middleware(FairQueue, max_pending=max_pending_per_client, behind_space_proxy=behind_space_proxy),
+def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = limits.MAX_PENDING_PER_SESSION,
+                  behind_space_proxy: bool = False, max_per_address: int = limits.MAX_PENDING_PER_ADDRESS,
+                  max_new_sessions: int = limits.MAX_NEW_SESSIONS_PER_MINUTE) -> dict:
+    """`behind_space_proxy`: on a Hugging Face Space, where each visitor's address is named by HF's proxy.
+    `max_pending_per_client` is per session (a tab, an API client); the address has its own ceiling."""
+    middleware = [Middleware(NoRemoteFiles), Middleware(JsonBodyGuard), Middleware(NoRemoteInputs),
+                  Middleware(FairQueue, max_pending=max_pending_per_client, max_per_address=max_per_address,
+                             max_new_sessions=max_new_sessions, behind_space_proxy=behind_space_proxy),
                   Middleware(ConfigCache)]
     return dict(i18n=build_i18n(), css=CSS, theme=THEME, max_file_size=max_file_size,
                 footer_links=["api", "settings"], app_kwargs={"middleware": middleware},
