@@ -292,6 +292,12 @@ class ClipService:
     def model_name(self, model: str | None = "") -> str:
         return model or self.registry.default
 
+    def result_model(self, model: str | None = "") -> str:
+        """The model as a result names it: a session's own model by its label for people, never by its key
+        (results are shared, logged and pasted; the key would let others ask for the model)."""
+        name = self.model_name(model)
+        return (self.registry.label(name) or "Learn-tab model") if is_private(name) else name
+
     # ------------------------------------------------------------ models
     def models(self, session: str | None = None) -> ModelList:
         """What is offered, shared by everyone, plus `session`'s own Learn-tab model (nobody else's)."""
@@ -312,7 +318,7 @@ class ClipService:
         encoder = self.registry.get(model or None, session)
         lm = encoder.loaded
         n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
-        return ModelDetails(self.model_name(model), lm.family, "sigmoid" if lm.uses_sigmoid else "softmax",
+        return ModelDetails(self.result_model(model), lm.family, "sigmoid" if lm.uses_sigmoid else "softmax",
                             _r(lm.logit_scale), _r(lm.logit_bias), lm.n_params, n_bytes, lm.device.type,
                             dtype_name(lm.dtype), lm.image_size, lm.source, lm.is_bundled,
                             backend_record(encoder.backend))
@@ -389,7 +395,7 @@ class ClipService:
         encoder = self.encoder(model)
         img = load_image(image)
         result = engine_zero_shot(encoder, [img], labels, templates or "single")
-        return self._zero_shot_json(result, 0, image_name(image), self.model_name(model),
+        return self._zero_shot_json(result, 0, image_name(image), self.result_model(model),
                                     encoder.loaded.logit_bias, list(result.notices))
 
     def zero_shot_batch(self, images: Sequence[ImageSource], labels: str | Sequence[str],
@@ -401,7 +407,7 @@ class ClipService:
             raise InputError("None of the files is a usable image" + (": " + "; ".join(problems[:3]) if problems
                                                                        else ": add some images."))
         result = engine_zero_shot(encoder, loaded, labels, templates or "single")
-        name = self.model_name(model)
+        name = self.result_model(model)
         bias = encoder.loaded.logit_bias
         return ZeroShotBatch([self._zero_shot_json(result, i, n, name, bias, []) for i, n in enumerate(names)],
                              problems, name, list(result.labels), list(result.templates), list(result.notices))
@@ -430,14 +436,14 @@ class ClipService:
             losses = Losses(_r(pl.image_to_text), _r(pl.text_to_image), _r(pl.mean), _r(pl.chance))
         return Similarity(list(matrix.images), list(matrix.texts), _rows(matrix.cosine), _r(matrix.logit_scale),
                           _r(matrix.logit_bias), "sigmoid" if matrix.sigmoid else "softmax", matrix.paired, losses,
-                          self.model_name(model), notices)
+                          self.result_model(model), notices)
 
     def spatial_heatmap(self, image: ImageSource, text: str, method: str = "gradcam", model: str = "") -> Heatmap:
         """Where in the image the text matches: a relevance grid over what the model saw."""
         smap = spatial_map(self.encoder(model), load_image(image), text, method or "gradcam")
         j = smap.as_json(digits=DIGITS)
         return Heatmap(j["method"], j["text"], j["score"], j["relevance"], j["raw"], j["grid_size"], j["patch_grid"],
-                       j["box"], j["image_size"], j["hottest_point"], self.model_name(model))
+                       j["box"], j["image_size"], j["hottest_point"], self.result_model(model))
 
     # ------------------------------------------------------------ map, search, embed
     def _gallery(self, images: Sequence[ImageSource] | None) -> galleries.Gallery:
@@ -455,7 +461,7 @@ class ClipService:
         proj = project_map(data, method or "umap", int(dims))
         gap = data.gap()
         summary = {"method": proj.method, "dims": proj.dims, "images": data.n_images, "texts": len(data.texts),
-                   "model": self.model_name(model), "modality_gap": gap.as_dict() if gap else None,
+                   "model": self.result_model(model), "modality_gap": gap.as_dict() if gap else None,
                    "notices": data.notices + proj.notices}
         return EmbeddingMap(records(data, proj), summary)
 
@@ -495,7 +501,7 @@ class ClipService:
         else:
             hits = search_text(encoder, query, emb, gal.names, gal.captions, k=k)
             asked = " ".join((query or "").split())
-        return SearchResults(asked, [h.as_dict() for h in hits], self.model_name(model), list(gal.notices))
+        return SearchResults(asked, [h.as_dict() for h in hits], self.result_model(model), list(gal.notices))
 
     # collections (python app.py --collection DIR): only folders given at launch, by folder name
     def _collection_map(self, collection: str) -> EmbeddingMap:
@@ -525,7 +531,7 @@ class ClipService:
         results = [{"rank": h["rank"], "name": h["image_path"], "score": h["score"], "caption": h["caption"],
                     "index": h["index"]} for h in r["hits"]]
         asked = image_name(query_image, 0) if query_image is not None else r["query"]
-        return SearchResults(asked, results, self.model_name(model), r["notices"])
+        return SearchResults(asked, results, self.result_model(model), r["notices"])
 
     def embed(self, images: Sequence[ImageSource] | None = None, texts: str | Sequence[str] | None = None,
               model: str = "") -> Embeddings:
@@ -540,7 +546,7 @@ class ClipService:
             raise InputError("Give at least one image or one text to embed.")
         img = encoder.encode_images(loaded) if loaded else np.zeros((0, encoder.dim))
         txt = encoder.encode_texts(lines) if lines else np.zeros((0, encoder.dim))
-        return Embeddings(self.model_name(model), encoder.dim,
+        return Embeddings(self.result_model(model), encoder.dim,
                           [{"name": n, "vector": [_r(v) for v in e]} for n, e in zip(names, img, strict=True)],
                           [{"text": t, "vector": [_r(v) for v in e]} for t, e in zip(lines, txt, strict=True)],
                           problems)

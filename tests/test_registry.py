@@ -63,3 +63,38 @@ def test_header_and_picker_show_nothing_of_another_session(registry, tiny_loaded
     picked, *_ = header.switch_model(ctx, name, BUNDLED, session="B")  # B typing A's name: refused, stays
     assert picked == BUNDLED
     assert header.session_model_label("zh-CN", 7).startswith("你在")
+
+
+def test_a_name_sent_by_another_session_is_refused_whatever_the_call(registry, tiny_loaded):
+    """The service's calls name no session (the API passes only `model`): the caller's own session is checked."""
+    from clipdemo.service import ClipService
+
+    name = registry.add_private("A", tiny_loaded, "Your model from the Learn tab (step 5)")
+    caller = {"session": "B"}
+    registry.caller_session = lambda: caller["session"]
+    with pytest.raises(ModelNotAvailable, match="another browser session"):
+        registry.get(name)
+    caller["session"] = None  # a served request without a session (MCP): no private models
+    with pytest.raises(ModelNotAvailable):
+        registry.get(name)
+    caller["session"] = "A"
+    assert registry.get(name).loaded is tiny_loaded
+    service = ClipService(registry)
+    embedded = service.embed(texts="a red circle", model=name)
+    assert embedded.model == "Your model from the Learn tab (step 5)"  # named for people, not by its key
+    assert "session-model:" not in str(service.result_model(name))
+
+
+def test_the_served_app_checks_the_caller_of_each_request(registry):
+    """build_app hands the registry the session of the request Gradio is handling."""
+    from gradio.context import LocalContext
+    from types import SimpleNamespace
+
+    from clipdemo.ui import guard
+
+    token = LocalContext.request.set(SimpleNamespace(session_hash="abc"))
+    try:
+        assert guard.caller_session() == "abc"
+    finally:
+        LocalContext.request.reset(token)
+    assert guard.caller_session() is None

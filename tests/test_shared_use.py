@@ -66,4 +66,13 @@ def test_a_learn_tab_model_is_seen_only_by_its_session(server):
     assert "clipdemo-learned" not in using and a.session_hash not in using, using
     listed = json.dumps(b.predict(api_name="/models"))
     assert "session-model:" not in listed and "clipdemo-learned" not in listed and a.session_hash not in listed
+    name = next(m["name"] for m in a.predict(api_name="/models")["models"] if m["name"].startswith("session-model:"))
+    from gradio_client import handle_file
+
+    mine = a.predict(image=handle_file(load_test.EXAMPLE), labels="red circle, blue square", model=name,
+                     api_name="/zero_shot")
+    assert mine["model"].startswith("Your model") and "session-model:" not in json.dumps(mine)  # named for people
+    with pytest.raises(Exception, match="another browser session"):  # B sends A's key: refused
+        b.predict(image=handle_file(load_test.EXAMPLE), labels="red circle, blue square", model=name,
+                  api_name="/zero_shot")
     a.predict(api_name="/learn_reset")

@@ -19,7 +19,7 @@ from clipdemo import limits
 from clipdemo.ui import api, header, messages
 from clipdemo.ui import gradio_patches as patches
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.guard import ConfigCache, FairQueue, JsonBodyGuard, NoRemoteFiles
+from clipdemo.ui.guard import ConfigCache, FairQueue, JsonBodyGuard, NoRemoteFiles, caller_session
 from clipdemo.ui.i18n import build_i18n, t, tr
 from clipdemo.ui.learn import layout as learn_tab
 from clipdemo.ui.lessons import layout as lessons_tab
@@ -91,6 +91,7 @@ def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
     if gradio_patches:
         patches.apply()
     patches.patient_start_check()  # a busy machine must not make the app refuse to start
+    ctx.registry.caller_session = caller_session  # a private model answers only its own session
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
     with gr.Blocks(title="clipdemo", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:

@@ -40,6 +40,7 @@ from collections import Counter, defaultdict, deque
 from types import SimpleNamespace
 from urllib.parse import parse_qs, unquote
 
+from gradio.context import LocalContext
 from starlette.datastructures import Headers
 
 from clipdemo import limits
@@ -128,6 +129,16 @@ def client_key(scope, behind_space_proxy: bool = False) -> str:
                 return last
     client = scope.get("client")
     return client[0] if client else "?"
+
+
+def caller_session() -> str | None:
+    """The session hash of the request Gradio is handling in this thread (None outside a request): what the
+    registry checks a private model's owner against (clipdemo.registry.ModelRegistry.caller_session)."""
+    request = LocalContext.request.get(None)
+    if isinstance(request, list):  # a batched event: one request per item
+        request = request[0] if request else None
+    session = getattr(request, "session_hash", None)
+    return session if isinstance(session, str) and session else None
 
 
 def _locale_request(scope) -> SimpleNamespace:
