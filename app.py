@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -110,11 +111,16 @@ def main(argv=None) -> None:
     from clipdemo.live_training import LiveTrainingManager
     from clipdemo.loading import default_model_name
     from clipdemo.registry import ModelRegistry
-    from clipdemo.ui.app import build_app, launch_kwargs, start_housekeeping
+    from clipdemo.ui import scratch
+    from clipdemo.ui.app import build_app, launch_kwargs, shutdown, start_housekeeping
     from clipdemo.ui.context import UIContext
 
     if args.cache_dir:
         settings.CACHE_DIR = Path(args.cache_dir).expanduser()
+    if not settings.env("GRADIO_TEMP_DIR"):  # uploads and outputs in the app's own folder, removed at shutdown
+        settings.use_gradio_temp_dir(scratch.app_root() / "gradio")
+    # SIGTERM (docker stop, systemd, a Space restarting) stops the app as Ctrl-C does: cleanly, exit 0
+    signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
 
     # a folder of downloaded models (offline classroom) starts with the best one and offers them all
     model, allowed = launch_models(args.model or default_model_name(), args.allow_folder)
@@ -122,7 +128,7 @@ def main(argv=None) -> None:
                              allowed_folders=allowed, backend=args.backend, int8=args.int8)
     registry.get()  # load the default model before the first visitor arrives
     trainings = LiveTrainingManager(max_running=args.max_trainings, time_limit_s=args.train_time_limit,
-                                    threads=args.train_threads)
+                                    threads=args.train_threads, export_root=scratch.app_root() / "learned")
     ctx = UIContext(registry, concurrency=args.concurrency, extra={"live_training": trainings})
     kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client, behind_space_proxy=settings.on_hf_space(),
                            max_per_address=args.max_pending_per_address, max_new_sessions=args.max_new_sessions)
@@ -134,13 +140,18 @@ def main(argv=None) -> None:
         kwargs["app_kwargs"]["routes"] = routes()
     demo = build_app(ctx, gradio_patches=not args.no_gradio_patches)
     with_queue(demo, args)
-    start_housekeeping(ctx, _parse_file_size(args.disk_cap))
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
-                prevent_thread_lock=True, **kwargs)
-    start_warm_up()
-    if args.collection:  # after launch, like the warm-up: imports are settled by now
-        collections.prepare_in_background()
-    demo.block_thread()
+    sweeper = start_housekeeping(ctx, _parse_file_size(args.disk_cap))
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
+                    prevent_thread_lock=True, **kwargs)
+        start_warm_up()
+        if args.collection:  # after launch, like the warm-up: imports are settled by now
+            collections.prepare_in_background()
+        demo.block_thread()  # returns on Ctrl-C or SIGTERM, the server closed
+    except KeyboardInterrupt:  # before or during launch
+        demo.close()
+    finally:
+        shutdown(ctx, sweeper)
 
 
 if __name__ == "__main__":

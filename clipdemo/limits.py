@@ -39,6 +39,7 @@ MAX_REQUEST_PIXELS = 300_000_000  # claimed pixels, all images of one request: ~
 MAX_REQUEST_UNPACKED_BYTES = 400 * 2**20  # files read plus zip members unpacked, all of one request
 MAX_REQUEST_SECONDS = 120.0
 MAX_TEXT_CHARS = 500  # per text; CLIP reads 77 tokens, rarely more than ~400 characters
+MAX_SEARCH_K = 1000  # results one search returns at most
 MAX_PROMPTS = 2000  # labels x templates in one request
 HEAVY_PROMPTS = 1000  # more new prompts than this is heavy work: one such request at a time, server-wide
 HEAVY_WAIT_S = 3.0  # how long a heavy request waits for the heavy lane before it is turned away

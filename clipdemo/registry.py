@@ -54,6 +54,7 @@ class ModelRegistry:
         self.max_private = max(1, max_private)
         self.private_idle_s = private_idle_s
         self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}  # name -> held while that model loads
         # the session of the request being handled (set by the served app); None: no sessions (CLI, scripts)
         self.caller_session: Callable[[], str | None] | None = None
 
@@ -81,11 +82,21 @@ class ModelRegistry:
         if encoder is not None:
             return encoder
         self.check_allowed(name)
-        loaded = load_model(name, self.device, self.dtype)
-        backend = make_backend(loaded, self.backend, self.int8)
-        if backend.notice:  # the header shows it too; the log keeps it for whoever runs the server
-            print(f"[clipdemo] {name}: {backend.notice}", file=sys.stderr, flush=True)
-        return self.add(name, loaded, backend)
+        with self._lock:
+            loading = self._loading.setdefault(name, threading.Lock())
+        with loading:  # a class switching to one new model at once: one load, the others wait for it
+            encoder = self._encoders.get(name)
+            if encoder is not None:
+                return encoder
+            try:
+                loaded = load_model(name, self.device, self.dtype)
+                backend = make_backend(loaded, self.backend, self.int8)
+                if backend.notice:  # the header shows it too; the log keeps it for whoever runs the server
+                    print(f"[clipdemo] {name}: {backend.notice}", file=sys.stderr, flush=True)
+                return self.add(name, loaded, backend)
+            finally:
+                with self._lock:
+                    self._loading.pop(name, None)
 
     def add(self, name: str, loaded: LoadedModel, backend=None) -> Encoder:
         """Register an already loaded model (e.g. one trained in the Learn tab: torch, as its weights change)."""
@@ -153,6 +164,13 @@ class ModelRegistry:
         if gone:
             gc.collect()
         return len(gone)
+
+    def close(self) -> None:
+        """Free every model (shutdown)."""
+        with self._lock:
+            self._private.clear()
+        self._encoders.clear()
+        gc.collect()
 
     def expire(self, now: float | None = None) -> int:
         """Free private models nobody used for `private_idle_s` seconds."""

@@ -108,14 +108,14 @@ def ui_zero_shot_fn(url: str) -> tuple[int, int]:
     return _UI_FN[url]
 
 
-def browser_zero_shot(url: str, address: str | None, timeout: float = 60) -> int:
+def browser_zero_shot(url: str, address: str | None, timeout: float = 60, session: str | None = None) -> int:
     """What a browser does when a student clicks the example and "Label it": upload, join the queue, read the
     result from the event stream, download the picture of what the model sees. Returns its size in bytes; a
     download shorter than its Content-Length raises (the race issue #11 was about)."""
     import httpx
 
     headers = {"X-Forwarded-For": address} if address else {}
-    session = uuid.uuid4().hex
+    session = session or uuid.uuid4().hex  # a browser tab keeps one session for all its clicks
     with httpx.Client(timeout=timeout, headers=headers) as http:
         with open(EXAMPLE, "rb") as fh:
             path = http.post(url + "gradio_api/upload", files={"files": (Path(EXAMPLE).name, fh)}).json()[0]
@@ -147,13 +147,14 @@ def browser_zero_shot(url: str, address: str | None, timeout: float = 60) -> int
         return len(picture.content)
 
 
-def one_call(client, kind: str, rnd: random.Random, address: str | None = "10.99.9.9") -> None:
+def one_call(client, kind: str, rnd: random.Random, address: str | None = "10.99.9.9",
+             tab_session: str | None = None) -> None:
     from gradio_client import handle_file
 
     image = handle_file(EXAMPLE)  # the whole class clicks the same example
     word = rnd.choice(["red", "blue", "yellow", "green", "purple", "orange"])
     if kind == "zero_shot_ui":
-        assert browser_zero_shot(client.src, address, HTTP_TIMEOUT_S or 60) > 0
+        assert browser_zero_shot(client.src, address, HTTP_TIMEOUT_S or 60, tab_session) > 0
     elif kind == "zero_shot":
         result = client.predict(image=image, labels=LABELS, templates=rnd.choice(["single", "imagenet7"]),
                                 api_name="/zero_shot")
@@ -193,12 +194,13 @@ def run_student(url: str, index: int, calls: int, results: list, lock: threading
         with lock:
             results += [("connect", 0.0, f"{type(e).__name__}: {e}")] * calls
         return
+    tab_session = uuid.uuid4().hex  # the student's browser tab: one session for all its clicks
     for i in range(calls):
         kind = KINDS[(index + i) % len(KINDS)]
         start = time.perf_counter()
         error = None
         try:
-            one_call(client, kind, rnd, address)
+            one_call(client, kind, rnd, address, tab_session)
         except Exception as e:  # noqa: BLE001 - every failure is counted and shown
             error = f"{type(e).__name__}: {str(e)[:200]}{where(e)}"
         with lock:

@@ -167,3 +167,18 @@ def test_start_check_waits_for_a_busy_server_and_fails_fast_on_a_closed_port():
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
     assert networking.url_ok(f"http://127.0.0.1:{closed}/") is False
+
+
+def test_mcps_message_for_a_local_path_asks_for_a_data_uri_not_a_url():
+    """Gradio said "provide a url ('http://...')", which this app then refuses (it never downloads)."""
+    import pytest
+    from gradio.mcp import GradioMCPServer
+
+    from clipdemo.ui import gradio_patches
+
+    gradio_patches.mcp_file_message()
+    gradio_patches.mcp_file_message()  # idempotent
+    with pytest.raises(ValueError) as e:
+        GradioMCPServer.convert_strings_to_filedata(None, {"image": "/home/me/cat.png"}, [["image"]])
+    assert "data: URI" in str(e.value) and "http" not in str(e.value).replace("does not download URLs", "")
+    assert "/home/me/cat.png" in str(e.value)

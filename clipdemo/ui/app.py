@@ -11,6 +11,8 @@ import ctypes
 import functools
 import gc
 import inspect
+import sys
+import time
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -25,6 +27,7 @@ from clipdemo.ui.learn import layout as learn_tab
 from clipdemo.ui.lessons import layout as lessons_tab
 from clipdemo.ui.map import layout as map_tab
 from clipdemo.ui.no_fetch import NoRemoteInputs
+from clipdemo.ui import scratch
 from clipdemo.ui.scratch import DiskSweeper
 from clipdemo.ui.similarity import layout as similarity_tab
 from clipdemo.ui.zeroshot import layout as zeroshot_tab
@@ -91,6 +94,7 @@ def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
     if gradio_patches:
         patches.apply()
     patches.patient_start_check()  # a busy machine must not make the app refuse to start
+    patches.mcp_file_message()  # MCP's refusal of a local path must not ask for the URL this app refuses
     ctx.registry.caller_session = caller_session  # a private model answers only its own session
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
@@ -181,6 +185,23 @@ def start_housekeeping(ctx: UIContext, disk_cap_bytes: int, every_s: float = 30)
         release_memory()
 
     return DiskSweeper(cap_bytes=disk_cap_bytes, every_s=every_s, extra=also).start()
+
+
+def shutdown(ctx: UIContext, sweeper: DiskSweeper | None = None) -> None:
+    """Stop cleanly (Ctrl-C, SIGTERM): stop the sweeper, stop and join every training (a training thread still
+    in torch when the interpreter exits aborts it: "terminate called without an active exception"), free the
+    models, and remove the app's own temporary folder (exports, checkpoints, its uploads and outputs)."""
+    started = time.monotonic()
+    print("clipdemo: stopping (trainings, models, temporary files) …", file=sys.stderr, flush=True)
+    if sweeper is not None:
+        sweeper.stop()
+    trainings = ctx.extra.get("live_training")
+    if trainings is not None:
+        trainings.shutdown()
+    ctx.registry.close()
+    release_memory()
+    scratch.remove_app_root()
+    print(f"clipdemo: stopped in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
 
 
 def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = limits.MAX_PENDING_PER_SESSION,

@@ -116,6 +116,35 @@ def applied() -> bool:
     return bool(_applied)
 
 
+MCP_LOCAL_PATH = ("{value!r} is not a picture this server can read: it cannot open files on the client's machine "
+                  "and does not download URLs. Send the picture itself as a data: URI "
+                  "(data:image/png;base64,...).")
+
+
+def mcp_file_message() -> None:
+    """Gradio's MCP server answers a file argument that is neither a data: URI nor a URL with "provide a url
+    ('http://...')", and this app then refuses every URL (it never downloads for a client: ui/no_fetch). The
+    replacement says what the app does take, a data: URI. Idempotent."""
+    from gradio import mcp
+
+    server = getattr(mcp, "GradioMCPServer", None)
+    original = getattr(server, "convert_strings_to_filedata", None)
+    if original is None or getattr(original, "_clipdemo", False):
+        return
+
+    def convert_strings_to_filedata(self, value, filedata_positions):
+        try:
+            return original(self, value, filedata_positions)
+        except ValueError as e:
+            if "provide a url" not in str(e):
+                raise
+            received = str(e).split("Received: ", 1)[-1]
+            raise ValueError(MCP_LOCAL_PATH.format(value=received[:200])) from None
+
+    convert_strings_to_filedata._clipdemo = True
+    server.convert_strings_to_filedata = convert_strings_to_filedata
+
+
 def patient_start_check() -> None:
     """Give Gradio's start-up self-check (`networking.url_ok`) a deadline a busy machine can meet."""
     import time
