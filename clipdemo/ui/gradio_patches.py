@@ -129,7 +129,7 @@ def mcp_file_message() -> None:
 
     server = getattr(mcp, "GradioMCPServer", None)
     original = getattr(server, "convert_strings_to_filedata", None)
-    if original is None or getattr(original, "_clipdemo", False):
+    if original is None or getattr(original, "clipdemo_patched", False):
         return
 
     def convert_strings_to_filedata(self, value, filedata_positions):
@@ -141,7 +141,7 @@ def mcp_file_message() -> None:
             received = str(e).split("Received: ", 1)[-1]
             raise ValueError(MCP_LOCAL_PATH.format(value=received[:200])) from None
 
-    convert_strings_to_filedata._clipdemo = True
+    convert_strings_to_filedata.clipdemo_patched = True
     server.convert_strings_to_filedata = convert_strings_to_filedata
 
 
