@@ -10,6 +10,7 @@ import math
 import re
 import shutil
 import subprocess
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -229,6 +230,17 @@ def test_a_file_gradio_would_refuse_silently_gets_a_message(url, path, says):
     stream = _raw_call(url, "zero_shot", [{"path": path, "meta": {"_type": "gradio.FileData"}}, "red, blue",
                                           "single", ""])
     assert "event: error" in stream and says in stream and "null" not in stream, stream[:400]
+
+
+@pytest.mark.parametrize("route", ["gradio_api/queue/join", "gradio_api/call/zero_shot", "gradio_api/run/zero_shot"])
+def test_a_deeply_nested_body_is_a_400_with_a_message(url, route):
+    """500 deep was a plain-text 500 and a 30 KB traceback in the log."""
+    body = b'{"data": ' + b"[" * 500 + b"]" * 500 + b', "fn_index": 0, "session_hash": "deep"}'
+    req = urllib.request.Request(f"{url}/{route}", data=body, headers={"Content-Type": "application/json"},
+                                 method="POST")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 400 and "nested more than" in json.loads(e.value.read())["detail"]
 
 
 def test_a_user_error_is_logged_as_one_short_line(caplog):
