@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clipdemo import params
+from clipdemo.core import params
 from clipdemo.errors import InputError
 
 

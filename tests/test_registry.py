@@ -85,21 +85,6 @@ def test_a_name_sent_by_another_session_is_refused_whatever_the_call(registry, t
     assert "session-model:" not in str(service.result_model(name))
 
 
-def test_the_served_app_checks_the_caller_of_each_request(registry):
-    """build_app hands the registry the session of the request Gradio is handling."""
-    from gradio.context import LocalContext
-    from types import SimpleNamespace
-
-    from clipdemo.ui import guard
-
-    token = LocalContext.request.set(SimpleNamespace(session_hash="abc"))
-    try:
-        assert guard.caller_session() == "abc"
-    finally:
-        LocalContext.request.reset(token)
-    assert guard.caller_session() is None
-
-
 def test_four_concurrent_first_calls_load_the_model_once(tiny_loaded, monkeypatch):
     """Two callers once loaded the same 90M model twice at once (RSS 930 -> 2,438 MiB with four)."""
     import threading

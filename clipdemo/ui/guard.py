@@ -40,10 +40,10 @@ from collections import Counter, defaultdict, deque
 from types import SimpleNamespace
 from urllib.parse import parse_qs, unquote
 
-from gradio.context import LocalContext
 from starlette.datastructures import Headers
 
 from clipdemo import limits
+from clipdemo.ui import gradio_adapter
 from clipdemo.ui.i18n import tr
 
 STRINGS = {
@@ -129,16 +129,6 @@ def client_key(scope, behind_space_proxy: bool = False) -> str:
                 return last
     client = scope.get("client")
     return client[0] if client else "?"
-
-
-def caller_session() -> str | None:
-    """The session hash of the request Gradio is handling in this thread (None outside a request): what the
-    registry checks a private model's owner against (clipdemo.registry.ModelRegistry.caller_session)."""
-    request = LocalContext.request.get(None)
-    if isinstance(request, list):  # a batched event: one request per item
-        request = request[0] if request else None
-    session = getattr(request, "session_hash", None)
-    return session if isinstance(session, str) and session else None
 
 
 def _locale_request(scope) -> SimpleNamespace:
@@ -265,7 +255,7 @@ class FairQueue:
                 if self.listening[session] <= 0:
                     del self.listening[session]
         if path.endswith("/queue/join") and scope.get("method") == "POST":
-            queue = self._queue(scope)
+            queue = gradio_adapter.queue_of_scope(scope)
             if queue is not None:
                 body, cut = await _read_body(receive, limits.MAX_JSON_BODY_BYTES)
                 receive = _replay(body, receive)
@@ -316,25 +306,12 @@ class FairQueue:
                                 (b"retry-after", str(retry).encode())]})
         await send({"type": "http.response.body", "body": raw})
 
-    @staticmethod
-    def _queue(scope):
-        app = scope.get("app")
-        blocks = app.get_blocks() if app is not None and hasattr(app, "get_blocks") else None
-        return getattr(blocks, "_queue", None)
-
-    @staticmethod
-    def _events(queue):
-        for event_queue in list(queue.event_queue_per_concurrency_id.values()):
-            yield from list(event_queue.queue)
-        for job in list(queue.active_jobs):
-            yield from (job or [])
-
     def pending_of(self, queue, session: str, address: str) -> tuple[int, int, int]:
         """Requests waiting or running: (of this session, of this address, of this address that nobody has
         listened for since `unheard_grace_s` after they joined)."""
         mine = at_address = unheard = 0
         now = time.monotonic()
-        for event in self._events(queue):
+        for event in (*gradio_adapter.waiting_events(queue), *gradio_adapter.running_events(queue)):
             mine += bool(session) and getattr(event, "session_hash", None) == session
             request = getattr(event, "request", None)
             if request is not None and client_key(request.scope, self.behind_space_proxy) == address:
@@ -346,10 +323,10 @@ class FairQueue:
     async def _drop_unheard(self, queue) -> None:
         """Waiting requests whose session has had no listener for `unheard_after` seconds are not run."""
         now = time.monotonic()
-        stale = {e._id for q in list(queue.event_queue_per_concurrency_id.values()) for e in list(q.queue)
+        stale = {gradio_adapter.event_id(e) for e in gradio_adapter.waiting_events(queue)
                  if now - e.enqueue_time > self.unheard_after and not self.listening.get(e.session_hash)}
         for event_id in stale:
-            await queue.clean_events(event_id=event_id)
+            await gradio_adapter.drop_event(queue, event_id)
 
 
 def _session_of(body: bytes) -> str:

@@ -15,9 +15,9 @@ import numpy as np
 from PIL import Image
 
 from clipdemo import limits
+from clipdemo.core.params import shown
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
-from clipdemo.params import shown
 from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS, set_for_label
 
 MAX_LABELS = 1000
