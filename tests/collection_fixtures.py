@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clipdemo.collection import synthetic
+from clipdemo.bench import synthetic
 
 
 def toy_folder(root: Path, n: int = 12, nested: bool = True) -> Path:
