@@ -71,7 +71,8 @@ def respond(name: str, call: Callable[[], Result]) -> dict:
         return call().to_json()
     except UserError as e:
         message = str(e)
-        log.info("user error in %s: %s", name, message[:LOGGED_CHARS].replace("\n", " "))
+        # a warning so it shows with no logging set up (Python's last-resort handler prints warnings and above)
+        log.warning("input problem in %s: %s", name, message[:LOGGED_CHARS].replace("\n", " "))
         raise gr.Error(message, title="Input problem", print_exception=False) from e
     except gr.Error:
         raise
