@@ -52,7 +52,7 @@ STRINGS = {
                               "visitor, so everyone gets a turn). Try again in about {retry} s, when they have finished.",
         "guard.address_full": "{n} requests from your network (one address: a school or lab connection) are waiting "
                               "or running, the most this server takes from one address. Try again in about {retry} s.",
-        "guard.new_sessions": "{n} new visitors came from your network (one address) in the last minute, the most "
+        "guard.new_sessions": "{n} new visitor(s) came from your network (one address) in the last minute, the most "
                               "this server admits a minute. Try again in about {retry} s.",
         "guard.unheard": "{n} requests from your address are waiting with nobody listening for their results; "
                          "this server takes no more from it until they are done or dropped. Try again in about "
