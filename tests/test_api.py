@@ -10,6 +10,7 @@ import math
 import re
 import shutil
 import subprocess
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -162,7 +163,7 @@ def test_every_endpoint_answers_by_keyword_with_consistent_numbers(client):
 def test_input_problems_say_what_to_fix(client):
     with pytest.raises(AppError, match="at least one label"):
         client.predict(image=handle_file(str(RED)), labels=" , ", api_name="/zero_shot")
-    with pytest.raises(AppError, match="Unknown projection"):
+    with pytest.raises(AppError, match="method must be one of umap, pca, tsne"):
         client.predict(method="mds", api_name="/embedding_map")
     with pytest.raises(AppError, match="not offered"):
         client.predict(query="a cat", model="/etc", api_name="/search")
@@ -198,6 +199,62 @@ def test_a_url_is_refused_before_gradio_would_fetch_it(url, endpoint, data):
     """192.0.2.1 is TEST-NET-1: nothing answers there, so a fetch would show as a connection error instead."""
     stream = _raw_call(url, endpoint, data)
     assert "event: error" in stream and "does not download files from URLs" in stream, stream[:300]
+
+
+@pytest.mark.parametrize("endpoint, data, says", [
+    ("embedding_map", [None, "", "umap", float("nan"), "", ""], "dims must be a whole number from 2 to 3"),
+    ("embedding_map", [None, "", "umap", "abc", "", ""], "dims must be a whole number from 2 to 3"),
+    ("embedding_map", [None, "", "umap", [2], "", ""], "dims must be a whole number from 2 to 3"),
+    ("search", ["a cat", None, 1e300, "", None, ""], "k must lie between 1 and 1000"),
+    ("search", ["a cat", None, -3, "", None, ""], "k must lie between 1 and 1000"),
+    ("search", [["a", "cat"], None, 3, "", None, ""], "query must be a text"),
+])
+def test_bad_parameters_are_input_problems_naming_the_parameter(url, endpoint, data, says):
+    """Each once answered "clipdemo failed on this request (ValueError …). This is a bug"."""
+    raw = json.dumps({"data": data})  # NaN written as JavaScript clients send it
+    req = urllib.request.Request(f"{url}/gradio_api/call/{endpoint}", data=raw.encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        event = json.loads(r.read())["event_id"]
+    with urllib.request.urlopen(f"{url}/gradio_api/call/{endpoint}/{event}", timeout=120) as r:
+        stream = r.read().decode()
+    assert "event: error" in stream and says in stream and "bug" not in stream, stream[:400]
+
+
+@pytest.mark.parametrize("path, says", [
+    ("/etc/hostname", "not a file uploaded to this server"),
+    ("data:image/png;base64,iVBORw0KGgo=", "data: URIs are taken over MCP only"),
+])
+def test_a_file_gradio_would_refuse_silently_gets_a_message(url, path, says):
+    """Gradio refused these itself, and the client read `null`."""
+    stream = _raw_call(url, "zero_shot", [{"path": path, "meta": {"_type": "gradio.FileData"}}, "red, blue",
+                                          "single", ""])
+    assert "event: error" in stream and says in stream and "null" not in stream, stream[:400]
+
+
+@pytest.mark.parametrize("route", ["gradio_api/queue/join", "gradio_api/call/zero_shot", "gradio_api/run/zero_shot"])
+def test_a_deeply_nested_body_is_a_400_with_a_message(url, route):
+    """500 deep was a plain-text 500 and a 30 KB traceback in the log."""
+    body = b'{"data": ' + b"[" * 500 + b"]" * 500 + b', "fn_index": 0, "session_hash": "deep"}'
+    req = urllib.request.Request(f"{url}/{route}", data=body, headers={"Content-Type": "application/json"},
+                                 method="POST")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 400 and "nested more than" in json.loads(e.value.read())["detail"]
+
+
+def test_a_user_error_is_logged_as_one_short_line(caplog):
+    import gradio as gr
+
+    from clipdemo.errors import InputError
+    from clipdemo.ui.api import LOGGED_CHARS, respond
+
+    with caplog.at_level("WARNING", logger="clipdemo.api"):
+        with pytest.raises(gr.Error) as info:
+            respond("zero_shot", _raise(InputError("template " + "x" * 7_000_000)))
+    record = caplog.records[-1]
+    assert record.exc_info is None and len(record.getMessage()) < LOGGED_CHARS + 50
+    assert info.value.print_exception is False  # Gradio prints no traceback for it either
 
 
 def test_gradio_client_with_a_url_is_refused(client):

@@ -239,7 +239,10 @@ def test_a_model_that_cannot_convert_falls_back_to_torch_with_a_notice(ov_cache,
     from clipdemo.backends import openvino_backend as ovb
     from clipdemo.loading import load_model
 
+    tries = []
+
     def unsupported(*_a, **_k):
+        tries.append(1)
         raise RuntimeError("no converter for aten::mystery")
 
     monkeypatch.setattr(ovb, "convert", unsupported)
@@ -248,6 +251,7 @@ def test_a_model_that_cannot_convert_falls_back_to_torch_with_a_notice(ov_cache,
     backend = make_backend(lm, "openvino", progress=lambda _m: None)
     assert isinstance(backend, TorchBackend)
     assert "could not be run with OpenVINO" in backend.notice and "aten::mystery" in backend.notice
+    assert len(tries) == 2 and "tried 2 times" in backend.notice  # retried once, alone, before falling back
     assert not ovb.entry_complete(ovb.model_cache_dir(lm, "fp"))  # nothing half-written left behind
     assert Encoder(lm, backend=backend).encode_texts(["red"]).shape[0] == 1
 

@@ -86,3 +86,38 @@ def test_broken_images_are_skipped_and_reported(folder, tmp_path, tiny_encoder):
     assert info["count"] == 10 and info["skipped"] == 1 and "broken.png" in seen[0]
     c = store.open_collection(tmp_path / "coll")
     assert "broken.png" not in set(c.metadata["image_path"])
+
+
+def test_a_rerun_notices_a_changed_listing_not_only_its_count(folder, tmp_path, tiny_encoder):
+    """5 files deleted and 5 others added (the same count) were accepted silently: 5 rows pointed at deleted
+    files and the 5 new ones were never embedded."""
+    import shutil
+
+    out = tmp_path / "coll"
+    embed.embed_local(sources.open_source(folder), out, tiny_encoder, shard_size=4, progress=False)
+    items = [it.path for it in sources.open_source(folder).items]
+    gone = items[:5]
+    for i, name in enumerate(gone):
+        shutil.copy(folder / items[-1], folder / f"zz-new-{i}.png")
+        (folder / name).unlink()
+    src = sources.open_source(folder)
+    assert len(src.items) == 10  # the same count as before
+    info = embed.embed_local(src, out, tiny_encoder, shard_size=4, progress=False)
+    assert info["count"] == 10 and info["notices"], info
+    assert "5 file(s) not in it yet, 5 no longer there" in info["notices"][0]
+    rows = set(store.open_collection(out).metadata["image_path"])
+    assert rows == {it.path for it in src.items} and not rows & set(gone)
+    again = embed.embed_local(src, out, tiny_encoder, shard_size=4, progress=False)
+    assert again["notices"] == [] and again["count"] == 10  # nothing changed since: nothing redone
+
+
+def test_a_file_replaced_under_the_same_name_is_embedded_again(folder, tmp_path, tiny_encoder, monkeypatch):
+    out = tmp_path / "coll"
+    embed.embed_local(sources.open_source(folder), out, tiny_encoder, shard_size=4, progress=False)
+    last = folder / sources.open_source(folder).items[-1].path
+    last.write_bytes(last.read_bytes() + b"\0" * 10)  # another size: another file
+    calls = []
+    real = embed.ShardEmbedder.__call__
+    monkeypatch.setattr(embed.ShardEmbedder, "__call__", lambda self, k, items, t: calls.append(k) or real(self, k, items, t))
+    info = embed.embed_local(sources.open_source(folder), out, tiny_encoder, shard_size=4, progress=False)
+    assert calls == [2] and info["notices"] and "1 shard(s) of 3" in info["notices"][0]

@@ -344,6 +344,11 @@ def test_learn_start_refuses_unknown_and_mistyped_settings(manager):
     assert e.value.code == "bad_knob"
     with pytest.raises(LiveTrainingError):
         manager.learn_start("x", steps="many")
+    for knob, value in (("seed", -1e30), ("seed", float("inf")), ("steps", float("nan")), ("layers", 1e9),
+                        ("lr", float("nan")), ("batch_size", [8])):
+        with pytest.raises(LiveTrainingError) as e:  # each once a `null` answer or a crash
+            manager.learn_start("x", **{knob: value})
+        assert e.value.code == "bad_knob" and e.value.info["knob"] == knob and knob in str(e.value)
     assert manager.learn_status("x") == {**manager.learn_status("x"), "state": "none", "running": False}
 
 

@@ -63,3 +63,57 @@ def test_header_and_picker_show_nothing_of_another_session(registry, tiny_loaded
     picked, *_ = header.switch_model(ctx, name, BUNDLED, session="B")  # B typing A's name: refused, stays
     assert picked == BUNDLED
     assert header.session_model_label("zh-CN", 7).startswith("你在")
+
+
+def test_a_name_sent_by_another_session_is_refused_whatever_the_call(registry, tiny_loaded):
+    """The service's calls name no session (the API passes only `model`): the caller's own session is checked."""
+    from clipdemo.service import ClipService
+
+    name = registry.add_private("A", tiny_loaded, "Your model from the Learn tab (step 5)")
+    caller = {"session": "B"}
+    registry.caller_session = lambda: caller["session"]
+    with pytest.raises(ModelNotAvailable, match="another browser session"):
+        registry.get(name)
+    caller["session"] = None  # a served request without a session (MCP): no private models
+    with pytest.raises(ModelNotAvailable):
+        registry.get(name)
+    caller["session"] = "A"
+    assert registry.get(name).loaded is tiny_loaded
+    service = ClipService(registry)
+    embedded = service.embed(texts="a red circle", model=name)
+    assert embedded.model == "Your model from the Learn tab (step 5)"  # named for people, not by its key
+    assert "session-model:" not in str(service.result_model(name))
+
+
+def test_four_concurrent_first_calls_load_the_model_once(tiny_loaded, monkeypatch):
+    """Two callers once loaded the same 90M model twice at once (RSS 930 -> 2,438 MiB with four)."""
+    import threading
+    import time
+
+    from clipdemo import registry as registry_module
+
+    registry = ModelRegistry("some/new-model", device="cpu", dtype="fp32", backend="torch")
+    loads, release = [], threading.Event()
+
+    def slow_load(name, device, dtype):
+        loads.append(name)
+        release.wait(30)  # held until every caller is waiting
+        return tiny_loaded
+
+    monkeypatch.setattr(registry_module, "load_model", slow_load)
+    asked = []
+    allowed = registry.check_allowed
+    monkeypatch.setattr(registry, "check_allowed", lambda name: (asked.append(name), allowed(name)))
+    got = []
+    callers = [threading.Thread(target=lambda: got.append(registry.get("some/new-model"))) for _ in range(4)]
+    for c in callers:
+        c.start()
+    start = time.monotonic()
+    while len(asked) < 4 and time.monotonic() - start < 30:  # every caller is past the cache, asking to load
+        threading.Event().wait(0.01)
+    while len(loads) < 4 and time.monotonic() - start < 2:  # without the per-model lock all four would load
+        threading.Event().wait(0.01)
+    release.set()
+    for c in callers:
+        c.join(30)
+    assert loads == ["some/new-model"] and len(got) == 4 and all(e is got[0] for e in got)

@@ -35,6 +35,15 @@ def test_a_class_of_20_on_one_example_loses_nothing(server, capsys):
     assert "| all | 60 | 0 |" in report, report
 
 
+def test_a_class_of_20_behind_one_address_loses_nothing(server, capsys):
+    """No X-Forwarded-For: the whole class is one address (a school's NAT); fairness is per session."""
+    code = load_test.main(["--url", server["url"], "--pid", str(server["proc"].pid), "--clients", "20",
+                           "--calls", "3", "--no-hostile", "--idle", "0", "--one-address"])
+    report = capsys.readouterr().out
+    assert code == 0, report
+    assert "| all | 60 | 0 |" in report and "one address (no X-Forwarded-For)" in report, report
+
+
 def test_every_hostile_case_is_answered_with_a_message(server, tmp_path):
     load_test.HTTP_TIMEOUT_S = 60  # this shared machine is slow; a browser waits longer than httpx's 5 s
     files = load_test.hostile_files(tmp_path / "hostile")
@@ -43,7 +52,8 @@ def test_every_hostile_case_is_answered_with_a_message(server, tmp_path):
     assert len(rows) == 7 and unanswered == [], rows
     said = {name: text for name, _, _, text in rows}
     assert "not read" in said["zero_shot_batch: 20 x one 4096² 1-bit PNG"]
-    assert "per visitor" in said["70 queue/join of maps, invented sessions, never listening"]
+    flood = said[load_test.FLOOD_CASE]
+    assert "refused (429)" in flood, flood  # (answered: the full message says when to try again, see queue_flood)
 
 
 def test_a_learn_tab_model_is_seen_only_by_its_session(server):
@@ -56,4 +66,13 @@ def test_a_learn_tab_model_is_seen_only_by_its_session(server):
     assert "clipdemo-learned" not in using and a.session_hash not in using, using
     listed = json.dumps(b.predict(api_name="/models"))
     assert "session-model:" not in listed and "clipdemo-learned" not in listed and a.session_hash not in listed
+    name = next(m["name"] for m in a.predict(api_name="/models")["models"] if m["name"].startswith("session-model:"))
+    from gradio_client import handle_file
+
+    mine = a.predict(image=handle_file(load_test.EXAMPLE), labels="red circle, blue square", model=name,
+                     api_name="/zero_shot")
+    assert mine["model"].startswith("Your model") and "session-model:" not in json.dumps(mine)  # named for people
+    with pytest.raises(Exception, match="another browser session"):  # B sends A's key: refused
+        b.predict(image=handle_file(load_test.EXAMPLE), labels="red circle, blue square", model=name,
+                  api_name="/zero_shot")
     a.predict(api_name="/learn_reset")

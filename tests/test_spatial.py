@@ -49,6 +49,14 @@ def test_map_shape_and_range(tiny_encoder, scene, method):
     assert spatial.spatial_map(tiny_encoder, scene, "a red circle", method, refine=False).grid.shape == (4, 4)
 
 
+def test_the_json_holds_plain_numbers(tiny_encoder, scene):
+    """numpy scalars reached API clients as strings (hottest_point ['63.5', '147.5'])."""
+    js = spatial.spatial_map(tiny_encoder, scene, "a red circle", "naive").as_json()
+    for key in ("hottest_point", "box", "image_size", "grid_size", "patch_grid"):
+        assert all(type(v) in (int, float) for v in js[key]), (key, [type(v) for v in js[key]])
+    assert type(js["score"]) is float
+
+
 def test_naive_map_is_the_raw_patch_text_cosine(tiny_encoder, scene):
     model = tiny_encoder.loaded.model
     pixels = tiny_encoder.preprocess([scene])

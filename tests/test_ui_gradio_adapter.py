@@ -275,3 +275,34 @@ def test_file_sizes_parse_as_gradio_does_and_without_it(monkeypatch):
     assert gradio_adapter.parse_file_size("2mb") == 2 * 2**20
     monkeypatch.setattr(gradio_adapter, "_compatibility", gradio_adapter.Compatibility("6", {"file_size": "gone"}))
     assert gradio_adapter.parse_file_size("2mb") == 2 * 2**20 and gradio_adapter.parse_file_size("512kb") == 2**19
+
+
+def test_mcps_message_for_a_local_path_asks_for_a_data_uri_not_a_url():
+    """Gradio said "provide a url ('http://...')", which this app then refuses (it never downloads)."""
+    import pytest
+    from gradio.mcp import GradioMCPServer
+
+    from clipdemo.ui import gradio_adapter
+
+    gradio_adapter.mcp_file_message()
+    gradio_adapter.mcp_file_message()  # idempotent
+    with pytest.raises(ValueError) as e:
+        GradioMCPServer.convert_strings_to_filedata(None, {"image": "/home/me/cat.png"}, [["image"]])
+    assert "data: URI" in str(e.value) and "http" not in str(e.value).replace("does not download URLs", "")
+    assert "/home/me/cat.png" in str(e.value)
+
+
+def test_the_caller_session_is_the_session_of_the_request_being_handled():
+    """build_app hands the registry this, so a private model answers only its own session."""
+    from types import SimpleNamespace
+
+    from gradio.context import LocalContext
+
+    from clipdemo.ui import gradio_adapter
+
+    token = LocalContext.request.set(SimpleNamespace(session_hash="abc"))
+    try:
+        assert gradio_adapter.caller_session() == "abc"
+    finally:
+        LocalContext.request.reset(token)
+    assert gradio_adapter.caller_session() is None

@@ -15,10 +15,11 @@ def _age(folder, seconds: float) -> None:
 
 def test_a_new_folder_sweeps_old_folders_and_keeps_fresh_ones(tmp_path, monkeypatch):
     monkeypatch.setattr(scratch.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(scratch, "_app_root", None)
     old = scratch.new_folder("export-")
     (old / "figure.html").write_text("x")
     fresh = scratch.new_folder("export-")
-    assert old.parent == fresh.parent == tmp_path / "clipdemo-files"
+    assert old.parent == fresh.parent == scratch.root() and scratch.app_root().parent == tmp_path
     _age(old, 2 * 3600)
     monkeypatch.setattr(scratch, "_last_sweep", 0.0)  # the once-a-minute gate is open
     newest = scratch.new_folder("export-")  # no explicit sweep: making a folder does it
@@ -79,3 +80,27 @@ def test_sweeper_runs_on_its_schedule(tmp_path):
         assert not stale.exists()
     finally:
         sweeper.stop()
+
+
+def test_the_sweeper_keeps_out_of_gradios_shared_temp_folder(tmp_path, monkeypatch):
+    """/tmp/gradio is every Gradio app's: a 2-hour-old file of another app there was deleted within ~22 s."""
+    monkeypatch.setattr(scratch.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(scratch, "_app_root", None)
+    shared = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(shared))
+    theirs = _file(shared / "h" / "another-apps.png", 10, 7200)
+    sweeper = scratch.DiskSweeper(max_age_s=3600)
+    assert all(f.resolve().is_relative_to(scratch.app_root()) for f in sweeper.folders)
+    mine = _file(scratch.root() / "zs-1" / "old.csv", 10, 7200)
+    sweeper.sweep_once()
+    assert theirs.exists() and not mine.exists()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(scratch.app_root() / "gradio"))  # what the launch sets
+    assert scratch.app_root() / "gradio" in scratch.DiskSweeper().folders
+
+
+def test_shutdown_removes_the_apps_own_folder_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(scratch.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(scratch, "_app_root", None)
+    (scratch.new_folder("export-") / "a.csv").write_text("x")
+    scratch.remove_app_root()
+    assert list(tmp_path.iterdir()) == []

@@ -40,6 +40,7 @@ MAX_REQUEST_PIXELS = 300_000_000  # claimed pixels, all images of one request: ~
 MAX_REQUEST_UNPACKED_BYTES = 400 * 2**20  # files read plus zip members unpacked, all of one request
 MAX_REQUEST_SECONDS = 120.0
 MAX_TEXT_CHARS = 500  # per text; CLIP reads 77 tokens, rarely more than ~400 characters
+MAX_SEARCH_K = 1000  # results one search returns at most
 MAX_PROMPTS = 2000  # labels x templates in one request
 HEAVY_PROMPTS = 1000  # more new prompts than this is heavy work: one such request at a time, server-wide
 HEAVY_WAIT_S = 3.0  # how long a heavy request waits for the heavy lane before it is turned away
@@ -63,6 +64,20 @@ MATRIX_MAX_IMAGES = 24  # one similarity matrix's rows: beyond this the cells ar
 MATRIX_MAX_TEXTS = 24  # and its columns
 MAX_NOTICES_PER_KIND = 20  # per-picture warnings named in one result; the rest are counted
 REQUEST_DECODED_KEEP = 16  # decoded pictures one request keeps for reuse (each at most DECODE_SIDE², ~3 MB)
+
+# The queue is fair per session (a browser tab, a gradio_client), not per address: a class behind one address
+# (a school's NAT, a lab's proxy) is 60 sessions on one address. The address only has a ceiling, and a cap on
+# how many new sessions it may open a minute, so a client inventing session ids is still bounded.
+MAX_PENDING_PER_SESSION = 8  # requests one session may have waiting or running
+MAX_PENDING_PER_ADDRESS = 128  # all sessions of one address: a class of 60 with two calls each in flight
+MAX_NEW_SESSIONS_PER_MINUTE = 90  # per address: a class of 60 opening the app at once, with reloads
+MAX_QUEUE = 256  # requests waiting server-wide (Gradio's queue): above one address's ceiling, so one address
+#                  cannot fill it for everyone
+MAX_UNHEARD_PER_ADDRESS = 16  # waiting requests of one address whose session has not listened for its results
+UNHEARD_GRACE_S = 10.0  # a client opens its result stream right after joining; past this it is not listening
+RETRY_AFTER_S = 10  # what a refused visitor is told to wait (HTTP Retry-After)
+MAX_JSON_BODY_BYTES = 48 * 2**20  # a JSON request body (MCP sends pictures inline as data: URIs, 25 MB each)
+MAX_JSON_DEPTH = 32  # nesting of a JSON request body: the API's deepest input is 4 levels
 
 
 class LimitError(UserError, ValueError):

@@ -5,6 +5,10 @@ a visitor trains in the Learn tab is *private* to that visitor's session: it get
 (`session-model:…`, never a session id or a server path) and a label for people, only that session's
 picker and header list it, `get(name, session=…)` refuses it to anyone else, and it is freed when the
 session resets or closes (`drop_session`) or has not used it for `private_idle_s` seconds.
+
+Whatever name a request sends, a private model answers only its owner: a served app sets
+`caller_session` (the session of the request being handled, read from the web framework), and a
+call that names no session is checked against it. Without it (the CLI, scripts) there is one user.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import secrets
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +54,9 @@ class ModelRegistry:
         self.max_private = max(1, max_private)
         self.private_idle_s = private_idle_s
         self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}  # name -> held while that model loads
+        # the session of the request being handled (set by the served app); None: no sessions (CLI, scripts)
+        self.caller_session: Callable[[], str | None] | None = None
 
     def choices(self, session: str | None = None) -> list[str]:
         """What the picker offers: the bundled model, well-known hub ids, allowed folders, loaded models,
@@ -64,8 +72,9 @@ class ModelRegistry:
                                 "--allow-folder PATH to offer a local folder.")
 
     def get(self, name: str | None = None, session: str | None = None) -> Encoder:
-        """The encoder for `name`. A private model is refused to any other `session` than its owner's
-        (tabs pass no session: their model name comes from the session's own server-side state)."""
+        """The encoder for `name`. A private model is refused to any other `session` than its owner's; with
+        no `session` given, the caller's (`caller_session`) is checked, so a name sent over the API by another
+        session is refused too."""
         name = name or self.default
         if is_private(name):
             return self._get_private(name, session)
@@ -73,11 +82,21 @@ class ModelRegistry:
         if encoder is not None:
             return encoder
         self.check_allowed(name)
-        loaded = load_model(name, self.device, self.dtype)
-        backend = make_backend(loaded, self.backend, self.int8)
-        if backend.notice:  # the header shows it too; the log keeps it for whoever runs the server
-            print(f"[clipdemo] {name}: {backend.notice}", file=sys.stderr, flush=True)
-        return self.add(name, loaded, backend)
+        with self._lock:
+            loading = self._loading.setdefault(name, threading.Lock())
+        with loading:  # a class switching to one new model at once: one load, the others wait for it
+            encoder = self._encoders.get(name)
+            if encoder is not None:
+                return encoder
+            try:
+                loaded = load_model(name, self.device, self.dtype)
+                backend = make_backend(loaded, self.backend, self.int8)
+                if backend.notice:  # the header shows it too; the log keeps it for whoever runs the server
+                    print(f"[clipdemo] {name}: {backend.notice}", file=sys.stderr, flush=True)
+                return self.add(name, loaded, backend)
+            finally:
+                with self._lock:
+                    self._loading.pop(name, None)
 
     def add(self, name: str, loaded: LoadedModel, backend=None) -> Encoder:
         """Register an already loaded model (e.g. one trained in the Learn tab: torch, as its weights change)."""
@@ -112,9 +131,12 @@ class ModelRegistry:
         return name
 
     def _get_private(self, name: str, session: str | None) -> Encoder:
+        served = self.caller_session is not None
+        if session is None and served:
+            session = self.caller_session()
         with self._lock:
             entry = self._private.get(name)
-            if entry is not None and (session is None or session == entry.owner):
+            if entry is not None and (session == entry.owner or session is None and not served):
                 entry.last_used = time.monotonic()
                 return entry.encoder
         raise ModelNotAvailable("That model was trained in another browser session, or it was freed "
@@ -142,6 +164,13 @@ class ModelRegistry:
         if gone:
             gc.collect()
         return len(gone)
+
+    def close(self) -> None:
+        """Free every model (shutdown)."""
+        with self._lock:
+            self._private.clear()
+        self._encoders.clear()
+        gc.collect()
 
     def expire(self, now: float | None = None) -> int:
         """Free private models nobody used for `private_idle_s` seconds."""

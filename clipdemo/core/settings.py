@@ -62,6 +62,11 @@ def gradio_temp_dir() -> Path:
     return Path(env("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
 
 
+def use_gradio_temp_dir(path: Path) -> None:
+    """Point Gradio's uploads and outputs at `path` (Gradio reads GRADIO_TEMP_DIR when a Blocks is built)."""
+    os.environ["GRADIO_TEMP_DIR"] = str(path)
+
+
 def on_hf_space() -> bool:
     """SPACE_ID is set on a Hugging Face Space: every request then comes through HF's proxy."""
     return bool(env("SPACE_ID"))

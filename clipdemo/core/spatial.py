@@ -76,13 +76,14 @@ class SpatialMap:
         return (c + 0.5) * w0 / w, (r + 0.5) * h0 / h
 
     def as_json(self, digits: int = 4) -> dict:
+        """Plain Python numbers only: numpy scalars reach JSON clients as strings (hottest_point did)."""
         x, y = self.hottest_point()
-        return {"method": self.method, "text": self.text, "score": round(self.score, digits),
-                "grid_size": list(self.grid.shape), "patch_grid": list(self.patches),
+        return {"method": self.method, "text": self.text, "score": round(float(self.score), digits),
+                "grid_size": [int(v) for v in self.grid.shape], "patch_grid": [int(v) for v in self.patches],
                 "relevance": [[round(float(v), digits) for v in row] for row in self.grid],
                 "raw": [[round(float(v), digits) for v in row] for row in self.raw],
-                "box": [round(v, 2) for v in self.box], "image_size": list(self.image_size),
-                "hottest_point": [round(x, 1), round(y, 1)]}
+                "box": [round(float(v), 2) for v in self.box], "image_size": [int(v) for v in self.image_size],
+                "hottest_point": [round(float(x), 1), round(float(y), 1)]}
 
 
 def _scale01(m: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from clipdemo import limits
+from clipdemo.core.params import shown
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
 from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS, set_for_label
@@ -72,7 +73,7 @@ def resolve_templates(choice: str | Sequence[str]) -> list[str]:
     for t in templates:
         n = t.count("{}")
         if n != 1:
-            raise LabelError(f"template {t!r} must contain exactly one {{}} where the label goes (it has {n}).")
+            raise LabelError(f"template {shown(t)} must contain exactly one {{}} where the label goes (it has {n}).")
     return templates
 
 

@@ -418,6 +418,12 @@ class ClipService:
     def model_name(self, model: str | None = "") -> str:
         return model or self.registry.default
 
+    def result_model(self, model: str | None = "") -> str:
+        """The model as a result names it: a session's own model by its label for people, never by its key
+        (results are shared, logged and pasted; the key would let others ask for the model)."""
+        name = self.model_name(model)
+        return (self.registry.label(name) or "Learn-tab model") if is_private(name) else name
+
     # ------------------------------------------------------------ models
     def models(self, session: str | None = None) -> ModelList:
         """What is offered, shared by everyone, plus `session`'s own Learn-tab model (nobody else's)."""
@@ -438,7 +444,7 @@ class ClipService:
         encoder = self.registry.get(model or None, session)
         lm = encoder.loaded
         n_bytes = sum(p.numel() * p.element_size() for p in lm.model.parameters())
-        return ModelDetails(self.model_name(model), lm.family, scoring.rule(lm.uses_sigmoid),
+        return ModelDetails(self.result_model(model), lm.family, scoring.rule(lm.uses_sigmoid),
                             _r(lm.logit_scale), _r(lm.logit_bias), lm.n_params, n_bytes, lm.device.type,
                             dtype_name(lm.dtype), lm.image_size, lm.source, lm.is_bundled,
                             backend_record(encoder.backend))
@@ -532,7 +538,7 @@ class ClipService:
         result = engine_zero_shot(encoder, [img], labels, templates or "single")
         notices = [*self.world_notices(encoder, [img], [name]), *free_text(result.notices),
                    scoring_notice(result.sigmoid)]
-        return self._zero_shot_json(result, 0, name, self.model_name(model), encoder.loaded.logit_bias, notices)
+        return self._zero_shot_json(result, 0, name, self.result_model(model), encoder.loaded.logit_bias, notices)
 
     def zero_shot_batch(self, images: Sequence[ImageSource], labels: str | Sequence[str],
                         templates: str | Sequence[str] = "single", model: str = "",
@@ -546,7 +552,7 @@ class ClipService:
                              skipped=list(got.problems))
         shown = unique_names([str(names[i]) for i in got.positions]) if names is not None else got.names
         result = engine_zero_shot(encoder, got.images, labels, templates or "single")
-        model_name = self.model_name(model)
+        model_name = self.result_model(model)
         bias = encoder.loaded.logit_bias
         world = self.world_notices(encoder, got.images, shown)
         by_name = {n.params["name"]: n for n in world if n.code == "out_of_world"}
@@ -580,7 +586,7 @@ class ClipService:
         notices.append(scoring_notice(matrix.sigmoid))
         return Similarity(list(matrix.images), list(matrix.texts), _rows(matrix.cosine), _r(matrix.logit_scale),
                           _r(matrix.logit_bias), scoring.rule(matrix.sigmoid), matrix.paired, losses,
-                          self.model_name(model), notices, list(got.positions))
+                          self.result_model(model), notices, list(got.positions))
 
     def spatial_heatmap(self, image: ImageSource, text: str, method: str = "gradcam", model: str = "") -> Heatmap:
         """Where in the image the text matches: a relevance grid over what the model saw."""
@@ -589,7 +595,7 @@ class ClipService:
         smap = spatial_map(encoder, img, text, method or "gradcam")
         j = smap.as_json(digits=DIGITS)
         return Heatmap(j["method"], j["text"], j["score"], j["relevance"], j["raw"], j["grid_size"], j["patch_grid"],
-                       j["box"], j["image_size"], j["hottest_point"], self.model_name(model),
+                       j["box"], j["image_size"], j["hottest_point"], self.result_model(model),
                        self.world_notices(encoder, [img], [image_name(image)]))
 
     # ------------------------------------------------------------ map, search, embed
@@ -617,7 +623,7 @@ class ClipService:
         notices = [*self.gallery_notices(encoder, gallery),
                    *free_text([n for n in data.notices if n not in gallery.notices]), *free_text(proj.notices)]
         summary = {"method": proj.method, "dims": proj.dims, "images": data.n_images, "texts": len(data.texts),
-                   "model": self.model_name(model), "modality_gap": gap.as_dict() if gap else None,
+                   "model": self.result_model(model), "modality_gap": gap.as_dict() if gap else None,
                    "notices": [n.message for n in notices]}
         return EmbeddingMap(records(data, proj), summary, notices)
 
@@ -692,7 +698,7 @@ class ClipService:
         else:
             hits = search_text(encoder, query, emb, gal.names, gal.captions, k=k)
             asked = " ".join((query or "").split())
-        return SearchResults(asked, [h.as_dict() for h in hits], self.model_name(model), notices)
+        return SearchResults(asked, [h.as_dict() for h in hits], self.result_model(model), notices)
 
     # collections (python app.py --collection DIR): only folders given at launch, by folder name
     def _collection_map(self, collection: str) -> EmbeddingMap:
@@ -725,7 +731,7 @@ class ClipService:
         notices = free_text(r["notices"])
         if image is not None:
             notices = [*self.world_notices(self.encoder(model), [image], [asked]), *notices]
-        return SearchResults(asked, results, self.model_name(model), notices)
+        return SearchResults(asked, results, self.result_model(model), notices)
 
     def embed(self, images: Sequence[ImageSource] | None = None, texts: str | Sequence[str] | None = None,
               model: str = "") -> Embeddings:
@@ -743,7 +749,7 @@ class ClipService:
             raise InputError(code="nothing_to_embed")
         img = encoder.encode_images(loaded) if loaded else np.zeros((0, encoder.dim))
         txt = encoder.encode_texts(lines) if lines else np.zeros((0, encoder.dim))
-        return Embeddings(self.model_name(model), encoder.dim,
+        return Embeddings(self.result_model(model), encoder.dim,
                           [{"name": n, "vector": [_r(v) for v in e]} for n, e in zip(names, img, strict=True)],
                           [{"text": t, "vector": [_r(v) for v in e]} for t, e in zip(lines, txt, strict=True)],
                           problems, notices)
@@ -769,5 +775,5 @@ class ClipService:
                     "peak_time": _r(m.peak_time)} for m in timeline.moments]
         return VideoSearch(Path(video).name, timeline.queries, timeline.times, _rows(timeline.scores),
                            [_r(b) for b in timeline.baseline], timeline.times[timeline.best_frame], moments,
-                           _r(sample.duration), _r(sample.fps), self.model_name(model),
+                           _r(sample.duration), _r(sample.fps), self.result_model(model),
                            free_text(notices + cut + sample.notices), [sample.frames[m.peak_frame] for m in timeline.moments])

@@ -39,7 +39,8 @@ CONCEPTS = ("all", "colour", "shape")
 LANGUAGES = ("en", "zh")  # the captions' language: English or Chinese (the bundled tokenizer reads both)
 MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scratch
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
-LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
+LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000), "layers": (1, 8),
+          "seed": (0, 2**31 - 1)}  # seed: what torch.manual_seed takes (-1e30 made the start fail with `null`)
 # What the Learn tab offers inside those bounds: sliders (lo, hi, step) and choices; its export box reads the same.
 SLIDERS = {"batch_size": (8, 128, 8), "steps": (100, 3000, 50)}
 LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
@@ -365,7 +366,15 @@ class LiveTrainingManager:
         self._runs: dict[str, LiveRun] = {}
         self._lock = threading.Lock()
         self._own_root = export_root is None  # only a folder made here is removed at shutdown
-        self.export_root = Path(export_root or tempfile.mkdtemp(prefix="clipdemo-learned-"))
+        self._export_root = Path(export_root) if export_root else None
+
+    @property
+    def export_root(self) -> Path:
+        """Where exported checkpoints go; made on the first export (building the app makes nothing on disk)."""
+        with self._lock:
+            if self._export_root is None:
+                self._export_root = Path(tempfile.mkdtemp(prefix="clipdemo-learned-"))
+            return self._export_root
 
     @property
     def tokenizer(self):
@@ -455,8 +464,8 @@ class LiveTrainingManager:
             kind = type(getattr(defaults, name))
             try:  # JSON clients send 32.0 for 32 and "0.002" as often as 0.002
                 given[name] = kind(value) if kind is not int else int(float(value))
-            except (TypeError, ValueError) as e:
-                raise LiveTrainingError("bad_knob", f"{name} must be a {kind.__name__} (got {value!r}).",
+            except (TypeError, ValueError, OverflowError) as e:  # "abc", a list, Infinity as an int
+                raise LiveTrainingError("bad_knob", f"{name} must be a {kind.__name__} (got {str(value)[:80]!r}).",
                                         knob=name, lo="", hi="", value=value) from e
         return status_record(self.start(session_id, LiveConfig.for_mode(**given)))
 
@@ -477,5 +486,5 @@ class LiveTrainingManager:
             self._runs.clear()
         for run in runs:
             run.release()
-        if self._own_root:
-            shutil.rmtree(self.export_root, ignore_errors=True)
+        if self._own_root and self._export_root is not None:
+            shutil.rmtree(self._export_root, ignore_errors=True)

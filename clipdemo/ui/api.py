@@ -15,9 +15,13 @@ from collections.abc import Callable
 import gradio as gr
 from gradio.data_classes import FileData
 
+from clipdemo import limits
+from clipdemo.core import params
 from clipdemo.errors import InputError, UserError
 from clipdemo.live_training import CONCEPTS, LANGUAGES, MODES, LiveConfig
+from clipdemo.projection import METHODS as MAP_METHODS
 from clipdemo.search import DEFAULT_K
+from clipdemo.spatial import METHODS as HEATMAP_METHODS
 from clipdemo.service import (
     ClipService,
     EmbeddingMap,
@@ -50,6 +54,10 @@ def file_path(f) -> str:
         f = f.model_dump()
     if isinstance(f, str) and f.startswith(no_fetch.REFUSED):
         raise InputError(f"{f[len(no_fetch.REFUSED):]}: {no_fetch.MESSAGE}")
+    if isinstance(f, str) and f.startswith(no_fetch.REFUSED_DATA):
+        raise InputError(f"{f[len(no_fetch.REFUSED_DATA):]}…: {no_fetch.DATA_MESSAGE}")
+    if isinstance(f, str) and f.startswith(no_fetch.REFUSED_PATH):
+        raise InputError(f"{f[len(no_fetch.REFUSED_PATH):]!r}: {no_fetch.PATH_MESSAGE}")
     if isinstance(f, dict) and (f.get("meta") or {}).get("_type") == "gradio.FileData" \
             and isinstance(f.get("path"), str) and "://" not in f["path"]:
         return f["path"]
@@ -64,13 +72,20 @@ def file_paths(files) -> list[str]:
     return [file_path(f) for f in files]
 
 
+LOGGED_CHARS = 300  # a user error is logged as one line, its message cut to this
+
+
 def respond(name: str, call: Callable[[], Result]) -> dict:
-    """Run one service call: a UserError becomes the message the caller sees; anything else is a bug,
-    logged with its traceback and reported as a bug (not as an input problem)."""
+    """Run one service call: a UserError becomes the message the caller sees, logged as one short line (no
+    traceback: the input was wrong, not the code); anything else is a bug, logged with its traceback and
+    reported as a bug (not as an input problem)."""
     try:
         return call().to_json()
     except UserError as e:
-        raise gr.Error(str(e), title="Input problem") from e
+        message = str(e)
+        # a warning so it shows with no logging set up (Python's last-resort handler prints warnings and above)
+        log.warning("input problem in %s: %s", name, message[:LOGGED_CHARS].replace("\n", " "))
+        raise gr.Error(message, title="Input problem", print_exception=False) from e
     except gr.Error:
         raise
     except Exception as e:
@@ -109,7 +124,9 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             labels best first, with probabilities (softmax over the labels; sigmoid per label for SigLIP) and raw
             cosine similarities; scoring, templates used, logit_scale (1/temperature), logit_bias, model, notices.
         """
-        return respond("zero_shot", lambda: service.zero_shot(file_path(image), labels, templates, model))
+        return respond("zero_shot", lambda: service.zero_shot(
+            file_path(image), params.text("labels", labels), params.text("templates", templates, "single") or "single",
+            params.text("model", model)))
 
     def zero_shot_batch(images: list[FileData], labels: str, templates: str = "single", model: str = "") -> ZeroShotBatch:
         """Zero-shot labeling of several images with the same labels.
@@ -123,8 +140,9 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         Returns:
             results: per image what zero_shot returns; skipped: files that are not usable images and why; model.
         """
-        return respond("zero_shot_batch",
-                       lambda: service.zero_shot_batch(file_paths(images), labels, templates, model))
+        return respond("zero_shot_batch", lambda: service.zero_shot_batch(
+            file_paths(images), params.text("labels", labels),
+            params.text("templates", templates, "single") or "single", params.text("model", model)))
 
     def similarity_matrix(images: list[FileData], texts: str, model: str = "") -> Similarity:
         """The image x text cosine-similarity matrix CLIP is trained on; with pairs, the batch's contrastive loss.
@@ -138,7 +156,8 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             images, texts, cosine[image][text], logit_scale, logit_bias, scoring, paired, and when paired the
             losses (image_to_text, text_to_image, mean, chance = ln N; sigmoid for SigLIP), model, notices.
         """
-        return respond("similarity_matrix", lambda: service.similarity_matrix(file_paths(images), texts, model))
+        return respond("similarity_matrix", lambda: service.similarity_matrix(
+            file_paths(images), params.text("texts", texts), params.text("model", model)))
 
     def spatial_heatmap(image: FileData, text: str, method: str = "gradcam", model: str = "") -> Heatmap:
         """Where in the image a text matches: a relevance grid over the part of the image the model saw.
@@ -154,7 +173,9 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             image with the text), grid_size, patch_grid, box (x0, y0, x1, y1 of the region seen), image_size,
             hottest_point (x, y in pixels), model.
         """
-        return respond("spatial_heatmap", lambda: service.spatial_heatmap(file_path(image), text, method, model))
+        return respond("spatial_heatmap", lambda: service.spatial_heatmap(
+            file_path(image), params.text("text", text), params.choice("method", method, HEATMAP_METHODS, "gradcam"),
+            params.text("model", model)))
 
     def embedding_map(images: list[FileData] | None = None, texts: str = "", method: str = "umap", dims: int = 2,
                       collection: str = "", model: str = "") -> EmbeddingMap:
@@ -173,9 +194,10 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             points: one per image and text (kind, name, x, y[, z], caption); summary: method used, dims, counts,
             the modality gap (centroid distance, paired and unpaired cosine), model, notices.
         """
-        return respond("embedding_map",
-                       lambda: service.embedding_map(file_paths(images), texts, method, int(dims), model,
-                                                     collection=collection or ""))
+        return respond("embedding_map", lambda: service.embedding_map(
+            file_paths(images), params.text("texts", texts), params.choice("method", method, MAP_METHODS, "umap"),
+            params.integer("dims", dims, 2, 3, default=2), params.text("model", model),
+            collection=params.text("collection", collection)))
 
     def search(query: str = "", images: list[FileData] | None = None, k: int = DEFAULT_K, collection: str = "",
                query_image: FileData | None = None, model: str = "") -> SearchResults:
@@ -195,9 +217,10 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             query (the text, or the query picture's name); results: rank, name, score (cosine), caption, index
             (position in the images or collection); model, notices.
         """
-        return respond("search", lambda: service.search(query, file_paths(images), int(k), model,
-                                                       collection=collection or "",
-                                                       query_image=file_path(query_image) if query_image else None))
+        return respond("search", lambda: service.search(
+            params.text("query", query), file_paths(images), params.integer("k", k, 1, limits.MAX_SEARCH_K, DEFAULT_K),
+            params.text("model", model), collection=params.text("collection", collection),
+            query_image=file_path(query_image) if query_image else None))
 
     def embed(images: list[FileData] | None = None, texts: str = "", model: str = "") -> Embeddings:
         """Embeddings: L2-normalised vectors of images and texts in the model's joint space.
@@ -211,7 +234,8 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             model, dim, images (name, vector), texts (text, vector), skipped. The cosine of an image and a text is
             the dot product of their vectors.
         """
-        return respond("embed", lambda: service.embed(file_paths(images), texts, model))
+        return respond("embed", lambda: service.embed(file_paths(images), params.text("texts", texts),
+                                                     params.text("model", model)))
 
     def video_search(video: FileData, query: str = "", query_image: FileData | None = None, fps: float = 2.0,
                      model: str = "") -> VideoSearch:

@@ -11,6 +11,8 @@ import ctypes
 import functools
 import gc
 import inspect
+import sys
+import time
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -18,12 +20,13 @@ from starlette.middleware import Middleware
 from clipdemo import limits
 from clipdemo.ui import api, gradio_adapter, header, messages
 from clipdemo.ui.context import UIContext
-from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
+from clipdemo.ui.guard import ConfigCache, FairQueue, JsonBodyGuard, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t, tr
 from clipdemo.ui.learn import layout as learn_tab
 from clipdemo.ui.lessons import layout as lessons_tab
 from clipdemo.ui.map import layout as map_tab
 from clipdemo.ui.no_fetch import NoRemoteInputs
+from clipdemo.ui import scratch
 from clipdemo.ui.scratch import DiskSweeper
 from clipdemo.ui.similarity import layout as similarity_tab
 from clipdemo.ui.video import layout as video_tab
@@ -92,6 +95,8 @@ def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
     if gradio_patches:
         gradio_adapter.apply()
     gradio_adapter.patient_start_check()  # a busy machine must not make the app refuse to start
+    gradio_adapter.mcp_file_message()  # MCP's refusal of a local path must not ask for the URL this app refuses
+    ctx.registry.caller_session = gradio_adapter.caller_session  # a private model answers only its own session
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
     with gr.Blocks(title="clipdemo", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
@@ -161,11 +166,31 @@ def start_housekeeping(ctx: UIContext, disk_cap_bytes: int, every_s: float = 30)
     return DiskSweeper(cap_bytes=disk_cap_bytes, every_s=every_s, extra=also).start()
 
 
-def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = 8,
-                  behind_space_proxy: bool = False) -> dict:
-    """`behind_space_proxy`: on a Hugging Face Space, where each visitor is named by HF's proxy."""
-    middleware = [Middleware(NoRemoteFiles), Middleware(NoRemoteInputs),
-                  Middleware(FairQueue, max_pending=max_pending_per_client, behind_space_proxy=behind_space_proxy),
+def shutdown(ctx: UIContext, sweeper: DiskSweeper | None = None) -> None:
+    """Stop cleanly (Ctrl-C, SIGTERM): stop the sweeper, stop and join every training (a training thread still
+    in torch when the interpreter exits aborts it: "terminate called without an active exception"), free the
+    models, and remove the app's own temporary folder (exports, checkpoints, its uploads and outputs)."""
+    started = time.monotonic()
+    print("clipdemo: stopping (trainings, models, temporary files) …", file=sys.stderr, flush=True)
+    if sweeper is not None:
+        sweeper.stop()
+    trainings = ctx.extra.get("live_training")
+    if trainings is not None:
+        trainings.shutdown()
+    ctx.registry.close()
+    release_memory()
+    scratch.remove_app_root()
+    print(f"clipdemo: stopped in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = limits.MAX_PENDING_PER_SESSION,
+                  behind_space_proxy: bool = False, max_per_address: int = limits.MAX_PENDING_PER_ADDRESS,
+                  max_new_sessions: int = limits.MAX_NEW_SESSIONS_PER_MINUTE) -> dict:
+    """`behind_space_proxy`: on a Hugging Face Space, where each visitor's address is named by HF's proxy.
+    `max_pending_per_client` is per session (a tab, an API client); the address has its own ceiling."""
+    middleware = [Middleware(NoRemoteFiles), Middleware(JsonBodyGuard), Middleware(NoRemoteInputs),
+                  Middleware(FairQueue, max_pending=max_pending_per_client, max_per_address=max_per_address,
+                             max_new_sessions=max_new_sessions, behind_space_proxy=behind_space_proxy),
                   Middleware(ConfigCache)]
     return dict(i18n=build_i18n(), css=CSS, theme=THEME, max_file_size=max_file_size,
                 footer_links=["api", "settings"], app_kwargs={"middleware": middleware},

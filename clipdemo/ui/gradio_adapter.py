@@ -310,3 +310,44 @@ def name_api_values(dependency: dict, parameters: list[str]) -> None:
         root.blocks[i].label = param
     for i in dependency["outputs"]:
         root.blocks[i].label = "result"
+
+
+def caller_session() -> str | None:
+    """The session hash of the request Gradio is handling in this thread (None outside a request): what the
+    registry checks a private model's owner against (clipdemo.core.registry.ModelRegistry.caller_session)."""
+    request = LocalContext.request.get(None)
+    if isinstance(request, list):  # a batched event: one request per item
+        request = request[0] if request else None
+    session = getattr(request, "session_hash", None)
+    return session if isinstance(session, str) and session else None
+
+
+# --- MCP's message for a file argument it cannot take ---------------------------------------------------------
+
+MCP_LOCAL_PATH = ("{value!r} is not a picture this server can read: it cannot open files on the client's machine "
+                  "and does not download URLs. Send the picture itself as a data: URI "
+                  "(data:image/png;base64,...).")
+
+
+def mcp_file_message() -> None:
+    """Gradio's MCP server answers a file argument that is neither a data: URI nor a URL with "provide a url
+    ('http://...')", and this app then refuses every URL (it never downloads for a client: ui/no_fetch). The
+    replacement says what the app does take, a data: URI. Idempotent; off when Gradio's MCP code has changed."""
+    from gradio import mcp
+
+    server = getattr(mcp, "GradioMCPServer", None)
+    original = getattr(server, "convert_strings_to_filedata", None)
+    if original is None or getattr(original, "clipdemo_patched", False):
+        return
+
+    def convert_strings_to_filedata(self, value, filedata_positions):
+        try:
+            return original(self, value, filedata_positions)
+        except ValueError as e:
+            if "provide a url" not in str(e):
+                raise
+            received = str(e).split("Received: ", 1)[-1]
+            raise ValueError(MCP_LOCAL_PATH.format(value=received[:200])) from None
+
+    convert_strings_to_filedata.clipdemo_patched = True
+    server.convert_strings_to_filedata = convert_strings_to_filedata

@@ -13,7 +13,7 @@ import gradio as gr
 
 LOCALES = ("en", "zh-CN")
 TAB_MODULES = ("header", "exports", "zeroshot.layout", "similarity.layout", "map.layout", "learn.layout",
-               "lessons.layout", "collection.layout", "video.layout", "messages")
+               "lessons.layout", "collection.layout", "video.layout", "messages", "guard")
 
 COMMON = {
     "en": {

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
 
-from clipdemo import settings
+from clipdemo import limits, settings
 from clipdemo.core import gpu
 from clipdemo.settings import env, env_paths
 
@@ -45,15 +46,24 @@ def parse_args(argv=None, prog: str | None = None) -> argparse.Namespace:
                                 f"'{os.pathsep}'-separated)")
     p.add_argument("--concurrency", type=int, default=int(env("CLIPDEMO_CONCURRENCY", "2")),
                    help="requests computed at once per kind of work (CLIPDEMO_CONCURRENCY)")
-    p.add_argument("--max-queue", type=int, default=int(env("CLIPDEMO_MAX_QUEUE", "64")),
+    p.add_argument("--max-queue", type=int, default=int(env("CLIPDEMO_MAX_QUEUE", str(limits.MAX_QUEUE))),
                    help="requests that may wait in the queue; more are turned away with a message (CLIPDEMO_MAX_QUEUE)")
     p.add_argument("--max-file-size", default=env("CLIPDEMO_MAX_FILE_SIZE", "25mb"),
                    help="upload limit (CLIPDEMO_MAX_FILE_SIZE)")
     p.add_argument("--collection", action="append", default=env_paths("CLIPDEMO_COLLECTIONS"), help="a collection folder written by `python -m clipdemo embed` or clip-retrieval, "
                                 "offered in the map tab by its folder name (repeatable; CLIPDEMO_COLLECTIONS, "
                                 f"'{os.pathsep}'-separated)")
-    p.add_argument("--max-pending-per-client", type=int, default=int(env("CLIPDEMO_MAX_PENDING", "8")),
-                   help="requests one visitor (address) may have waiting or running; 0: no limit (CLIPDEMO_MAX_PENDING)")
+    p.add_argument("--max-pending-per-client", type=int,
+                   default=int(env("CLIPDEMO_MAX_PENDING", str(limits.MAX_PENDING_PER_SESSION))),
+                   help="requests one visitor (a browser tab or API client: a session) may have waiting or running; "
+                        "0: no limit (CLIPDEMO_MAX_PENDING)")
+    p.add_argument("--max-pending-per-address", type=int,
+                   default=int(env("CLIPDEMO_MAX_PENDING_PER_ADDRESS", str(limits.MAX_PENDING_PER_ADDRESS))),
+                   help="requests all sessions of one address (a school's NAT: a whole class) may have waiting or "
+                        "running (CLIPDEMO_MAX_PENDING_PER_ADDRESS)")
+    p.add_argument("--max-new-sessions", type=int,
+                   default=int(env("CLIPDEMO_MAX_NEW_SESSIONS", str(limits.MAX_NEW_SESSIONS_PER_MINUTE))),
+                   help="new sessions one address may open a minute (CLIPDEMO_MAX_NEW_SESSIONS)")
     p.add_argument("--disk-cap", default=env("CLIPDEMO_DISK_CAP", "1gb"),
                    help="uploads and outputs kept on disk at most; the oldest go first (CLIPDEMO_DISK_CAP)")
     p.add_argument("--cache-dir", default=env("CLIPDEMO_CACHE", ""),
@@ -102,12 +112,16 @@ def main(argv=None, prog: str | None = "clipdemo app") -> None:
     from clipdemo.live_training import LiveTrainingManager
     from clipdemo.loading import default_model_name
     from clipdemo.registry import ModelRegistry
-    from clipdemo.ui import gradio_adapter
-    from clipdemo.ui.app import build_app, launch_kwargs, start_housekeeping
+    from clipdemo.ui import gradio_adapter, scratch
+    from clipdemo.ui.app import build_app, launch_kwargs, shutdown, start_housekeeping
     from clipdemo.ui.context import UIContext
 
     if args.cache_dir:
         settings.CACHE_DIR = Path(args.cache_dir).expanduser()
+    if not settings.env("GRADIO_TEMP_DIR"):  # uploads and outputs in the app's own folder, removed at shutdown
+        settings.use_gradio_temp_dir(scratch.app_root() / "gradio")
+    # SIGTERM (docker stop, systemd, a Space restarting) stops the app as Ctrl-C does: cleanly, exit 0
+    signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
 
     # a folder of downloaded models (offline classroom) starts with the best one and offers them all
     model, allowed = launch_models(args.model or default_model_name(), args.allow_folder)
@@ -115,9 +129,10 @@ def main(argv=None, prog: str | None = "clipdemo app") -> None:
                              allowed_folders=allowed, backend=args.backend, int8=args.int8)
     registry.get()  # load the default model before the first visitor arrives
     trainings = LiveTrainingManager(max_running=args.max_trainings, time_limit_s=args.train_time_limit,
-                                    threads=args.train_threads)
+                                    threads=args.train_threads, export_root=scratch.app_root() / "learned")
     ctx = UIContext(registry, concurrency=args.concurrency, extra={"live_training": trainings})
-    kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client, behind_space_proxy=settings.on_hf_space())
+    kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client, behind_space_proxy=settings.on_hf_space(),
+                           max_per_address=args.max_pending_per_address, max_new_sessions=args.max_new_sessions)
     if args.collection:  # large prepared collections: checked now, maps computed in the background
         from clipdemo.collection import service as collections
         from clipdemo.ui.collection.routes import routes
@@ -126,10 +141,15 @@ def main(argv=None, prog: str | None = "clipdemo app") -> None:
         kwargs["app_kwargs"]["routes"] = routes()
     demo = build_app(ctx, gradio_patches=not args.no_gradio_patches)
     with_queue(demo, args)
-    start_housekeeping(ctx, gradio_adapter.parse_file_size(args.disk_cap))
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
-                prevent_thread_lock=True, **kwargs)
-    start_warm_up()
-    if args.collection:  # after launch, like the warm-up: imports are settled by now
-        collections.prepare_in_background()
-    demo.block_thread()
+    sweeper = start_housekeeping(ctx, gradio_adapter.parse_file_size(args.disk_cap))
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
+                    prevent_thread_lock=True, **kwargs)
+        start_warm_up()
+        if args.collection:  # after launch, like the warm-up: imports are settled by now
+            collections.prepare_in_background()
+        demo.block_thread()  # returns on Ctrl-C or SIGTERM, the server closed
+    except KeyboardInterrupt:  # before or during launch
+        demo.close()
+    finally:
+        shutdown(ctx, sweeper)

@@ -59,6 +59,13 @@ ZH: list[tuple[re.Pattern, str]] = [(re.compile(p, re.S), z) for p, z in (
     (r"^template (?P<t>.+) must contain exactly one \{\} where the label goes \(it has (?P<n>\d+)\)\.$",
      "模板 {t} 必须恰好包含一个 {{}}，用来放标签（现在有 {n} 个）。"),
     (r"^Add at least one image\.$", "请至少添加一张图片。"),
+    # parameters checked at the door (clipdemo.params)
+    (r"^(?P<p>\w+) must be a whole number from (?P<lo>-?\d+) to (?P<hi>-?\d+) \(got (?P<v>.*)\)\.$",
+     "{p} 必须是 {lo} 到 {hi} 之间的整数（收到的是 {v}）。"),
+    (r"^(?P<p>\w+) must lie between (?P<lo>\S+) and (?P<hi>\S+) \(got (?P<v>.*)\)\.$",
+     "{p} 必须在 {lo} 和 {hi} 之间（收到的是 {v}）。"),
+    (r"^(?P<p>\w+) must be a text \(got a (?P<t>\w+): (?P<v>.*)\)\.$", "{p} 必须是文字（收到的是 {t}：{v}）。"),
+    (r"^(?P<p>\w+) must be one of (?P<o>.+) \(got (?P<v>.*)\)\.$", "{p} 必须是以下之一：{o}（收到的是 {v}）。"),
     (r"^Add at least one text \(one per line\)\.$", "请至少添加一段文字（每行一段）。"),
     (r"^Give at least one image or one text to embed\.$", "请至少给出一张图片或一段文字来计算嵌入。"),
     (r"^(?P<m>\S+) is not in the local Hugging Face cache and HF_HUB_OFFLINE is set\. On a machine with internet run "
@@ -129,5 +136,6 @@ def error_text(e: Exception, locale: str) -> str:
 
 
 def user_error(e: Exception, request: gr.Request | None = None, title_key: str = "msg.input_problem") -> gr.Error:
-    """An engine error as a toast in the visitor's language (the server keeps running)."""
-    return gr.Error(error_text(e, locale_of(request)), title=tr(request, title_key))
+    """An engine error as a toast in the visitor's language (the server keeps running). No traceback in the log:
+    the input was wrong, not the code."""
+    return gr.Error(error_text(e, locale_of(request)), title=tr(request, title_key), print_exception=False)

@@ -1,8 +1,14 @@
-"""Folders for the files the UI hands out (exports, CSVs, toy batches), and the disk sweeper.
+"""The app's own temporary folder, the files the UI hands out (exports, CSVs, toy batches), and the disk sweeper.
+
+Everything a running app writes to the temp dir lives under one folder of its own, `app_root()`
+(`clipdemo-XXXX` under the temp dir, one per process, made on first use): the handed-out files
+(`root()`), the Learn tab's exported checkpoints, and Gradio's uploads and outputs (the launch points
+GRADIO_TEMP_DIR there unless it was set). Shutdown removes that folder whole (`remove_app_root`), and
+the sweeper never touches anything outside it: Gradio's shared temp folder (/tmp/gradio) belongs to
+every Gradio app on the machine.
 
 Gradio copies every file a handler returns into its own cache (which `delete_cache` sweeps), so our
-originals are only needed for a moment. They all live under one root, and each new folder sweeps the
-root's folders older than MAX_AGE_S.
+originals are only needed for a moment. Each new folder sweeps the root's folders older than MAX_AGE_S.
 
 `DiskSweeper` keeps the whole disk footprint bounded on a short schedule: Gradio's upload/output
 cache and this root together stay under a size cap (oldest files go first), nothing stays longer
@@ -26,10 +32,30 @@ MAX_AGE_S = 3600
 SWEEP_EVERY_S = 60
 _last_sweep = 0.0
 _lock = threading.Lock()
+_app_root: Path | None = None
+
+
+def app_root() -> Path:
+    """This process's own folder under the temp dir (made on first use)."""
+    global _app_root
+    with _lock:
+        if _app_root is None or not _app_root.is_dir():
+            _app_root = Path(tempfile.mkdtemp(prefix="clipdemo-"))
+        return _app_root
+
+
+def remove_app_root() -> None:
+    """Remove this process's folder and everything in it (shutdown)."""
+    global _app_root
+    with _lock:
+        folder, _app_root = _app_root, None
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def root() -> Path:
-    path = Path(tempfile.gettempdir()) / "clipdemo-files"
+    """Where handed-out files go: inside the app's own folder."""
+    path = app_root() / "files"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -63,12 +89,21 @@ def gradio_cache_dir() -> Path:
     return settings.gradio_temp_dir()
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return Path(path).resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
 class DiskSweeper:
     """Every `every_s` seconds: partial uploads, files past `max_age_s`, then the oldest over `cap_bytes`."""
 
     def __init__(self, folders: list[Path] | None = None, cap_bytes: int = 2**30, max_age_s: float = 3600,
                  every_s: float = 60, partial_after_s: float = 120, extra=None):
-        self.folders = [Path(f) for f in (folders or [gradio_cache_dir(), root()])]
+        # by default this app's folder only; Gradio's cache too when it lies inside it (the launch's default)
+        own = [f for f in (gradio_cache_dir(), root()) if _inside(f, app_root())]
+        self.folders = [Path(f) for f in (folders or own)]
         self.cap_bytes, self.max_age_s, self.every_s, self.partial_after_s = cap_bytes, max_age_s, every_s, partial_after_s
         self.keep = {str(p) for p, _, _ in self._files()}  # built-in files (examples) from before the first visitor
         self.extra = extra  # also called on each pass (the registry's expiry of idle session models)
@@ -148,3 +183,5 @@ class DiskSweeper:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)  # a pass in progress ends before its folder is removed

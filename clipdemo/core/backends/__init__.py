@@ -13,6 +13,7 @@ training always use the torch model.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 
 from clipdemo import settings
@@ -63,6 +64,25 @@ def stderr_progress(name: str) -> Progress:
     return report
 
 
+# One OpenVINO conversion at a time in this process: two at once (a class switching to a new model) both
+# failed with "Tracing failed sanity checks! Graphs differed across invocations", while one alone converted.
+_converting = threading.Lock()
+CONVERT_TRIES = 2  # a failed conversion is tried once more, alone, before torch takes over
+
+
+def _convert(loaded, precision: str, progress: Progress):
+    """The OpenVINO backend for `loaded`, converted (if not cached) under the process-wide lock, retried once."""
+    for attempt in range(1, CONVERT_TRIES + 1):
+        with _converting:
+            try:
+                return openvino_backend_for(loaded, precision, progress)
+            except Exception as e:  # noqa: BLE001 - re-raised after the last try
+                if attempt == CONVERT_TRIES:
+                    raise
+                progress(f"OpenVINO conversion failed ({_why(e)}); trying once more")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def make_backend(loaded, choice: str | None = None, int8: bool = False, progress: Progress | None = None):
     """A backend for `loaded`; never raises for a model that torch can run (falls back with a notice)."""
     choice = backend_choice(choice)
@@ -79,14 +99,14 @@ def make_backend(loaded, choice: str | None = None, int8: bool = False, progress
     notice = None
     if int8:
         try:
-            return openvino_backend_for(loaded, "int8", progress)
+            return _convert(loaded, "int8", progress)
         except Exception as e:  # noqa: BLE001 - no int8 copy: the fp32 OpenVINO copy is the next best
             notice = f"no int8 copy ({_why(e)}); encoding with OpenVINO at full precision"
     try:
-        fast = openvino_backend_for(loaded, "fp", progress)
+        fast = _convert(loaded, "fp", progress)
     except Exception as e:  # noqa: BLE001 - any conversion failure means: keep encoding with torch
         return TorchBackend(loaded, f"{loaded.name} ({loaded.family}) could not be run with OpenVINO "
-                                    f"({_why(e)}); encoding with torch")
+                                    f"({_why(e)}; tried {CONVERT_TRIES} times); encoding with torch")
     fast.notice = notice
     if wants_openvino:
         return fast

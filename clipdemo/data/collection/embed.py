@@ -8,6 +8,7 @@ and redoes at most one. Both engines (this local one, and ray_engine on a cluste
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from collections.abc import Callable
@@ -102,7 +103,8 @@ def start(out: Path, source: Source, model: dict, dim: int, shard_size: int, sto
         if old.get("image_tower") and model.get("image_tower") and old["image_tower"] != model["image_tower"]:
             raise CollectionError(f"{out} was begun with other weights of {model['model']} (its image tower has "
                                   "changed since): write to a new --out folder, or remove this one.")
-        for key in ("model", "dim", "source", "planned", "shard_size", "store_dtype"):
+        # "planned" (the count) may change: `reconcile` redoes the shards whose listing changed
+        for key in ("model", "dim", "source", "shard_size", "store_dtype"):
             if old.get(key) != info[key]:
                 raise CollectionError(
                     f"{out} already holds a collection with {key}={old.get(key)!r} (this run: {info[key]!r}). "
@@ -111,8 +113,66 @@ def start(out: Path, source: Source, model: dict, dim: int, shard_size: int, sto
         raise CollectionError(f"{out} holds embeddings without a clipdemo sidecar (another tool's output?); "
                               "write to a new --out folder.")
     info = {**(old or {}), **info, **model, "status": "embedding"}
+    if old is not None and "listing" not in old:
+        info["planned_before"] = old.get("planned")
+    if old is None:
+        info.pop("listing", None)
     layout.write_sidecar(out, info)
     return info
+
+
+def listing_digests(source: Source, plan: list[tuple[int, list[Item]]]) -> dict[str, str]:
+    """Per shard, a digest of the names and sizes of the files planned for it."""
+    sizes = sources.item_sizes(source)
+    digests = {}
+    for k, items in plan:
+        h = hashlib.sha256()
+        for it in items:
+            h.update(f"{it.path}\0{sizes.get(it.path, -1)}\n".encode("utf-8", "surrogateescape"))
+        digests[str(k)] = h.hexdigest()[:20]
+    return digests
+
+
+def reconcile(out: Path, source: Source, plan: list[tuple[int, list[Item]]], info: dict,
+              say: Callable[[str], None] | None = None) -> tuple[dict, list[str]]:
+    """Before resuming: finished shards whose files changed since they were embedded (names or sizes: files
+    deleted, added, replaced), and shards the new plan no longer has, are removed so they are embedded again;
+    the new listing is recorded. Returns (info, notices saying what changed)."""
+    digests = listing_digests(source, plan)
+    recorded = info.get("listing")
+    done = layout.shard_numbers(out)
+    if recorded is None:  # begun by a version that recorded only the count
+        stale = done if info.get("planned_before", len(source.items)) != len(source.items) else []
+    else:
+        stale = [k for k in done if recorded.get(str(k)) != digests.get(str(k))]
+    notices = []
+    if stale:
+        import pandas as pd
+
+        before = set()
+        for k in done:
+            meta = layout.find_shard(out, layout.META_DIR, "metadata", k)
+            if meta is not None:
+                before.update(pd.read_parquet(meta, columns=["image_path"])["image_path"])
+        now = {it.path for it in source.items}
+        for k in stale:
+            for sub, stem in ((layout.META_DIR, "metadata"), (layout.IMG_DIR, "img_emb"), (layout.TEXT_DIR, "text_emb")):
+                found = layout.find_shard(out, sub, stem, k)  # the metadata first: it marks a shard finished
+                if found is not None:
+                    found.unlink(missing_ok=True)
+        notices.append(f"the source changed since this collection was begun: {len(now - before)} file(s) not in it "
+                       f"yet, {len(before - now)} no longer there (their rows are dropped), files changed in "
+                       f"{len(stale)} shard(s) of {len(plan)}; those shards are embedded again")
+        for notice in notices:
+            (say or print_note)(notice)
+    info = {**info, "planned": len(source.items), "listing": digests}
+    info.pop("planned_before", None)
+    layout.write_sidecar(out, info)
+    return info, notices
+
+
+def print_note(notice: str) -> None:
+    print(f"note: {notice}", file=sys.stderr)
 
 
 def finish(out: Path, info: dict, seconds: float, skipped: int) -> dict:
@@ -142,6 +202,7 @@ def embed_local(source: Source, out: Path, encoder, shard_size: int = DEFAULT_SH
     out.mkdir(parents=True, exist_ok=True)
     info = start(out, source, model_record(encoder.loaded), encoder.dim, shard_size, store_dtype)
     plan = plan_shards(source.items, shard_size)
+    info, notices = reconcile(out, source, plan, info)
     todo = pending(out, plan)
     embedder = ShardEmbedder(encoder, source.spec(), batch_size)
     t0, skipped = time.perf_counter(), 0
@@ -158,7 +219,7 @@ def embed_local(source: Source, out: Path, encoder, shard_size: int = DEFAULT_SH
                 (on_skip or print_skip)(problem)
             skipped += len(r.skipped)
             write_result(out, r, store_dtype)
-    return finish(out, info, time.perf_counter() - t0, skipped)
+    return {**finish(out, info, time.perf_counter() - t0, skipped), "notices": notices}
 
 
 def print_skip(problem: str) -> None:

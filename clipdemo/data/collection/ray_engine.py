@@ -121,6 +121,7 @@ def embed_ray(source: Source, out: Path, model: str | None = None, device: str =
     out.mkdir(parents=True, exist_ok=True)
     info = embed.start(out, source, record, dim, shard_size, store_dtype)
     plan = embed.plan_shards(source.items, shard_size)
+    info, notices = embed.reconcile(out, source, plan, info)
     todo = embed.pending(out, plan)
     expected = {k: len(items) for k, items in todo}
     t0, skipped = time.perf_counter(), 0
@@ -144,7 +145,7 @@ def embed_ray(source: Source, out: Path, model: str | None = None, device: str =
         finally:
             if shutdown if shutdown is not None else started_here:
                 ray.shutdown()
-    return embed.finish(out, info, time.perf_counter() - t0, skipped)
+    return {**embed.finish(out, info, time.perf_counter() - t0, skipped), "notices": notices}
 
 
 def _gather(ds, out: Path, todo, expected: dict[int, int], store_dtype: str, with_texts: bool, dim: int,

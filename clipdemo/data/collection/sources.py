@@ -185,6 +185,24 @@ def read_bytes(spec: dict, rel: str) -> bytes:
     return path.read_bytes()
 
 
+def item_sizes(source: Source) -> dict[str, int]:
+    """Each item's size in bytes (-1 where it cannot be read): with the names, what a rerun compares to notice
+    a source that changed since the collection was begun."""
+    spec = source.spec()
+    root = Path(spec["root"])
+    if spec["kind"] == "zip":
+        with _zip_lock:
+            infos = {i.filename: i.file_size for i in _zip(str(root)).infolist()}
+        return {it.path: infos.get(it.path, -1) for it in source.items}
+    sizes = {}
+    for it in source.items:
+        try:
+            sizes[it.path] = (root / it.path).stat().st_size
+        except OSError:
+            sizes[it.path] = -1
+    return sizes
+
+
 def load(spec: dict, rel: str, draft_side: int | None = None):
     """A decoded RGB image (clipdemo.images rules; JPEGs decoded down to `draft_side`), or ImageError."""
     try:

@@ -275,7 +275,9 @@ STRINGS = {
 
 def manager_of(ctx: UIContext) -> LiveTrainingManager:
     """One manager per server, kept in the context (app.py puts the configured one there first)."""
-    return ctx.extra.setdefault("live_training", LiveTrainingManager())
+    if "live_training" not in ctx.extra:  # not setdefault: that would build (and drop) one every time
+        ctx.extra["live_training"] = LiveTrainingManager()
+    return ctx.extra["live_training"]
 
 
 def session_of(request: gr.Request | None) -> str:
