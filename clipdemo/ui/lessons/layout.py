@@ -399,7 +399,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                                      show_label=False)
                 if not one_picture:
                     visual = gr.Gallery(show_label=False, columns=8, height="auto", object_fit="contain",
-                                        allow_preview=True)
+                                        allow_preview=True, elem_classes=["lesson-gallery"])
                 export = lessons_export.box(key, tabs, model_name)
 
                 def fn(name, request: gr.Request, _handler=handler, _one=one_picture, _key=key):
