@@ -378,14 +378,17 @@ def left_right_probe(encoder: Encoder, per_kind: int = 24, seed: int = 17, langu
     def name(o) -> str:
         return _pair_name((o.colour, o.shape), language)
 
+    def an(word: str) -> str:  # "an orange circle", "a red circle"
+        return ("an " if word[:1] in "aeiou" else "a ") + word
+
     def on_side(o, side: str) -> str:
-        return f"{toyworld.ZH_POSITIONS[side]}有一个{name(o)}" if zh else f"a {name(o)} on the {side}"
+        return f"{toyworld.ZH_POSITIONS[side]}有一个{name(o)}" if zh else f"{an(name(o))} on the {side}"
 
     def both(a: str, b: str) -> str:
-        return f"一个{a}和一个{b}" if zh else f"a {a} and a {b}"
+        return f"一个{a}和一个{b}" if zh else f"{an(a)} and {an(b)}"
 
     def relation(a: str, side: str, b: str) -> str:
-        return f"{a}在{b}的{toyworld.ZH_POSITIONS[side]}" if zh else f"a {a} to the {side} of a {b}"
+        return f"{a}在{b}的{toyworld.ZH_POSITIONS[side]}" if zh else f"{an(a)} to the {side} of {an(b)}"
 
     rng = random.Random(seed)
     size = _image_size(encoder)

@@ -32,7 +32,7 @@ def open_app(browser, url, viewport, locale):
     page = browser.new_page(viewport=viewport, locale=locale)
     page.set_default_timeout(120_000)
     page.goto(url, wait_until="load")
-    page.wait_for_function("() => (document.querySelector('#model-status')?.innerText || '').length > 20")
+    page.wait_for_function("() => (document.querySelector('#model-summary')?.innerText || '').length > 20")
     return page
 
 

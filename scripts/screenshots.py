@@ -139,7 +139,7 @@ def shot_picker(page, out: Path, second_label: str) -> None:
     open_tab(page, 0)
     page.locator("#model-picker input").click()
     page.get_by_role("option", name=second_label).first.click()
-    page.wait_for_function(f"() => document.querySelector('#model-status')?.innerText.includes('{second_label}')",
+    page.wait_for_function(f"() => document.querySelector('#model-summary')?.innerText.includes('{second_label}')",
                            timeout=120_000)
     wait_idle(page)
     run_visible_tab(page)
@@ -177,7 +177,7 @@ def shoot_every_tab(browser, port: int, out: Path, lang: str, size: str) -> None
             page.screenshot(path=str(out / f"{stem}-{n}-{view}-top.png"))
 
     page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
-    page.wait_for_function("() => (document.querySelector('#model-status')?.innerText || '').length > 20")
+    page.wait_for_function("() => (document.querySelector('#model-summary')?.innerText || '').length > 20")
     page.wait_for_timeout(1000)
     page.screenshot(path=str(out / f"{stem}-first-screen.png"))
     steps = {
@@ -242,7 +242,7 @@ def main(argv=None) -> None:
             page.set_default_timeout(120_000)  # a busy 2-core machine renders the page slowly
             page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
             # the status line is filled by a load event: when it has text, the page is live
-            page.wait_for_function("() => (document.querySelector('#model-status')?.innerText || '').length > 20")
+            page.wait_for_function("() => (document.querySelector('#model-summary')?.innerText || '').length > 20")
             steps = {
                 "zero-shot": lambda: shot_zero_shot(page, out),
                 "similarity": lambda: shot_generic(page, 1, "similarity.png", out, prepare="#sim-toy-batch"),

@@ -27,8 +27,8 @@ STRINGS = {
                           "● on this machine · ⤓ downloads on first use · ✗ not downloaded (offline)",
         "hdr.details": "Model details: backend, precision, agreement, memory",
         "hdr.summary": "**Active model:** {name} · scores: {scoring}",
-        "hdr.scoring.softmax": "softmax",
-        "hdr.scoring.sigmoid": "sigmoid",
+        "hdr.scoring.softmax": "softmax over labels",
+        "hdr.scoring.sigmoid": "sigmoid per label",
         "hdr.bundled_note": "**The bundled toy CLIP** knows only generated pictures of coloured shapes (8 colours × "
                             "8 shapes): try *red circle* or *three blue squares*; for real photos pick *OpenAI CLIP "
                             "ViT-B/32*.",
@@ -57,9 +57,9 @@ STRINGS = {
         "hdr.model_info": "只加载一次，无需重启；之后所有标签页都使用它。"
                           "● 本机已有 · ⤓ 首次使用时下载 · ✗ 未下载（离线）",
         "hdr.details": "模型详情：后端、精度、一致性、内存",
-        "hdr.summary": "**当前模型：** {name} · 打分：{scoring}",
-        "hdr.scoring.softmax": "softmax",
-        "hdr.scoring.sigmoid": "sigmoid",
+        "hdr.summary": "**当前模型**：{name} · 打分：{scoring}",
+        "hdr.scoring.softmax": "各标签之间的 softmax",
+        "hdr.scoring.sigmoid": "每个标签单独的 sigmoid",
         "hdr.bundled_note": "**内置的玩具 CLIP** 只认识生成的彩色图形图片（8 种颜色 × 8 种形状）：试试 *红色圆形* 或 "
                             "*三个蓝色正方形*；要识别真实照片，请选择 *OpenAI CLIP ViT-B/32*。",
         "hdr.offline_title": "没有网络时使用真正的 CLIP",
