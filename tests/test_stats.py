@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from clipdemo.stats import share, wilson
+from clipdemo.teach.stats import share, wilson
 
 
 def _wilson_by_hand(k, n, z=1.959963984540054):

@@ -2,7 +2,7 @@
 
 from PIL import Image
 
-from clipdemo import lessons
+from clipdemo.teach import lessons
 from clipdemo.ui.lessons.figures import GUESSING_GREY
 from clipdemo.ui.lessons.layout import run_counting, run_leftright
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from clipdemo import lessons
-from clipdemo.stats import Share
+from clipdemo.teach.stats import Share
 from clipdemo.ui.i18n import locale_of, tr
 
 

@@ -21,7 +21,7 @@ from clipdemo import toyworld
 from clipdemo.encoding import Encoder
 from clipdemo.live_data import shifted_pairs
 from clipdemo.projection import pca
-from clipdemo.stats import Share, share
+from clipdemo.teach.stats import Share, share
 from clipdemo.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS, ZH_DEFAULT_TEMPLATE, ZH_TEMPLATES
 from clipdemo.zeroshot import class_embeddings
 
