@@ -161,7 +161,7 @@ def shoot_every_tab(browser, port: int, out: Path, lang: str, size: str) -> None
     """One visitor (language, screen size): the first screen, then each tab run once, as files
     `{lang}-{size}-{n}-{view}.png` (full page) and `...-top.png` (only what the screen shows)."""
     page = browser.new_page(viewport=SIZES[size], locale=lang)
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(300_000)
     stem = f"{lang}-{size}"
 
     def snap(n: int, view: str, top: bool = True) -> None:
@@ -239,7 +239,7 @@ def main(argv=None) -> None:
                 return
             SUFFIX["value"] = "" if args.lang == "en" else f"-{args.lang}"
             page = browser.new_page(viewport=VIEWPORT, locale=args.lang)
-            page.set_default_timeout(120_000)  # a busy 2-core machine renders the page slowly
+            page.set_default_timeout(300_000)  # a busy 2-core machine renders the page slowly
             page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
             # the status line is filled by a load event: when it has text, the page is live
             page.wait_for_function("() => (document.querySelector('#model-summary')?.innerText || '').length > 20")
