@@ -266,3 +266,18 @@ def test_the_english_check_finds_english():
     assert english_left("Switching loads the model once", allowed) == ["Switching", "loads", "model", "once"]
     assert english_left("模型：OpenAI CLIP ViT-B/32 · toy_003.png — a large blue diamond on the right", allowed) == []
     assert english_left("Input problem", allowed) == ["Input", "problem"]
+
+
+def test_bold_and_italics_render_in_every_string():
+    """CommonMark closes `**` only where it is right-flanking: "**标题：**正文" (punctuation inside, a letter
+    after) stays raw asterisks on the page; "**标题**：正文" renders."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    raw = []
+    for loc, strings in i18n.all_strings().items():
+        for key, text in strings.items():
+            shown = re.sub(r"<code>.*?</code>", "", md.render(text))
+            if "**" in shown:
+                raw.append((loc, key))
+    assert not raw, raw

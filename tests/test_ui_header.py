@@ -62,10 +62,11 @@ def test_sigmoid_models_say_so(tmp_path):
 
 
 def test_switching_loads_and_keeps_at_most_max_models(ctx, second_dir, tiny_clip_dir):
-    name, picker, status, bundled_note, sigmoid_note, _ = header.switch_model(ctx, str(second_dir.resolve()),
-                                                                              BUNDLED)
+    name, picker, status, bundled_note, sigmoid_note, _, summary = header.switch_model(
+        ctx, str(second_dir.resolve()), BUNDLED)
     assert name == str(second_dir.resolve()) and picker["value"] == name
     assert "OpenAI CLIP ViT-B/32" in status and not bundled_note["visible"] and not sigmoid_note["visible"]
+    assert "OpenAI CLIP ViT-B/32" in summary and "softmax" in summary and "dtype" not in summary  # one line
     header.switch_model(ctx, str(tiny_clip_dir.resolve()), name)
     assert len(ctx.registry.loaded_names()) == 2  # --max-models 2: the oldest one was let go
     assert BUNDLED not in ctx.registry.loaded_names()

@@ -19,7 +19,7 @@ pytestmark = BROWSER_MARKS
 def test_on_a_phone_the_header_stacks_and_every_tab_is_in_sight(browser, app_url):
     page = open_page(browser, app_url, PHONE)
     picker = page.locator("#model-picker input").first
-    status = page.locator("#model-status")
+    status = page.locator("#model-summary")  # the one model line; its details fold away (#model-details)
     p, s = picker.bounding_box(), status.bounding_box()
     assert s["y"] >= p["y"] + p["height"] - 1, "the status line should sit under the picker, not beside it"
     assert p["width"] >= 0.6 * PHONE["width"], p

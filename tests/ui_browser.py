@@ -41,7 +41,7 @@ def open_page(browser, url, viewport, locale="en"):
     page = browser.new_page(viewport=viewport, locale=locale)
     page.set_default_timeout(120_000)  # a busy 2-core machine renders slowly
     page.goto(url, wait_until="load")
-    page.wait_for_function("() => (document.querySelector('#model-status')?.innerText || '').length > 20")
+    page.wait_for_function("() => (document.querySelector('#model-summary')?.innerText || '').length > 20")
     return page
 
 

@@ -1,6 +1,6 @@
 """Lesson: the same pictures labelled in English and in Chinese, both scores side by side.
 
-Each picture picks its colour-shape pair among 16 (its own and look-alikes: each picture's colour with
+Each picture picks its colour-shape pair among up to 2n (its own and look-alikes: each picture's colour with
 the next picture's shape), once with English labels in "a photo of a {}." and once with the same labels
 in Chinese in "一张{}的照片。". A model that reads both languages scores alike; OpenAI's CLIP, trained on
 English captions, reads Chinese poorly (Chinese-CLIP was trained for it).
@@ -21,7 +21,7 @@ LANGUAGES = {"en": (DEFAULT_TEMPLATE, lambda c, s: f"{c} {s}"),
              "zh": (ZH_DEFAULT_TEMPLATE, lambda c, s: toyworld.zh_colour(c) + toyworld.zh_shape(s))}
 
 
-def language_comparison(encoder: Encoder, n_images: int = 8, seed: int = 19) -> Probe:
+def language_comparison(encoder: Encoder, n_images: int = 16, seed: int = 19) -> Probe:
     """One Probe, groups "en" and "zh": item i and item n_images + i are the same picture."""
     rng = random.Random(seed)
     pairs = rng.sample(toyworld.allowed_combos("train"), n_images)

@@ -21,6 +21,7 @@ from clipdemo import toyworld
 from clipdemo.encoding import Encoder
 from clipdemo.live_data import shifted_pairs
 from clipdemo.projection import pca
+from clipdemo.teach.stats import Share, share
 from clipdemo.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS, ZH_DEFAULT_TEMPLATE, ZH_TEMPLATES
 from clipdemo.zeroshot import class_embeddings
 
@@ -71,7 +72,13 @@ class ProbeItem:
 
     @property
     def correct(self) -> bool:
-        return self.answer == self.truth
+        # two options written alike are one choice: picking either is right (a tie, not a miss)
+        return self.options[self.answer] == self.options[self.truth]
+
+    @property
+    def chance(self) -> float:
+        """Guessing among the distinct choices (duplicates are one choice)."""
+        return 1 / len(set(self.options))
 
 
 @dataclass
@@ -87,7 +94,17 @@ class Probe:
 
     def chance(self, group: str | None = None) -> float:
         sel = [it for it in self.items if group is None or it.group == group]
-        return float(np.mean([1 / len(it.options) for it in sel])) if sel else float("nan")
+        return float(np.mean([it.chance for it in sel])) if sel else float("nan")
+
+    def share(self, group: str | None = None) -> Share:
+        """Right answers as k of n with a 95% Wilson interval, judged against guessing."""
+        sel = [it for it in self.items if group is None or it.group == group]
+        return share(sum(it.correct for it in sel), len(sel), self.chance(group))
+
+    def confidence_range(self, group: str | None = None) -> tuple[float, float]:
+        """Lowest and highest probability the model gave its own answer: near 1/k means it is guessing."""
+        sel = [it.probs[it.answer] for it in self.items if group is None or it.group == group]
+        return (min(sel), max(sel)) if sel else (float("nan"), float("nan"))
 
     def groups(self) -> list[str]:
         return list(dict.fromkeys(it.group for it in self.items))
@@ -142,6 +159,11 @@ class TemplateComparison:
     @property
     def chance(self) -> float:
         return 1 / len(self.labels)
+
+    def share(self, name: str, group: str) -> Share:
+        """Template set `name` on pictures of `group`: k right of n, 95% Wilson interval, against guessing."""
+        right = [p == t for p, t, g in zip(self.predictions[name], self.truth, self.groups, strict=True) if g == group]
+        return share(sum(right), len(right), self.chance)
 
     @property
     def flat(self) -> bool:
@@ -233,8 +255,15 @@ class ModalityGap:
     cos_text_text: float
     cos_matched: float  # an image with its own caption
     cos_mismatched: float  # an image with another picture's caption
-    retrieval: float  # image -> caption top-1 among these captions
+    retrieval: float  # image -> caption top-1 among these captions (a caption written alike counts as right)
     model: str
+    retrieval_share: Share | None = None
+
+    @property
+    def retrieval_chance(self) -> float:
+        """Guessing a caption at random finds one written like the picture's own with this probability."""
+        n = len(self.captions)
+        return float(np.mean([self.captions.count(c) / n for c in self.captions]))
 
 
 def modality_gap(encoder: Encoder, n: int = 24, seed: int = 5, language: str = "en") -> ModalityGap:
@@ -247,11 +276,14 @@ def modality_gap(encoder: Encoder, n: int = 24, seed: int = 5, language: str = "
     off = ~np.eye(n, dtype=bool)
     cross = img @ txt.T
     xy = pca(np.concatenate([img, txt]), 2)  # the same PCA as the Map tab's
-    return ModalityGap(
+    found = [captions[j] == captions[i] for i, j in enumerate(cross.argmax(axis=1))]  # identical captions tie
+    gap = ModalityGap(
         images, captions, xy[:n].round(4).tolist(), xy[n:].round(4).tolist(),
         float(np.linalg.norm(img.mean(0) - txt.mean(0))), float((img @ img.T)[off].mean()),
         float((txt @ txt.T)[off].mean()), float(np.diag(cross).mean()), float(cross[off].mean()),
-        float(np.mean(cross.argmax(axis=1) == np.arange(n))), encoder.loaded.name)
+        float(np.mean(found)), encoder.loaded.name)
+    gap.retrieval_share = share(sum(found), n, gap.retrieval_chance)
+    return gap
 
 
 # ---------------------------------------------------------------- compositional zero-shot
@@ -287,7 +319,7 @@ def compositional(encoder: Encoder, per_pair: int = 2, seed: int = 11, language:
 # ---------------------------------------------------------------- limits: counting, left/right
 
 
-def counting_probe(encoder: Encoder, per_count: int = 4, seed: int = 13, language: str = "en") -> Probe:
+def counting_probe(encoder: Encoder, per_count: int = 8, seed: int = 13, language: str = "en") -> Probe:
     """1, 2 or 3 identical objects; the model picks 'one/two/three <colour> <shape>s'."""
     rng = random.Random(seed)
     size = _image_size(encoder)
@@ -328,7 +360,7 @@ def _one_aside(rng: random.Random, position: str, tries: int = 400) -> toyworld.
     raise RuntimeError(f"could not draw a scene with its object on the {position}")
 
 
-def left_right_probe(encoder: Encoder, per_kind: int = 8, seed: int = 17, language: str = "en") -> Probe:
+def left_right_probe(encoder: Encoder, per_kind: int = 24, seed: int = 17, language: str = "en") -> Probe:
     """Three ways to ask where things are; each offers the true sentence and its mirror image.
 
     single: 'a red circle on the left' vs '... on the right' (a phrasing the toy model was trained on)
@@ -346,14 +378,17 @@ def left_right_probe(encoder: Encoder, per_kind: int = 8, seed: int = 17, langua
     def name(o) -> str:
         return _pair_name((o.colour, o.shape), language)
 
+    def an(word: str) -> str:  # "an orange circle", "a red circle"
+        return ("an " if word[:1] in "aeiou" else "a ") + word
+
     def on_side(o, side: str) -> str:
-        return f"{toyworld.ZH_POSITIONS[side]}有一个{name(o)}" if zh else f"a {name(o)} on the {side}"
+        return f"{toyworld.ZH_POSITIONS[side]}有一个{name(o)}" if zh else f"{an(name(o))} on the {side}"
 
     def both(a: str, b: str) -> str:
-        return f"一个{a}和一个{b}" if zh else f"a {a} and a {b}"
+        return f"一个{a}和一个{b}" if zh else f"{an(a)} and {an(b)}"
 
     def relation(a: str, side: str, b: str) -> str:
-        return f"{a}在{b}的{toyworld.ZH_POSITIONS[side]}" if zh else f"a {a} to the {side} of a {b}"
+        return f"{a}在{b}的{toyworld.ZH_POSITIONS[side]}" if zh else f"{an(a)} to the {side} of {an(b)}"
 
     rng = random.Random(seed)
     size = _image_size(encoder)

@@ -18,7 +18,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from clipdemo import limits
-from clipdemo.ui import api, gradio_adapter, header, messages
+from clipdemo.ui import api, fonts, gradio_adapter, header, messages
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import ConfigCache, FairQueue, JsonBodyGuard, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t, tr
@@ -34,31 +34,46 @@ from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 CSS = """
 .gradio-container {max-width: 1400px !important}
-#app-title h2 {margin: 0}
-#app-subtitle p {margin-top: 0}
+#app-title h2 {margin: 0; font-size: 1.45rem}
+#app-subtitle p {margin: 0}
 #model-header {align-items: flex-start}
+#model-side {gap: 4px}
+#model-summary p {margin: 0}
 #model-status {font-size: var(--text-sm)}
 #bundled-note {align-items: center; gap: 8px}
-#bundled-note .bundled-text {flex: 3 1 400px}
-#bundled-note .bundled-offline {flex: 1 1 220px}
-/* a phone (390 px): the header stacks, nothing is cut */
+#bundled-note p {margin: 0}
+/* readable on a projector: a 3 px focus ring on whatever the keyboard reaches */
+.gradio-container :focus-visible {outline: 3px solid #1d4ed8 !important; outline-offset: 2px}
+/* a phone (390 px): the header stacks, nothing is cut, the tabs are on the first screen */
 @media (max-width: 720px) {
   .gradio-container {padding-left: 6px !important; padding-right: 6px !important}
   #model-header, #bundled-note {flex-direction: column}
   #model-header > *, #bundled-note > * {width: 100% !important; min-width: 0 !important; flex: none !important}
   .tab-container button {padding: 0 10px !important}
+  #app-title h2 {font-size: 1.15rem}
   #app-subtitle {display: none}  /* the tabs come sooner; each tab's own intro says what it shows */
+  #bundled-note {display: none !important}  /* the Zero-shot intro and examples say what the toy model knows */
   #model-status {font-size: 13px}
+  /* lesson galleries wrap to 3 columns and grow with their rows, captions readable */
+  .lesson-gallery .grid-container {grid-template-columns: repeat(3, minmax(0, 1fr)) !important}
+  .lesson-gallery, .lesson-gallery .grid-wrap {height: auto !important; max-height: none !important}
 }
 """
 
-# Local fonts only, Latin first, then CJK: no web font to fetch offline, and none that draws "Ƶero-shot"
-# (Gradio's bundled Montserrat) or Chinese in a mismatched fallback
+# Latin from local fonts (none that draws "Ƶero-shot", Gradio's bundled Montserrat); Chinese from the app's
+# own subset (clipdemo.ui.fonts, served by this app: works offline and on a machine with no CJK font), then
+# local CJK fonts for characters outside it (a visitor's own labels)
 FONTS = ["Inter", "Segoe UI", "Helvetica Neue", "Arial", "Noto Sans", "Liberation Sans", "DejaVu Sans",
-         "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
+         fonts.FAMILY, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
          "WenQuanYi Micro Hei", "sans-serif"]
+# Soft's label chips (indigo 500 on indigo 100: 3.6:1), grey help text (neutral 400: 2.5:1) and primary
+# buttons (white on indigo 500: 4.47:1) fall short of WCAG's 4.5:1 on a projector: one shade darker each
 THEME = gr.themes.Soft(font=FONTS, font_mono=["DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono",
-                                               "WenQuanYi Micro Hei Mono", "monospace"])
+                                               "WenQuanYi Micro Hei Mono", "monospace"]).set(
+    block_label_text_color="*primary_700", block_title_text_color="*primary_700",
+    body_text_color_subdued="*neutral_600", input_placeholder_color="*neutral_500",
+    button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
+    checkbox_label_background_fill_selected="*primary_600")
 # Words Gradio's page writes itself, in English whatever the language (toast titles, "processing | 1.2s"):
 # in a Chinese browser they are replaced as they appear.
 GRADIO_WORDS_JS = """() => {
@@ -81,6 +96,26 @@ GRADIO_WORDS_JS = """() => {
     .observe(document.body, {childList: true, subtree: true, characterData: true});
   walk(document.body);
 }"""
+# What Gradio's own markup leaves out for a screen reader, added as it appears: an example thumbnail (a
+# button holding only an image with empty alt) is named by its picture's file name ("a small red circle on
+# the left"); an empty plot's placeholder (a div with an aria-label but no role, which axe flags) gets role img.
+A11Y_JS = """() => {
+  const nameOf = (src) => decodeURIComponent((src || '').split('/').pop().split('?')[0])
+      .replace(/\\.[a-z0-9]+$/i, '').replace(/^[0-9]+[_-]/, '').replace(/[_-]+/g, ' ').trim();
+  const fix = () => {
+    for (const b of document.querySelectorAll('button.gallery-item, .gallery-item button, button.thumbnail-item')) {
+      const img = b.querySelector('img');
+      if (!img || (b.getAttribute('aria-label') || '').trim()) continue;
+      const name = nameOf(img.getAttribute('src'));
+      if (name) { b.setAttribute('aria-label', name); img.setAttribute('alt', name); }
+    }
+    for (const d of document.querySelectorAll('div[aria-label]:not([role])')) d.setAttribute('role', 'img');
+  };
+  let queued = false;
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); }); } })
+    .observe(document.body, {childList: true, subtree: true});
+  fix();
+}"""
 CACHE_SWEEP = (900, 3600)  # (every, older than) seconds: Gradio's own sweep; DiskSweeper adds a size cap
 SESSION_STATES = 1000  # sessions whose gr.State (embeddings, maps) the server keeps; Gradio's default is 10000
 
@@ -94,6 +129,7 @@ def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
     # test that shows the race they prevent
     if gradio_patches:
         gradio_adapter.apply()
+    fonts.use_in_plotly()
     gradio_adapter.patient_start_check()  # a busy machine must not make the app refuse to start
     gradio_adapter.mcp_file_message()  # MCP's refusal of a local path must not ask for the URL this app refuses
     ctx.registry.caller_session = gradio_adapter.caller_session  # a private model answers only its own session
@@ -113,6 +149,7 @@ def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
 
         demo.unload(free_session_models)
         demo.load(None, None, None, js=GRADIO_WORDS_JS)
+        demo.load(None, None, None, js=A11Y_JS)
         api.publish(ctx.service, ctx.concurrency)  # the public API: named endpoints on the service layer
     for block_fn in demo.fns.values():
         block_fn.fn = within_budget(block_fn.fn)
@@ -192,6 +229,6 @@ def launch_kwargs(max_file_size: str = "25mb", max_pending_per_client: int = lim
                   Middleware(FairQueue, max_pending=max_pending_per_client, max_per_address=max_per_address,
                              max_new_sessions=max_new_sessions, behind_space_proxy=behind_space_proxy),
                   Middleware(ConfigCache)]
-    return dict(i18n=build_i18n(), css=CSS, theme=THEME, max_file_size=max_file_size,
-                footer_links=["api", "settings"], app_kwargs={"middleware": middleware},
+    return dict(i18n=build_i18n(), css=CSS, theme=THEME, head=fonts.HEAD, max_file_size=max_file_size,
+                footer_links=["api", "settings"], app_kwargs={"middleware": middleware, "routes": fonts.routes()},
                 state_session_capacity=SESSION_STATES)

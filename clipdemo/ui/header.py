@@ -25,10 +25,13 @@ STRINGS = {
         "hdr.model": "Model",
         "hdr.model_info": "Loads once, no restart; every tab then uses it. "
                           "● on this machine · ⤓ downloads on first use · ✗ not downloaded (offline)",
-        "hdr.bundled_note": "**You are using the bundled toy CLIP**, trained by this project on generated pictures "
-                            "of coloured shapes (8 colours × 8 shapes, 1–3 objects): it only knows that world. Try "
-                            "labels like *red circle* or *three blue squares* (or in Chinese, *红色圆形*); for real "
-                            "photos pick *OpenAI CLIP ViT-B/32*.",
+        "hdr.details": "Model details: backend, precision, agreement, memory",
+        "hdr.summary": "**Active model:** {name} · scores: {scoring}",
+        "hdr.scoring.softmax": "softmax over labels",
+        "hdr.scoring.sigmoid": "sigmoid per label",
+        "hdr.bundled_note": "**The bundled toy CLIP** knows only generated pictures of coloured shapes (8 colours × "
+                            "8 shapes): try *red circle* or *three blue squares*; for real photos pick *OpenAI CLIP "
+                            "ViT-B/32*.",
         "hdr.offline_title": "A real CLIP without internet",
         "hdr.offline_body": "Prepare it once on a machine with internet: "
                             "`python -m clipdemo download openai/clip-vit-base-patch32 --to models`, then start "
@@ -53,9 +56,12 @@ STRINGS = {
         "hdr.model": "模型",
         "hdr.model_info": "只加载一次，无需重启；之后所有标签页都使用它。"
                           "● 本机已有 · ⤓ 首次使用时下载 · ✗ 未下载（离线）",
-        "hdr.bundled_note": "**你正在使用内置的玩具 CLIP**，它由本项目在生成的彩色图形图片上训练"
-                            "（8 种颜色 × 8 种形状，1–3 个物体），只认识这个世界。试试 *红色圆形* 或 *三个蓝色正方形* "
-                            "这样的标签（中文英文都可以）；要识别真实照片，请选择 *OpenAI CLIP ViT-B/32*。",
+        "hdr.details": "模型详情：后端、精度、一致性、内存",
+        "hdr.summary": "**当前模型**：{name} · 打分：{scoring}",
+        "hdr.scoring.softmax": "各标签之间的 softmax",
+        "hdr.scoring.sigmoid": "每个标签单独的 sigmoid",
+        "hdr.bundled_note": "**内置的玩具 CLIP** 只认识生成的彩色图形图片（8 种颜色 × 8 种形状）：试试 *红色圆形* 或 "
+                            "*三个蓝色正方形*；要识别真实照片，请选择 *OpenAI CLIP ViT-B/32*。",
         "hdr.offline_title": "没有网络时使用真正的 CLIP",
         "hdr.offline_body": "在联网的机器上提前下载一次："
                             "`python -m clipdemo download openai/clip-vit-base-patch32 --to models`，"
@@ -152,6 +158,12 @@ def status_markdown(ctx: UIContext, name: str, locale: str = "en", session: str 
         "  \n" + encoding_text(m.encoding, locale)
 
 
+def summary_markdown(ctx: UIContext, name: str, locale: str = "en", session: str | None = None) -> str:
+    """The one line on the first screen: which model, how it scores; the rest is one click away."""
+    m = ctx.service.describe(name, session)
+    return _s(locale, "hdr.summary", name=model_label(ctx, name, locale), scoring=_s(locale, f"hdr.scoring.{m.scoring}"))
+
+
 def encoding_text(record: dict, locale: str = "en") -> str:
     """Which backend computes embeddings; for any variant of the model, its measured agreement with fp32."""
     names = {"torch": "torch", "openvino": "OpenVINO"}
@@ -185,7 +197,7 @@ def switch_model(ctx: UIContext, name: str, current: str, progress=None, locale:
         progress(1.0)
     return (name, gr.update(value=name, choices=choices(ctx, session, locale)),
             status_markdown(ctx, name, locale, session),
-            *notes_visibility(ctx, name))
+            *notes_visibility(ctx, name), summary_markdown(ctx, name, locale, session))
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
@@ -194,17 +206,25 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     def current_status(name, request: gr.Request):
         return status_markdown(ctx, name or default, locale_of(request), request.session_hash)
 
+    def current_summary(name, request: gr.Request):
+        return summary_markdown(ctx, name or default, locale_of(request), request.session_hash)
+
+    # The first screen is for a class: the picker and one line; engineering detail (device, dtype, backend,
+    # agreement with fp32, memory) folds away one click down, so the tabs stay in sight on a phone too.
     with gr.Row(equal_height=False, elem_id="model-header"):
-        picker = gr.Dropdown(choices(ctx), value=default, label=t("hdr.model"), info=t("hdr.model_info"),
-                             allow_custom_value=False, scale=2, elem_id="model-picker")
-        # filled at page load, in the visitor's language (an English line would flash on a Chinese page)
-        status = gr.Markdown("", elem_id="model-status")
+        picker = gr.Dropdown(choices(ctx), value=default, label=t("hdr.model"), allow_custom_value=False, scale=2,
+                             elem_id="model-picker")
+        with gr.Column(scale=3, elem_id="model-side"):
+            # filled at page load, in the visitor's language (an English line would flash on a Chinese page)
+            summary = gr.Markdown("", elem_id="model-summary")
+            with gr.Accordion(t("hdr.details"), open=False, elem_id="model-details"):
+                gr.Markdown(t("hdr.model_info"), elem_classes=["model-marks"])
+                status = gr.Markdown("", elem_id="model-status")
+                with gr.Accordion(t("hdr.offline_title"), open=False):
+                    gr.Markdown(t("hdr.offline_body"))
     visible = notes_visibility(ctx, default)
-    # short, so the first screen still shows a tab's example and run button; how to get a real CLIP folds away
     with gr.Row(visible=visible[0]["visible"], elem_id="bundled-note", equal_height=False) as bundled_note:
         gr.Markdown(t("hdr.bundled_note"), elem_classes=["bundled-text"])
-        with gr.Accordion(t("hdr.offline_title"), open=False, elem_classes=["bundled-offline"]):
-            gr.Markdown(t("hdr.offline_body"))
     sigmoid_note = gr.Markdown(t("hdr.sigmoid_note"), visible=visible[1]["visible"], elem_id="sigmoid-note")
     chinese_note = gr.Markdown(t("hdr.chinese_note"), visible=visible[2]["visible"])
 
@@ -215,22 +235,24 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         name = name or default
         return (gr.update(value=name, choices=choices(ctx, request.session_hash, locale_of(request))),
                 current_status(name, request),
-                *notes_visibility(ctx, name))
+                *notes_visibility(ctx, name), current_summary(name, request))
 
     root = gr.context.Context.root_block
     if root is not None:  # at page load, say it again in the visitor's language (status and names are made here)
-        root.load(on_model_state, [model_name], [picker, status, bundled_note, sigmoid_note, chinese_note],
+        root.load(on_model_state, [model_name],
+                  [picker, status, bundled_note, sigmoid_note, chinese_note, summary],
                   api_visibility="undocumented", show_progress="hidden")
 
     # Another tab (the Learn tab's "use this model") may switch this session's model: keep the header true,
     # and the picker listing this session's own model (and only its own).
-    model_name.change(on_model_state, [model_name], [picker, status, bundled_note, sigmoid_note, chinese_note],
+    model_name.change(on_model_state, [model_name],
+                      [picker, status, bundled_note, sigmoid_note, chinese_note, summary],
                       api_visibility="undocumented", show_progress="hidden")
 
     # .select, not .change: putting the picker back after a failed load must not fire another switch; and not
     # .input, which the dropdown fires twice for one choice (on the click and again when it loses focus), so a
     # model that cannot load was refused twice ("Warning (2)")
     picker.select(on_pick, [picker, model_name], [model_name, picker, status, bundled_note, sigmoid_note,
-                                                 chinese_note],
+                                                 chinese_note, summary],
                  api_name="switch_model", api_visibility="private", concurrency_limit=1, concurrency_id="load_model",
                  show_progress="full")

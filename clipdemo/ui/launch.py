@@ -138,7 +138,7 @@ def main(argv=None, prog: str | None = "clipdemo app") -> None:
         from clipdemo.ui.collection.routes import routes
 
         ctx.extra["collections"] = collections.configure(args.collection)
-        kwargs["app_kwargs"]["routes"] = routes()
+        kwargs["app_kwargs"]["routes"] = [*kwargs["app_kwargs"].get("routes", []), *routes()]
     demo = build_app(ctx, gradio_patches=not args.no_gradio_patches)
     with_queue(demo, args)
     sweeper = start_housekeeping(ctx, gradio_adapter.parse_file_size(args.disk_cap))

@@ -113,6 +113,7 @@ STRINGS = {
         "learn.err.no_model": "This training was reset; start a new one first.",
         "learn.err.bad_knob": "{knob} must lie between {lo} and {hi}.",
         "learn.err.title": "Training",
+        "learn.err.untrained": "There is no trained model yet: press Start, let it train a few steps, then use it.",
         "learn.using": "The other tabs now use the model you trained (step {step}). "
                        "*Back to the bundled model* switches back.",
         "learn.using_bundled": "The other tabs use the bundled model.",
@@ -228,6 +229,7 @@ STRINGS = {
         "learn.err.no_model": "这次训练已被重置；请先开始新的训练。",
         "learn.err.bad_knob": "{knob} 必须在 {lo} 到 {hi} 之间。",
         "learn.err.title": "训练",
+        "learn.err.untrained": "还没有训练好的模型：先点击“开始”，训练几步之后再使用它。",
         "learn.using": "其他标签页现在使用你训练的模型（第 {step} 步）。点击*换回内置模型*可以切换回去。",
         "learn.using_bundled": "其他标签页使用内置模型。",
         "learn.waiting": "训练几步之后矩阵就会出现。",
@@ -346,7 +348,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                 reset = gr.Button(t("learn.reset"), variant="stop", min_width=80)
             status = gr.Markdown(t("learn.idle"), elem_id="learn-status")
             gr.Markdown(t("learn.note.matrix"))
-            use = gr.Button(t("learn.use"), variant="primary")
+            use = gr.Button(t("learn.use"), variant="primary", interactive=False)  # enabled once there is a model
             back = gr.Button(t("learn.back"))
             using = gr.Markdown()
             gr.Markdown(t("learn.note.use"))
@@ -367,9 +369,13 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     timer = gr.Timer(POLL_S, active=False)
     plots = [matrix, loss, temperature, accuracy]
 
+    def trained(snap: dict | None) -> dict:  # "Use this model" only once there is one to use
+        return gr.update(interactive=bool(snap and snap.get("step")))
+
     def redraw(request: gr.Request, snap: dict | None):
         active = snap is not None and snap["state"] in ("running", "paused")
-        return (status_text(request, snap), *figures(request, snap), gr.Timer(active=active), figure_keys(snap))
+        return (status_text(request, snap), *figures(request, snap), gr.Timer(active=active), figure_keys(snap),
+                trained(snap))
 
     def on_start(m, b, rate, w, c, n, lang, request: gr.Request):
         sid = session_of(request)
@@ -399,7 +405,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         stale = [k != old for k, old in zip(keys, last, strict=True)]
         drawn = figures(request, snap, which=stale)
         active = snap["state"] in ("running", "paused")
-        return (status_text(request, snap), *drawn, gr.Timer(active=active), keys)
+        return (status_text(request, snap), *drawn, gr.Timer(active=active), keys, trained(snap))
 
     def on_reset(current: str | None, request: gr.Request):
         sid = session_of(request)
@@ -410,6 +416,8 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
 
     def on_use(request: gr.Request):
         sid = session_of(request)
+        if not (manager.snapshot(sid) or {}).get("step"):  # the button is disabled then; an API call still gets here
+            raise gr.Error(tr(request, "learn.err.untrained"), title=tr(request, "learn.err.title"))
         try:
             # private to this session, named for people (clipdemo.registry; issue #11)
             label = header.session_model_label(locale_of(request), manager.snapshot(sid)["step"])
@@ -420,7 +428,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             raise gr.Error(str(e), title=tr(request, "learn.err.title")) from e
         return name, tr(request, "learn.using", step=manager.snapshot(sid)["step"])
 
-    outputs = [status, *plots, timer, marker]
+    outputs = [status, *plots, timer, marker, use]
     start.click(on_start, [mode, batch, lr, width, concepts, steps, language], [session, *outputs], api_name="learn_start_ui",
                 api_visibility="undocumented", concurrency_limit=2, concurrency_id="learn_control")
     ctx.service.attach_training(manager)  # /learn_start and /learn_status: published by clipdemo.ui.api

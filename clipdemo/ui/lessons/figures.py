@@ -11,6 +11,25 @@ LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=10, t=50, b=40), lege
 COLOURS = ("#4f7cff", "#ff8c42", "#2ca25f", "#d7301f", "#7b4fff")
 
 
+GUESSING_GREY = "#9aa0a6"  # a bar whose interval covers guessing: grey and hatched, not the "finding" blue
+
+
+def _interval_bars(shares, colour: str, words: dict[str, str]) -> dict:
+    """Bar styling for counts: 95% Wilson error bars; a bar whose interval covers guessing greyed, hatched and
+    labelled so (in words, not by colour alone)."""
+    ys = [s.value for s in shares]
+    covers = [s.verdict == "guessing" for s in shares]
+    return dict(y=ys, marker=dict(color=[GUESSING_GREY if c else colour for c in covers],
+                                  pattern=dict(shape=["/" if c else "" for c in covers])),
+                error_y=dict(type="data", symmetric=False, array=[s.high - s.value for s in shares],
+                             arrayminus=[s.value - s.low for s in shares], color="#333", thickness=1.5, width=6),
+                text=[f"{s.value:.0%} ({s.right}/{s.n})" + (f"<br>{words['verdict.guessing']}" if c else "")
+                      for s, c in zip(shares, covers, strict=True)],
+                textposition="outside", cliponaxis=False,
+                hovertemplate=[f"{s.right}/{s.n} = {s.value:.0%}<br>{words['interval']}: {s.low:.0%}–{s.high:.0%}"
+                               f"<br>{words['verdict.' + s.verdict]}<extra></extra>" for s in shares])
+
+
 def _chance_line(fig: go.Figure, value: float, text: str) -> None:
     fig.add_hline(y=value, line_dash="dot", line_color="#888", annotation_text=text, annotation_position="top right")
 
@@ -21,11 +40,10 @@ def templates_figure(res: TemplateComparison, words: dict[str, str]) -> go.Figur
     xs = [words[f"set.{n}"] for n in names]
     fig = go.Figure()
     for k, group in enumerate(TEMPLATE_GROUPS):
-        ys = [res.group_accuracy[n][group] for n in names]
-        fig.add_trace(go.Bar(x=xs, y=ys, name=words[f"group.{group}"], marker_color=COLOURS[k],
-                             text=[f"{v:.0%}" for v in ys], textposition="outside"))
+        fig.add_trace(go.Bar(x=xs, name=words[f"group.{group}"],
+                             **_interval_bars([res.share(n, group) for n in names], COLOURS[k], words)))
     _chance_line(fig, res.chance, words["chance"].format(v=res.chance))
-    fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.1], tickformat=".0%",
+    fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.18], tickformat=".0%",
                                                                           title=words["accuracy"]),
                       barmode="group", height=360, **LAYOUT)
     return png_ready(fig)
@@ -61,16 +79,15 @@ def gap_figure(res: ModalityGap, words: dict[str, str]) -> go.Figure:
 
 
 def probe_figure(probe: Probe, words: dict[str, str]) -> go.Figure:
-    """Accuracy per group of the probe, with each group's chance level."""
+    """Accuracy per group of the probe (count, 95% interval, verdict), with each group's chance level."""
     groups = probe.groups()
     xs = [words.get(f"group.{g}", g) for g in groups]
-    acc = [probe.accuracy(g) for g in groups]
-    fig = go.Figure(go.Bar(x=xs, y=acc, marker_color=COLOURS[0], text=[f"{a:.0%}" for a in acc],
-                           textposition="outside", name=words["accuracy"]))
+    fig = go.Figure(go.Bar(x=xs, name=words["accuracy"], **_interval_bars([probe.share(g) for g in groups],
+                                                                          COLOURS[0], words)))
     fig.add_trace(go.Scatter(x=xs, y=[probe.chance(g) for g in groups], mode="markers", name=words["chance_marker"],
                              marker=dict(symbol="line-ew-open", size=40, color="#888", line=dict(width=2))))
-    fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.1], tickformat=".0%"),
-                      height=340, **LAYOUT)
+    fig.update_layout(title=dict(text=words["title"], x=0.02), yaxis=dict(range=[0, 1.18], tickformat=".0%"),
+                      height=360, **LAYOUT)
     return png_ready(fig)
 
 

@@ -11,7 +11,7 @@ from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.lessons import export as lessons_export
 from clipdemo.ui.lessons import figures as lessons_plots
 from clipdemo.ui.lessons import languages as lesson_languages
-from clipdemo.ui.lessons.shared import _flat_note, _model_line, _table, _words
+from clipdemo.ui.lessons.shared import _flat_note, _model_line, _shares_block, _table, _words
 
 STRINGS = {
     "en": {
@@ -36,6 +36,20 @@ STRINGS = {
         "lessons.flat": "**Nothing to show on this model:** it answers all {n} questions right (guessing: "
                         "{chance:.0%}), so this experiment finds no limit here. Try another model, such as a real "
                         "CLIP, or the one you trained in the Learn tab.",
+        "lessons.share": "{label}: **{v:.0%}** ({k}/{n}; 95% interval {lo:.0%}–{hi:.0%})",
+        "lessons.verdict.above": "above guessing ({chance:.0%})",
+        "lessons.verdict.below": "below guessing ({chance:.0%})",
+        "lessons.verdict.guessing": "**indistinguishable from guessing** ({chance:.0%}): the interval covers it",
+        "lessons.verdict_short.above": "above guessing",
+        "lessons.verdict_short.below": "below guessing",
+        "lessons.verdict_short.guessing": "= guessing",
+        "lessons.interval_name": "95% interval",
+        "lessons.interval_rule": "<small>The 95% interval (Wilson) is where the true rate probably lies given so few "
+                                 "pictures. Only a result whose whole interval lies above the guessing line shows the "
+                                 "model can do it; one whose interval covers guessing is indistinguishable from "
+                                 "coin flips, however tall its bar.</small>",
+        "lessons.confidence": "The model's probability for its own answer ranged from {lo:.0%} to {hi:.0%} "
+                              "(guessing between two: 50%).",
         "lessons.templates.tab": "1 · Prompt templates",
         "lessons.templates.about": "CLIP learned from captions, not from single words, so how a label is written "
                                    "changes its answer. Here every picture is named among all 64 colour–shape pairs, "
@@ -82,6 +96,7 @@ STRINGS = {
                              "joining each picture to its own caption.",
         "lessons.gap.title": "{n} pictures and their captions, flattened to 2-D (PCA)",
         "lessons.gap.images": "pictures",
+        "lessons.gap.retrieval": "picture finds its own caption",
         "lessons.gap.texts": "captions",
         "lessons.gap.summary": "- distance between the two clouds' centres: **{gap:.2f}** (0 = no gap, 2 = opposite)\n"
                                "- picture with picture: mean cosine **{ii:+.2f}**; caption with caption: **{tt:+.2f}**\n"
@@ -120,12 +135,15 @@ STRINGS = {
                                    "the order the toy captions use) or reversed; and *to the left of / to the right "
                                    "of* (never in the toy captions). In every phrasing the right answer says *left* "
                                    "as often as *right* and stands first as often as second, so a model that just "
-                                   "prefers one word scores 50%. **Look at** which bars rise above guessing (50%).",
+                                   "prefers one word scores 50%. **Look at** the intervals, not the bars: a phrasing counts only if its "
+                                   "whole 95% interval lies above the guessing line (50%), and the probabilities "
+                                   "the model gave its answers show how sure it was. The toy model never read *to the "
+                                   "left of*, so expect guessing there.",
         "lessons.leftright.title": "Where is it? Right answers per phrasing",
         "lessons.leftright.group.single": "one shape: on the left / right",
         "lessons.leftright.group.order": "two shapes: order of mention",
         "lessons.leftright.group.relation": "two shapes: to the left of",
-        "lessons.leftright.summary": "Right answers: **{acc:.0%}** over {n} pictures (guessing: {chance:.0%}).",
+        "lessons.leftright.summary": "{n} pictures, {per} per phrasing, each a choice between two sentences.",
     },
     "zh-CN": {
         "lessons.tab": "课堂实验",
@@ -146,8 +164,20 @@ STRINGS = {
         "lessons.col.truth": "正确答案",
         "lessons.col.group": "问题",
         "lessons.col.chance": "随机猜测",
-        "lessons.flat": "**这个模型上没有可展示的现象：**它答对了全部 {n} 个问题（随机猜测：{chance:.0%}），所以这个实验"
+        "lessons.flat": "**这个模型上没有可展示的现象**：它答对了全部 {n} 个问题（随机猜测：{chance:.0%}），所以这个实验"
                         "在这里找不到局限。试试别的模型，比如真正的 CLIP，或你在“学习”标签页中训练的模型。",
+        "lessons.share": "{label}：**{v:.0%}**（{k}/{n}；95% 区间 {lo:.0%}–{hi:.0%}）",
+        "lessons.verdict.above": "高于随机猜测（{chance:.0%}）",
+        "lessons.verdict.below": "低于随机猜测（{chance:.0%}）",
+        "lessons.verdict.guessing": "**与随机猜测无法区分**（{chance:.0%}）：区间包含了它",
+        "lessons.verdict_short.above": "高于随机猜测",
+        "lessons.verdict_short.below": "低于随机猜测",
+        "lessons.verdict_short.guessing": "= 随机猜测",
+        "lessons.interval_name": "95% 区间",
+        "lessons.interval_rule": "<small>95% 区间（Wilson）是在图片这么少的情况下真实正确率大概所在的范围。只有整个区间都"
+                                 "高于随机猜测线的结果，才说明模型真的会；区间包含随机猜测的结果，无论柱子多高，都和"
+                                 "抛硬币无法区分。</small>",
+        "lessons.confidence": "模型给自己答案的概率在 {lo:.0%} 到 {hi:.0%} 之间（二选一随机猜测：50%）。",
         "lessons.templates.tab": "1 · 提示模板",
         "lessons.templates.about": "CLIP 是从句子般的描述中学习的，而不是从单个词，所以标签的写法会改变它的回答。这里"
                                    "每张图片都要在全部 64 种颜色与形状的组合中被命名，标签有四种写法：直接写"
@@ -160,7 +190,7 @@ STRINGS = {
         "lessons.templates.group.one": "一个物体的图片",
         "lessons.templates.group.three": "三个物体的图片",
         "lessons.templates.col.group": "图中物体",
-        "lessons.templates.flat": "**这个模型上没有可展示的现象：**无论标签怎么写，两类图片上的得分都一样。",
+        "lessons.templates.flat": "**这个模型上没有可展示的现象**：无论标签怎么写，两类图片上的得分都一样。",
         "lessons.templates.true_prob": "正确标签的平均概率",
         "lessons.templates.set.bare": "只有标签",
         "lessons.templates.set.single": "'一张{}的照片。'",
@@ -189,6 +219,7 @@ STRINGS = {
                              "连起来的灰线。",
         "lessons.gap.title": "{n} 张图片及其描述，用 PCA 压缩到二维",
         "lessons.gap.images": "图片",
+        "lessons.gap.retrieval": "图片找到自己的描述",
         "lessons.gap.texts": "描述",
         "lessons.gap.summary": "- 两团点中心之间的距离：**{gap:.2f}**（0 = 没有鸿沟，2 = 完全相反）\n"
                                "- 图片与图片：平均余弦 **{ii:+.2f}**；描述与描述：**{tt:+.2f}**\n"
@@ -222,12 +253,14 @@ STRINGS = {
                                    "（*一个红色圆形和一个蓝色正方形*，玩具描述使用的顺序）或顺序颠倒；以及 "
                                    "*…在…的左边 / 右边*（玩具描述中从未出现）。每种说法中，正确答案说"
                                    "“左”和说“右”的次数一样多，排在前面和后面的次数也一样多，所以只偏爱某个词的模型"
-                                   "正好得 50%。**注意观察**哪些柱子高于随机猜测（50%）。",
+                                   "正好得 50%。**注意观察**区间而不是柱子：只有整个 95% 区间都高于随机猜测线（50%）的说法才算"
+                                   "数；模型给答案的概率说明它有多确定。玩具模型从未读过 *…在…的左边*，所以那里应当"
+                                   "是随机猜测。",
         "lessons.leftright.title": "它在哪里？每种说法的正确率",
         "lessons.leftright.group.single": "一个图形：在左边 / 右边",
         "lessons.leftright.group.order": "两个图形：提到的顺序",
         "lessons.leftright.group.relation": "两个图形：在……的左边",
-        "lessons.leftright.summary": "答对的比例：**{acc:.0%}**，共 {n} 张图片（随机猜测：{chance:.0%}）。",
+        "lessons.leftright.summary": "{n} 张图片，每种说法 {per} 张，每张在两个句子中二选一。",
     },
 }
 for _loc, _strings in lesson_languages.STRINGS.items():  # the English-vs-Chinese lesson keeps its own strings
@@ -273,6 +306,8 @@ def run_templates(res, request):
         rows.append([i + 1, truth, words[f"group.{res.groups[i]}"], *cells])
     summary = tr(request, "lessons.templates.summary", n=len(res.images), k=len(res.labels), chance=res.chance,
                  **res.n_prompts)
+    summary += "\n\n" + _shares_block(request, [(f"{words[f'set.{n}']}, {words[f'group.{g}']}", res.share(n, g))
+                                                 for n in sets for g in lessons.TEMPLATE_GROUPS])
     if res.flat:
         summary += "\n\n" + tr(request, "lessons.templates.flat")
     gallery = [(im, f"{i + 1}. {truth}") for i, (im, truth) in enumerate(zip(res.images, res.truth, strict=True))]
@@ -294,7 +329,8 @@ def run_gap(res, request):
     words = _words(request, "gap", ("images", "texts"), n=len(res.images))
     summary = tr(request, "lessons.gap.summary", gap=res.centroid_distance, ii=res.cos_image_image,
                  tt=res.cos_text_text, matched=res.cos_matched, mismatched=res.cos_mismatched, n=len(res.images),
-                 retrieval=res.retrieval, chance=1 / len(res.images))
+                 retrieval=res.retrieval, chance=res.retrieval_chance)
+    summary += "\n\n" + _shares_block(request, [(tr(request, "lessons.gap.retrieval"), res.retrieval_share)])
     gallery = [(im, cap) for im, cap in zip(res.images, res.captions, strict=True)]
     return (_model_line(request, res.model) + "\n\n" + summary, lessons_plots.gap_figure(res, words), gr.skip(),
             gallery, res)
@@ -306,6 +342,7 @@ def run_heldout(probe, request):
     summary = tr(request, "lessons.heldout.summary", hc=n["heldout_colour"], hs=n["heldout_shape"],
                  sc=n["seen_colour"], ss=n["seen_shape"], hp=probe.accuracy("heldout"), sp=probe.accuracy("seen"),
                  chance=probe.chance(), part=n["part_chance"])
+    summary += "\n\n" + _shares_block(request, [(words[f"group.{g}"], probe.share(g)) for g in probe.groups()])
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words),
             _table(request, probe, "heldout", "heldout"), _gallery(request, probe, "heldout"), probe)
 
@@ -313,6 +350,8 @@ def run_heldout(probe, request):
 def run_counting(probe, request):
     words = _words(request, "counting", ("title", "n1", "n2", "n3", "answer", "truth"))
     summary = tr(request, "lessons.counting.summary", acc=probe.accuracy(), chance=probe.chance())
+    summary += "\n\n" + _shares_block(request, [(words[f"n{g}"], probe.share(g)) for g in probe.groups()] +
+                                       [(tr(request, "lessons.accuracy"), probe.share())])
     summary += _flat_note(request, probe)
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.counting_figure(probe, words),
             _table(request, probe, ""), _gallery(request, probe), probe)
@@ -320,8 +359,11 @@ def run_counting(probe, request):
 
 def run_leftright(probe, request):
     words = _words(request, "leftright", ("title", "group.single", "group.order", "group.relation"))
-    summary = tr(request, "lessons.leftright.summary", acc=probe.accuracy(), n=len(probe.items),
-                 chance=probe.chance())
+    groups = probe.groups()
+    summary = tr(request, "lessons.leftright.summary", n=len(probe.items), per=len(probe.items) // len(groups))
+    summary += "\n\n" + _shares_block(request, [(words[f"group.{g}"], probe.share(g)) for g in groups])
+    lo, hi = probe.confidence_range()
+    summary += "\n\n" + tr(request, "lessons.confidence", lo=lo, hi=hi)
     summary += _flat_note(request, probe)
     return (_model_line(request, probe.model) + "\n\n" + summary, lessons_plots.probe_figure(probe, words),
             _table(request, probe, "leftright"), _gallery(request, probe), probe)
@@ -357,7 +399,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                                      show_label=False)
                 if not one_picture:
                     visual = gr.Gallery(show_label=False, columns=8, height="auto", object_fit="contain",
-                                        allow_preview=True)
+                                        allow_preview=True, elem_classes=["lesson-gallery"])
                 export = lessons_export.box(key, tabs, model_name)
 
                 def fn(name, request: gr.Request, _handler=handler, _one=one_picture, _key=key):

@@ -234,7 +234,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         return compute_matrix(ctx, images, texts, model_name, request)
 
     def spatial_fn(image, text, method, model_name, request: gr.Request):
-        return compute_spatial(ctx, image, text, method, model_name, request)
+        shown_map, *rest = compute_spatial(ctx, image, text, method, model_name, request)
+        # the overlay names the pair it shows (a clicked cell, a chosen pair, or the boxes below)
+        label = tr(request, "sim.overlay_pair", image=Path(_path(image)).name if image else "", text=text or "")
+        return gr.update(value=shown_map, label=label), *rest
 
     def redraw_fn(mstate, sstate, mode, logit_scale, method, batch, image, request: gr.Request):
         fig, note, cells = render_matrix(mstate, mode, logit_scale, request)
@@ -268,7 +271,9 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
                   .then(**keep).then(**redraw))
     files.upload(lambda: None, None, [batch], **PRIVATE)  # the user's own files: no longer a known batch
     mode.change(**redraw)
-    logit_scale.release(**redraw)
+    # .change, not .release: the number box (typing + Enter, blur) and the arrow keys never fire release, so the
+    # matrix kept its old logit scale; always_last: a drag redraws once for where it stopped, not per step
+    logit_scale.change(**redraw, trigger_mode="always_last")
     logit_scale.input(lambda: None, None, [pending], **PRIVATE)  # moved by hand: forget a restored value
 
     run_map.click(**map_event).then(**after_map).then(**refresh)
