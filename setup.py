@@ -6,7 +6,8 @@ and go into the wheel as clipdemo/bundled/ (clipdemo.core.assets finds them ther
 
 from setuptools import find_packages, setup
 
-BUNDLED = {"toy-clip": ["*.json", "*.txt", "*.md", "model.safetensors"], "toy": ["*.png"],
+BUNDLED = {"toy-clip": ["*.json", "*.txt", "*.md", "model.safetensors"], "toy": ["*.png", "*.webm"],
+           "fonts": ["*.woff2", "OFL.txt"],
            "photos": ["*.jpg", "LICENSE.md"]}
 
 setup(

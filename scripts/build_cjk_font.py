@@ -19,7 +19,7 @@ from fontTools.ttLib import TTCollection
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from clipdemo.ui.fonts import FONT_FILE, needed_characters  # noqa: E402 - the app's own list of characters
+from clipdemo.ui.fonts import FONT_PATH, needed_characters  # noqa: E402 - the app's own list of characters
 
 FAMILY = "Noto Sans CJK SC"
 
@@ -44,7 +44,7 @@ def main(argv=None) -> None:
     sub = subset.Subsetter(options)
     sub.populate(text="".join(sorted(chars)))
     sub.subset(font)
-    out = ROOT / FONT_FILE
+    out = FONT_PATH
     font.flavor = "woff2"
     font.save(out)
     missing = sorted(c for c in chars if ord(c) not in font.getBestCmap())

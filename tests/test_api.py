@@ -25,7 +25,8 @@ from gradio_client.exceptions import AppError  # noqa: E402
 from clipdemo.ui.api import ENDPOINTS  # noqa: E402
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-API_SECTION = README[README.index("## API: HTTP, Python, MCP"):]
+_API_START = README.index("## API: HTTP, Python, MCP")
+API_SECTION = README[_API_START:README.find("\n## ", _API_START + 1) % (len(README) + 1)]  # up to the next section
 RED = ROOT / "assets" / "toy" / "00_a_small_red_circle_on_the_left.png"
 BLUE = ROOT / "assets" / "toy" / "01_a_small_blue_square_on_the_right.png"
 README_URL = "http://127.0.0.1:7860"

@@ -8,7 +8,7 @@ from clipdemo.ui.app import FONTS, launch_kwargs
 
 
 def test_every_chinese_character_the_app_writes_is_in_its_font():
-    cmap = TTFont(fonts.ROOT / fonts.FONT_FILE).getBestCmap()
+    cmap = TTFont(fonts.FONT_PATH).getBestCmap()
     needed = fonts.needed_characters()
     assert len(needed) > 500  # the UI's strings were found, not an empty scan
     missing = sorted(c for c in needed if ord(c) not in cmap)
@@ -16,7 +16,7 @@ def test_every_chinese_character_the_app_writes_is_in_its_font():
 
 
 def test_the_font_is_a_subset_of_a_few_hundred_kb_with_its_ofl_licence():
-    path = fonts.ROOT / fonts.FONT_FILE
+    path = fonts.FONT_PATH
     assert 50_000 < path.stat().st_size < 600_000
     licence = (path.parent / "OFL.txt").read_text(encoding="utf-8")
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence and "Adobe" in licence

@@ -12,8 +12,10 @@ import plotly.io as pio
 from starlette.responses import FileResponse, PlainTextResponse
 from starlette.routing import Route
 
+from clipdemo.core.assets import ASSETS_DIR
+
 ROOT = Path(__file__).resolve().parent.parent.parent
-FONT_FILE = "assets/fonts/clipdemo-cjk.woff2"
+FONT_PATH = ASSETS_DIR / "fonts" / "clipdemo-cjk.woff2"  # a checkout's assets/, or the installed package's copy
 FAMILY = "clipdemo CJK"
 URL = "clipdemo/font/clipdemo-cjk.woff2"  # relative: resolves under a proxy's path prefix too
 CJK = re.compile("[\u2e80-\u2fff\u3000-\u303f\u3100-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
@@ -31,7 +33,7 @@ def needed_characters(source: Path = ROOT / "clipdemo") -> set[str]:
 
 
 async def _font(request) -> FileResponse | PlainTextResponse:
-    path = ROOT / FONT_FILE  # one fixed file: nothing in the request names a path
+    path = FONT_PATH  # one fixed file: nothing in the request names a path
     if not path.is_file():
         return PlainTextResponse("font not built (scripts/build_cjk_font.py)", status_code=404)
     return FileResponse(path, media_type="font/woff2", headers={"Cache-Control": "public, max-age=86400"})
