@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -22,8 +22,15 @@ from clipdemo.errors import InputError
 from clipdemo.images import load_image
 from clipdemo.zeroshot import parse_labels
 
-if TYPE_CHECKING:  # the service calls in here; only its type is named
-    from clipdemo.service import ClipService
+
+
+class ClipService(Protocol):
+    """What these operations use of clipdemo.service.ClipService (which calls in here: no import back)."""
+
+    def encoder(self, model: str | None = ""): ...
+    def model_name(self, model: str | None = "") -> str: ...
+    def zero_shot(self, image, labels, templates="single", model: str = ""): ...
+    def similarity_matrix(self, images, texts, model: str = "", names=None): ...
 
 DIGITS = 6
 

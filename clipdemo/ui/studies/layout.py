@@ -165,13 +165,13 @@ def run_few_shot(ctx: UIContext, files, labels: str, shots: str, seeds: float, t
 
 def model_lists(ctx: UIContext, model_name: str | None, request: gr.Request = None):
     """Both pickers, with this session's own models; A: the active model; B: the session's Learn-tab model if
-    there is one, else the bundled model (or the first other model when A is the bundled one)."""
+    there is one, else the first other model that loads here now (A itself when there is none)."""
     session = getattr(request, "session_hash", None)
     options = header.choices(ctx, session, locale_of(request))
-    names = [name for _, name in options]
+    here = [m.name for m in ctx.service.models(session).models if m.availability == "local"]  # no download wait
     a = model_name or ctx.service.model_name()
     own = ctx.service.session_models(session)
-    b = own[0] if own else next((n for n in names if n != a), a)
+    b = own[0] if own else next((n for n in here if n != a), a)
     return gr.update(choices=options, value=a), gr.update(choices=options, value=b)
 
 
