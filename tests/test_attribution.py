@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipdemo import attribution, toyworld
-from clipdemo.errors import InputError
+from clipdemo.core import attribution
+from clipdemo.core import toyworld
+from clipdemo.core.errors import InputError
 
 
 def _picture(colour: str, shape: str, seed: int = 0):
@@ -62,8 +63,8 @@ def test_other_families_tokenizers_map_tokens_to_words(family, tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     from test_loading import build_tiny_chinese_clip, build_tiny_siglip
 
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import load_model
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.loading import load_model
 
     build = build_tiny_siglip if family == "siglip" else build_tiny_chinese_clip
     encoder = Encoder(load_model(str(build(tmp_path / family)), device="cpu", dtype="fp32"))

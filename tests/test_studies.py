@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipdemo import studies, toyworld
-from clipdemo.errors import InputError
+from clipdemo.serve import studies
+from clipdemo.core import toyworld
+from clipdemo.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 RED = ROOT / "assets/toy/00_a_small_red_circle_on_the_left.png"
@@ -21,8 +22,8 @@ RED = ROOT / "assets/toy/00_a_small_red_circle_on_the_left.png"
 
 @pytest.fixture(scope="module")
 def service(tiny_clip_dir):
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
 
     return ClipService(ModelRegistry("bundled", device="cpu", dtype="fp32", allowed_folders=(str(tiny_clip_dir),)))
 
@@ -89,7 +90,7 @@ def test_compare_with_a_sessions_learn_tab_model_and_a_sigmoid_model(service, tm
     sys.path.insert(0, str(Path(__file__).parent))
     from test_loading import build_tiny_siglip
 
-    from clipdemo.loading import load_model
+    from clipdemo.core.loading import load_model
 
     private = service.registry.add_private("session-1", load_model(str(tiny_clip_dir), "cpu", "fp32"), "Learn tab")
     r = service.compare_models(str(RED), "red circle, blue square", model_a="bundled", model_b=private)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import gradio as gr
 import pytest
 
-from clipdemo.registry import ModelRegistry
+from clipdemo.core.registry import ModelRegistry
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.similarity import words
 from clipdemo.ui.studies import layout as fs

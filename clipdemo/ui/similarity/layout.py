@@ -238,7 +238,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             raw = gr.Image(label=t("sim.raw"), interactive=False, height=360)
             with gr.Accordion(t("sim.map_numbers"), open=False):
                 grid_json = gr.JSON()
-    with gr.Row():  # the text side: which words of the caption carry the match (clipdemo.attribution)
+    with gr.Row():  # the text side: which words of the caption carry the match (clipdemo.core.attribution)
         with gr.Column():
             gr.Markdown("#### " + t("words.title"))
             run_words = gr.Button(t("words.run"), size="sm", elem_id="sim-run-words")

@@ -7,7 +7,7 @@ import html
 
 import gradio as gr
 
-from clipdemo.images import load_image
+from clipdemo.core.images import load_image
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import tr
 

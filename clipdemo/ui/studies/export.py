@@ -3,8 +3,8 @@ settings and the model(s) that answered."""
 
 from __future__ import annotations
 
-from clipdemo.service import ModelDetails
-from clipdemo.studies import FewShot, ModelComparison
+from clipdemo.serve.service import ModelDetails
+from clipdemo.serve.studies import FewShot, ModelComparison
 from clipdemo.ui import exports as ex
 
 

@@ -42,12 +42,12 @@ MAX_TEXT_CHARS = 500  # per text; CLIP reads 77 tokens, rarely more than ~400 ch
 MAX_PROMPTS = 2000  # labels x templates in one request
 HEAVY_PROMPTS = 1000  # more new prompts than this is heavy work: one such request at a time, server-wide
 HEAVY_WAIT_S = 3.0  # how long a heavy request waits for the heavy lane before it is turned away
-# few-shot probe (clipdemo.fewshot): labelled pictures per class, points on the curve, random splits, classes
+# few-shot probe (clipdemo.teach.fewshot): labelled pictures per class, points on the curve, random splits, classes
 FEW_SHOT_MAX_SHOTS = 64
 FEW_SHOT_MAX_POINTS = 8
 FEW_SHOT_MAX_SEEDS = 10
 FEW_SHOT_MAX_CLASSES = 20  # toy pictures: classes x (shots + 20 held out) rendered, at most ~1700
-# which words carry the match (clipdemo.attribution): leave-one-word-out encodes one text per word
+# which words carry the match (clipdemo.core.attribution): leave-one-word-out encodes one text per word
 ATTRIBUTION_MAX_WORDS = 40
 
 

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo import limits
-from clipdemo.backends.torch_backend import projected_features
-from clipdemo.encoding import Encoder
-from clipdemo.errors import InputError
+from clipdemo.core import limits
+from clipdemo.core.backends.torch_backend import projected_features
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.errors import InputError
 
 WORD = re.compile(r"[\u4e00-\u9fff]|[^\W\u4e00-\u9fff]+(?:['’][^\W\u4e00-\u9fff]+)?|[^\w\s]")
 GRADIENT = "gradient_x_input"

@@ -1,7 +1,7 @@
 """Which words carry the match, measured: on a picture holding only a red circle, do "red" and "circle"
 outweigh "blue" and "square" in "a red circle and a blue square"?
 
-    python -m clipdemo.tools.word_hits --model assets/toy-clip [--n 300] [--write-card]
+    python -m clipdemo.training.word_hits --model assets/toy-clip [--n 300] [--write-card]
 
 Each trial is a toy-world picture of one object (a colour and a shape) and a caption naming it and a second
 object of another colour and another shape, which the picture does not hold. Both orders are asked: the
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from clipdemo import toyworld
-from clipdemo.attribution import token_attribution
-from clipdemo.encoding import Encoder
-from clipdemo.tools.pointing import write_card
+from clipdemo.core import toyworld
+from clipdemo.core.attribution import token_attribution
+from clipdemo.core.encoding import Encoder
+from clipdemo.training.pointing import write_card
 
 CARD_START = "<!-- word-hits:start -->"
 CARD_END = "<!-- word-hits:end -->"
@@ -99,7 +99,7 @@ def card_section(scores: list[Score], model: str, n: int, seed: int) -> str:
         CARD_START,
         "## Which words carry the match",
         "",
-        f"Measured {datetime.date.today().isoformat()} with `python -m clipdemo.tools.word_hits --model {model} "
+        f"Measured {datetime.date.today().isoformat()} with `python -m clipdemo.training.word_hits --model {model} "
         f"--n {n} --seed {seed} --write-card`: {n} toy pictures of one object, each captioned with that object "
         "and another of a different colour and shape (\"a red circle and a blue square\" on a red circle), in "
         "both orders.",
@@ -111,7 +111,7 @@ def card_section(scores: list[Score], model: str, n: int, seed: int) -> str:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m clipdemo.tools.word_hits", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.training.word_hits", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="assets/toy-clip", help="'bundled' or a model folder")
     p.add_argument("--n", type=int, default=300, help="pictures (each asked in both orders)")
     p.add_argument("--seed", type=int, default=0)
@@ -120,7 +120,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     import torch
 
-    from clipdemo.loading import load_model
+    from clipdemo.core.loading import load_model
 
     torch.set_num_threads(args.threads)
     loaded = load_model(args.model, device="cpu", dtype="fp32")

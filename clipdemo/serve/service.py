@@ -22,7 +22,8 @@ import numpy as np
 from PIL import Image
 
 from clipdemo import gallery as galleries
-from clipdemo import limits, studies
+from clipdemo import limits
+from clipdemo.serve import studies
 from clipdemo.embedding_map import MapData, build_map_data, project_map, records
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
@@ -545,7 +546,7 @@ class ClipService:
                           [{"text": t, "vector": [_r(v) for v in e]} for t, e in zip(lines, txt, strict=True)],
                           problems)
 
-    # ------------------------------------------------------------ the paper's follow-ups (clipdemo.studies)
+    # ------------------------------------------------------------ the paper's follow-ups (clipdemo.serve.studies)
     def few_shot(self, images: Sequence[ImageSource] | None = None, labels: str | Sequence[str] = "",
                  shots: str | Sequence[int] = "1,2,4,8,16", seeds: int = 5, templates: str | Sequence[str] = "single",
                  model: str = "") -> studies.FewShot:

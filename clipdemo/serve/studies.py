@@ -15,17 +15,18 @@ from typing import Protocol
 
 import numpy as np
 
-from clipdemo import fewshot, limits
-from clipdemo import gallery as galleries
-from clipdemo.attribution import token_attribution as engine_token_attribution
-from clipdemo.errors import InputError
-from clipdemo.images import load_image
-from clipdemo.zeroshot import parse_labels
+from clipdemo.teach import fewshot
+from clipdemo.core import limits
+from clipdemo.data import gallery as galleries
+from clipdemo.core.attribution import token_attribution as engine_token_attribution
+from clipdemo.core.errors import InputError
+from clipdemo.core.images import load_image
+from clipdemo.core.zeroshot import parse_labels
 
 
 
 class ClipService(Protocol):
-    """What these operations use of clipdemo.service.ClipService (which calls in here: no import back)."""
+    """What these operations use of clipdemo.serve.service.ClipService (which calls in here: no import back)."""
 
     def encoder(self, model: str | None = ""): ...
     def model_name(self, model: str | None = "") -> str: ...

@@ -22,10 +22,11 @@ import numpy as np
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
-from clipdemo import limits, toyworld
-from clipdemo.encoding import Encoder
-from clipdemo.errors import InputError
-from clipdemo.zeroshot import class_embeddings, resolve_templates
+from clipdemo.core import limits
+from clipdemo.core import toyworld
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.errors import InputError
+from clipdemo.core.zeroshot import class_embeddings, resolve_templates
 
 DEFAULT_SHOTS = (1, 2, 4, 8, 16)
 DEFAULT_TOY_LABELS = tuple(toyworld.SHAPES)  # eight shapes in any colour: the probe must learn shape

@@ -2,7 +2,7 @@
 
 - "locked" (the default): LiT, locked-image tuning (Zhai et al., CVPR 2022). The image tower is the
   bundled model's, frozen; a small text tower is trained from scratch against it. The fixed batch's
-  diagonal is complete within seconds (see `python -m clipdemo.tools.bench_learn`).
+  diagonal is complete within seconds (see `python -m clipdemo.bench.bench_learn`).
 - "scratch": both towers from random weights, as CLIP itself was trained. Colours come first and the
   shapes much later: the honest, slow curve.
 
@@ -47,7 +47,7 @@ WIDTH_CHOICES = [32, 64, 128]
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
 # What differs between the modes' defaults: from scratch, shapes need a bigger model and many more steps
-# (measured with `python -m clipdemo.tools.bench_learn`; width 64 x 2 layers stays at colour blocks).
+# (measured with `python -m clipdemo.bench.bench_learn`; width 64 x 2 layers stays at colour blocks).
 MODE_DEFAULTS = {"locked": {}, "scratch": {"width": 128, "layers": 4, "heads": 4, "lr": 1e-3, "steps": 3000}}
 
 
