@@ -59,6 +59,29 @@ def shoot(browser, port: int, out: Path, lang: str, size: str) -> None:
     page.close()
 
 
+def start_app(port: int, allow_folder: Path, log: Path, patience_s: float = 600):
+    """scripts/screenshots.py's start, with more patience: a loaded machine imports the app slowly."""
+    import subprocess
+    import time
+    import urllib.request
+
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    cmd = [sys.executable, "app.py", "--model", "bundled", "--port", str(port), "--allow-folder", str(allow_folder),
+           "--device", "cpu", "--dtype", "fp32"]
+    proc = subprocess.Popen(cmd, cwd=base.ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.time() + patience_s
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited; see {log}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2)
+            return proc
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(1)
+    proc.terminate()
+    raise RuntimeError(f"the app did not answer within {patience_s:.0f} s; see {log}")
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(base.ROOT / "docs" / "screenshots"))
@@ -73,7 +96,7 @@ def main(argv=None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="clipdemo-shots-"))
     second = base.build_second_model(tmp / "tiny-random-clip")
     port = base.free_port(args.port)
-    proc = base.start_app(port, second, tmp / "app.log")
+    proc = start_app(port, second, tmp / "app.log")
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),

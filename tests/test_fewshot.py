@@ -86,3 +86,9 @@ def test_shots_beyond_the_smallest_class_are_left_out_with_a_notice(bundled_enco
 def test_toy_colours_are_those_of_the_world():
     data = fewshot.toy_set(["green"], 4, seed=0)
     assert data.classes == ["green"] and set(toyworld.COLOURS) >= {"green"}
+
+
+def test_the_same_toy_request_reuses_its_pictures():
+    a, b = fewshot.toy_set(["red", "blue"], 2, seed=4), fewshot.toy_set(["red", "blue"], 2, seed=4)
+    assert a.images[0] is b.images[0] and a.images is not b.images  # drawn once; each caller its own list
+    assert fewshot.toy_set(["red", "blue"], 2, seed=5).images[0] is not a.images[0]

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 
 from clipdemo.core import limits
 from clipdemo.core import toyworld
+from clipdemo.core.cache import LRUCache
 from clipdemo.core.encoding import Encoder
 from clipdemo.core.errors import InputError
 from clipdemo.core.zeroshot import class_embeddings, resolve_templates
@@ -93,8 +94,21 @@ def toy_class(label: str) -> tuple[str | None, str | None]:
     return colour, shape
 
 
+_TOY_SETS = LRUCache(4)  # (labels, per_class, seed, size) -> LabelledSet: a class reruns the same defaults
+
+
 def toy_set(labels: Sequence[str], per_class: int, seed: int = 0, size: int = TOY_RENDER_PX) -> LabelledSet:
-    """`per_class` single-object toy pictures for each label (a colour, a shape, or a colour and a shape)."""
+    """`per_class` single-object toy pictures for each label (a colour, a shape, or a colour and a shape);
+    the same request again gets the same pictures without drawing them (and the encoder's cache embeds none)."""
+    key = (tuple(labels), per_class, seed, size)
+    found = _TOY_SETS.get(key)
+    if found is None:
+        found = _draw_toy_set(labels, per_class, seed, size)
+        _TOY_SETS.put(key, found)
+    return LabelledSet(list(found.images), list(found.labels), list(found.classes), found.source)
+
+
+def _draw_toy_set(labels: Sequence[str], per_class: int, seed: int, size: int) -> LabelledSet:
     wanted = [toy_class(lab) for lab in labels]
     if len(set(wanted)) < len(wanted):
         raise InputError("two labels ask for the same toy pictures; give different colours or shapes")
