@@ -27,17 +27,18 @@ def name(view: str, lang: str, size: str) -> str:
     return f"{view}.png" if (lang, size) == ("en", "wide") else f"{view}-{lang}-{size}.png"
 
 
-def shoot(browser, port: int, out: Path, lang: str, size: str) -> None:
+def shoot(browser, port: int, out: Path, lang: str, size: str, few_shot: bool = True) -> None:
     page = browser.new_page(viewport=SIZES[size], locale=lang)
     page.set_default_timeout(300_000)  # a loaded 2-core machine
     page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
     page.wait_for_function("() => (document.querySelector('#model-status')?.innerText || '').length > 20")
     base.open_tab(page, STUDIES_TAB)
-    page.locator("#fs-run").click()
-    page.wait_for_function("() => document.querySelector('#fs-curve .js-plotly-plot')?.data?.length > 0")
-    base.wait_idle(page, 300_000)
-    page.locator("#fs-curve").scroll_into_view_if_needed()
-    page.screenshot(path=str(out / name("few-shot", lang, size)), full_page=False)
+    if few_shot:
+        page.locator("#fs-run").click()
+        page.wait_for_function("() => document.querySelector('#fs-curve .js-plotly-plot')?.data?.length > 0")
+        base.wait_idle(page, 300_000)
+        page.locator("#fs-curve").scroll_into_view_if_needed()
+        page.screenshot(path=str(out / name("few-shot", lang, size)), full_page=False)
     # model B is the second model of the picker (the tiny random CLIP): it loads here, the hub ones do not
     page.locator("#cmp-image input[type=file]").set_input_files(str(base.ROOT / "assets/toy/00_a_small_red_circle_on_the_left.png"))
     page.wait_for_timeout(1500)

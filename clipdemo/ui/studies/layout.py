@@ -184,7 +184,9 @@ def run_compare(ctx: UIContext, image, labels: str, templates: str, model_a: str
     except USER_ERRORS as e:
         raise user_error(e, request) from e
     r = result.to_json()
-    names = (f"A · {ctx.service.display_name(r['model_a'])}", f"B · {ctx.service.display_name(r['model_b'])}")
+    locale = locale_of(request)
+    names = (f"A · {header.model_label(ctx, r['model_a'], locale)}",
+             f"B · {header.model_label(ctx, r['model_b'], locale)}")
     fig = figures.compare_figure(r, names, {"softmax": tr(request, "cmp.softmax"),
                                             "sigmoid": tr(request, "cmp.sigmoid")})
     verdict = (tr(request, "cmp.agree", top=r["top_a"], rho=r["rank_agreement"]) if r["agree"] else
@@ -204,7 +206,9 @@ def run_matrices(ctx: UIContext, model_a: str, model_b: str, request: gr.Request
         result = ctx.service.compare_matrices(paths, captions, model_a or "", model_b or "")
     except USER_ERRORS as e:
         raise user_error(e, request) from e
-    names = (f"A · {ctx.service.display_name(result.a['model'])}", f"B · {ctx.service.display_name(result.b['model'])}")
+    locale = locale_of(request)
+    names = (f"A · {header.model_label(ctx, result.a['model'], locale)}",
+             f"B · {header.model_label(ctx, result.b['model'], locale)}")
     note = tr(request, "cmp.matrices_note", n=len(paths), agree=result.top1_agreement)
     return figures.matrices_figure(result.a, result.b, names), note
 
