@@ -248,8 +248,8 @@ def _raise(error: Exception):
 
 def test_a_user_error_is_an_input_problem_and_anything_else_a_logged_bug(caplog):
     import gradio as gr
-
     from clipdemo.errors import InputError
+
     from clipdemo.ui.api import respond
 
     with pytest.raises(gr.Error) as info:

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipdemo.core import attribution
-from clipdemo.core import toyworld
+from clipdemo.core import attribution, toyworld
 from clipdemo.core.errors import InputError
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipdemo.teach import fewshot
 from clipdemo.core import toyworld
 from clipdemo.core.errors import InputError
+from clipdemo.teach import fewshot
 
 
 def test_shots_are_parsed_sorted_and_bounded():

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipdemo.serve import studies
 from clipdemo.core import toyworld
 from clipdemo.core.errors import InputError
+from clipdemo.serve import studies
 
 ROOT = Path(__file__).resolve().parents[1]
 RED = ROOT / "assets/toy/00_a_small_red_circle_on_the_left.png"

@@ -23,7 +23,6 @@ from PIL import Image
 
 from clipdemo import gallery as galleries
 from clipdemo import limits
-from clipdemo.serve import studies
 from clipdemo.embedding_map import MapData, build_map_data, project_map, records
 from clipdemo.encoding import Encoder
 from clipdemo.errors import InputError
@@ -31,6 +30,7 @@ from clipdemo.images import load_image
 from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, is_offline
 from clipdemo.registry import ModelRegistry, is_private
 from clipdemo.search import DEFAULT_K, Hit, search_image, search_text
+from clipdemo.serve import studies
 from clipdemo.similarity import MAX_IMAGES as MATRIX_MAX_IMAGES
 from clipdemo.similarity import MAX_TEXTS as MATRIX_MAX_TEXTS
 from clipdemo.similarity import similarity_matrix as engine_similarity_matrix

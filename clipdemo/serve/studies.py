@@ -15,14 +15,13 @@ from typing import Protocol
 
 import numpy as np
 
-from clipdemo.teach import fewshot
 from clipdemo.core import limits
-from clipdemo.data import gallery as galleries
 from clipdemo.core.attribution import token_attribution as engine_token_attribution
 from clipdemo.core.errors import InputError
 from clipdemo.core.images import load_image
 from clipdemo.core.zeroshot import parse_labels
-
+from clipdemo.data import gallery as galleries
+from clipdemo.teach import fewshot
 
 
 class ClipService(Protocol):

@@ -22,8 +22,7 @@ import numpy as np
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
-from clipdemo.core import limits
-from clipdemo.core import toyworld
+from clipdemo.core import limits, toyworld
 from clipdemo.core.cache import LRUCache
 from clipdemo.core.encoding import Encoder
 from clipdemo.core.errors import InputError

@@ -54,7 +54,7 @@ def compare_figure(r: dict, names: tuple[str, str], words: dict[str, str]) -> go
 
 def matrices_figure(a: dict, b: dict, names: tuple[str, str]) -> go.Figure:
     """Two cosine matrices side by side, one colour scale each (two models' cosines are not on one scale)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=list(names), horizontal_spacing=0.12)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=list(names), horizontal_spacing=0.04, shared_yaxes=True)
     short = [t if len(t) <= 28 else t[:27] + "…" for t in a["texts"]]
     for col, m in enumerate((a, b), 1):
         fig.add_trace(go.Heatmap(z=m["cosine"], x=short, y=m["images"], colorscale="Viridis", showscale=False,

@@ -185,10 +185,10 @@ def run_compare(ctx: UIContext, image, labels: str, templates: str, model_a: str
         raise user_error(e, request) from e
     r = result.to_json()
     locale = locale_of(request)
-    names = (f"A · {header.model_label(ctx, r['model_a'], locale)}",
-             f"B · {header.model_label(ctx, r['model_b'], locale)}")
-    fig = figures.compare_figure(r, names, {"softmax": tr(request, "cmp.softmax"),
-                                            "sigmoid": tr(request, "cmp.sigmoid")})
+    # the charts say A and B (two long names collide on a phone); the line under them names the models
+    who = f"A: {header.model_label(ctx, r['model_a'], locale)} · B: {header.model_label(ctx, r['model_b'], locale)}"
+    fig = figures.compare_figure(r, ("A", "B"), {"softmax": tr(request, "cmp.softmax"),
+                                                 "sigmoid": tr(request, "cmp.sigmoid")})
     verdict = (tr(request, "cmp.agree", top=r["top_a"], rho=r["rank_agreement"]) if r["agree"] else
                tr(request, "cmp.disagree", a=r["top_a"], b=r["top_b"], rho=r["rank_agreement"]))
     table = [[lab, f"{pa:.3f}", f"{pb:.3f}", f"{ca:.3f}", f"{cb:.3f}"] for lab, pa, pb, ca, cb in
@@ -197,7 +197,8 @@ def run_compare(ctx: UIContext, image, labels: str, templates: str, model_a: str
     notes = "\n".join(f"- {n}" for n in r["notices"])
     payload = sx.compare_payload(result, fig, ctx.service.describe(r["model_a"]),
                                  {"templates": templates or "single"})
-    return fig, verdict + ("\n\n" + notes if notes else ""), gr.update(value=table, headers=headers), r, payload
+    return (fig, who + "\n\n" + verdict + ("\n\n" + notes if notes else ""), gr.update(value=table, headers=headers),
+            r, payload)
 
 
 def run_matrices(ctx: UIContext, model_a: str, model_b: str, request: gr.Request = None):
@@ -207,10 +208,10 @@ def run_matrices(ctx: UIContext, model_a: str, model_b: str, request: gr.Request
     except USER_ERRORS as e:
         raise user_error(e, request) from e
     locale = locale_of(request)
-    names = (f"A · {header.model_label(ctx, result.a['model'], locale)}",
-             f"B · {header.model_label(ctx, result.b['model'], locale)}")
+    who = (f"A: {header.model_label(ctx, result.a['model'], locale)} · "
+           f"B: {header.model_label(ctx, result.b['model'], locale)}")
     note = tr(request, "cmp.matrices_note", n=len(paths), agree=result.top1_agreement)
-    return figures.matrices_figure(result.a, result.b, names), note
+    return figures.matrices_figure(result.a, result.b, ("A", "B")), who + "\n\n" + note
 
 
 def build(ctx: UIContext, model_name: gr.State) -> None:
