@@ -6,7 +6,6 @@ training/ or bench/ (checked on the live import list in test_imports). Built fro
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 

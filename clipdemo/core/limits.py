@@ -79,6 +79,14 @@ RETRY_AFTER_S = 10  # what a refused visitor is told to wait (HTTP Retry-After)
 MAX_JSON_BODY_BYTES = 48 * 2**20  # a JSON request body (MCP sends pictures inline as data: URIs, 25 MB each)
 MAX_JSON_DEPTH = 32  # nesting of a JSON request body: the API's deepest input is 4 levels
 
+# few-shot probe (clipdemo.teach.fewshot): labelled pictures per class, points on the curve, random splits, classes
+FEW_SHOT_MAX_SHOTS = 64
+FEW_SHOT_MAX_POINTS = 8
+FEW_SHOT_MAX_SEEDS = 10
+FEW_SHOT_MAX_CLASSES = 20  # toy pictures: classes x (shots + 20 held out) rendered, at most ~1700
+# which words carry the match (clipdemo.core.attribution): leave-one-word-out encodes one text per word
+ATTRIBUTION_MAX_WORDS = 40
+
 
 class LimitError(UserError, ValueError):
     """A request asked for more than the server gives one request; the message says which limit."""

@@ -40,6 +40,7 @@ from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_lo
 from clipdemo.projection import Projection
 from clipdemo.registry import ModelRegistry, is_private
 from clipdemo.search import DEFAULT_K, Hit, rank, search_image, search_text
+from clipdemo.serve import studies
 from clipdemo.similarity import similarity_matrix as engine_similarity_matrix
 from clipdemo.spatial import spatial_map
 from clipdemo.zeroshot import ZeroShotResult
@@ -777,3 +778,28 @@ class ClipService:
                            [_r(b) for b in timeline.baseline], timeline.times[timeline.best_frame], moments,
                            _r(sample.duration), _r(sample.fps), self.result_model(model),
                            free_text(notices + cut + sample.notices), [sample.frames[m.peak_frame] for m in timeline.moments])
+
+    # ------------------------------------------------------------ the paper's follow-ups (clipdemo.serve.studies)
+    def few_shot(self, images: Sequence[ImageSource] | None = None, labels: str | Sequence[str] = "",
+                 shots: str | Sequence[int] = "1,2,4,8,16", seeds: int = 5, templates: str | Sequence[str] = "single",
+                 model: str = "") -> studies.FewShot:
+        """A logistic-regression probe on k labelled pictures per class against the zero-shot prompts, on
+        held-out pictures: accuracy per k (mean and spread over seeds), zero-shot, chance, and the k the
+        prompt is worth. No images: the toy world (labels: colours, shapes or both; default the 8 shapes);
+        images: a zip with a folder per class, or pictures with a CSV of path,label."""
+        return studies.few_shot(self, images, labels, shots, seeds, templates, model)
+
+    def compare_models(self, image: ImageSource, labels: str | Sequence[str], templates: str | Sequence[str] = "single",
+                       model_a: str = "", model_b: str = "") -> studies.ModelComparison:
+        """One picture and one label set through two models, each scored its own way (softmax or sigmoid)."""
+        return studies.compare_models(self, image, labels, templates, model_a, model_b)
+
+    def compare_matrices(self, images: Sequence[ImageSource], texts: str | Sequence[str], model_a: str = "",
+                         model_b: str = "", names: Sequence[str] | None = None) -> studies.MatrixComparison:
+        """The image x text similarity matrix of two models, and how often their best text per image agrees."""
+        return studies.compare_matrices(self, images, texts, model_a, model_b, names)
+
+    def token_attribution(self, image: ImageSource, text: str, model: str = "") -> studies.TokenAttribution:
+        """Which words of `text` carry its match with the image: gradient x input per token and word, and the
+        cosine drop when each word is left out."""
+        return studies.token_attribution(self, image, text, model, image_name(image))

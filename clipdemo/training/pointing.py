@@ -165,13 +165,13 @@ def card_section(scores: list[MethodScore], model: str, seed: int, size: int,
     ])
 
 
-def write_card(folder: str | Path, section: str) -> Path:
-    """Replace the delimited section of the model folder's README.md, or append it."""
+def write_card(folder: str | Path, section: str, markers: tuple[str, str] = (CARD_START, CARD_END)) -> Path:
+    """Replace the section of the model folder's README.md between `markers`, or append it."""
     path = Path(folder) / "README.md"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = text.find(CARD_START), text.find(CARD_END)
+    start, end = text.find(markers[0]), text.find(markers[1])
     if start >= 0 and end > start:
-        text = text[:start] + section + text[end + len(CARD_END):]
+        text = text[:start] + section + text[end + len(markers[1]):]
     else:
         text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + section + "\n"
     path.write_text(text, encoding="utf-8")

@@ -41,7 +41,7 @@ from clipdemo.ui import gradio_adapter, no_fetch
 log = logging.getLogger("clipdemo.api")
 
 ENDPOINTS = ("models", "zero_shot", "zero_shot_batch", "similarity_matrix", "spatial_heatmap", "embedding_map",
-             "search", "embed", "video_search")
+             "search", "embed", "video_search", "few_shot", "compare_models", "token_attribution")
 NOT_A_FILE = ("pass images as uploaded files: gradio_client.handle_file(path), or a path returned by "
               "/gradio_api/upload as {\"path\": ..., \"meta\": {\"_type\": \"gradio.FileData\"}}; over MCP a "
               "data: URI. Plain paths and URLs are refused.")
@@ -258,8 +258,68 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("video_search", lambda: service.video_search(
             file_path(video), query, file_path(query_image) if query_image else None, float(fps), model))
 
+    def few_shot(images: list[FileData] | None = None, labels: str = "", shots: str = "1,2,4,8,16", seeds: int = 5,
+                 templates: str = "single", model: str = "") -> dict:
+        """Few-shot probe vs. zero-shot: how many labelled pictures per class the prompt is worth (the CLIP paper's
+        linear-probe comparison). A logistic-regression probe on the image embeddings of k pictures per class is
+        tested on held-out pictures, for each k and several random splits, beside zero-shot on the same pictures.
+
+        Args:
+            images: your labelled pictures: a .zip with one folder per class, or pictures with a .csv of path,label
+                (over MCP data: URIs); none: toy-world pictures rendered on demand.
+            labels: toy world only: the classes, each a colour, a shape or both (e.g. "circle, square, star" or
+                "red, blue"); empty: the eight shapes. With your own pictures the classes are their folders.
+            shots: labelled pictures per class to try, e.g. "1,2,4,8,16" (at most 64).
+            seeds: random splits to average over (1-10).
+            templates: the zero-shot prompts: single, imagenet7, imagenet80, bare, or your own with {}.
+            model: a model name from the models endpoint; empty for the server's default.
+
+        Returns:
+            shots, accuracy (mean over seeds per k), accuracy_std, zero_shot_accuracy, chance (1/classes),
+            equivalent_shots (k where the probe reaches zero-shot; null: beyond the largest k), notices, classes,
+            per_seed, test_per_class, seeds, templates, source (toy or upload), model.
+        """
+        return respond("few_shot", lambda: service.few_shot(file_paths(images), labels, shots, int(seeds), templates,
+                                                            model))
+
+    def compare_models(image: FileData, labels: str, templates: str = "single", model_a: str = "",
+                       model_b: str = "") -> dict:
+        """Two models side by side: the same picture and labels through both, each scored the way it was trained
+        (softmax over the labels for CLIP, a sigmoid per label for SigLIP).
+
+        Args:
+            image: the picture (over MCP a data: URI).
+            labels: the candidate labels, separated by commas or new lines.
+            templates: single, imagenet7, imagenet80, bare, or your own templates with {}.
+            model_a: a model name from the models endpoint; empty for the server's default.
+            model_b: the other model.
+
+        Returns:
+            image, labels (in your order), model_a, model_b, scoring_a, scoring_b, probabilities_a/_b and
+            cosine_a/_b per label, top_a, top_b, agree (same best label), rank_agreement (Spearman), notices.
+        """
+        return respond("compare_models",
+                       lambda: service.compare_models(file_path(image), labels, templates, model_a, model_b))
+
+    def token_attribution(image: FileData, text: str, model: str = "") -> dict:
+        """Which words of a text carry its match with a picture.
+
+        Args:
+            image: the picture (over MCP a data: URI).
+            text: the caption to explain, e.g. "a red circle and a blue square".
+            model: a model name from the models endpoint; empty for the server's default.
+
+        Returns:
+            tokens and attribution (gradient x input on each token embedding: how much the cosine would drop if
+            that token's embedding were zeroed, to first order), words and word_attribution (the same summed per
+            word), word_leave_one_out (the cosine minus the cosine of the text without that word), score (cosine
+            of the image with the whole text), method, notices.
+        """
+        return respond("token_attribution", lambda: service.token_attribution(file_path(image), text, model))
+
     fns = {f.__name__: f for f in (models, zero_shot, zero_shot_batch, similarity_matrix, spatial_heatmap,
-                                   embedding_map, search, embed, video_search)}
+                                   embedding_map, search, embed, video_search, few_shot, compare_models,
+                                   token_attribution)}
     assert tuple(fns) == ENDPOINTS  # noqa: S101 - the list above is what README and the tests name
     return fns
 
@@ -301,7 +361,7 @@ def publish_learning(service: ClipService) -> None:
 
 # Work that holds the model is shared with the UI's own queue lanes, so API callers and visitors wait in line.
 LANES = {"models": ("meta", None), "embedding_map": ("map", 1), "zero_shot_batch": ("encode_many", 1),
-         "video_search": ("encode_many", 1)}
+         "video_search": ("encode_many", 1), "few_shot": ("encode_many", 1)}
 
 
 def publish(service: ClipService, concurrency: int = 2) -> None:

@@ -30,6 +30,7 @@ from clipdemo.ui import scratch
 from clipdemo.ui.scratch import DiskSweeper
 from clipdemo.ui.similarity import layout as similarity_tab
 from clipdemo.ui.video import layout as video_tab
+from clipdemo.ui.studies import layout as studies_tab
 from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 CSS = """
@@ -120,7 +121,7 @@ CACHE_SWEEP = (900, 3600)  # (every, older than) seconds: Gradio's own sweep; Di
 SESSION_STATES = 1000  # sessions whose gr.State (embeddings, maps) the server keeps; Gradio's default is 10000
 
 TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_tab), ("learn.tab", learn_tab),
-        ("lessons.tab", lessons_tab), ("vid.tab", video_tab))
+        ("lessons.tab", lessons_tab), ("fs.tab", studies_tab), ("vid.tab", video_tab))
 
 
 def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:

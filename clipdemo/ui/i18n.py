@@ -12,8 +12,9 @@ import importlib
 import gradio as gr
 
 LOCALES = ("en", "zh-CN")
-TAB_MODULES = ("header", "exports", "zeroshot.layout", "similarity.layout", "map.layout", "learn.layout",
-               "lessons.layout", "collection.layout", "video.layout", "messages", "guard")
+TAB_MODULES = ("header", "exports", "zeroshot.layout", "similarity.layout", "similarity.words", "map.layout",
+               "learn.layout", "lessons.layout", "studies.layout", "collection.layout", "video.layout", "messages",
+               "guard")
 
 COMMON = {
     "en": {

@@ -23,6 +23,7 @@ from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
 from clipdemo.ui.similarity import export as sx
+from clipdemo.ui.similarity import words as sim_words
 from clipdemo.ui.similarity.figures import (  # noqa: F401
     MODES,
     _unique,
@@ -225,6 +226,13 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             raw = gr.Image(label=t("sim.raw"), interactive=False, height=360)
             with gr.Accordion(t("sim.map_numbers"), open=False):
                 grid_json = gr.JSON()
+    with gr.Row():  # the text side: which words of the caption carry the match (clipdemo.core.attribution)
+        with gr.Column():
+            gr.Markdown("#### " + t("words.title"))
+            run_words = gr.Button(t("words.run"), size="sm", elem_id="sim-run-words")
+            words_shaded = gr.HTML(elem_id="sim-words")
+            with gr.Accordion(t("sim.map_numbers"), open=False):
+                words_json = gr.JSON()
     restore = ex.Restore([texts, mode, logit_scale, method, text, files, pending], sx.restore_inputs,
                          model=model_name)
     export = ex.export_box("similarity", restore=restore)
@@ -276,7 +284,13 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
     logit_scale.change(**redraw, trigger_mode="always_last")
     logit_scale.input(lambda: None, None, [pending], **PRIVATE)  # moved by hand: forget a restored value
 
-    run_map.click(**map_event).then(**after_map).then(**refresh)
+    def words_fn(image, text, model_name, request: gr.Request):
+        return sim_words.explain_words(ctx, image, text, model_name, request)
+
+    words_event = dict(fn=words_fn, inputs=[image, text, model_name], outputs=[words_shaded, words_json],
+                       **PRIVATE, **limits)
+    run_map.click(**map_event).then(**after_map).then(**refresh).then(**words_event)
+    run_words.click(**words_event)
     method.input(**map_event).then(**after_map).then(**refresh)
     opacity.release(**after_map)
     show_pair(table.select(pick_cell, [mstate], [pair_image, pair_text], **PRIVATE))
