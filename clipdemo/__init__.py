@@ -13,13 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from clipdemo import _moved
-
 __version__ = "0.1.0"  # the one place: pyproject.toml reads it (tool.setuptools.dynamic)
 
 __all__ = ["ClipService", "__version__"]
-
-_moved.install()
 
 if TYPE_CHECKING:
     from clipdemo.serve.service import ClipService
@@ -28,7 +24,7 @@ if TYPE_CHECKING:
 def __getattr__(name: str):
     # Lazy (PEP 562): `import clipdemo.core.settings` or `clipdemo --help` must not pay for torch and transformers.
     if name == "ClipService":
-        from clipdemo.serve.service import ClipService
+        from clipdemo.serve.service import ClipService  # lazy: see above
 
         return ClipService
     raise AttributeError(f"module 'clipdemo' has no attribute {name!r}")

@@ -3,7 +3,7 @@
     python scripts/bench_zh_zero_shot.py                                   # launches `app.py --model bundled`
     python scripts/bench_zh_zero_shot.py --url http://127.0.0.1:7860/ --per-pair 5
 
-The pictures are plain Pillow shapes (clipdemo.tools.evaluate.draw_plain, the model card's "other hands"
+The pictures are plain Pillow shapes (clipdemo.training.evaluate.draw_plain, the model card's "other hands"
 renderer, with its own seed), 4 colours x 3 shapes = 12 labels. Each picture is sent twice, as a
 client would: labels "red circle, ..." with templates "a photo of a {}.", and labels "红色圆形, ..."
 with templates "一张{}的照片。". Prints a table (accuracy with chance beside it) and exits 1 when the
@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from clipdemo import toyworld  # noqa: E402
-from clipdemo.tools import evaluate  # noqa: E402
+from clipdemo.core import toyworld  # noqa: E402
+from clipdemo.training import evaluate  # noqa: E402
 
 PAIRS = [(c, s) for c in ("red", "blue", "yellow", "green") for s in ("circle", "square", "triangle")]
 LANGUAGES = {

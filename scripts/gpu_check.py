@@ -21,13 +21,13 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from clipdemo.devices import dtype_name  # noqa: E402
-from clipdemo.encoding import Encoder  # noqa: E402
-from clipdemo.loading import load_model  # noqa: E402
-from clipdemo.spatial import spatial_map  # noqa: E402
-from clipdemo.tools import bench  # noqa: E402
-from clipdemo.toyworld import COLOURS, SHAPES  # noqa: E402
-from clipdemo.zeroshot import zero_shot  # noqa: E402
+from clipdemo.bench import bench  # noqa: E402
+from clipdemo.core.devices import dtype_name  # noqa: E402
+from clipdemo.core.encoding import Encoder  # noqa: E402
+from clipdemo.core.loading import load_model  # noqa: E402
+from clipdemo.core.spatial import spatial_map  # noqa: E402
+from clipdemo.core.toyworld import COLOURS, SHAPES  # noqa: E402
+from clipdemo.core.zeroshot import zero_shot  # noqa: E402
 
 LABELS = [f"{c} {s}" for c in COLOURS for s in SHAPES]
 

@@ -41,7 +41,7 @@ def photos() -> None:
 def toy() -> None:
     import random
 
-    from clipdemo import toyworld
+    from clipdemo.core import toyworld
 
     out = ROOT / "assets" / "toy"
     out.mkdir(parents=True, exist_ok=True)

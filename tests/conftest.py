@@ -16,7 +16,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from clipdemo.loading import BUNDLED_MODEL_DIR  # noqa: E402
+from clipdemo.core.loading import BUNDLED_MODEL_DIR  # noqa: E402
 
 # one thread per xdist worker (scripts/test.sh runs two), two when run alone
 torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)
@@ -29,7 +29,7 @@ def build_tiny_clip(out_dir: Path, width: int = 32, layers: int = 2, image_size:
     """A random-weight CLIP in standard HF format, with the bundled (real CLIP BPE) tokenizer."""
     from transformers import AutoTokenizer
 
-    from clipdemo.train import TrainConfig, build_model, save_checkpoint
+    from clipdemo.training.train import TrainConfig, build_model, save_checkpoint
 
     tokenizer = AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
     cfg = TrainConfig(width=width, vision_layers=layers, text_layers=layers, heads=2, image_size=image_size,
@@ -49,22 +49,22 @@ def tiny_clip_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_encoder(tiny_clip_dir):
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import load_model
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.loading import load_model
 
     return Encoder(load_model(str(tiny_clip_dir), device="cpu", dtype="fp32"))
 
 
 @pytest.fixture(scope="session")
 def bundled_encoder():
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import load_model
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.loading import load_model
 
     return Encoder(load_model("bundled", device="cpu", dtype="fp32"))
 
 
 @pytest.fixture(scope="session")
 def toy_images():
-    from clipdemo import toyworld
+    from clipdemo.core import toyworld
 
     return toyworld.generate(6, seed=123, size=96)

@@ -70,8 +70,8 @@ def client(url):
 @pytest.fixture(scope="module")
 def service(tiny_folder):
     """The same service layer in this process, to compare the API's numbers with."""
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
 
     return ClipService(ModelRegistry("bundled", device="cpu", dtype="fp32", allowed_folders=(str(tiny_folder),)))
 
@@ -249,7 +249,7 @@ def test_a_deeply_nested_body_is_a_400_with_a_message(url, route):
 def test_a_user_error_is_logged_as_one_short_line(caplog):
     import gradio as gr
 
-    from clipdemo.errors import InputError
+    from clipdemo.core.errors import InputError
     from clipdemo.ui.api import LOGGED_CHARS, respond
 
     with caplog.at_level("WARNING", logger="clipdemo.api"):
@@ -306,8 +306,8 @@ def _raise(error: Exception):
 
 def test_a_user_error_is_an_input_problem_and_anything_else_a_logged_bug(caplog):
     import gradio as gr
-    from clipdemo.errors import InputError
 
+    from clipdemo.core.errors import InputError
     from clipdemo.ui.api import respond
 
     with pytest.raises(gr.Error) as info:
@@ -410,8 +410,8 @@ def test_every_result_publishes_its_fields_not_a_bare_dict():
     """view_api and MCP describe each result from the endpoint's return type (the service's dataclass)."""
     import gradio as gr
 
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
     from clipdemo.ui import api
 
     with gr.Blocks() as demo:

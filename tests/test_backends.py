@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 import torch
 
-from clipdemo import backends
-from clipdemo.backends import agreement, make_backend
-from clipdemo.backends.torch_backend import TorchBackend
-from clipdemo.encoding import Encoder
-from clipdemo.zeroshot import zero_shot
+from clipdemo.core import backends
+from clipdemo.core.backends import agreement, make_backend
+from clipdemo.core.backends.torch_backend import TorchBackend
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.zeroshot import zero_shot
 
 needs_openvino = pytest.mark.skipif(not backends.openvino_available(), reason="openvino is not installed")
 needs_nncf = pytest.mark.skipif(__import__("importlib").util.find_spec("nncf") is None, reason="nncf is not installed")
@@ -41,7 +41,7 @@ def ov_cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bundled_fp32():
-    from clipdemo.loading import load_model
+    from clipdemo.core.loading import load_model
 
     return load_model("bundled", device="cpu", dtype="fp32")
 
@@ -115,7 +115,7 @@ def test_gpus_always_use_torch(bundled_fp32):
 
 @needs_openvino
 def test_openvino_fp32_equals_torch_fp32(bundled_openvino, bundled_fp32, toy_images):
-    from clipdemo.backends.openvino_backend import OpenVINOBackend
+    from clipdemo.core.backends.openvino_backend import OpenVINOBackend
 
     backend, _ = bundled_openvino
     exact = OpenVINOBackend(bundled_fp32, backend.folder, config=F32)
@@ -152,7 +152,7 @@ def test_openvino_default_precision_agrees_on_the_check_set(bundled_openvino, bu
 
 @needs_openvino
 def test_conversion_shows_progress_and_is_not_repeated(bundled_openvino, bundled_fp32, monkeypatch):
-    from clipdemo.backends import openvino_backend as ovb
+    from clipdemo.core.backends import openvino_backend as ovb
 
     backend, messages = bundled_openvino
     assert any("converting to OpenVINO" in m for m in messages)
@@ -174,8 +174,8 @@ def test_conversion_shows_progress_and_is_not_repeated(bundled_openvino, bundled
 def test_changed_weights_get_their_own_cache_entry(ov_cache, tiny_clip_dir, tmp_path):
     import shutil
 
-    from clipdemo.backends import openvino_backend as ovb
-    from clipdemo.loading import load_model
+    from clipdemo.core.backends import openvino_backend as ovb
+    from clipdemo.core.loading import load_model
 
     copy = tmp_path / "tiny"
     shutil.copytree(tiny_clip_dir, copy)
@@ -186,8 +186,8 @@ def test_changed_weights_get_their_own_cache_entry(ov_cache, tiny_clip_dir, tmp_
 
 @needs_openvino
 def test_auto_measures_once_and_remembers(bundled_openvino, bundled_fp32, monkeypatch):
-    import clipdemo.devices as devices
-    from clipdemo.backends import openvino_backend as ovb
+    import clipdemo.core.devices as devices
+    from clipdemo.core.backends import openvino_backend as ovb
 
     backend, _ = bundled_openvino
     ovb.update_meta(backend.folder, auto={})
@@ -218,8 +218,8 @@ def test_auto_measures_once_and_remembers(bundled_openvino, bundled_fp32, monkey
 def test_every_family_converts_with_equal_outputs(family, ov_cache, tiny_clip_dir, tmp_path_factory, toy_images):
     from test_loading import build_tiny_chinese_clip, build_tiny_siglip
 
-    from clipdemo.backends.openvino_backend import OpenVINOBackend
-    from clipdemo.loading import load_model
+    from clipdemo.core.backends.openvino_backend import OpenVINOBackend
+    from clipdemo.core.loading import load_model
 
     folder = {"clip": lambda: tiny_clip_dir,
               "siglip": lambda: build_tiny_siglip(tmp_path_factory.mktemp("siglip")),
@@ -236,8 +236,8 @@ def test_every_family_converts_with_equal_outputs(family, ov_cache, tiny_clip_di
 
 @needs_openvino
 def test_a_model_that_cannot_convert_falls_back_to_torch_with_a_notice(ov_cache, tiny_clip_dir, monkeypatch):
-    from clipdemo.backends import openvino_backend as ovb
-    from clipdemo.loading import load_model
+    from clipdemo.core.backends import openvino_backend as ovb
+    from clipdemo.core.loading import load_model
 
     tries = []
 
@@ -264,7 +264,7 @@ def test_a_model_that_cannot_convert_falls_back_to_torch_with_a_notice(ov_cache,
 def test_int8_is_quantised_and_carries_its_measured_agreement(bundled_openvino, bundled_fp32, toy_images):
     import openvino as ov
 
-    from clipdemo.backends.quantize import quantize
+    from clipdemo.core.backends.quantize import quantize
     from clipdemo.ui.header import encoding_text
 
     calibration = [im for im, _, _ in toy_images]
@@ -295,7 +295,7 @@ TOY = Path(__file__).resolve().parent.parent / "assets" / "toy" / "00_a_small_re
 
 @needs_openvino
 def test_cli_labels_with_openvino(bundled_openvino, capsys):
-    from clipdemo import cli
+    from clipdemo.serve import cli
 
     code = cli.main(["label", str(TOY), "--labels", "red circle, blue square", "--model", "bundled", "--device", "cpu",
                      "--dtype", "fp32", "--backend", "openvino", "--json"])
@@ -306,7 +306,7 @@ def test_cli_labels_with_openvino(bundled_openvino, capsys):
 
 
 def test_cli_labels_without_openvino(monkeypatch, capsys):
-    from clipdemo import cli
+    from clipdemo.serve import cli
 
     monkeypatch.setitem(sys.modules, "openvino", None)
     code = cli.main(["label", str(TOY), "--labels", "red circle, blue square", "--model", "bundled", "--device", "cpu",
@@ -349,7 +349,7 @@ def test_app_serves_with_backend_openvino(with_openvino, ov_cache, tmp_path, req
 
 @needs_openvino
 def test_bench_puts_the_backends_side_by_side(ov_cache, tiny_clip_dir, capsys):
-    from clipdemo.tools import bench
+    from clipdemo.bench import bench
 
     rows = bench.main(["--models", str(tiny_clip_dir), "--only-backends", "--backends", "torch-fp32", "openvino",
                        "--rounds", "1", "--prompts", "16"])

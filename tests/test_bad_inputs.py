@@ -177,8 +177,8 @@ def still_serves(client: Client) -> None:
 @pytest.fixture(scope="module")
 def service():
     """The same service layer in this process: for what the API does not return (the model's view of an image)."""
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
 
     return ClipService(ModelRegistry("bundled", device="cpu", dtype="fp32"))
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from clipdemo.tools import bench_map
-
-from clipdemo import projection, settings
+from clipdemo.bench import bench_map
+from clipdemo.core import projection, settings
 
 
 def test_benchmark_rows_and_table(tiny_clip_dir, monkeypatch, capsys, tmp_path):

@@ -4,9 +4,9 @@ import random
 
 import numpy as np
 
-from clipdemo import toyworld
-from clipdemo.tools import evaluate
-from clipdemo.zeroshot import zero_shot
+from clipdemo.core import toyworld
+from clipdemo.core.zeroshot import zero_shot
+from clipdemo.training import evaluate
 
 PAIRS = [(c, s) for c in ("red", "blue", "yellow", "green") for s in ("circle", "square", "triangle")]
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clipdemo import cli
-from clipdemo.loading import BUNDLED_MODEL_DIR
+from clipdemo.core.loading import BUNDLED_MODEL_DIR
+from clipdemo.serve import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TOYS = sorted((ROOT / "assets" / "toy").glob("*.png"))
@@ -154,7 +154,7 @@ def test_train_passes_through(capsys, tmp_path):
                               "--heads", "2", "--image-size", "32", "--patch-size", "8", "--projection-dim", "16",
                               "--warmup", "1", "--log-every", "1")
     assert code == 0 and "step     2/2" in stdout
-    from clipdemo.loading import load_model
+    from clipdemo.core.loading import load_model
 
     loaded = load_model(str(out), device="cpu", dtype="fp32")
     assert loaded.image_size == 32 and loaded.model.config.projection_dim == 16
@@ -203,7 +203,7 @@ def test_video_reports_a_file_that_is_not_a_video(capsys, tmp_path):
 
 def test_label_takes_more_pictures_than_one_service_batch(capsys, tmp_path):
     """300 pictures: the service labels at most limits.MAX_BATCH_IMAGES per call, the CLI all of them."""
-    from clipdemo import limits, toyworld
+    from clipdemo.core import limits, toyworld
 
     paths = []
     for i, (image, _, _) in enumerate(toyworld.generate(limits.MAX_BATCH_IMAGES + 44, seed=3, size=64)):

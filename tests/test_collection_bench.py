@@ -7,8 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
-from clipdemo.collection import bench, mapping
-from clipdemo.tools import bench_map
+from clipdemo.bench import bench_map
+from clipdemo.bench import collection_bench as bench
+from clipdemo.data.collection import mapping
 
 
 def test_bench_rows_for_each_size(tiny_clip_dir, tmp_path, monkeypatch, capsys):

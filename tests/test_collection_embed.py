@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from collection_fixtures import toy_folder
 
-from clipdemo.collection import embed, layout, sources, store
-from clipdemo.collection.layout import CollectionError
-from clipdemo.images import load_image
+from clipdemo.core.images import load_image
+from clipdemo.data.collection import embed, layout, sources, store
+from clipdemo.data.collection.layout import CollectionError
 
 
 @pytest.fixture()

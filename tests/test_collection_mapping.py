@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from collection_fixtures import clip_retrieval_folder
 
-from clipdemo import settings
-from clipdemo.collection import mapping, store
+from clipdemo.core import settings
+from clipdemo.data.collection import mapping, store
 
 
 def clusters(n: int, dim: int = 32, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from collection_fixtures import toy_folder
 
-from clipdemo.collection import embed, layout, ray_engine, sources
+from clipdemo.data.collection import embed, layout, ray_engine, sources
 
 ray = pytest.importorskip("ray", reason="Ray is optional: pip install -r requirements-ray.txt")
 

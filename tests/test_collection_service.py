@@ -11,10 +11,10 @@ import pytest
 from collection_fixtures import clip_retrieval_folder, toy_folder
 from PIL import Image
 
-from clipdemo.collection import embed, mapping, service, sources
-from clipdemo.collection.layout import CollectionError
-from clipdemo.errors import UserError
-from clipdemo.images import ImageError
+from clipdemo.core.errors import UserError
+from clipdemo.core.images import ImageError
+from clipdemo.data.collection import embed, mapping, service, sources
+from clipdemo.data.collection.layout import CollectionError
 
 TOYS = Path(__file__).resolve().parent.parent / "assets" / "toy"
 
@@ -119,8 +119,8 @@ def test_routes_serve_thumbnails_and_captions_of_launch_collections(toy_set, mon
 
 
 def test_clip_service_search_and_map_take_a_collection(toy_set, monkeypatch, fake_project):
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
 
     monkeypatch.setattr(service, "_active", toy_set)
     clip = ClipService(ModelRegistry("bundled", device="cpu", dtype="fp32"))
@@ -134,7 +134,7 @@ def test_clip_service_search_and_map_take_a_collection(toy_set, monkeypatch, fak
     mapped = clip.embedding_map(None, collection="toys").to_json()
     assert len(mapped["points"]) == 9 and mapped["summary"]["collection"] == "toys"
     assert {"kind", "name", "x", "y", "caption"} <= set(mapped["points"][0])
-    from clipdemo.errors import UserError
+    from clipdemo.core.errors import UserError
 
     with pytest.raises(UserError, match="no collection named 'nope'"):  # an input problem, not a bug
         clip.search("x", collection="nope")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from collection_fixtures import toy_folder
 
-from clipdemo.collection import sources
-from clipdemo.collection.layout import CollectionError
-from clipdemo.images import ImageError
+from clipdemo.core.images import ImageError
+from clipdemo.data.collection import sources
+from clipdemo.data.collection.layout import CollectionError
 
 
 def test_folder_tree_sorted_with_txt_captions_and_no_hidden_files(tmp_path):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from collection_fixtures import clip_retrieval_folder, toy_folder
 
-from clipdemo.collection import embed, layout, sources, store
-from clipdemo.collection.layout import CollectionError
+from clipdemo.data.collection import embed, layout, sources, store
+from clipdemo.data.collection.layout import CollectionError
 
 
 def test_clip_retrieval_folder_opens_with_its_column_names(tmp_path):
@@ -54,7 +54,7 @@ def test_dimension_and_model_mismatch_messages(tmp_path, tiny_encoder):
 
 def test_a_collection_made_by_other_weights_of_the_same_model_is_refused(tmp_path, tiny_encoder):
     """Same name, same folder, retrained image tower: the vectors no longer match the texts."""
-    from clipdemo.fingerprint import image_tower_fingerprint
+    from clipdemo.core.fingerprint import image_tower_fingerprint
 
     out = tmp_path / "ours"
     embed.embed_local(sources.open_source(toy_folder(tmp_path, 3)), out, tiny_encoder, progress=False)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from clipdemo import download
-from clipdemo.loading import ModelNotAvailable, load_model
+from clipdemo.core.loading import ModelNotAvailable, load_model
+from clipdemo.serve import download
 
 
 def fake_hub(repos: dict[str, Path], calls: list):

@@ -16,10 +16,10 @@ app_url = ui_browser.app_url  # one app for this module
 def test_zero_shot_in_the_browser(app_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    from clipdemo.encoding import Encoder
-    from clipdemo.images import load_image
-    from clipdemo.loading import load_model
-    from clipdemo.zeroshot import zero_shot
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.images import load_image
+    from clipdemo.core.loading import load_model
+    from clipdemo.core.zeroshot import zero_shot
 
     image = ROOT / "assets" / "toy" / "00_a_small_red_circle_on_the_left.png"
     labels = "red circle, blue square, yellow star, green triangle"

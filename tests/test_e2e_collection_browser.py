@@ -20,7 +20,7 @@ pytestmark = BROWSER_MARKS
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory, bundled_encoder):
     from clipdemo.bench import synthetic
-    from clipdemo.collection import embed, mapping, sources, store
+    from clipdemo.data.collection import embed, mapping, sources, store
 
     root = tmp_path_factory.mktemp("coll")
     folder = synthetic.toy_image_folder(root / "pictures", 120, size=48)

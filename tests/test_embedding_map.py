@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clipdemo import embedding_map as em
-from clipdemo import gallery
+from clipdemo.data import embedding_map as em
+from clipdemo.data import gallery
 
 
 @pytest.fixture(scope="module")

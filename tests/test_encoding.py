@@ -2,8 +2,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo.cache import LRUCache
-from clipdemo.encoding import Encoder, image_key
+from clipdemo.core.cache import LRUCache
+from clipdemo.core.encoding import Encoder, image_key
 
 
 def test_embeddings_are_unit_vectors(tiny_encoder, toy_images):
@@ -15,7 +15,7 @@ def test_embeddings_are_unit_vectors(tiny_encoder, toy_images):
 
 
 def test_batching_does_not_change_results(tiny_clip_dir, toy_images):
-    from clipdemo.loading import load_model
+    from clipdemo.core.loading import load_model
 
     lm = load_model(str(tiny_clip_dir), device="cpu", dtype="fp32")
     images = [x[0] for x in toy_images]
@@ -25,7 +25,7 @@ def test_batching_does_not_change_results(tiny_clip_dir, toy_images):
 
 
 def test_caches_prevent_re_encoding(tiny_clip_dir, toy_images):
-    from clipdemo.loading import load_model
+    from clipdemo.core.loading import load_model
 
     enc = Encoder(load_model(str(tiny_clip_dir), device="cpu", dtype="fp32"))
     calls = []
@@ -71,7 +71,7 @@ def test_softmax_probabilities_sum_to_one(tiny_encoder):
 
 
 def test_length_sorted_text_batches_keep_order_and_values(tiny_clip_dir):
-    from clipdemo.loading import load_model
+    from clipdemo.core.loading import load_model
 
     lm = load_model(str(tiny_clip_dir), device="cpu", dtype="fp32")
     # 300 texts of 1 to 12 words, long and short interleaved: more than one sorted batch.
@@ -87,7 +87,7 @@ def test_length_sorted_text_batches_keep_order_and_values(tiny_clip_dir):
 
 
 def test_threaded_preprocessing_equals_one_call_in_order(tiny_encoder):
-    from clipdemo.encoding import _slices
+    from clipdemo.core.encoding import _slices
 
     assert _slices(list(range(10)), 4, 4) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
     assert _slices(list(range(3)), 4, 4) == [[0, 1, 2]]
@@ -99,7 +99,7 @@ def test_threaded_preprocessing_equals_one_call_in_order(tiny_encoder):
 
 
 def test_one_cache_helper_keeps_order_counts_and_reports_evictions():
-    from clipdemo.cache import LRUCache
+    from clipdemo.core.cache import LRUCache
 
     cache = LRUCache(2)
     assert cache.put("a", 1) == [] and cache.put("b", 2) == []
@@ -110,8 +110,8 @@ def test_one_cache_helper_keeps_order_counts_and_reports_evictions():
 
 
 def test_the_registry_keeps_at_most_max_models(tiny_clip_dir):
-    from clipdemo.loading import load_model
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core.loading import load_model
+    from clipdemo.core.registry import ModelRegistry
 
     registry = ModelRegistry(str(tiny_clip_dir), device="cpu", dtype="fp32", max_models=1)
     first = registry.get()
@@ -121,8 +121,8 @@ def test_the_registry_keeps_at_most_max_models(tiny_clip_dir):
 
 
 def test_encode_stream_gives_encode_images_vectors_in_order_and_skips_bad_items(tiny_clip_dir, toy_images):
-    from clipdemo.images import ImageError
-    from clipdemo.loading import load_model
+    from clipdemo.core.images import ImageError
+    from clipdemo.core.loading import load_model
 
     enc = Encoder(load_model(str(tiny_clip_dir), device="cpu", dtype="fp32"), batch_size=2)
     images = [x[0] for x in toy_images]

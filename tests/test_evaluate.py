@@ -3,8 +3,8 @@ import random
 
 import numpy as np
 
-from clipdemo import toyworld
-from clipdemo.tools import evaluate
+from clipdemo.core import toyworld
+from clipdemo.training import evaluate
 
 
 def test_plain_shapes_are_drawn_in_their_colour_on_grey():

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
-from clipdemo import exports
-from clipdemo.zeroshot import zero_shot
+from clipdemo.core.zeroshot import zero_shot
+from clipdemo.serve import exports
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,8 @@ def result(bundled_encoder):
 
 @pytest.fixture(scope="module")
 def service(bundled_encoder):
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
 
     registry = ModelRegistry("bundled")
     registry.add("bundled", bundled_encoder.loaded)

@@ -6,7 +6,7 @@ import shutil
 
 from safetensors.torch import load_file, save_file
 
-from clipdemo.fingerprint import image_tower_fingerprint
+from clipdemo.core.fingerprint import image_tower_fingerprint
 
 
 def _edited_copy(src, dst, prefix: str):

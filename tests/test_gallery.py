@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipdemo import gallery, settings
-from clipdemo.cache import LRUCache
-from clipdemo.images import ImageError
+from clipdemo.core import settings
+from clipdemo.core.cache import LRUCache
+from clipdemo.core.images import ImageError
+from clipdemo.data import gallery
 
 
 @pytest.fixture

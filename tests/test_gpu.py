@@ -17,8 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from clipdemo import encoding, limits, spatial
-from clipdemo.core import gpu
+from clipdemo.core import encoding, gpu, limits, spatial
 
 ROOT = Path(__file__).resolve().parent.parent
 ZEROGPU_DEFAULT_S = 60  # what @spaces.GPU allows when no duration is given; ours should ask for less
@@ -111,8 +110,8 @@ torch.cuda._lazy_init = record
 torch.cuda.init = record
 sys.path.insert(0, {root!r})
 import app  # the launcher: it imports clipdemo.core.gpu, hence spaces
-from clipdemo.live_training import LiveTrainingManager
-from clipdemo.registry import ModelRegistry
+from clipdemo.teach.live_training import LiveTrainingManager
+from clipdemo.core.registry import ModelRegistry
 from clipdemo.ui.app import build_app
 from clipdemo.ui.context import UIContext
 

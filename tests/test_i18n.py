@@ -89,7 +89,7 @@ def test_no_key_is_defined_twice_differently():
 
 
 def test_learn_and_lessons_dynamic_keys_exist():
-    from clipdemo.live_training import CONCEPTS
+    from clipdemo.teach.live_training import CONCEPTS
     from clipdemo.ui.learn import layout as learn_tab
     from clipdemo.ui.lessons import layout as lessons_tab
 
@@ -178,8 +178,8 @@ NAMES = {"CLIP", "OpenAI", "ViT-B", "ViT", "LAION", "SigLIP", "Chinese-CLIP", "G
 
 def model_words() -> set[str]:
     """What the model reads, shown as it is: the toy world's captions and labels, the English templates."""
-    from clipdemo import toyworld
-    from clipdemo.templates import TEMPLATE_SETS
+    from clipdemo.core import toyworld
+    from clipdemo.core.templates import TEMPLATE_SETS
 
     words = set(toyworld.COLOURS) | set(toyworld.SHAPES) | set(toyworld.PLURALS.values()) | set(toyworld.SIZES)
     words |= set(toyworld.COUNT_WORDS.values()) | {s + "s" for s in toyworld.SHAPES}
@@ -255,7 +255,7 @@ def test_the_chinese_ui_shows_no_english(browser, app_url, tmp_path):
 
 
 def texts_of_the_map_gallery() -> list[str]:
-    from clipdemo import gallery
+    from clipdemo.data import gallery
 
     return sorted({c for c in gallery.toy_gallery().captions if c}, key=len, reverse=True)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipdemo.images import ImageError, load_image
+from clipdemo.core.images import ImageError, load_image
 
 
 def _bytes(img: Image.Image, fmt: str, **kw) -> bytes:
@@ -118,7 +118,7 @@ def _big_inputs() -> dict[str, bytes]:
 def test_decoding_small_matches_full_size_decoding_within_tolerance(kind):
     """Tolerance: mean absolute difference <= 1 level of 255 and 99th percentile <= 4 levels
     (measured: JPEG 0.17 / 1, RGBA 0.19 / 2, palette and 1-bit 0 / 0)."""
-    from clipdemo.images import MAX_SIDE
+    from clipdemo.core.images import MAX_SIDE
 
     data = _big_inputs()[kind]
     new, old = load_image(data), _full_size_then_shrink(data, MAX_SIDE)
@@ -135,7 +135,7 @@ def test_a_big_one_bit_png_is_decoded_in_little_memory(tmp_path):
 
     path = tmp_path / "big.png"
     Image.new("1", (4096, 4096), 1).save(path)
-    code = ("import resource, sys; from clipdemo.images import load_image; from PIL import Image; "
+    code = ("import resource, sys; from clipdemo.core.images import load_image; from PIL import Image; "
             "Image.new('RGB', (8, 8)).convert('L'); before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
             f"ims = [load_image({str(path)!r}) for _ in range(5)]; "
             "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024, ims[0].size)")

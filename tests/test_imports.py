@@ -104,8 +104,8 @@ APP_AT_RUN_TIME = """
 import json, sys
 sys.path.insert(0, {root!r})
 import app
-from clipdemo.live_training import LiveTrainingManager
-from clipdemo.registry import ModelRegistry
+from clipdemo.teach.live_training import LiveTrainingManager
+from clipdemo.core.registry import ModelRegistry
 from clipdemo.ui.app import build_app
 from clipdemo.ui.collection import routes
 from clipdemo.ui.context import UIContext
@@ -123,7 +123,7 @@ def test_the_app_does_not_import_the_training_and_evaluation_tools(tiny_clip_dir
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
-    assert "clipdemo.ui.map.layout" in loaded and "clipdemo.live_training" in loaded  # the app really was built
+    assert "clipdemo.ui.map.layout" in loaded and "clipdemo.teach.live_training" in loaded  # the app really was built
     offline = ("clipdemo.bench", "clipdemo.training.evaluate", "clipdemo.training.pointing",
                "clipdemo.training.tokenizer_build")
     assert not [m for m in loaded if m.startswith(offline)]

@@ -1,6 +1,6 @@
 from types import SimpleNamespace
 
-from clipdemo.language_lesson import language_comparison
+from clipdemo.teach.language_lesson import language_comparison
 
 
 def test_same_pictures_are_asked_in_both_languages(tiny_encoder):
@@ -16,8 +16,8 @@ def test_same_pictures_are_asked_in_both_languages(tiny_encoder):
 
 
 def test_lesson_handler_shows_both_answers_per_picture(tiny_encoder):
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
     from clipdemo.ui.lessons import export as lessons_export
     from clipdemo.ui.lessons import languages as lesson_languages
 

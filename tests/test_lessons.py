@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clipdemo import lessons, toyworld
-from clipdemo.zeroshot import class_embeddings
+from clipdemo.core import toyworld
+from clipdemo.core.zeroshot import class_embeddings
+from clipdemo.teach import lessons
 
 
 def test_template_comparison_matches_the_engine(tiny_encoder):
@@ -141,8 +142,8 @@ def test_answers_come_from_the_model_not_a_script(tiny_encoder, tmp_path):
     """Another model (other random weights) answers the same questions differently."""
     from conftest import build_tiny_clip
 
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import load_model
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.loading import load_model
 
     other = Encoder(load_model(str(build_tiny_clip(tmp_path / "other", seed=1)), device="cpu", dtype="fp32"))
     a = lessons.counting_probe(tiny_encoder, per_count=2)
@@ -197,9 +198,9 @@ def test_lessons_follow_the_ui_language(tiny_clip_dir):
     """The tab asks the service in the visitor's language; the service runs the lesson in it."""
     from types import SimpleNamespace
 
-    from clipdemo.errors import UserError
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.core.errors import UserError
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
     from clipdemo.ui.lessons import layout as lessons_tab
 
     assert lessons_tab._language(SimpleNamespace(headers={"accept-language": "zh-CN"})) == "zh"

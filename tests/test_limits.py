@@ -1,4 +1,4 @@
-"""Request limits: each one refuses or cuts with a message saying which limit (clipdemo.limits)."""
+"""Request limits: each one refuses or cuts with a message saying which limit (clipdemo.core.limits)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 import pytest
 from PIL import Image
 
-from clipdemo import limits
-from clipdemo.images import ImageError, load_image
+from clipdemo.core import limits
+from clipdemo.core.images import ImageError, load_image
 
 
 def _png(size, mode="RGB") -> bytes:
@@ -55,7 +55,7 @@ def test_images_and_unpacked_bytes_per_request(tmp_path):
 
 
 def test_a_picture_opened_again_in_one_request_is_decoded_and_charged_once(tmp_path, monkeypatch):
-    from clipdemo import images
+    from clipdemo.core import images
 
     path = tmp_path / "big.png"
     path.write_bytes(_distinct_png((4096, 4096), 0))
@@ -77,7 +77,7 @@ def test_a_picture_opened_again_in_one_request_is_decoded_and_charged_once(tmp_p
 def test_zip_members_count_against_the_request(tmp_path):
     import zipfile
 
-    from clipdemo.gallery import user_gallery
+    from clipdemo.data.gallery import user_gallery
 
     archive = tmp_path / "p.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -113,7 +113,7 @@ def test_tokenizer_never_sees_a_lone_surrogate_or_a_megabyte(bundled_encoder):
 
 
 def test_prompt_budget_cuts_labels_before_embedding(bundled_encoder, toy_images):
-    from clipdemo.zeroshot import zero_shot
+    from clipdemo.core.zeroshot import zero_shot
 
     labels = ", ".join(f"label {i} " + "z" * 900 for i in range(1000))
     result = zero_shot(bundled_encoder, [toy_images[0][0]], labels, "imagenet80")
@@ -122,7 +122,7 @@ def test_prompt_budget_cuts_labels_before_embedding(bundled_encoder, toy_images)
 
 
 def test_deeply_nested_and_nan_sessions_are_refused(tmp_path):
-    from clipdemo.exports import SessionError, read_session
+    from clipdemo.serve.exports import SessionError, read_session
 
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)

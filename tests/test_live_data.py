@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from clipdemo import toyworld
-from clipdemo.live_data import ALL_PAIRS, ScenePool, accuracy_sets, fixed_batch, fixed_captions
+from clipdemo.core import toyworld
+from clipdemo.teach.live_data import ALL_PAIRS, ScenePool, accuracy_sets, fixed_batch, fixed_captions
 
 
 def test_fixed_batch_pairs_are_seen_distinct_and_balanced():

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-from clipdemo import toyworld
-from clipdemo.live_training import (
+from clipdemo.core import toyworld
+from clipdemo.core.loading import ModelNotAvailable
+from clipdemo.teach.live_training import (
     LiveConfig,
     LiveTrainingError,
     LiveTrainingManager,
     fixed_batch,
 )
-from clipdemo.loading import ModelNotAvailable
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
 TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4,
@@ -30,7 +30,7 @@ TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_siz
 def tokenizer():
     from transformers import AutoTokenizer
 
-    from clipdemo.loading import BUNDLED_MODEL_DIR
+    from clipdemo.core.loading import BUNDLED_MODEL_DIR
 
     return AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
 
@@ -92,7 +92,7 @@ def test_a_run_trains_to_the_end_and_reports_plain_numbers(manager):
 
 def test_training_on_one_batch_pulls_up_the_diagonal(tokenizer):
     """The objective is CLIP's: on the heatmap's own batch the diagonal must come to win its rows."""
-    from clipdemo.train import Trainer
+    from clipdemo.training.train import Trainer
 
     cfg = LiveConfig(steps=60, lr=3e-3, **TINY)
     trainer = Trainer(cfg.train_config(), tokenizer)
@@ -171,8 +171,8 @@ def free_port(lo: int = 7870, hi: int = 7899) -> int:
 
 
 def test_an_export_loads_as_the_sessions_own_model_through_load_model(manager):
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
 
     manager.start("u", LiveConfig(steps=10, **TINY))
     wait_for(lambda: manager.snapshot("u")["state"] == "finished")
@@ -205,7 +205,7 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
     import gradio as gr
     from gradio_client import Client, handle_file
 
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core.registry import ModelRegistry
     from clipdemo.ui import api
     from clipdemo.ui.context import UIContext
     from clipdemo.ui.learn import layout as learn_tab
@@ -279,7 +279,7 @@ def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(t
     import gradio as gr
     from playwright.sync_api import expect, sync_playwright
 
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core.registry import ModelRegistry
     from clipdemo.ui.context import UIContext
     from clipdemo.ui.i18n import build_i18n
     from clipdemo.ui.learn import layout as learn_tab
@@ -318,7 +318,7 @@ def test_locked_image_mode_freezes_the_bundled_image_tower_and_trains_the_text_t
     reports the diagonal."""
     from transformers import CLIPModel
 
-    from clipdemo.loading import BUNDLED_MODEL_DIR
+    from clipdemo.core.loading import BUNDLED_MODEL_DIR
 
     bundled = CLIPModel.from_pretrained(BUNDLED_MODEL_DIR, dtype=torch.float32)
     status = manager.learn_start("lit", mode="locked", steps=12, batch_size=8, width=32, layers=1)
@@ -354,7 +354,7 @@ def test_learn_start_refuses_unknown_and_mistyped_settings(manager):
 
 def test_chinese_captions_train_and_are_measured_in_chinese(manager):
     """language="zh": the heatmap's captions, the training captions and the 64-way accuracy labels are Chinese."""
-    from clipdemo.live_data import ScenePool, pair_labels
+    from clipdemo.teach.live_data import ScenePool, pair_labels
 
     assert LiveConfig(language="zh").train_config().zh_captions == 1.0
     assert LiveConfig().train_config().zh_captions == 0.0
@@ -384,7 +384,7 @@ def test_reset_of_a_session_that_never_trained_does_no_full_collection(manager, 
     (each holds the GIL for a good part of a second and stalled other visitors' requests)."""
     import gc
 
-    from clipdemo import live_training
+    from clipdemo.teach import live_training
 
     calls = []
     monkeypatch.setattr(live_training.gc, "collect", lambda *a: calls.append(a) or 0)

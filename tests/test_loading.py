@@ -19,11 +19,11 @@ import pytest
 import torch
 from PIL import Image
 
-from clipdemo import loading
-from clipdemo.encoding import Encoder
-from clipdemo.loading import ModelNotAvailable, check_tokenizer, load_model, resolve_source
-from clipdemo.templates import IMAGENET_TEMPLATES
-from clipdemo.zeroshot import zero_shot
+from clipdemo.core import loading
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.loading import ModelNotAvailable, check_tokenizer, load_model, resolve_source
+from clipdemo.core.templates import IMAGENET_TEMPLATES
+from clipdemo.core.zeroshot import zero_shot
 
 TINY = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
 TINY_VISION = dict(TINY, image_size=32, patch_size=8)

@@ -1,9 +1,9 @@
 import random
 
-from clipdemo import toyworld
-from clipdemo.locale_defaults import default_template, defaults_for, toy_caption
-from clipdemo.templates import TEMPLATE_SETS, is_chinese
-from clipdemo.zeroshot import parse_labels
+from clipdemo.core import toyworld
+from clipdemo.core.templates import TEMPLATE_SETS, is_chinese
+from clipdemo.core.zeroshot import parse_labels
+from clipdemo.ui.locale_defaults import default_template, defaults_for, toy_caption
 
 
 def test_chinese_ui_gets_chinese_labels_and_template():
@@ -66,7 +66,7 @@ def test_map_tab_starts_in_the_visitors_language():
 
 
 def test_toy_gallery_in_chinese_has_the_same_pictures_with_chinese_twins_of_the_captions():
-    from clipdemo import gallery
+    from clipdemo.data import gallery
 
     en = gallery.toy_gallery(n=6, seed=5, size=48, use_disk=False)
     zh = gallery.toy_gallery(n=6, seed=5, size=48, use_disk=False, language="zh")

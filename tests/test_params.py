@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clipdemo.core import params
-from clipdemo.errors import InputError
+from clipdemo.core.errors import InputError
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), 1e400, "abc", [2], {"a": 2}, True, 2.5,

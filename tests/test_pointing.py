@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from clipdemo import toyworld
-from clipdemo.tools import pointing
+from clipdemo.core import toyworld
+from clipdemo.training import pointing
 
 
 @pytest.fixture(scope="module")

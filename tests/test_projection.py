@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from clipdemo import projection
+from clipdemo.core import projection
 
 
 def unit(x):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from clipdemo.loading import BUNDLED, ModelNotAvailable, load_model
-from clipdemo.registry import ModelRegistry, is_private
+from clipdemo.core.loading import BUNDLED, ModelNotAvailable, load_model
+from clipdemo.core.registry import ModelRegistry, is_private
 from clipdemo.ui import header
 from clipdemo.ui.context import UIContext
 
@@ -67,7 +67,7 @@ def test_header_and_picker_show_nothing_of_another_session(registry, tiny_loaded
 
 def test_a_name_sent_by_another_session_is_refused_whatever_the_call(registry, tiny_loaded):
     """The service's calls name no session (the API passes only `model`): the caller's own session is checked."""
-    from clipdemo.service import ClipService
+    from clipdemo.serve.service import ClipService
 
     name = registry.add_private("A", tiny_loaded, "Your model from the Learn tab (step 5)")
     caller = {"session": "B"}
@@ -90,7 +90,7 @@ def test_four_concurrent_first_calls_load_the_model_once(tiny_loaded, monkeypatc
     import threading
     import time
 
-    from clipdemo import registry as registry_module
+    from clipdemo.core import registry as registry_module
 
     registry = ModelRegistry("some/new-model", device="cpu", dtype="fp32", backend="torch")
     loads, release = [], threading.Event()

@@ -56,7 +56,7 @@ def test_the_package_declares_what_the_app_imports_and_the_issue_names():
     names = {Requirement(r).name.lower() for r in PYPROJECT["project"]["dependencies"]}
     assert {"torch", "transformers", "gradio", "safetensors", "pillow", "umap-learn", "plotly"} <= names
     assert {"openvino", "ray", "mcp", "dev", "spaces"} <= set(PYPROJECT["project"]["optional-dependencies"])
-    assert PYPROJECT["project"]["scripts"]["clipdemo"] == "clipdemo.cli:main"
+    assert PYPROJECT["project"]["scripts"]["clipdemo"] == "clipdemo.serve.cli:main"
 
 
 def test_the_version_lives_in_one_place():

@@ -1,4 +1,4 @@
-"""clipdemo.scoring: the one place cosines become scores, and the views that must go through it."""
+"""clipdemo.core.scoring: the one place cosines become scores, and the views that must go through it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from clipdemo import scoring
+from clipdemo.core import scoring
 
 
 def test_softmax_and_sigmoid_of_scaled_cosines():
@@ -24,8 +24,8 @@ def test_softmax_and_sigmoid_of_scaled_cosines():
 
 
 def test_the_temperature_lesson_scores_a_siglip_model_with_its_sigmoid(tiny_encoder):
-    from clipdemo import lessons
-    from clipdemo.encoding import Encoder
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.teach import lessons
 
     clip = lessons.temperature_lesson(tiny_encoder)
     assert all(sum(row) == pytest.approx(1) for row in clip.probs)  # CLIP: a softmax over the labels

@@ -7,9 +7,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from clipdemo import gallery
-from clipdemo.loading import BUNDLED_MODEL_DIR
-from clipdemo.search import clean_query, rank, search_image, search_text
+from clipdemo.core.loading import BUNDLED_MODEL_DIR
+from clipdemo.core.search import clean_query, rank, search_image, search_text
+from clipdemo.data import gallery
 
 # The 20-step placeholder checkpoint shipped until the trained toy CLIP lands. Its rankings are noise,
 # so the accuracy check below only runs once assets/toy-clip holds other (trained) weights.

@@ -169,8 +169,8 @@ def test_api_accepts_only_offered_model_names(client, name):
 
 
 def test_registry_refuses_folders_not_allowed_at_launch(tmp_path):
-    from clipdemo.loading import BUNDLED_MODEL_DIR, ModelNotAvailable
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core.loading import BUNDLED_MODEL_DIR, ModelNotAvailable
+    from clipdemo.core.registry import ModelRegistry
 
     registry = ModelRegistry("bundled", device="cpu", allowed_folders=(str(tmp_path),))
     for name in (str(BUNDLED_MODEL_DIR), "/etc", "../assets/toy-clip"):
@@ -203,10 +203,10 @@ def test_bundled_model_and_zero_shot_never_touch_the_network(monkeypatch):
     """Even without HF_HUB_OFFLINE the bundled model loads and labels with every outside connection refused."""
     import netguard
 
-    from clipdemo.encoding import Encoder
-    from clipdemo.images import load_image
-    from clipdemo.loading import load_model
-    from clipdemo.zeroshot import zero_shot
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.images import load_image
+    from clipdemo.core.loading import load_model
+    from clipdemo.core.zeroshot import zero_shot
 
     attempts: list[str] = []
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
@@ -228,7 +228,7 @@ def test_offline_hub_model_fails_fast_without_connecting(monkeypatch):
 
     import netguard
 
-    from clipdemo.loading import ModelNotAvailable, load_model
+    from clipdemo.core.loading import ModelNotAvailable, load_model
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     attempts: list[str] = []
@@ -242,7 +242,7 @@ def test_offline_hub_model_fails_fast_without_connecting(monkeypatch):
 
 
 def test_the_app_disables_gradio_telemetry():
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core.registry import ModelRegistry
     from clipdemo.ui.app import build_app
     from clipdemo.ui.context import UIContext
 
@@ -255,7 +255,7 @@ def test_the_app_disables_gradio_telemetry():
 
 
 def test_weights_load_as_safetensors_only(tmp_path):
-    from clipdemo.loading import ModelNotAvailable, load_model
+    from clipdemo.core.loading import ModelNotAvailable, load_model
 
     folder = tmp_path / "pickle-only"
     folder.mkdir()
@@ -310,9 +310,10 @@ def test_logs_carry_no_user_file_contents(server, client, tmp_path):
 
 
 def test_caches_have_caps():
-    from clipdemo import embedding_map, encoding
-    from clipdemo.cache import LRUCache
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core import encoding
+    from clipdemo.core.cache import LRUCache
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.data import embedding_map
 
     cache = LRUCache(3)
     for i in range(10):

@@ -1,4 +1,4 @@
-"""clipdemo.service: one typed call per operation, plain JSON out, UserError for what the user must fix."""
+"""clipdemo.serve.service: one typed call per operation, plain JSON out, UserError for what the user must fix."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from clipdemo.errors import InputError, UserError
-from clipdemo.loading import ModelNotAvailable
-from clipdemo.registry import ModelRegistry
-from clipdemo.service import ClipService
+from clipdemo.core.errors import InputError, UserError
+from clipdemo.core.loading import ModelNotAvailable
+from clipdemo.core.registry import ModelRegistry
+from clipdemo.serve.service import ClipService
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +43,8 @@ def test_every_result_is_plain_json(service, pictures):
 
 
 def test_zero_shot_ranks_best_first_with_the_engines_numbers(service, pictures, tiny_encoder):
-    from clipdemo.images import load_image
-    from clipdemo.zeroshot import zero_shot
+    from clipdemo.core.images import load_image
+    from clipdemo.core.zeroshot import zero_shot
 
     paths, _, _ = pictures
     got = service.zero_shot(paths[1], "red circle, blue square, green star", "imagenet7")
@@ -149,7 +149,7 @@ def test_a_batch_of_large_photos_is_read_once_and_every_one_warned(bundled_servi
     are all labelled, shown as the model sees them, and each one warned about by name."""
     from PIL import Image
 
-    from clipdemo import limits
+    from clipdemo.core import limits
 
     paths = list(PHOTOS)
     for i, extra in enumerate(PHOTOS[:2]):  # eight photos, the last two copies under other names

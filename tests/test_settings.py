@@ -1,4 +1,4 @@
-"""clipdemo.settings is the one module that reads the environment; the app passes launch values down."""
+"""clipdemo.core.settings is the one module that reads the environment; the app passes launch values down."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clipdemo import settings
+from clipdemo.core import settings
 
 PACKAGE = Path(settings.__file__).resolve().parents[1]  # clipdemo/, above core/
 ENV_READERS = {"environ", "environb", "getenv", "getenvb"}
@@ -30,7 +30,7 @@ def test_only_settings_reads_the_environment():
                for p in PACKAGE.rglob("*.py") if p != PACKAGE / "core" / "settings.py"}
     assert len(readers) > 60  # every module of the package, its subpackages too
     offenders = {path: lines for path, lines in readers.items() if lines}
-    assert not offenders, f"read the environment through clipdemo.settings: {offenders}"
+    assert not offenders, f"read the environment through clipdemo.core.settings: {offenders}"
 
 
 @pytest.mark.parametrize("source", ["import os\nx = os.environ.get('A')\n", "import os\nx = os.getenv('A')\n",
@@ -52,8 +52,8 @@ def test_cache_dir_follows_the_launch_option_then_the_environment(monkeypatch, t
 
 
 def test_the_engine_caches_share_one_root(monkeypatch, tmp_path):
-    from clipdemo import gallery
-    from clipdemo.backends import openvino_backend
+    from clipdemo.core.backends import openvino_backend
+    from clipdemo.data import gallery
 
     monkeypatch.setattr(settings, "CACHE_DIR", tmp_path)
     assert gallery.cache_root() == tmp_path and openvino_backend.cache_root() == tmp_path / "openvino"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from clipdemo import similarity as sim
-from clipdemo.train import contrastive_losses as torch_losses
+from clipdemo.core import similarity as sim
+from clipdemo.training.train import contrastive_losses as torch_losses
 
 
 @pytest.fixture

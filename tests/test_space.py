@@ -52,7 +52,7 @@ def test_python_version_is_one_the_project_supports(front_matter):
 
 
 def test_space_preloads_the_default_model_with_what_the_loader_reads(front_matter):
-    from clipdemo.loading import DEFAULT_HUB_MODEL
+    from clipdemo.core.loading import DEFAULT_HUB_MODEL
 
     entries = {e.split()[0]: (e.split()[1].split(",") if len(e.split()) > 1 else None)
                for e in front_matter.get("preload_from_hub", [])}

@@ -9,7 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from clipdemo import overlay, spatial, vit_tower
+from clipdemo.core import spatial, vit_tower
+from clipdemo.ui import overlay
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-from clipdemo.templates import IMAGENET_TEMPLATES, IMAGENET_TEMPLATES_7, TEMPLATE_SETS
+from clipdemo.core.templates import IMAGENET_TEMPLATES, IMAGENET_TEMPLATES_7, TEMPLATE_SETS
 
 
 def test_openai_template_sets():
@@ -9,7 +9,7 @@ def test_openai_template_sets():
 
 
 def test_chinese_template_sets():
-    from clipdemo.templates import ZH_DEFAULT_TEMPLATE, ZH_TEMPLATES, is_chinese
+    from clipdemo.core.templates import ZH_DEFAULT_TEMPLATE, ZH_TEMPLATES, is_chinese
 
     assert TEMPLATE_SETS["zh_single"] == ("一张{}的照片。",) == (ZH_DEFAULT_TEMPLATE,)
     assert TEMPLATE_SETS["zh_ensemble"][0] == ZH_DEFAULT_TEMPLATE

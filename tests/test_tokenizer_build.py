@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from clipdemo import toyworld
-from clipdemo.loading import BUNDLED_MODEL_DIR
-from clipdemo.templates import IMAGENET_TEMPLATES, ZH_TEMPLATES
-from clipdemo.tools.tokenizer_build import (
+from clipdemo.core import toyworld
+from clipdemo.core.loading import BUNDLED_MODEL_DIR
+from clipdemo.core.templates import IMAGENET_TEMPLATES, ZH_TEMPLATES
+from clipdemo.training.tokenizer_build import (
     chinese_charset,
     chinese_merges,
     extend_with_chinese,

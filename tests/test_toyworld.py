@@ -2,7 +2,7 @@ import random
 
 import numpy as np
 
-from clipdemo import toyworld
+from clipdemo.core import toyworld
 
 
 def test_world_has_required_vocabulary():
@@ -73,7 +73,7 @@ def test_render_colours_match_caption():
 
 
 def test_chinese_captions_name_what_is_drawn_in_chinese_only():
-    from clipdemo.templates import ZH_TEMPLATES
+    from clipdemo.core.templates import ZH_TEMPLATES
 
     rng = random.Random(3)
     for _ in range(300):
@@ -103,7 +103,7 @@ def test_chinese_full_caption_is_the_twin_of_the_english_one():
 
 
 def test_chinese_training_captions_are_written_many_ways():
-    from clipdemo.templates import ZH_TEMPLATES
+    from clipdemo.core.templates import ZH_TEMPLATES
 
     rng = random.Random(5)
     scene = toyworld.sample_scene(rng, kind="single", combos=[("red", "circle")])

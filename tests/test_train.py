@@ -5,8 +5,8 @@ import random
 import numpy as np
 import torch
 
-from clipdemo import toyworld
-from clipdemo.train import TrainConfig, Trainer, contrastive_losses, save_checkpoint
+from clipdemo.core import toyworld
+from clipdemo.training.train import TrainConfig, Trainer, contrastive_losses, save_checkpoint
 
 
 def test_contrastive_loss_is_symmetric_cross_entropy():
@@ -21,7 +21,7 @@ def test_contrastive_loss_is_symmetric_cross_entropy():
 def _tokenizer():
     from transformers import AutoTokenizer
 
-    from clipdemo.loading import BUNDLED_MODEL_DIR
+    from clipdemo.core.loading import BUNDLED_MODEL_DIR
 
     return AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
 
@@ -44,8 +44,8 @@ def test_training_is_reproducible_for_a_seed():
 def test_colour_is_learned_within_150_steps_and_checkpoint_loads(tmp_path):
     from transformers import CLIPModel, CLIPProcessor
 
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import load_model
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.loading import load_model
 
     torch.manual_seed(0)
     tok = _tokenizer()
@@ -72,8 +72,8 @@ def test_colour_is_learned_within_150_steps_and_checkpoint_loads(tmp_path):
 def test_shape_captions_name_shapes_and_nothing_else():
     import random
 
-    from clipdemo import toyworld
-    from clipdemo.toyworld import concept_caption
+    from clipdemo.core import toyworld
+    from clipdemo.core.toyworld import concept_caption
 
     rng = random.Random(0)
     scenes = [toyworld.sample_scene(rng) for _ in range(60)]
@@ -91,7 +91,7 @@ def test_shape_captions_name_shapes_and_nothing_else():
 
 def _tokenizers(tmp_path):
     """(English-only tokenizer, the same extended with Chinese characters) built from the bundled files."""
-    from clipdemo.tools.tokenizer_build import (
+    from clipdemo.training.tokenizer_build import (
         chinese_charset,
         chinese_merges,
         read_tokenizer_files,
@@ -107,11 +107,11 @@ def _tokenizers(tmp_path):
     return base, write_bilingual_tokenizer(tmp_path / "ext", tmp_path / "base")
 
 
-from clipdemo.loading import BUNDLED_MODEL_DIR as BUNDLED  # noqa: E402
+from clipdemo.core.loading import BUNDLED_MODEL_DIR as BUNDLED  # noqa: E402
 
 
 def test_grown_token_table_keeps_old_rows_and_locked_image_tower_stays(tmp_path):
-    from clipdemo.train import build_model
+    from clipdemo.training.train import build_model
 
     base, ext = _tokenizers(tmp_path)
     cfg = _tiny_cfg(concepts="all", zh_captions=0.5, lock_image=True, steps=3, batch_size=8)
@@ -134,7 +134,7 @@ def test_grown_token_table_keeps_old_rows_and_locked_image_tower_stays(tmp_path)
 
 
 def test_pooled_logits_equal_the_full_forward(tmp_path):
-    from clipdemo.train import ImagePool
+    from clipdemo.training.train import ImagePool
 
     _, ext = _tokenizers(tmp_path)
     cfg = _tiny_cfg(concepts="all", zh_captions=0.5, colour_captions=0.5, lock_image=True, batch_size=8)
@@ -145,7 +145,7 @@ def test_pooled_logits_equal_the_full_forward(tmp_path):
     pooled = trainer.pooled_logits(pool)
     rng = random.Random(1)
     j = rng.randrange(2)
-    from clipdemo.train import training_caption
+    from clipdemo.training.train import training_caption
 
     captions = [training_caption(s, rng, "all", 0.0, 0.5, 0.5) for s in pool.scenes[j]]
     shape_words = {w for ws in toyworld.ZH_SHAPES.values() for w in ws} | set(toyworld.SHAPES)
@@ -159,8 +159,8 @@ def test_pooled_logits_equal_the_full_forward(tmp_path):
 
 def test_chinese_colour_is_learned_within_150_steps(tmp_path):
     """The smoke test that Chinese captions train: a tiny model, Chinese only, colour words."""
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import load_model
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.loading import load_model
 
     torch.manual_seed(0)
     _, ext = _tokenizers(tmp_path)
@@ -196,7 +196,7 @@ def test_locked_text_side_stays_and_image_tower_learns():
 
 
 def test_varied_scenes_share_reaches_the_batches():
-    from clipdemo.train import sample_batch
+    from clipdemo.training.train import sample_batch
 
     rng = random.Random(0)
     plain = sample_batch(rng, 40, 32)[0]
@@ -209,15 +209,15 @@ def test_varied_scenes_share_reaches_the_batches():
 def test_cli_refuses_to_lock_both_towers(tmp_path):
     import pytest
 
-    from clipdemo.train import main
+    from clipdemo.training.train import main
 
     with pytest.raises(SystemExit):
         main(["--out", str(tmp_path / "m"), "--lock-image", "--lock-text", "--steps", "1"])
 
 
 def test_colour_captions_name_colours_and_nothing_else():
-    from clipdemo.toyworld import colour_caption
-    from clipdemo.train import sample_batch
+    from clipdemo.core.toyworld import colour_caption
+    from clipdemo.training.train import sample_batch
 
     rng = random.Random(3)
     words = set(toyworld.SHAPES) | {toyworld.plural(s) for s in toyworld.SHAPES}

@@ -13,8 +13,8 @@ import pytest
 from app_server import running_app
 from collection_fixtures import clip_retrieval_folder
 
-from clipdemo.collection import embed, mapping, service, sources
-from clipdemo.registry import ModelRegistry
+from clipdemo.core.registry import ModelRegistry
+from clipdemo.data.collection import embed, mapping, service, sources
 from clipdemo.ui.collection import layout as collection_view
 from clipdemo.ui.collection.figures import DENSITY_ABOVE, HITS_META, POINTS_UID, collection_figure
 from clipdemo.ui.context import UIContext

@@ -10,9 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from clipdemo.exports import read_session
-from clipdemo.registry import ModelRegistry
-from clipdemo.service import ClipService
+from clipdemo.core.registry import ModelRegistry
+from clipdemo.serve.exports import read_session
+from clipdemo.serve.service import ClipService
 from clipdemo.ui import exports as ex
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.zeroshot import layout as zeroshot_tab

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipdemo import limits
+from clipdemo.core import limits
 from clipdemo.ui import gradio_adapter
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ import shutil
 import gradio as gr
 import pytest
 
-from clipdemo.loading import BUNDLED, KNOWN_MODELS
-from clipdemo.registry import ModelRegistry
+from clipdemo.core.loading import BUNDLED, KNOWN_MODELS
+from clipdemo.core.registry import ModelRegistry
 from clipdemo.ui import header
 from clipdemo.ui.context import UIContext
 

@@ -11,10 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from clipdemo import embedding_map as em
-from clipdemo import gallery
-from clipdemo.registry import ModelRegistry
-from clipdemo.search import Hit
+from clipdemo.core.registry import ModelRegistry
+from clipdemo.core.search import Hit
+from clipdemo.data import embedding_map as em
+from clipdemo.data import gallery
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.map import figures as map_plot
 from clipdemo.ui.map import layout as map_tab

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from clipdemo.errors import UserError
-from clipdemo.images import ImageError, load_image
+from clipdemo.core.errors import UserError
+from clipdemo.core.images import ImageError, load_image
+from clipdemo.core.zeroshot import parse_labels
 from clipdemo.ui import messages
-from clipdemo.zeroshot import parse_labels
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -55,7 +55,7 @@ def test_an_unknown_message_keeps_its_english_text():
 def test_collection_model_checks_read_in_chinese(tmp_path, tiny_encoder):
     from collection_fixtures import clip_retrieval_folder, toy_folder
 
-    from clipdemo.collection import embed, sources, store
+    from clipdemo.data.collection import embed, sources, store
 
     out = tmp_path / "mine"
     embed.embed_local(sources.open_source(toy_folder(tmp_path, 3)), out, tiny_encoder, progress=False)
@@ -73,7 +73,7 @@ def test_collection_model_checks_read_in_chinese(tmp_path, tiny_encoder):
 
 
 def test_a_coded_error_is_said_from_the_catalogue_with_its_nested_messages():
-    from clipdemo.errors import InputError
+    from clipdemo.core.errors import InputError
 
     empty = engine_message(lambda: load_image(b""))
     assert messages.error_text(ImageError(code="file_empty", name="a.png"), "zh-CN") == "a.png：文件是空的（0 字节）。"

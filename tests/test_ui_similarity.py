@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipdemo import overlay
-from clipdemo.registry import ModelRegistry
+from clipdemo.core.registry import ModelRegistry
+from clipdemo.ui import overlay
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.similarity import layout as st
 

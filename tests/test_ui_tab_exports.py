@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from clipdemo import embedding_map as em
-from clipdemo import gallery
-from clipdemo.exports import read_session, session_record, write_session
-from clipdemo.lessons import TEMPLATE_GROUPS
-from clipdemo.live_training import LiveConfig, LiveTrainingManager
-from clipdemo.registry import ModelRegistry
+from clipdemo.core.registry import ModelRegistry
+from clipdemo.data import embedding_map as em
+from clipdemo.data import gallery
+from clipdemo.serve.exports import read_session, session_record, write_session
+from clipdemo.teach.lessons import TEMPLATE_GROUPS
+from clipdemo.teach.live_training import LiveConfig, LiveTrainingManager
 from clipdemo.ui import exports as ex
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.learn import export as learn_export
@@ -280,7 +280,7 @@ def test_map_tab_keeps_its_embeddings_export_and_publishes_no_api(map_ctx):
 def snap(tmp_path_factory):
     from transformers import AutoTokenizer
 
-    from clipdemo.loading import BUNDLED_MODEL_DIR
+    from clipdemo.core.loading import BUNDLED_MODEL_DIR
 
     manager = LiveTrainingManager(max_running=1, time_limit_s=120, idle_timeout_s=120,
                                   tokenizer=AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR),
@@ -333,8 +333,8 @@ def test_learn_session_from_the_api_with_knobs_the_tab_lacks(tmp_path, snap):
 
 
 def test_the_service_runs_exactly_the_tabs_lessons(ctx):
-    from clipdemo.errors import UserError
-    from clipdemo.service import LESSONS
+    from clipdemo.core.errors import UserError
+    from clipdemo.serve.service import LESSONS
 
     assert [key for key, *_ in lessons_tab.LESSONS] == list(LESSONS)
     with pytest.raises(UserError, match="no lesson named"):

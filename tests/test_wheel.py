@@ -82,7 +82,7 @@ def test_the_wheel_declares_its_dependencies_extras_and_command(installed):
     requires = {Requirement(r).name.lower() for r in meta.get_all("Requires-Dist")}
     assert {"torch", "transformers", "gradio", "safetensors", "umap-learn", "plotly", "pillow"} <= requires
     assert {"openvino", "ray", "mcp", "dev", "spaces"} <= set(meta.get_all("Provides-Extra"))
-    assert "clipdemo = clipdemo.cli:main" in entry_points
+    assert "clipdemo = clipdemo.serve.cli:main" in entry_points
     for packaged in ("clipdemo/py.typed", "clipdemo/bundled/toy-clip/model.safetensors",
                      "clipdemo/bundled/toy-clip/tokenizer.json", "clipdemo/bundled/toy-clip/config.json",
                      "clipdemo/bundled/photos/LICENSE.md", "clipdemo/bundled/photos/astronaut.jpg",

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from clipdemo.zeroshot import LabelError, class_embeddings, parse_labels, resolve_templates, zero_shot
+from clipdemo.core.zeroshot import LabelError, class_embeddings, parse_labels, resolve_templates, zero_shot
 
 
 def test_parse_labels_commas_lines_duplicates():

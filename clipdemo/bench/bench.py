@@ -8,7 +8,7 @@ a new image) against `transformers.pipeline("zero-shot-image-classification")` o
 (one template, no ensembling), and cold encoding of 800 prompts. "vitb32" is a random-weight
 model with the exact shape of OpenAI's ViT-B/32, built from its config (no download needed).
 Finally the time from `python app.py` to a page that answers, and then the encoding backends side by side
-(torch fp32 and bf16, OpenVINO, OpenVINO int8: clipdemo.tools.bench_backends).
+(torch fp32 and bf16, OpenVINO, OpenVINO int8: clipdemo.bench.bench_backends).
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo import settings, toyworld
-from clipdemo.devices import dtype_name
-from clipdemo.encoding import Encoder
-from clipdemo.loading import BUNDLED_MODEL_DIR, load_model
-from clipdemo.templates import IMAGENET_TEMPLATES
-from clipdemo.tools.bench_backends import VARIANTS
-from clipdemo.tools.bench_backends import run as run_backends
-from clipdemo.tools.bench_table import print_table  # noqa: F401 - kept importable from here
-from clipdemo.zeroshot import zero_shot
+from clipdemo.bench.bench_backends import VARIANTS
+from clipdemo.bench.bench_backends import run as run_backends
+from clipdemo.bench.bench_table import print_table  # noqa: F401 - kept importable from here
+from clipdemo.core import settings, toyworld
+from clipdemo.core.devices import dtype_name
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.loading import BUNDLED_MODEL_DIR, load_model
+from clipdemo.core.templates import IMAGENET_TEMPLATES
+from clipdemo.core.zeroshot import zero_shot
 
 LABELS = ["red circle", "blue square", "yellow star", "green triangle", "purple heart", "orange cross",
           "pink crescent", "cyan diamond", "red star", "blue heart"]
@@ -187,7 +187,8 @@ def main(argv=None) -> list:
 
 
 def vitb32_dir(fallback: Path) -> Path:
-    from clipdemo.backends.openvino_backend import cache_root
+    # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
+    from clipdemo.core.backends.openvino_backend import cache_root
 
     out = cache_root().parent / "bench-models" / "vitb32"
     try:

@@ -6,7 +6,7 @@ Variants: torch fp32 (transformers' default), torch bf16, OpenVINO (its own comp
 CPU) and OpenVINO int8 (NNCF, where installed). Every round runs each measurement on every variant in
 turn (starting with a different variant each round), so load from other work on a shared machine slows
 all alike; the table gives the median round. Agreement is each variant's against torch fp32 on the check
-set (clipdemo.backends.agreement): lowest cosine over images and prompts, and the share of images whose
+set (clipdemo.core.backends.agreement): lowest cosine over images and prompts, and the share of images whose
 top label is the same.
 """
 
@@ -23,17 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo import toyworld
-from clipdemo.backends import agreement as agreement_mod
-from clipdemo.backends.torch_backend import TorchBackend
+from clipdemo.core import toyworld
+from clipdemo.core.backends import agreement as agreement_mod
+from clipdemo.core.backends.torch_backend import TorchBackend
+from clipdemo.core.devices import cpu_features, cpu_name
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.images import load_image
+from clipdemo.core.loading import load_model
+from clipdemo.core.templates import IMAGENET_TEMPLATES
+from clipdemo.core.zeroshot import zero_shot
 from clipdemo.data.collection import sources
 from clipdemo.data.collection.embed import embed_local
-from clipdemo.devices import cpu_features, cpu_name
-from clipdemo.encoding import Encoder
-from clipdemo.images import load_image
-from clipdemo.loading import load_model
-from clipdemo.templates import IMAGENET_TEMPLATES
-from clipdemo.zeroshot import zero_shot
 
 VARIANTS = ("torch-fp32", "torch-bf16", "openvino", "openvino-int8")
 LABELS = ["red circle", "blue square", "yellow star", "green triangle", "purple heart", "orange cross",
@@ -64,7 +64,8 @@ def machine_rows() -> list[tuple[str, str]]:
 
 def build_variant(kind: str, source: str, fp32, progress) -> Encoder | str:
     """An Encoder for the variant, or a string saying why it cannot run here."""
-    from clipdemo.backends import openvino_available, openvino_backend_for
+    # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
+    from clipdemo.core.backends import openvino_available, openvino_backend_for
 
     if kind == "torch-fp32":
         return Encoder(fp32, backend=TorchBackend(fp32))
@@ -256,7 +257,8 @@ def _load() -> str:
 
 def run(models: list[tuple[str, str]], variants=VARIANTS, rounds: int = 3, n_prompts: int = 800) -> list:
     """Print the machine, the side-by-side table and the ratios; return the table rows."""
-    from clipdemo.tools.bench_table import print_table
+    # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
+    from clipdemo.bench.bench_table import print_table
 
     notes = [(k, v) for k, v in machine_rows()] + [("load before", _load())]
     rows = []

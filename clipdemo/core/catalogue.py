@@ -67,7 +67,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "skipped: {reason}",
         "zh-CN": "已跳过：{reason}",
     },
-    # ---- user errors (clipdemo.errors.UserError with a code)
+    # ---- user errors (clipdemo.core.errors.UserError with a code)
     "no_image": {
         "en": "No image given: upload one, paste one, or pick an example.",
         "zh-CN": "没有图片：请上传、粘贴一张，或点选一个示例。",

@@ -20,14 +20,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo import limits, scoring
-from clipdemo.backends.torch_backend import TorchBackend, projected_features  # noqa: F401 - re-exported
-from clipdemo.cache import LRUCache
-from clipdemo.core import gpu
+from clipdemo.core import gpu, limits, scoring
+from clipdemo.core.backends.torch_backend import TorchBackend, projected_features  # noqa: F401 - re-exported
+from clipdemo.core.cache import LRUCache
+from clipdemo.core.errors import InputError
+from clipdemo.core.loading import LoadedModel
 from clipdemo.core.pipeline import batched, prefetched
 from clipdemo.core.preprocess import FastImageProcessor
-from clipdemo.errors import InputError
-from clipdemo.loading import LoadedModel
 
 
 def image_key(image: Image.Image) -> str:
@@ -85,7 +84,7 @@ class Encoder:
     def __init__(self, loaded: LoadedModel, batch_size: int = 32, image_cache: int = 4096, text_cache: int = 16384,
                  backend=None):
         self.loaded = loaded
-        # what runs the forward passes (clipdemo.backends: torch, or OpenVINO on CPUs); gradients and
+        # what runs the forward passes (clipdemo.core.backends: torch, or OpenVINO on CPUs); gradients and
         # training always use loaded.model itself
         self.backend = backend or TorchBackend(loaded)
         self.batch_size = batch_size
@@ -228,7 +227,7 @@ class Encoder:
             yield EncodedBatch(kept, vectors, skipped)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        texts = [limits.clean_text(t) for t in texts]  # cut, no NUL, no lone surrogate: see clipdemo.limits
+        texts = [limits.clean_text(t) for t in texts]  # cut, no NUL, no lone surrogate: see clipdemo.core.limits
         out: list[np.ndarray | None] = [self.text_cache.get(t) for t in texts]
         todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
         done: dict[str, np.ndarray] = {}

@@ -1,8 +1,8 @@
 """ZeroGPU (Hugging Face Spaces): a GPU is attached only while a function decorated with `spaces.GPU` runs, in a
 worker process forked from the app's, and CUDA must not be initialised in the app's own process.
 
-The GPU work here (forward passes of the towers, clipdemo.encoding; spatial maps with their gradients,
-clipdemo.spatial) goes through `gpu_task`: `spaces.GPU` where the `spaces` package is installed (it returns the
+The GPU work here (forward passes of the towers, clipdemo.core.encoding; spatial maps with their gradients,
+clipdemo.core.spatial) goes through `gpu_task`: `spaces.GPU` where the `spaces` package is installed (it returns the
 function unchanged off ZeroGPU), the function itself where it is not. Everything else (preprocessing, caches,
 scores, UMAP, Learn-tab training) stays on the CPU in the app's process.
 

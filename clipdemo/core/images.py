@@ -8,7 +8,7 @@ JPEG is decoded at 1/2, 1/4 or 1/8 scale straight from its DCT (Pillow's `draft`
 shrunk (`thumbnail`, which reduces by whole factors first) *before* the alpha compositing and RGB
 conversion, so no full-size RGB copy is ever made. tests/test_images.py checks that this matches
 decoding at full size and shrinking afterwards within a stated tolerance. Each image is counted
-against the open request's budget (`clipdemo.limits`) before it is decoded.
+against the open request's budget (`clipdemo.core.limits`) before it is decoded.
 
 Once per request: within a request scope a file is identified (path, size and modification time, or
 the bytes' hash) and the last few pictures decoded are kept for the request, so a view that labels a
@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from clipdemo import limits
-from clipdemo.errors import InputError
+from clipdemo.core import limits
+from clipdemo.core.errors import InputError
 
 MAX_PIXELS = limits.MAX_IMAGE_PIXELS  # larger claims are refused before decoding
 MAX_BYTES = limits.MAX_FILE_BYTES
@@ -96,7 +96,7 @@ def load_image(source, name: str | None = None, max_side: int = MAX_SIDE, draft_
     `draft_side`: a JPEG may be decoded at 1/2..1/8 scale down to this shortest side (default max_side);
     batch encoding passes the model's need (clipdemo.core.preprocess.FastImageProcessor.draft_side).
 
-    Within a request scope (clipdemo.limits.request_scope) each file is charged once and a picture opened
+    Within a request scope (clipdemo.core.limits.request_scope) each file is charged once and a picture opened
     again is handed back from the request's few decoded ones instead of being decoded again."""
     if isinstance(source, Image.Image):
         return shrink_to_rgb(source, max_side)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from clipdemo.errors import UserError
+from clipdemo.core.errors import UserError
 
 MAX_IMAGE_PIXELS = 50_000_000  # ~7000 x 7000, one image
 DECODE_SIDE = 1024  # images are decoded to at most this side: every view shows less, the models see <= 384 px
@@ -108,7 +108,7 @@ class RequestBudget:
     # says whether the visitor who asked has gone (tab closed, client disconnected): the work in between
     # checks stops then, since nobody would see its result (the UI supplies it; None: never)
     abandoned: Callable[[], bool] | None = field(default=None, repr=False)
-    # a few pictures this request decoded, kept for reuse (clipdemo.images), newest last: a picture opened again
+    # a few pictures this request decoded, kept for reuse (clipdemo.core.images), newest last: a picture opened again
     # by another step of the same request costs no decoding, so it is not charged again
     decoded: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

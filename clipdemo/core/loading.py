@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 
-from clipdemo import scoring, settings
-from clipdemo.assets import BUNDLED_MODEL_DIR
-from clipdemo.devices import dtype_name, pick_device, pick_dtype
-from clipdemo.errors import UserError
+from clipdemo.core import scoring, settings
+from clipdemo.core.assets import BUNDLED_MODEL_DIR
+from clipdemo.core.devices import dtype_name, pick_device, pick_dtype
+from clipdemo.core.errors import UserError
 
 BUNDLED = "bundled"
 DEFAULT_HUB_MODEL = "openai/clip-vit-base-patch32"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from clipdemo.errors import InputError
+from clipdemo.core.errors import InputError
 
 SHOWN_CHARS = 80  # how much of a bad value a message repeats
 

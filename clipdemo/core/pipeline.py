@@ -7,7 +7,7 @@ Decoding (Pillow) and resizing release the GIL, so on a CPU they overlap with th
 (OpenVINO and torch release it too). Bounded: at most `depth` batches are prepared ahead of the one
 being consumed, so memory is (depth + 1) batches whatever the length of the stream; the threads are
 shared by every pipeline of the process (limits.PREFETCH_THREADS), so many users at once cannot start
-a thread each. Order is kept. The request's budget (clipdemo.limits, a context variable) travels with
+a thread each. Order is kept. The request's budget (clipdemo.core.limits, a context variable) travels with
 each batch into its worker thread, so images read there are charged to the request that asked.
 
 A generic tool: collections (local and Ray), video frames, batch endpoints and the map use it.

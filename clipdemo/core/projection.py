@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from clipdemo.errors import InputError
+from clipdemo.core.errors import InputError
 
 METHODS = ("umap", "pca", "tsne")
 MIN_POINTS_FOR_UMAP = 5  # fewer points cannot form a neighbour graph worth drawing

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipdemo.backends import make_backend
-from clipdemo.cache import LRUCache
-from clipdemo.encoding import Encoder
-from clipdemo.loading import BUNDLED, KNOWN_MODELS, LoadedModel, ModelNotAvailable, load_model
+from clipdemo.core.backends import make_backend
+from clipdemo.core.cache import LRUCache
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.loading import BUNDLED, KNOWN_MODELS, LoadedModel, ModelNotAvailable, load_model
 
 PRIVATE_PREFIX = "session-model:"
 
@@ -45,7 +45,7 @@ class ModelRegistry:
         self.default = default
         self.device = device
         self.dtype = dtype
-        self.backend = backend  # clipdemo.backends: auto, torch, openvino (for the models it loads)
+        self.backend = backend  # clipdemo.core.backends: auto, torch, openvino (for the models it loads)
         self.int8 = int8
         self.max_models = max(1, max_models)
         self.allowed_folders = tuple(str(Path(f).expanduser().resolve()) for f in allowed_folders)

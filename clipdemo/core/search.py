@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from clipdemo import limits
-from clipdemo.encoding import Encoder
-from clipdemo.errors import InputError
+from clipdemo.core import limits
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.errors import InputError
 
 MAX_QUERY_CHARS = limits.MAX_QUERY_CHARS
 DEFAULT_K = limits.DEFAULT_K

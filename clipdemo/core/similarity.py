@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clipdemo import limits, scoring
-from clipdemo.encoding import Encoder
-from clipdemo.errors import InputError
+from clipdemo.core import limits, scoring
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.errors import InputError
 
 MODES = ("cosine", "softmax_texts", "softmax_images")
 MAX_IMAGES, MAX_TEXTS = limits.MATRIX_MAX_IMAGES, limits.MATRIX_MAX_TEXTS

@@ -30,11 +30,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from clipdemo import limits
-from clipdemo.core import gpu
-from clipdemo.encoding import Encoder
-from clipdemo.errors import InputError
-from clipdemo.vit_tower import SpatialUnavailable, VisionTower, forward, surgery_tokens, vision_tower
+from clipdemo.core import gpu, limits
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.errors import InputError
+from clipdemo.core.vit_tower import SpatialUnavailable, VisionTower, forward, surgery_tokens, vision_tower
 
 __all__ = ["METHODS", "SpatialMap", "SpatialUnavailable", "place_grid", "spatial_map", "view_box"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from clipdemo.templates import IMAGENET_TEMPLATES, ZH_TEMPLATES
+from clipdemo.core.templates import IMAGENET_TEMPLATES, ZH_TEMPLATES
 
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 35, 35),

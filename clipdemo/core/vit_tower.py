@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from clipdemo.errors import UserError
-from clipdemo.loading import LoadedModel
+from clipdemo.core.errors import UserError
+from clipdemo.core.loading import LoadedModel
 
 
 class SpatialUnavailable(UserError):

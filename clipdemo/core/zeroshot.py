@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from clipdemo import limits
+from clipdemo.core import limits
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.errors import InputError
 from clipdemo.core.params import shown
-from clipdemo.encoding import Encoder
-from clipdemo.errors import InputError
-from clipdemo.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS, set_for_label
+from clipdemo.core.templates import DEFAULT_TEMPLATE, TEMPLATE_SETS, set_for_label
 
 MAX_LABELS = limits.MAX_LABELS
 MAX_LABEL_CHARS = limits.MAX_TEXT_CHARS

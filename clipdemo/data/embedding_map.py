@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo import limits, projection
-from clipdemo.cache import LRUCache
-from clipdemo.encoding import Encoder
-from clipdemo.gallery import Gallery
-from clipdemo.templates import DEFAULT_TEMPLATE
-from clipdemo.zeroshot import class_embeddings, parse_labels
+from clipdemo.core import limits, projection
+from clipdemo.core.cache import LRUCache
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.templates import DEFAULT_TEMPLATE
+from clipdemo.core.zeroshot import class_embeddings, parse_labels
+from clipdemo.data.gallery import Gallery
 
 MAX_TEXTS = limits.MAX_MAP_TEXTS
 LABEL_TEMPLATE = DEFAULT_TEMPLATE  # a label point is the label's zero-shot prompt

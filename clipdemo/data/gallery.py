@@ -28,10 +28,10 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image
 
-from clipdemo import assets, limits, settings, toyworld
-from clipdemo.cache import LRUCache
-from clipdemo.errors import InputError
-from clipdemo.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
+from clipdemo.core import assets, limits, settings, toyworld
+from clipdemo.core.cache import LRUCache
+from clipdemo.core.errors import InputError
+from clipdemo.core.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
 
 TOY_GALLERY_VERSION = 1  # bump when the toy gallery's recipe changes, so old disk caches are ignored
 TOY_DEFAULT_SIZE = 300

@@ -16,17 +16,17 @@ import json
 import sys
 from pathlib import Path
 
-from clipdemo.errors import UserError
+from clipdemo.core.errors import UserError
 
 # Sub-commands that hand their arguments to another module's main(argv) untouched.
 PASSTHROUGH = {
     "app": ("clipdemo.ui.launch", "serve the web app (what `python app.py` does, same options)"),
-    "train": ("clipdemo.train", "train the bundled toy CLIP from scratch on the toy world"),
-    "eval": ("clipdemo.tools.evaluate", "measure a toy-world CLIP and write its model card"),
-    "bench": ("clipdemo.tools.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
-    "bench_map": ("clipdemo.tools.bench_map", "map benchmark; --sizes 1000,10000,100000 measures collections"),
-    "collection": ("clipdemo.collection.cli", "a collection folder: size, model, search, Embedding Atlas export"),
-    "quantize": ("clipdemo.backends.quantize", "write an int8 OpenVINO copy of a model and measure its agreement"),
+    "train": ("clipdemo.training.train", "train the bundled toy CLIP from scratch on the toy world"),
+    "eval": ("clipdemo.training.evaluate", "measure a toy-world CLIP and write its model card"),
+    "bench": ("clipdemo.bench.bench", "print the benchmark table (throughput, zero-shot latency, vs. pipeline)"),
+    "bench_map": ("clipdemo.bench.bench_map", "map benchmark; --sizes 1000,10000,100000 measures collections"),
+    "collection": ("clipdemo.serve.collection_cli", "a collection folder: size, model, search, Embedding Atlas export"),
+    "quantize": ("clipdemo.core.backends.quantize", "write an int8 OpenVINO copy of a model and measure its agreement"),
 }
 
 
@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-session", metavar="FILE", help="write a session JSON to redo this result")
     _model_options(p)
 
-    from clipdemo.collection.cli import EMBED_HELP, add_embed_arguments
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    from clipdemo.serve.collection_cli import EMBED_HELP, add_embed_arguments
 
     p = sub.add_parser("embed", help="embed images into a collection (clip-retrieval's layout; --engine ray)",
                        description=EMBED_HELP)
@@ -132,9 +133,12 @@ def _quiet_transformers() -> None:
 
 
 def cmd_label(args) -> int:
-    from clipdemo import exports, limits
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    from clipdemo.core import limits
+    from clipdemo.core.errors import InputError
     from clipdemo.core.notices import scoring as scoring_notice
-    from clipdemo.errors import InputError
+    from clipdemo.serve import exports
 
     session = {}
     if args.session:
@@ -180,7 +184,8 @@ def cmd_label(args) -> int:
     top = max(1, min(args.top, len(batch.labels)))
     tops = [list(zip(r.labels, r.probabilities, r.cosine, strict=True))[:top] for r in results]
     sigmoid = results[0].scoring == "sigmoid"
-    from clipdemo.backends import backend_record, summary
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    from clipdemo.core.backends import backend_record, summary
 
     backend = registry.get().backend
     if args.json:
@@ -224,9 +229,11 @@ def open_service(model: str | None, device: str = "auto", dtype: str = "auto", b
                  int8: bool = False):
     """The service over one model, as every command that runs a model uses it (the backend's notice, if any, is
     printed to stderr once)."""
-    from clipdemo.loading import default_model_name
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    from clipdemo.core.loading import default_model_name
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.service import ClipService
 
     registry = ModelRegistry(model or default_model_name(), device, dtype, max_models=1, backend=backend, int8=int8)
     service = ClipService(registry)
@@ -236,7 +243,8 @@ def open_service(model: str | None, device: str = "auto", dtype: str = "auto", b
 
 
 def cmd_embed(args) -> int:
-    from clipdemo.collection.cli import cmd_embed as embed_collection
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    from clipdemo.serve.collection_cli import cmd_embed as embed_collection
 
     _quiet_transformers()
     return embed_collection(args, lambda model, device, dtype: open_service(model, device, dtype, args.backend,
@@ -247,10 +255,12 @@ def cmd_embed(args) -> int:
 
 
 def cmd_video(args) -> int:
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    from clipdemo.core.loading import default_model_name
+    from clipdemo.core.registry import ModelRegistry
     from clipdemo.data.video import toy_video
-    from clipdemo.loading import default_model_name
-    from clipdemo.registry import ModelRegistry
-    from clipdemo.service import ClipService
+    from clipdemo.serve.service import ClipService
 
     if args.make_example:
         toy_video(args.video)
@@ -282,7 +292,8 @@ def cmd_video(args) -> int:
 
 
 def cmd_download(args) -> int:
-    from clipdemo.download import download_models, folder_name
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    from clipdemo.serve.download import download_models, folder_name
 
     folders = download_models(args.repo_ids, args.to, args.revision, args.convert_pickle)
     to = Path(args.to).expanduser()

@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from clipdemo.collection.embed import DEFAULT_BATCH, DEFAULT_SHARD_SIZE, STORE_DTYPES
-from clipdemo.collection.layout import CollectionError
+from clipdemo.data.collection.embed import DEFAULT_BATCH, DEFAULT_SHARD_SIZE, STORE_DTYPES
+from clipdemo.data.collection.layout import CollectionError
 
 EMBED_HELP = ("Embed a folder tree, a .zip, or a .parquet/.csv list of image paths (optional caption column; "
               "a same-named .txt beside an image is its caption) into clip-retrieval's layout: "
@@ -44,8 +44,10 @@ def add_embed_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_embed(args, open_encoder) -> int:
-    """`open_encoder(model, device, dtype)`: the model as the app's service serves it (clipdemo.cli passes it)."""
-    from clipdemo.collection import embed, mapping, sources, store
+    """`open_encoder(model, device, dtype)`: the model as the app's service serves it (clipdemo.serve.cli passes it)."""
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    from clipdemo.data.collection import embed, mapping, sources, store
 
     try:
         source = sources.open_source(args.source)
@@ -53,7 +55,8 @@ def cmd_embed(args, open_encoder) -> int:
         print(f"{len(source.items)} images in {source.root} ({source.kind}"
               f"{', with captions' if source.has_captions else ''})", file=sys.stderr)
         if args.engine == "ray":
-            from clipdemo.collection import ray_engine
+            # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+            from clipdemo.data.collection import ray_engine
 
             info = ray_engine.embed_ray(source, out, args.model, args.device, args.dtype, args.shard_size,
                                         args.batch_size, args.store_dtype, address=args.ray_address,
@@ -77,8 +80,8 @@ def cmd_embed(args, open_encoder) -> int:
 
 
 def main(argv=None, open_service=None) -> int:
-    """`open_service(model, device, dtype)`: a clipdemo.service.ClipService over that model, for --search
-    (clipdemo.cli passes it: this package sits below the service and does not import it)."""
+    """`open_service(model, device, dtype)`: a clipdemo.serve.service.ClipService over that model, for --search
+    (clipdemo.serve.cli passes it: this package sits below the service and does not import it)."""
     p = argparse.ArgumentParser(prog="python -m clipdemo collection",
                                 description="Look into a collection folder: size, model, map, search, exports.")
     p.add_argument("folder", metavar="DIR")
@@ -100,7 +103,8 @@ def main(argv=None, open_service=None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default="auto")
     args = p.parse_args(argv)
-    from clipdemo.collection import service
+    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
+    from clipdemo.data.collection import service
 
     try:
         chosen = service.CollectionSet([args.folder])

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from clipdemo.loading import (
+from clipdemo.core.loading import (
     DEFAULT_HUB_MODEL,
     HUB_URL,
     KNOWN_MODELS,

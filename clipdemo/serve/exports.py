@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo.errors import InputError
+from clipdemo.core.errors import InputError
 
 SESSION_FORMAT = "clipdemo-session"
 SESSION_VERSION = 1

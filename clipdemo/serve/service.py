@@ -9,7 +9,7 @@ Every result that took pictures carries its notices (clipdemo.core.notices: a co
 built here once: pictures unlike the bundled toy model's world (one warning per picture), texts cut,
 images dropped, the scoring rule. The UI renders them in the visitor's language; the API returns them.
 
-What the user must fix raises a `clipdemo.errors.UserError` (a message meant for them); anything
+What the user must fix raises a `clipdemo.core.errors.UserError` (a message meant for them); anything
 else that escapes is a bug, and callers report it as one.
 """
 
@@ -26,28 +26,36 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from clipdemo import gallery as galleries
-from clipdemo import limits, ood, scoring
-from clipdemo.data.video import sample_frames, search_video
+from clipdemo.core import limits, scoring
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.errors import InputError
+from clipdemo.core.images import load_image
+from clipdemo.core.loading import (
+    BUNDLED,
+    BUNDLED_MODEL_DIR,
+    KNOWN_MODELS,
+    cached_locally,
+    default_model_name,
+    is_offline,
+)
 from clipdemo.core.notices import Notice, free_text, skipped_notice
 from clipdemo.core.notices import out_of_world as out_of_world_notices
 from clipdemo.core.notices import scoring as scoring_notice
-from clipdemo.embedding_map import MapData, build_map_data, project_map, records
-from clipdemo.encoding import Encoder
-from clipdemo.errors import InputError
-from clipdemo.images import load_image
-from clipdemo.loading import BUNDLED, BUNDLED_MODEL_DIR, KNOWN_MODELS, cached_locally, default_model_name, is_offline
-from clipdemo.projection import Projection
-from clipdemo.registry import ModelRegistry, is_private
-from clipdemo.search import DEFAULT_K, Hit, rank, search_image, search_text
+from clipdemo.core.projection import Projection
+from clipdemo.core.registry import ModelRegistry, is_private
+from clipdemo.core.search import DEFAULT_K, Hit, rank, search_image, search_text
+from clipdemo.core.similarity import similarity_matrix as engine_similarity_matrix
+from clipdemo.core.spatial import spatial_map
+from clipdemo.core.zeroshot import ZeroShotResult
+from clipdemo.core.zeroshot import zero_shot as engine_zero_shot
+from clipdemo.data import gallery as galleries
+from clipdemo.data.embedding_map import MapData, build_map_data, project_map, records
+from clipdemo.data.video import sample_frames, search_video
 from clipdemo.serve import studies
-from clipdemo.similarity import similarity_matrix as engine_similarity_matrix
-from clipdemo.spatial import spatial_map
-from clipdemo.zeroshot import ZeroShotResult
-from clipdemo.zeroshot import zero_shot as engine_zero_shot
+from clipdemo.teach import ood
 
 if TYPE_CHECKING:  # the trainer is handed in by the app; the service itself never loads it
-    from clipdemo.live_training import LiveTrainingManager
+    from clipdemo.teach.live_training import LiveTrainingManager
 
 ImageSource = str | os.PathLike | bytes | Image.Image
 LESSONS = ("templates", "temperature", "gap", "heldout", "counting", "leftright", "languages")  # the Lessons tab's
@@ -101,7 +109,7 @@ class ModelDetails(Result):
     encoding: dict = field(default_factory=dict)  # backend, precision, measured agreement (backends.backend_record)
 
     def session_info(self) -> dict:
-        """What a session file records about the model (clipdemo.exports.session_record's model_info)."""
+        """What a session file records about the model (clipdemo.serve.exports.session_record's model_info)."""
         return {"family": self.family, "source": self.source, "device": self.device, "dtype": self.dtype,
                 "parameters": self.parameters, "scores": self.scoring, "logit_scale": round(self.logit_scale, 4)}
 
@@ -122,7 +130,8 @@ def availability(name: str) -> str:
 def display_name(name: str, registry: ModelRegistry | None = None) -> str:
     """A person's name for a model: the known name, else the hub id a downloaded folder came from; a session's
     own Learn-tab model by the label it was registered with."""
-    from clipdemo.download import source_repo
+    # needed by this operation only: the service module loads fast for the CLI
+    from clipdemo.serve.download import source_repo
 
     if is_private(name):
         return (registry.label(name) if registry is not None else None) or "Learn-tab model"
@@ -243,7 +252,7 @@ class SearchResults(Result):
 
 @dataclass
 class LearnStatus(Result):
-    """A session's Learn-tab training, for API clients (clipdemo.live_training.status_record)."""
+    """A session's Learn-tab training, for API clients (clipdemo.teach.live_training.status_record)."""
 
     running: bool
     state: str  # none | running | finished | stopped | failed ...
@@ -336,7 +345,7 @@ def unique_names(names: list[str]) -> list[str]:
 
 @dataclass
 class LoadedImages:
-    """The pictures of one request, each decoded once (clipdemo.images), and what became of the rest."""
+    """The pictures of one request, each decoded once (clipdemo.core.images), and what became of the rest."""
 
     images: list[Image.Image]
     names: list[str]  # unique, for display and tables
@@ -439,8 +448,10 @@ class ClipService:
     def describe(self, model: str | None = "", session: str | None = None) -> ModelDetails:
         """The model (loaded now if it is not yet): family, scoring, logit scale, size, device, dtype, encoding.
         `session`: a session's own Learn-tab model is described only to that session."""
-        from clipdemo.backends import backend_record
-        from clipdemo.devices import dtype_name
+        # needed by this operation only: the service module loads fast for the CLI
+        # needed by this operation only: the service module loads fast for the CLI
+        from clipdemo.core.backends import backend_record
+        from clipdemo.core.devices import dtype_name
 
         encoder = self.registry.get(model or None, session)
         lm = encoder.loaded
@@ -473,7 +484,8 @@ class ClipService:
 
     def add_session_model(self, session: str, folder: str | os.PathLike, label: str) -> str:
         """Load a model folder (a Learn-tab export) as `session`'s own model; its name for `model=`."""
-        from clipdemo.loading import load_model
+        # needed by this operation only: the service module loads fast for the CLI
+        from clipdemo.core.loading import load_model
 
         loaded = load_model(str(folder), self.registry.device, self.registry.dtype)
         return self.registry.add_private(session, loaded, label)
@@ -483,8 +495,9 @@ class ClipService:
         """Run one of the Lessons tab's experiments (LESSONS: templates, temperature, gap, heldout, counting,
         leftright, languages) on the model: its result dataclass of numbers and pictures, for the view to draw.
         language "zh": labels, templates and captions in Chinese (the "languages" lesson always asks in both)."""
-        from clipdemo import lessons  # the experiments are loaded when first asked for (the CLI never is)
-        from clipdemo.language_lesson import language_comparison
+        # needed by this operation only: the service module loads fast for the CLI
+        from clipdemo.teach import lessons  # the experiments are loaded when first asked for (the CLI never is)
+        from clipdemo.teach.language_lesson import language_comparison
 
         runs = {"templates": lessons.template_comparison, "temperature": lessons.temperature_lesson,
                 "gap": lessons.modality_gap, "heldout": lessons.compositional, "counting": lessons.counting_probe,
@@ -515,7 +528,7 @@ class ClipService:
 
     def picture(self, image: ImageSource) -> Image.Image:
         """A picture as the service decodes it (upright, RGB, at most limits.DECODE_SIDE), for a view to draw on;
-        within one request the same picture is decoded and charged once (clipdemo.images)."""
+        within one request the same picture is decoded and charged once (clipdemo.core.images)."""
         return load_image(image)
 
     def model_view(self, image: ImageSource, model: str | None = "") -> Image.Image:
@@ -613,7 +626,7 @@ class ClipService:
     def embedding_map(self, images: Sequence[ImageSource] | None, texts: str | Sequence[str] | None = None,
                       method: str = "umap", dims: int = 2, model: str = "", collection: str = "") -> EmbeddingMap:
         """Images and texts in one projected space: one point each, and the modality gap. `collection`: the
-        cached map of a launch-time collection instead (clipdemo.collection)."""
+        cached map of a launch-time collection instead (clipdemo.data.collection)."""
         if collection:
             return self._collection_map(collection)
         encoder = self.encoder(model)
@@ -684,7 +697,7 @@ class ClipService:
                model: str = "", collection: str = "", query_image: ImageSource | None = None) -> SearchResults:
         """Retrieval: the images ranked by cosine with the query, best first. The query is a text, or with
         `query_image` a picture (image -> image; a picture that is in the gallery finds itself first).
-        `collection`: exact search over every vector of a launch-time collection instead (clipdemo.collection)."""
+        `collection`: exact search over every vector of a launch-time collection instead (clipdemo.data.collection)."""
         if collection:
             return self._collection_search(query, collection, k, model, query_image)
         encoder = self.encoder(model)
@@ -703,7 +716,8 @@ class ClipService:
 
     # collections (python app.py --collection DIR): only folders given at launch, by folder name
     def _collection_map(self, collection: str) -> EmbeddingMap:
-        from clipdemo.collection import service as collections
+        # needed by this operation only: the service module loads fast for the CLI
+        from clipdemo.data.collection import service as collections
 
         m = collections.collection_map(collection)
         meta = collections.active().get(collection).metadata
@@ -717,7 +731,8 @@ class ClipService:
                         model: str = "", collections=None) -> dict:
         """Exact text -> image or image -> image search over every vector of a launch-time collection: the
         collection service's plain record (hits, count, seconds, notices). `collections`: the app's set."""
-        from clipdemo.collection import service as collection_service
+        # needed by this operation only: the service module loads fast for the CLI
+        from clipdemo.data.collection import service as collection_service
 
         return collection_service.collection_search(collection, self.encoder(model), query=query,
                                                     image=image, k=int(k), collections=collections)
@@ -759,7 +774,7 @@ class ClipService:
     def video_search(self, video: str | os.PathLike, query: str | Sequence[str] = "",
                      query_image: ImageSource | None = None, fps: float = 2.0, model: str = "") -> VideoSearch:
         """Find the moments of a video that match a query: frames sampled `fps` times a second (bounded by
-        clipdemo.limits), each scored by cosine against each query (one line of `query` each, and/or a picture)."""
+        clipdemo.core.limits), each scored by cosine against each query (one line of `query` each, and/or a picture)."""
         lines = text_lines(query)
         notices = []
         if len(lines) + (query_image is not None) > limits.MAX_VIDEO_QUERIES:

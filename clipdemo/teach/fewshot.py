@@ -7,7 +7,7 @@ curve crosses the zero-shot line is what the prompt is worth: "≈ N labelled pi
 paper's figure of ~4 is an average over its datasets; here it is measured on whatever data is given.
 
 Pictures come from the toy world (classes named by a colour, a shape or both; rendered on demand) or from
-the visitor (one class per folder of a zip, or a CSV of path,label: clipdemo.gallery's reader).
+the visitor (one class per folder of a zip, or a CSV of path,label: clipdemo.data.gallery's reader).
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ import random
 
 import numpy as np
 
-from clipdemo import toyworld
-from clipdemo.encoding import Encoder
-from clipdemo.lessons import Probe, _ask, _image_size, _render
-from clipdemo.templates import DEFAULT_TEMPLATE, ZH_DEFAULT_TEMPLATE
+from clipdemo.core import toyworld
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.templates import DEFAULT_TEMPLATE, ZH_DEFAULT_TEMPLATE
+from clipdemo.teach.lessons import Probe, _ask, _image_size, _render
 
 LANGUAGES = {"en": (DEFAULT_TEMPLATE, lambda c, s: f"{c} {s}"),
              "zh": (ZH_DEFAULT_TEMPLATE, lambda c, s: toyworld.zh_colour(c) + toyworld.zh_shape(s))}

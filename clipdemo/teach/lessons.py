@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from clipdemo import toyworld
-from clipdemo.encoding import Encoder
-from clipdemo.live_data import shifted_pairs
-from clipdemo.projection import pca
+from clipdemo.core import toyworld
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.projection import pca
+from clipdemo.core.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS, ZH_DEFAULT_TEMPLATE, ZH_TEMPLATES
+from clipdemo.core.zeroshot import class_embeddings
+from clipdemo.teach.live_data import shifted_pairs
 from clipdemo.teach.stats import Share, share
-from clipdemo.templates import DEFAULT_TEMPLATE, PROBE_TEMPLATE, TEMPLATE_SETS, ZH_DEFAULT_TEMPLATE, ZH_TEMPLATES
-from clipdemo.zeroshot import class_embeddings
 
 # the lesson's phrasings: three of the shared sets, and one that says "three" (right on pictures of three)
 LESSON_TEMPLATE_SETS = {**{k: TEMPLATE_SETS[k] for k in ("bare", "single", "imagenet80")},

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import random
 
-from clipdemo import toyworld
-from clipdemo.toyworld import concept_caption
+from clipdemo.core import toyworld
+from clipdemo.core.toyworld import concept_caption
 
 POOL_SIZE = 2048
 EVAL_PER_COMBO = 2  # held-out / seen images per colour-shape pair in the accuracy curves

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from clipdemo.loading import BUNDLED_MODEL_DIR
+from clipdemo.core.loading import BUNDLED_MODEL_DIR
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import threading
 import numpy as np
 import torch
 
-from clipdemo import toyworld
+from clipdemo.core import toyworld
 
 THRESHOLD = 58.0
 REFERENCE_IMAGES = 512
@@ -93,8 +93,10 @@ def main() -> None:
     """Print the measurement the threshold rests on."""
     import glob
 
-    from clipdemo.images import load_image
-    from clipdemo.loading import ASSETS_DIR, load_model
+    # the bundled model and its photos load on the first check, not at import
+    # the bundled model and its photos load on the first check, not at import
+    from clipdemo.core.images import load_image
+    from clipdemo.core.loading import ASSETS_DIR, load_model
 
     loaded = load_model(dtype="fp32")
     check = check_for(loaded)

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw
 
-from clipdemo import toyworld
-from clipdemo.encoding import Encoder
-from clipdemo.loading import load_model
-from clipdemo.templates import ZH_DEFAULT_TEMPLATE
-from clipdemo.toyworld import COLOURS, COUNT_WORDS, HELD_OUT, SHAPES, plural
+from clipdemo.core import toyworld
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.loading import load_model
+from clipdemo.core.templates import ZH_DEFAULT_TEMPLATE
+from clipdemo.core.toyworld import COLOURS, COUNT_WORDS, HELD_OUT, SHAPES, plural
 
 TEST_SEED = 10_007  # training draws with seeds 0/1; this one is never used there
 BARS = {"colour": 0.97, "shape": 0.80, "zs64_seen": 0.80, "zs64_heldout": 0.70, "counting": 0.90,
@@ -460,7 +460,7 @@ model never trains.
 warm-up and cosine decay; {minutes:.0f} minutes in all on {log.get('machine', '?')} (torch {log.get('torch', '?')}),
 while other work shared the machine's 2 cores. `--bpe` takes the open-clip-torch wheel
 (`pip download --no-deps open-clip-torch==3.3.0`); each phase's `--init-from` is the previous phase's output folder.
-The toy world is `clipdemo/toyworld.py`; training captions come from
+The toy world is `clipdemo/core/toyworld.py`; training captions come from
 `toyworld.training_caption` wrapped in OpenAI's ImageNet templates (those naming colour, size or count left out);
 `--shape-captions` replaces that share of them with captions naming only the shapes (`toyworld.shape_caption`).
 {TRAINING_CHINESE if bilingual else ""}{TRAINING_VARIED if varied else ""}{TRAINING_JOINT if joint else ""}

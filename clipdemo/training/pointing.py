@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from clipdemo import toyworld
-from clipdemo.encoding import Encoder
-from clipdemo.spatial import METHODS, spatial_map
+from clipdemo.core import toyworld
+from clipdemo.core.encoding import Encoder
+from clipdemo.core.spatial import METHODS, spatial_map
 
 CARD_START = "<!-- pointing:start -->"
 CARD_END = "<!-- pointing:end -->"
@@ -156,7 +156,7 @@ def card_section(scores: list[MethodScore], model: str, seed: int, size: int,
         table(scores),
         "",
         f"Best method: **{best.method}** at {best.accuracy:.1%}, which {verdict} the bar "
-        f"(≥ {BAR:.0%} with chance under 15%). Maps are computed at half-patch shifts (`clipdemo.spatial`). "
+        f"(≥ {BAR:.0%} with chance under 15%). Maps are computed at half-patch shifts (`clipdemo.core.spatial`). "
         "`naive` compares each patch's own token with the text: its peak often lands on another object, CLIP's "
         "\"opposite visualisation\". `decomposition` and `gradcam` read what the class token takes from each "
         "patch instead.",
@@ -191,7 +191,8 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     import torch
 
-    from clipdemo.loading import load_model
+    # loaded only by the step that uses it (a tool's --help stays fast)
+    from clipdemo.core.loading import load_model
 
     torch.set_num_threads(args.threads)
     loaded = load_model(args.model, device="cpu", dtype="fp32")

@@ -150,8 +150,10 @@ def extend_with_chinese(vocab: dict[str, int], merges: list[str], chars: str) ->
 
 def chinese_charset() -> str:
     """Every character the toy world's Chinese captions and templates use, then COMMON_CHARS."""
-    from clipdemo import toyworld
-    from clipdemo.templates import ZH_TEMPLATES
+    # loaded only by the step that uses it (a tool's --help stays fast)
+    # loaded only by the step that uses it (a tool's --help stays fast)
+    from clipdemo.core import toyworld
+    from clipdemo.core.templates import ZH_TEMPLATES
 
     words = toyworld.chinese_vocabulary() + "".join(ZH_TEMPLATES) + COMMON_CHARS + CJK_PUNCTUATION
     return "".join(dict.fromkeys(ch for ch in words if len(ch.encode("utf-8")) == 3))

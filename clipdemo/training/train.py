@@ -26,8 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from clipdemo import toyworld
-from clipdemo.toyworld import mixed_caption as training_caption
+from clipdemo.core import toyworld
+from clipdemo.core.toyworld import mixed_caption as training_caption
 
 # OpenAI's normalisation; preprocessor_config.json carries the same numbers.
 IMAGE_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -341,7 +341,8 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--save-every", type=int, default=0)
     args = p.parse_args(argv)
-    from clipdemo.tools.tokenizer_build import write_tokenizer
+    # loaded only by the step that uses it (a tool's --help stays fast)
+    from clipdemo.training.tokenizer_build import write_tokenizer
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -349,7 +350,8 @@ def main(argv=None) -> None:
     if cfg.lock_image and cfg.lock_text:
         p.error("--lock-image and --lock-text together leave nothing to train")
     if args.zh_vocab:
-        from clipdemo.tools.tokenizer_build import write_bilingual_tokenizer
+        # loaded only by the step that uses it (a tool's --help stays fast)
+        from clipdemo.training.tokenizer_build import write_bilingual_tokenizer
 
         if not args.init_from:
             p.error("--zh-vocab extends the tokenizer of --init-from")

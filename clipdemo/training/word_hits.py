@@ -120,6 +120,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     import torch
 
+    # loaded only by the step that uses it (a tool's --help stays fast)
     from clipdemo.core.loading import load_model
 
     torch.set_num_threads(args.threads)

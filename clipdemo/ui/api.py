@@ -15,14 +15,12 @@ from collections.abc import Callable
 import gradio as gr
 from gradio.data_classes import FileData
 
-from clipdemo import limits
-from clipdemo.core import params
-from clipdemo.errors import InputError, UserError
-from clipdemo.live_training import CONCEPTS, LANGUAGES, MODES, LiveConfig
-from clipdemo.projection import METHODS as MAP_METHODS
-from clipdemo.search import DEFAULT_K
-from clipdemo.spatial import METHODS as HEATMAP_METHODS
-from clipdemo.service import (
+from clipdemo.core import limits, params
+from clipdemo.core.errors import InputError, UserError
+from clipdemo.core.projection import METHODS as MAP_METHODS
+from clipdemo.core.search import DEFAULT_K
+from clipdemo.core.spatial import METHODS as HEATMAP_METHODS
+from clipdemo.serve.service import (
     ClipService,
     EmbeddingMap,
     Embeddings,
@@ -36,6 +34,7 @@ from clipdemo.service import (
     ZeroShot,
     ZeroShotBatch,
 )
+from clipdemo.teach.live_training import CONCEPTS, LANGUAGES, MODES, LiveConfig
 from clipdemo.ui import gradio_adapter, no_fetch
 
 log = logging.getLogger("clipdemo.api")

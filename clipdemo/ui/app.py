@@ -1,6 +1,6 @@
 """Assemble the tabs into one Gradio Blocks app, and what makes it safe to share (issue #11).
 
-Shared use: every event handler runs inside one request budget (`clipdemo.limits`), a session's own
+Shared use: every event handler runs inside one request budget (`clipdemo.core.limits`), a session's own
 models are freed when its tab closes, Gradio's cache writes are atomic (`gradio_adapter`), the queue
 is fair per client (`guard.FairQueue`) and the disk is swept on a short schedule (`scratch.DiskSweeper`).
 """
@@ -17,8 +17,8 @@ import time
 import gradio as gr
 from starlette.middleware import Middleware
 
-from clipdemo import limits
-from clipdemo.ui import api, fonts, gradio_adapter, header, messages
+from clipdemo.core import limits
+from clipdemo.ui import api, fonts, gradio_adapter, header, messages, scratch
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import ConfigCache, FairQueue, JsonBodyGuard, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t, tr
@@ -26,11 +26,10 @@ from clipdemo.ui.learn import layout as learn_tab
 from clipdemo.ui.lessons import layout as lessons_tab
 from clipdemo.ui.map import layout as map_tab
 from clipdemo.ui.no_fetch import NoRemoteInputs
-from clipdemo.ui import scratch
 from clipdemo.ui.scratch import DiskSweeper
 from clipdemo.ui.similarity import layout as similarity_tab
-from clipdemo.ui.video import layout as video_tab
 from clipdemo.ui.studies import layout as studies_tab
+from clipdemo.ui.video import layout as video_tab
 from clipdemo.ui.zeroshot import layout as zeroshot_tab
 
 CSS = """
@@ -158,7 +157,7 @@ def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
 
 
 def within_budget(fn):
-    """Run an event handler inside one request budget (clipdemo.limits): every image, byte and second it
+    """Run an event handler inside one request budget (clipdemo.core.limits): every image, byte and second it
     spends counts against one request. A limit's refusal reaches the visitor as a message."""
     if fn is None or getattr(fn, "_clipdemo_budget", False) or not callable(fn) or \
             inspect.iscoroutinefunction(fn) or inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):

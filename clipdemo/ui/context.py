@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import gradio as gr
 
-from clipdemo import assets
-from clipdemo.errors import UserError
-from clipdemo.registry import ModelRegistry
-from clipdemo.service import ClipService
+from clipdemo.core import assets
+from clipdemo.core.errors import UserError
+from clipdemo.core.registry import ModelRegistry
+from clipdemo.serve.service import ClipService
 
 USER_ERRORS = (UserError,)  # what the user must fix; anything else is a bug and shows as one
 

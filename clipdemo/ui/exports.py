@@ -28,8 +28,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from clipdemo import exports
-from clipdemo.service import ModelDetails
+from clipdemo.serve import exports
+from clipdemo.serve.service import ModelDetails
 from clipdemo.ui import scratch
 from clipdemo.ui.i18n import t, tr
 
@@ -95,7 +95,7 @@ def payload(view: str, figures: Mapping | None = None, tables: Mapping[str, Sequ
 
 def session(model: ModelDetails, view: str, model_name: str | None, settings: Mapping | None = None,
             labels: Sequence[str] = (), templates: Sequence[str] = (), seed: int | None = None, **extra) -> dict:
-    """The session record for the model in use, described by the service (see clipdemo.exports.session_record)."""
+    """The session record for the model in use, described by the service (see clipdemo.serve.exports.session_record)."""
     return exports.session_record(view, model_name or model.name, settings, labels, templates, seed,
                                   model_info=model.session_info(), **extra)
 

@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, unquote
 
 from starlette.datastructures import Headers
 
-from clipdemo import limits
+from clipdemo.core import limits
 from clipdemo.ui import gradio_adapter
 from clipdemo.ui.i18n import tr
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from clipdemo import service
-from clipdemo.loading import BUNDLED, KNOWN_MODELS, ModelNotAvailable
-from clipdemo.registry import is_private
+from clipdemo.core.loading import BUNDLED, KNOWN_MODELS, ModelNotAvailable
+from clipdemo.core.registry import is_private
+from clipdemo.serve import service
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t
 

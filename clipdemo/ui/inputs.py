@@ -1,4 +1,4 @@
-"""An image input that leaves decoding to `clipdemo.images.load_image`.
+"""An image input that leaves decoding to `clipdemo.core.images.load_image`.
 
 gr.Image opens every upload with Pillow *before* our handler runs, and converts it to RGB. A
 zero-byte file, a text file named .png, a truncated file or a decompression bomb then fails inside

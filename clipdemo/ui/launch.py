@@ -13,13 +13,12 @@ import sys
 import threading
 from pathlib import Path
 
-from clipdemo import limits, settings
-from clipdemo.core import gpu
-from clipdemo.settings import env, env_paths
+from clipdemo.core import gpu, limits, settings
+from clipdemo.core.settings import env, env_paths
 
 
 def parse_args(argv=None, prog: str | None = None) -> argparse.Namespace:
-    """Launch options; each defaults to its environment variable (read through clipdemo.settings, the one
+    """Launch options; each defaults to its environment variable (read through clipdemo.core.settings, the one
     module that reads the environment) and is passed down from here."""
     p = argparse.ArgumentParser(prog=prog, description="clipdemo: see and touch CLIP in the browser")
     p.add_argument("--host", default=env("CLIPDEMO_HOST", env("GRADIO_SERVER_NAME", "127.0.0.1")),
@@ -91,7 +90,10 @@ def with_queue(demo, args: argparse.Namespace):
 def start_warm_up() -> threading.Thread:
     """umap-learn's numba compile (12-15 s per process) and the toy gallery, paid once the server is up and
     off the request path: the first map then draws at once."""
-    from clipdemo import gallery, projection
+    # after the options are parsed: `--help` answers without loading torch or the UI
+    # after the options are parsed: `--help` answers without loading torch or the UI
+    from clipdemo.core import projection
+    from clipdemo.data import gallery
 
     def work():
         try:
@@ -108,10 +110,12 @@ def start_warm_up() -> threading.Thread:
 def main(argv=None, prog: str | None = "clipdemo app") -> None:
     args = parse_args(argv, prog)
     gpu.prepare()  # on ZeroGPU, `spaces` must patch torch before anything touches CUDA
-    from clipdemo.download import launch_models
-    from clipdemo.live_training import LiveTrainingManager
-    from clipdemo.loading import default_model_name
-    from clipdemo.registry import ModelRegistry
+    # after the options are parsed: `--help` answers without loading torch or the UI
+    # after the options are parsed: `--help` answers without loading torch or the UI
+    from clipdemo.core.loading import default_model_name
+    from clipdemo.core.registry import ModelRegistry
+    from clipdemo.serve.download import launch_models
+    from clipdemo.teach.live_training import LiveTrainingManager
     from clipdemo.ui import gradio_adapter, scratch
     from clipdemo.ui.app import build_app, launch_kwargs, shutdown, start_housekeeping
     from clipdemo.ui.context import UIContext
@@ -134,7 +138,9 @@ def main(argv=None, prog: str | None = "clipdemo app") -> None:
     kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client, behind_space_proxy=settings.on_hf_space(),
                            max_per_address=args.max_pending_per_address, max_new_sessions=args.max_new_sessions)
     if args.collection:  # large prepared collections: checked now, maps computed in the background
-        from clipdemo.collection import service as collections
+        # after the options are parsed: `--help` answers without loading torch or the UI
+        # after the options are parsed: `--help` answers without loading torch or the UI
+        from clipdemo.data.collection import service as collections
         from clipdemo.ui.collection.routes import routes
 
         ctx.extra["collections"] = collections.configure(args.collection)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clipdemo import toyworld
-from clipdemo.templates import ZH_DEFAULT_TEMPLATE
+from clipdemo.core import toyworld
+from clipdemo.core.templates import ZH_DEFAULT_TEMPLATE
 
 TOY_COMBOS = (("red", "circle"), ("blue", "square"), ("yellow", "star"), ("green", "triangle"), ("purple", "heart"),
               ("orange", "cross"), ("pink", "crescent"), ("cyan", "diamond"))

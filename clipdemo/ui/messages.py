@@ -1,6 +1,6 @@
-"""Engine messages (clipdemo.errors.UserError) in the visitor's language, and the toast titles.
+"""Engine messages (clipdemo.core.errors.UserError) in the visitor's language, and the toast titles.
 
-Coded errors (clipdemo.errors.UserError with a code) come from the one catalogue, clipdemo.core.catalogue; the
+Coded errors (clipdemo.core.errors.UserError with a code) come from the one catalogue, clipdemo.core.catalogue; the
 patterns below serve only the raises that carry no code yet, and shrink as raises are converted.
 
 The engine says what is wrong in English, for the API, the CLI and the logs. A Chinese page shows the

@@ -19,7 +19,7 @@ import json
 import re
 from pathlib import Path
 
-from clipdemo import settings
+from clipdemo.core import settings
 
 PREDICT_ROUTE = re.compile(r"/(queue/join|call/[^/]+|run/[^/]+|api/[^/]+)/?$")
 MAX_BODY = 8 * 1024 * 1024  # prediction bodies carry file paths, not files (those go to /upload)

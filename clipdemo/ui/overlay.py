@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from clipdemo.spatial import SpatialMap, place_grid
+from clipdemo.core.spatial import SpatialMap, place_grid
 
 # "inferno"-like stops: dark for unrelated patches, bright yellow for the best match.
 _STOPS = np.array([[0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21],

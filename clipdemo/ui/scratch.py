@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from clipdemo import settings
+from clipdemo.core import settings
 
 MAX_AGE_S = 3600
 SWEEP_EVERY_S = 60

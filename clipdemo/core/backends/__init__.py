@@ -16,9 +16,9 @@ import sys
 import threading
 from collections.abc import Callable
 
-from clipdemo import settings
-from clipdemo.backends.agreement import Agreement
-from clipdemo.backends.torch_backend import TorchBackend
+from clipdemo.core import settings
+from clipdemo.core.backends.agreement import Agreement
+from clipdemo.core.backends.torch_backend import TorchBackend
 
 BACKENDS = ("auto", "torch", "openvino")
 AUTO_MARGIN = 0.9  # OpenVINO must take under 90 % of torch's time for `auto` to pick it
@@ -52,7 +52,8 @@ def summary(backend) -> str:
 
 
 def openvino_available() -> bool:
-    from clipdemo.backends.openvino_backend import available
+    # OpenVINO is optional: its modules load only when that backend is asked for
+    from clipdemo.core.backends.openvino_backend import available
 
     return available()
 
@@ -121,15 +122,18 @@ def openvino_backend_for(loaded, precision: str = "fp", progress: Progress = lam
                          calibration=None):
     """Compile the cached OpenVINO copy of `loaded` (converting or quantising it first if there is none),
     with its agreement with torch fp32 measured on the check set (once per compute precision)."""
-    from clipdemo.backends import agreement
-    from clipdemo.backends import openvino_backend as ovb
+    # OpenVINO is optional: its modules load only when that backend is asked for
+    # OpenVINO is optional: its modules load only when that backend is asked for
+    from clipdemo.core.backends import agreement
+    from clipdemo.core.backends import openvino_backend as ovb
 
     folder = ovb.model_cache_dir(loaded, precision)
     if not ovb.entry_complete(folder):
         if precision == "int8":
             import importlib.util
 
-            from clipdemo.backends.quantize import build_int8_entry
+            # OpenVINO is optional: its modules load only when that backend is asked for
+            from clipdemo.core.backends.quantize import build_int8_entry
 
             if importlib.util.find_spec("nncf") is None:
                 raise BackendError("quantising needs nncf: pip install -r requirements-openvino.txt")
@@ -152,7 +156,8 @@ def openvino_backend_for(loaded, precision: str = "fp", progress: Progress = lam
 
 
 def _convert_entry(loaded, folder, progress: Progress) -> None:
-    from clipdemo.backends import openvino_backend as ovb
+    # OpenVINO is optional: its modules load only when that backend is asked for
+    from clipdemo.core.backends import openvino_backend as ovb
 
     progress(f"converting to OpenVINO (once; kept in {folder.parent})")
     meta = {"format": ovb.FORMAT_VERSION, "model": str(loaded.name), "source": str(loaded.source),
@@ -162,8 +167,10 @@ def _convert_entry(loaded, folder, progress: Progress) -> None:
 
 def auto_prefers_openvino(loaded, fast, reference, progress: Progress = lambda _m: None) -> bool:
     """Time one zero-shot's worth of work (an image, ten prompts) on both, interleaved; remembered per CPU."""
-    from clipdemo.backends import openvino_backend as ovb
-    from clipdemo.devices import cpu_signature, dtype_name, interleaved_medians
+    # OpenVINO is optional: its modules load only when that backend is asked for
+    # OpenVINO is optional: its modules load only when that backend is asked for
+    from clipdemo.core.backends import openvino_backend as ovb
+    from clipdemo.core.devices import cpu_signature, dtype_name, interleaved_medians
 
     key = f"{cpu_signature()} | torch {dtype_name(loaded.dtype)}"
     decisions = ovb.read_meta(fast.folder).get("auto", {})

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from clipdemo.assets import ASSETS_DIR
+from clipdemo.core.assets import ASSETS_DIR
 
 PHOTO_LABELS = ("astronaut", "camera", "cat", "cup of coffee", "horse", "rocket")
 CHECK_TEMPLATE = "a photo of a {}."
@@ -52,7 +52,8 @@ class Agreement:
 
 
 def image_files(paths) -> list[Path]:
-    from clipdemo.images import IMAGE_SUFFIXES
+    # only when an agreement is measured; encoding imports the backends, so not at module level (a cycle)
+    from clipdemo.core.images import IMAGE_SUFFIXES
 
     files: list[Path] = []
     for p in map(Path, paths):
@@ -61,22 +62,26 @@ def image_files(paths) -> list[Path]:
 
 
 def check_images() -> list[Image.Image]:
-    from clipdemo import toyworld
-    from clipdemo.images import load_image
+    # only when an agreement is measured; encoding imports the backends, so not at module level (a cycle)
+    # only when an agreement is measured; encoding imports the backends, so not at module level (a cycle)
+    from clipdemo.core import toyworld
+    from clipdemo.core.images import load_image
 
     files = image_files([ASSETS_DIR / "photos", ASSETS_DIR / "toy"])
     return [load_image(f) for f in files] + [im for im, _, _ in toyworld.generate(N_GENERATED, seed=2024, size=224)]
 
 
 def check_labels() -> list[str]:
-    from clipdemo import toyworld
+    # only when an agreement is measured; encoding imports the backends, so not at module level (a cycle)
+    from clipdemo.core import toyworld
 
     return [f"{c} {s}" for c in toyworld.COLOURS for s in toyworld.SHAPES] + list(PHOTO_LABELS)
 
 
 def fp32_reference(loaded):
     """The loaded model as torch fp32 on the CPU (a copy only when it was loaded otherwise)."""
-    from clipdemo.backends.torch_backend import TorchBackend
+    # only when an agreement is measured; encoding imports the backends, so not at module level (a cycle)
+    from clipdemo.core.backends.torch_backend import TorchBackend
 
     if loaded.dtype == torch.float32 and loaded.device.type == "cpu":
         return TorchBackend(loaded)
@@ -86,7 +91,8 @@ def fp32_reference(loaded):
 
 
 def embeddings(backend, images, prompts) -> tuple[np.ndarray, np.ndarray]:
-    from clipdemo.encoding import Encoder
+    # only when an agreement is measured; encoding imports the backends, so not at module level (a cycle)
+    from clipdemo.core.encoding import Encoder
 
     enc = Encoder(backend.loaded, image_cache=1, text_cache=1, backend=backend)
     return enc.encode_images(images), enc.encode_texts(prompts)

@@ -5,7 +5,7 @@ transformers versions), with a dynamic batch (and a dynamic text length), and sa
 a cache on disk per model and precision, so a restart compiles the saved files instead of converting
 again. OpenVINO picks the compute precision for the CPU it finds (bf16 where the CPU has bf16
 instructions, else fp32); what that costs in agreement with torch fp32 is measured once on a check
-set and stored beside the files (see `clipdemo.backends.agreement`).
+set and stored beside the files (see `clipdemo.core.backends.agreement`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clipdemo import settings
-from clipdemo.backends.torch_backend import projected_features
+from clipdemo.core import settings
+from clipdemo.core.backends.torch_backend import projected_features
 
 FORMAT_VERSION = 1  # bump when the saved files change meaning: old cache entries are then ignored
 PRECISIONS = ("fp", "int8")  # fp: weights as converted (fp16 on disk), compute precision chosen by OpenVINO

@@ -18,16 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo.backends.agreement import CHECK_TEMPLATE, check_labels, image_files
+from clipdemo.core.backends.agreement import CHECK_TEMPLATE, check_labels, image_files
 
 N_CALIBRATION_SCENES = 120  # generated with another seed than the check set's scenes
 N_CALIBRATION_PROMPTS = 300
 
 
 def calibration_images(paths=None) -> list:
-    from clipdemo import toyworld
-    from clipdemo.assets import ASSETS_DIR
-    from clipdemo.images import load_image
+    # int8 is optional: loaded only when a quantised copy is built
+    # int8 is optional: loaded only when a quantised copy is built
+    from clipdemo.core import toyworld
+    from clipdemo.core.assets import ASSETS_DIR
+    from clipdemo.core.images import load_image
 
     if paths:
         files = image_files(paths)
@@ -39,7 +41,8 @@ def calibration_images(paths=None) -> list:
 
 
 def calibration_prompts() -> list[str]:
-    from clipdemo.templates import IMAGENET_TEMPLATES
+    # int8 is optional: loaded only when a quantised copy is built
+    from clipdemo.core.templates import IMAGENET_TEMPLATES
 
     prompts = [t.format(lab) for lab in check_labels() for t in [CHECK_TEMPLATE, *IMAGENET_TEMPLATES]]
     return random.Random(0).sample(prompts, min(N_CALIBRATION_PROMPTS, len(prompts)))
@@ -50,7 +53,8 @@ def build_int8_entry(loaded, fp_folder: Path, out_folder: Path, images=None, pro
     import nncf
     import openvino as ov
 
-    from clipdemo.backends import openvino_backend as ovb
+    # int8 is optional: loaded only when a quantised copy is built
+    from clipdemo.core.backends import openvino_backend as ovb
 
     if not images or not hasattr(images[0], "convert"):  # none, or paths: read them (or the defaults)
         images = calibration_images(images)
@@ -83,16 +87,20 @@ def quantize(loaded, images=None, progress=lambda _m: None):
     """(Re)build the int8 copy of `loaded` from `images` (paths or PIL images); return its backend."""
     import shutil
 
-    from clipdemo.backends import openvino_backend as ovb
-    from clipdemo.backends import openvino_backend_for
+    # int8 is optional: loaded only when a quantised copy is built
+    # int8 is optional: loaded only when a quantised copy is built
+    from clipdemo.core.backends import openvino_backend as ovb
+    from clipdemo.core.backends import openvino_backend_for
 
     shutil.rmtree(ovb.model_cache_dir(loaded, "int8"), ignore_errors=True)  # a new calibration replaces the old
     return openvino_backend_for(loaded, "int8", progress, calibration=images)
 
 
 def main(argv=None) -> int:
-    from clipdemo.backends import openvino_available, stderr_progress
-    from clipdemo.loading import default_model_name, load_model
+    # int8 is optional: loaded only when a quantised copy is built
+    # int8 is optional: loaded only when a quantised copy is built
+    from clipdemo.core.backends import openvino_available, stderr_progress
+    from clipdemo.core.loading import default_model_name, load_model
 
     p = argparse.ArgumentParser(prog="python -m clipdemo quantize", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default=None, help="'bundled', a hub id or a local folder (default as the app)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from clipdemo.devices import dtype_name
+from clipdemo.core.devices import dtype_name
 
 
 def projected_features(out) -> torch.Tensor:

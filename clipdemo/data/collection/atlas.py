@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo.collection.layout import atomic_write
-from clipdemo.collection.store import Collection
-from clipdemo.errors import InputError
+from clipdemo.core.errors import InputError
+from clipdemo.data.collection.layout import atomic_write
+from clipdemo.data.collection.store import Collection
 
 MAX_SELECTION = 1_000_000
 

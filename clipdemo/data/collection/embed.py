@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo.collection import layout, sources
-from clipdemo.collection.layout import CollectionError
-from clipdemo.collection.sources import Item, Source
+from clipdemo.data.collection import layout, sources
+from clipdemo.data.collection.layout import CollectionError
+from clipdemo.data.collection.sources import Item, Source
 
 DEFAULT_SHARD_SIZE = 10_000  # rows per shard: the unit of resumption (~3 min of CPU with the bundled model)
 DEFAULT_BATCH = 64
@@ -84,8 +84,10 @@ def plan_shards(items: list[Item], shard_size: int) -> list[tuple[int, list[Item
 
 
 def model_record(loaded) -> dict:
-    from clipdemo.devices import dtype_name
-    from clipdemo.fingerprint import image_tower_fingerprint
+    # torch-side helpers: a Ray worker imports this module before it needs them
+    # torch-side helpers: a Ray worker imports this module before it needs them
+    from clipdemo.core.devices import dtype_name
+    from clipdemo.core.fingerprint import image_tower_fingerprint
 
     return {"model": loaded.name, "family": loaded.family, "model_source": str(loaded.source),
             "compute_dtype": dtype_name(loaded.dtype), "image_tower": image_tower_fingerprint(loaded.source)}

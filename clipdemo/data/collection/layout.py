@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo.errors import InputError
+from clipdemo.core.errors import InputError
 
 SIDECAR = "clipdemo_collection.json"
 FORMAT = "clipdemo-collection"

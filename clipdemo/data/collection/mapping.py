@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from clipdemo.collection.layout import atomic_write, save_npy
-from clipdemo.collection.store import Collection
+from clipdemo.data.collection.layout import atomic_write, save_npy
+from clipdemo.data.collection.store import Collection
 
 PCA_DIMS = 50
 FIT_SAMPLE = 20_000
@@ -67,7 +67,8 @@ def cache_dir(c: Collection) -> Path:
         probe.unlink()
         return own
     except OSError:
-        from clipdemo.gallery import cache_root
+        # only when a map is computed: opening a collection stays light
+        from clipdemo.data.gallery import cache_root
 
         folder = cache_root() / "collections" / fingerprint(c)
         folder.mkdir(parents=True, exist_ok=True)
@@ -102,7 +103,8 @@ def project(x: np.ndarray, strategy: str = "auto", fit_sample: int = FIT_SAMPLE,
     say = progress or (lambda msg: None)
     n = len(x)
     if n < 5:
-        from clipdemo.projection import pca
+        # only when a map is computed: opening a collection stays light
+        from clipdemo.core.projection import pca
 
         return pca(x, 2), {"strategy": "pca", "n": n, "fit_n": n, "seconds": {}}
     used = ("full" if n <= fit_sample else "sample") if strategy == "auto" else strategy

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo import settings
-from clipdemo.collection import embed
-from clipdemo.collection.layout import CollectionError
-from clipdemo.collection.sources import Item, Source
+from clipdemo.core import settings
+from clipdemo.data.collection import embed
+from clipdemo.data.collection.layout import CollectionError
+from clipdemo.data.collection.sources import Item, Source
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 OBJECT_STORE_BYTES = 300 * 2**20  # local instance: embeddings are small; keep /dev/shm use modest
@@ -34,8 +34,10 @@ class EmbedActor:
     """One model per Ray worker; a batch of rows (shard, pos, path, caption) -> the same rows + vectors."""
 
     def __init__(self, model: str, device: str, dtype: str, spec: dict, batch_size: int, with_texts: bool):
-        from clipdemo.encoding import Encoder
-        from clipdemo.loading import load_model
+        # runs inside a Ray worker process, which imports only what its task needs
+        # runs inside a Ray worker process, which imports only what its task needs
+        from clipdemo.core.encoding import Encoder
+        from clipdemo.core.loading import load_model
 
         self.embedder = embed.ShardEmbedder(Encoder(load_model(model, device, dtype)), spec, batch_size)
         self.with_texts = with_texts
@@ -70,8 +72,10 @@ def _describe_model(model: str | None, device: str, dtype: str) -> tuple[dict, i
     """Name, family, source and dimension from the config alone (the driver never loads weights)."""
     from transformers import AutoConfig
 
-    from clipdemo.devices import dtype_name, pick_device, pick_dtype
-    from clipdemo.loading import BUNDLED, ModelNotAvailable, default_model_name, resolve_source
+    # runs inside a Ray worker process, which imports only what its task needs
+    # runs inside a Ray worker process, which imports only what its task needs
+    from clipdemo.core.devices import dtype_name, pick_device, pick_dtype
+    from clipdemo.core.loading import BUNDLED, ModelNotAvailable, default_model_name, resolve_source
 
     name = model or default_model_name()
     source, local = resolve_source(name)
@@ -82,7 +86,8 @@ def _describe_model(model: str | None, device: str, dtype: str) -> tuple[dict, i
     dim = int(getattr(cfg, "projection_dim", None) or cfg.text_config.hidden_size)
     dev = pick_device(device)
     dt = dtype_name(pick_dtype(dev, dtype))
-    from clipdemo.fingerprint import image_tower_fingerprint
+    # runs inside a Ray worker process, which imports only what its task needs
+    from clipdemo.core.fingerprint import image_tower_fingerprint
 
     record = {"model": name or BUNDLED, "family": cfg.model_type, "model_source": str(source), "compute_dtype": dt,
               "image_tower": image_tower_fingerprint(source)}

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo import limits
-from clipdemo.collection import atlas, mapping, sources
-from clipdemo.collection.layout import CollectionError
-from clipdemo.collection.store import Collection, open_collection
-from clipdemo.encoding import LRUCache
-from clipdemo.fingerprint import image_tower_fingerprint
+from clipdemo.core import limits
+from clipdemo.core.encoding import LRUCache
+from clipdemo.core.fingerprint import image_tower_fingerprint
+from clipdemo.data.collection import atlas, mapping, sources
+from clipdemo.data.collection.layout import CollectionError
+from clipdemo.data.collection.store import Collection, open_collection
 
 THUMB_SIDE = 128
 DEFAULT_K = limits.DEFAULT_K
@@ -97,14 +97,16 @@ def collection_map(name: str, collections: CollectionSet | None = None,
 def collection_search(name: str, encoder, query: str | None = None, image=None, k: int = DEFAULT_K,
                       collections: CollectionSet | None = None) -> dict:
     """Text -> image or image -> image over every vector (exact). `image`: a PIL image or path."""
-    from clipdemo.search import clean_query
+    # only for a search or a picture query: listing collections stays light
+    from clipdemo.core.search import clean_query
 
     c = _set(collections).get(name)
     loaded = encoder.loaded
     notices = c.check_model(loaded.name, encoder.dim, str(loaded.source), image_tower_fingerprint(loaded.source))
     t = time.perf_counter()
     if image is not None:
-        from clipdemo.images import load_image
+        # only for a search or a picture query: listing collections stays light
+        from clipdemo.core.images import load_image
 
         q = encoder.encode_images([load_image(image)])[0]
         asked = "image"

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from clipdemo import limits
-from clipdemo.collection.layout import CollectionError, caption_column, path_column
-from clipdemo.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
+from clipdemo.core import limits
+from clipdemo.core.images import IMAGE_SUFFIXES, MAX_BYTES, ImageError, load_image
+from clipdemo.data.collection.layout import CollectionError, caption_column, path_column
 
 LIST_SUFFIXES = (".parquet", ".csv")
 ZIP_MAX_RATIO = limits.ZIP_MAX_RATIO  # the one ratio, shared with galleries
@@ -204,7 +204,7 @@ def item_sizes(source: Source) -> dict[str, int]:
 
 
 def load(spec: dict, rel: str, draft_side: int | None = None):
-    """A decoded RGB image (clipdemo.images rules; JPEGs decoded down to `draft_side`), or ImageError."""
+    """A decoded RGB image (clipdemo.core.images rules; JPEGs decoded down to `draft_side`), or ImageError."""
     try:
         data = read_bytes(spec, rel)
     except (OSError, KeyError) as e:

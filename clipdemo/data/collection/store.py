@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdemo import limits
-from clipdemo.collection import layout
-from clipdemo.collection.layout import CollectionError
+from clipdemo.core import limits
+from clipdemo.data.collection import layout
+from clipdemo.data.collection.layout import CollectionError
 
 SEARCH_BLOCK = 65_536  # rows multiplied at once: bounds the float32 copy of a float16 collection
 FLOAT32_COPY_BYTES = 1 << 30  # up to this size search keeps a float32 copy (float16 blocks cost ~10x the time)

@@ -1,7 +1,7 @@
 """The map tab's collection view: a prepared collection of 10k-1M images, mapped, searched, selected.
 
 Shown only when the app was started with --collection DIR (or CLIPDEMO_COLLECTIONS). The engine is
-clipdemo.collection.service; this module turns its numbers into a figure and tables. The browser
+clipdemo.data.collection.service; this module turns its numbers into a figure and tables. The browser
 gets coordinates once per open or search (typed arrays); thumbnails and captions come one by one on
 hover from the collection's own routes (collection_routes), so nothing per point is sent up front.
 """
@@ -13,10 +13,10 @@ import io
 import gradio as gr
 from PIL import Image
 
-from clipdemo.collection import service
-from clipdemo.collection.layout import CollectionError
+from clipdemo.core.images import ImageError
+from clipdemo.data.collection import service
 from clipdemo.data.collection.insight import write_table
-from clipdemo.images import ImageError
+from clipdemo.data.collection.layout import CollectionError
 from clipdemo.ui import scratch
 from clipdemo.ui.collection.figures import HITS_META, POINTS_UID, add_insight_layer, collection_figure
 from clipdemo.ui.collection.strings import STRINGS  # noqa: F401 - merged into the map tab's strings

@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from clipdemo.collection import service
-from clipdemo.collection.layout import CollectionError
-from clipdemo.images import ImageError
+from clipdemo.core.images import ImageError
+from clipdemo.data.collection import service
+from clipdemo.data.collection.layout import CollectionError
 
 CACHE_CONTROL = "private, max-age=3600"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from clipdemo import exports
-from clipdemo.live_training import CONCEPTS, LANGUAGES, LR_CHOICES, MODES, SLIDERS, WIDTH_CHOICES
+from clipdemo.serve import exports
+from clipdemo.teach.live_training import CONCEPTS, LANGUAGES, LR_CHOICES, MODES, SLIDERS, WIDTH_CHOICES
 from clipdemo.ui import exports as ex
 from clipdemo.ui.learn.figures import figures
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 import gradio as gr
 import plotly.graph_objects as go
 
-from clipdemo.live_data import fixed_batch
+from clipdemo.teach.live_data import fixed_batch
 from clipdemo.ui.exports import png_ready  # the chart's toolbar keeps its PNG camera in sight
 from clipdemo.ui.i18n import tr
 

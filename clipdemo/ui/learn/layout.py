@@ -1,7 +1,7 @@
 """Learn tab: train a tiny CLIP on the toy world and watch the diagonal emerge.
 
 Two modes: a locked image tower (LiT, the default: the diagonal appears in seconds) and both towers
-from scratch (the honest, slow curve). The engine (`clipdemo.live_training`) trains in a background
+from scratch (the honest, slow curve). The engine (`clipdemo.teach.live_training`) trains in a background
 thread; this tab starts, pauses and stops it, and a gr.Timer polls its snapshot (plain numbers) to
 redraw the figures. `learn_start` / `learn_status` are the service's, published with the other endpoints (clipdemo.ui.api).
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from clipdemo.live_training import (
+from clipdemo.core.loading import BUNDLED, ModelNotAvailable
+from clipdemo.teach.live_training import (
     CONCEPTS,
     LANGUAGES,
     LR_CHOICES,
@@ -21,13 +22,12 @@ from clipdemo.live_training import (
     LiveTrainingError,
     LiveTrainingManager,
 )
-from clipdemo.loading import BUNDLED, ModelNotAvailable
-from clipdemo.locale_defaults import defaults_for
 from clipdemo.ui import header
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.learn import export as learn_export
 from clipdemo.ui.learn.figures import figures  # noqa: F401 - the tab's figures, drawn apart from its layout
+from clipdemo.ui.locale_defaults import defaults_for
 
 POLL_S = 1.5  # how often the browser asks for a new snapshot while a run is active
 DEFAULTS = LiveConfig()
@@ -419,7 +419,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         if not (manager.snapshot(sid) or {}).get("step"):  # the button is disabled then; an API call still gets here
             raise gr.Error(tr(request, "learn.err.untrained"), title=tr(request, "learn.err.title"))
         try:
-            # private to this session, named for people (clipdemo.registry; issue #11)
+            # private to this session, named for people (clipdemo.core.registry; issue #11)
             label = header.session_model_label(locale_of(request), manager.snapshot(sid)["step"])
             name = ctx.service.add_session_model(sid, manager.export(sid), label)
         except LiveTrainingError as e:

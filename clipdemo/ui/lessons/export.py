@@ -10,9 +10,9 @@ import inspect
 
 import gradio as gr
 
-from clipdemo import lessons
-from clipdemo.language_lesson import language_comparison
-from clipdemo.service import ModelDetails
+from clipdemo.serve.service import ModelDetails
+from clipdemo.teach import lessons
+from clipdemo.teach.language_lesson import language_comparison
 from clipdemo.ui import exports as ex
 
 FUNCTIONS = {"templates": lessons.template_comparison, "temperature": lessons.temperature_lesson,

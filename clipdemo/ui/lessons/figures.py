@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from clipdemo.lessons import TEMPLATE_GROUPS, ModalityGap, Probe, TemperatureLesson, TemplateComparison
+from clipdemo.teach.lessons import TEMPLATE_GROUPS, ModalityGap, Probe, TemperatureLesson, TemplateComparison
 from clipdemo.ui.exports import png_ready  # the chart's toolbar keeps its PNG camera in sight
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=10, t=50, b=40), legend=dict(orientation="h", y=-0.2))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import gradio as gr
 
-from clipdemo import lessons
-from clipdemo.locale_defaults import defaults_for
+from clipdemo.teach import lessons
 from clipdemo.ui.context import USER_ERRORS, UIContext
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.lessons import export as lessons_export
 from clipdemo.ui.lessons import figures as lessons_plots
 from clipdemo.ui.lessons import languages as lesson_languages
 from clipdemo.ui.lessons.shared import _flat_note, _model_line, _shares_block, _table, _words
+from clipdemo.ui.locale_defaults import defaults_for
 
 STRINGS = {
     "en": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from clipdemo import lessons
+from clipdemo.teach import lessons
 from clipdemo.teach.stats import Share
 from clipdemo.ui.i18n import locale_of, tr
 
@@ -42,7 +42,8 @@ def _flat_note(request, probe: lessons.Probe) -> str:
 
 
 def _model_line(request, name: str) -> str:
-    from clipdemo.service import display_name
+    # the service imports the lessons' engine; importing it lazily keeps this view module light
+    from clipdemo.serve.service import display_name
     from clipdemo.ui.header import localized_name  # the header's names for models, in the visitor's language
 
     return tr(request, "lessons.model", model=localized_name(display_name(name), name, locale_of(request)))

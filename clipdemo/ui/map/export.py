@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from clipdemo.embedding_map import MapData, project_map
-from clipdemo.projection import Projection
-from clipdemo.service import ModelDetails
+from clipdemo.core.projection import Projection
+from clipdemo.data.embedding_map import MapData, project_map
+from clipdemo.serve.service import ModelDetails
 from clipdemo.ui import exports as ex
 
 VIEW = "map"

@@ -12,10 +12,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from clipdemo.embedding_map import MapData
-from clipdemo.projection import Projection
-from clipdemo.search import Hit
-from clipdemo.toyworld import COLOURS
+from clipdemo.core.projection import Projection
+from clipdemo.core.search import Hit
+from clipdemo.core.toyworld import COLOURS
+from clipdemo.data.embedding_map import MapData
 from clipdemo.ui.exports import png_ready  # the chart's toolbar keeps its PNG camera in sight
 
 COLOUR_BY = ("modality", "label", "group")

@@ -13,11 +13,10 @@ import time
 
 import gradio as gr
 
-from clipdemo import gallery as galleries
-from clipdemo import projection
-from clipdemo.embedding_map import MapData, export_files
-from clipdemo.locale_defaults import defaults_for
-from clipdemo.search import Hit
+from clipdemo.core import projection
+from clipdemo.core.search import Hit
+from clipdemo.data import gallery as galleries
+from clipdemo.data.embedding_map import MapData, export_files
 from clipdemo.ui import exports as ex
 from clipdemo.ui import notices as notice_view
 from clipdemo.ui import scratch
@@ -25,6 +24,7 @@ from clipdemo.ui.collection import layout as collection_view
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
+from clipdemo.ui.locale_defaults import defaults_for
 from clipdemo.ui.map import export as map_export
 from clipdemo.ui.map.figures import empty_figure, map_figure
 from clipdemo.ui.map.strings import STRINGS  # noqa: F401 - merged into the UI's i18n by name

@@ -12,8 +12,8 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from clipdemo.similarity import MAX_IMAGES, SimilarityMatrix
-from clipdemo.spatial import METHODS, SpatialMap
+from clipdemo.core.similarity import MAX_IMAGES, SimilarityMatrix
+from clipdemo.core.spatial import METHODS, SpatialMap
 from clipdemo.ui import exports as ex
 from clipdemo.ui.similarity import figures as st
 

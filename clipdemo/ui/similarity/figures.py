@@ -13,16 +13,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from clipdemo import assets, overlay, toyworld
-from clipdemo.errors import UserError
-from clipdemo.images import load_image
-from clipdemo.locale_defaults import toy_caption
-from clipdemo.service import unique_names as _unique  # one rule for repeated names, the service's
-from clipdemo.similarity import MODES, SimilarityMatrix  # noqa: F401 - MODES: the views' modes, for the tab
-from clipdemo.templates import is_chinese
+from clipdemo.core import assets, toyworld
+from clipdemo.core.errors import UserError
+from clipdemo.core.images import load_image
+from clipdemo.core.similarity import MODES, SimilarityMatrix  # noqa: F401 - MODES: the views' modes, for the tab
+from clipdemo.core.templates import is_chinese
+from clipdemo.serve.service import unique_names as _unique  # one rule for repeated names, the service's
 from clipdemo.ui import exports as ex
-from clipdemo.ui import scratch
+from clipdemo.ui import overlay, scratch
 from clipdemo.ui.context import example_photos
+from clipdemo.ui.locale_defaults import toy_caption
 
 PHOTO_TEXTS = {"astronaut": "an astronaut", "camera": "a man with a camera", "chelsea": "a cat",
                "coffee": "a cup of coffee", "horse": "a horse", "rocket": "a rocket"}

@@ -4,7 +4,7 @@ Two linked views. The matrix view encodes several images and texts and draws the
 matrix (or its softmax over texts / over images at a chosen logit scale s = 1/temperature); with pairs it marks
 the diagonal and shows the batch's contrastive loss. Clicking a cell of the score table (or
 choosing an image and a text) sends that pair to the spatial view, which draws a relevance map
-over the image. The views only draw numbers the engine (clipdemo.similarity / .spatial) returns.
+over the image. The views only draw numbers the engine (clipdemo.core.similarity / .spatial) returns.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from clipdemo import overlay
-from clipdemo.similarity import SimilarityMatrix
-from clipdemo.spatial import METHODS, SpatialMap, SpatialUnavailable
+from clipdemo.core.similarity import SimilarityMatrix
+from clipdemo.core.spatial import METHODS, SpatialMap, SpatialUnavailable
 from clipdemo.ui import exports as ex
 from clipdemo.ui import notices as notice_view
+from clipdemo.ui import overlay
 from clipdemo.ui.context import USER_ERRORS, UIContext, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input

@@ -8,17 +8,17 @@ from pathlib import Path
 import gradio as gr
 import plotly.graph_objects as go
 
-from clipdemo.images import load_image
-from clipdemo.locale_defaults import defaults_for
-from clipdemo.templates import TEMPLATE_SETS
+from clipdemo.core.images import load_image
+from clipdemo.core.templates import TEMPLATE_SETS
+from clipdemo.core.zeroshot import parse_labels  # the labels as given, for the session
 from clipdemo.ui import exports as ex
 from clipdemo.ui import notices as notice_view
 from clipdemo.ui import scratch
 from clipdemo.ui.context import USER_ERRORS, UIContext, example_photos, example_toys, user_error
 from clipdemo.ui.i18n import locale_of, t, tr
 from clipdemo.ui.inputs import image_input
+from clipdemo.ui.locale_defaults import defaults_for
 from clipdemo.ui.messages import translate
-from clipdemo.zeroshot import parse_labels  # the labels as given, for the session
 
 TEMPLATE_CHOICES = list(TEMPLATE_SETS)  # single, imagenet7, imagenet80, bare, zh_single, zh_ensemble
 TOY_LABELS = "red circle, blue square, yellow star, green triangle, purple heart, orange cross, pink crescent, " \
