@@ -76,20 +76,30 @@ class Encoder:
         return self._lock
 
     # ------------------------------------------------------------------ inputs
-    def preprocess(self, images: Sequence[Image.Image], dtype: torch.dtype | None = None) -> torch.Tensor:
+    def preprocess(self, images: Sequence[Image.Image], dtype: torch.dtype | None = None):
         """The model's own image processor, run on slices of the batch in threads: Pillow's resize
-        releases the GIL, and on a small model (or a GPU) resizing costs as much as encoding."""
+        releases the GIL, and on a small model (or a GPU) resizing costs as much as encoding.
+
+        A tensor of pixels; for SigLIP 2 NaFlex a dict of `pixel_values` (patches, padded to the processor's
+        max_num_patches), `pixel_attention_mask` and `spatial_shapes` (each picture's own patch grid)."""
         chunks = _slices(list(images), PREPROCESS_THREADS, PREPROCESS_MIN_SLICE)
         if len(chunks) > 1:
             parts = list(_preprocess_pool().map(self._process, chunks))
         else:
             parts = [self._process(c) for c in chunks]
+        dev, dt = self.loaded.device, dtype or self.loaded.dtype
+        if isinstance(parts[0], dict):
+            return {k: torch.cat([p[k] for p in parts]).to(dev, dt if k == "pixel_values" else None)
+                    for k in parts[0]}
         pixels = parts[0] if len(parts) == 1 else torch.cat(parts)
-        return pixels.to(self.loaded.device, dtype or self.loaded.dtype)
+        return pixels.to(dev, dt)
 
-    def _process(self, images: Sequence[Image.Image]) -> torch.Tensor:
+    def _process(self, images: Sequence[Image.Image]):
         rgb = [im.convert("RGB") for im in images]
-        return self.loaded.processor.image_processor(images=rgb, return_tensors="pt")["pixel_values"]
+        out = self.loaded.processor.image_processor(images=rgb, return_tensors="pt")
+        if self.loaded.is_naflex:
+            return {k: out[k] for k in ("pixel_values", "pixel_attention_mask", "spatial_shapes")}
+        return out["pixel_values"]
 
     def tokenize(self, texts: Sequence[str]) -> dict:
         lm = self.loaded
@@ -110,7 +120,11 @@ class Encoder:
     def model_view(self, image: Image.Image) -> Image.Image:
         """What the model sees: the resized, cropped input, un-normalised back to pixels."""
         ip = self.loaded.processor.image_processor
-        px = ip(images=[image.convert("RGB")], return_tensors="pt")["pixel_values"][0].float()
+        out = ip(images=[image.convert("RGB")], return_tensors="pt")
+        px = out["pixel_values"][0].float()
+        if self.loaded.is_naflex:  # patches back into the picture: (h*w, p*p*3) -> (3, h*p, w*p)
+            (h, w), p = out["spatial_shapes"][0].tolist(), int(ip.patch_size)
+            px = px[:h * w].view(h, w, p, p, 3).permute(4, 0, 2, 1, 3).reshape(3, h * p, w * p)
         mean = torch.tensor(getattr(ip, "image_mean", [0.5] * 3)).view(3, 1, 1)
         std = torch.tensor(getattr(ip, "image_std", [0.5] * 3)).view(3, 1, 1)
         arr = ((px * std + mean).clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()

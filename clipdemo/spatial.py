@@ -167,11 +167,11 @@ def _half_patch_shifts(method_fn, tower: VisionTower, pixels: torch.Tensor) -> n
     split differently; each fine cell averages the patches that covered it.
     """
     gh, gw = tower.grid
-    size, half = pixels.shape[-1], tower.patch // 2
+    (height, width), half = pixels.shape[-2:], tower.patch // 2
     total, count = np.zeros((2 * gh, 2 * gw)), np.zeros((2 * gh, 2 * gw))
     for dy in (0, half):
         for dx in (0, half):
-            shifted = F.pad(pixels, (dx, 0, dy, 0), mode="replicate")[..., :size, :size]
+            shifted = F.pad(pixels, (dx, 0, dy, 0), mode="replicate")[..., :height, :width]
             coarse = method_fn(shifted).detach().float().cpu().numpy().reshape(gh, gw)
             fine = coarse.repeat(2, axis=0).repeat(2, axis=1)  # coarse patch (r, c) covers fine 2r..2r+1
             oy, ox = int(dy > 0), int(dx > 0)  # content moved down/right by half a patch = one fine cell
@@ -203,6 +203,8 @@ def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "
     tower = vision_tower(encoder.loaded)
     image = image.convert("RGB")
     pixels = encoder.preprocess([image])
+    if isinstance(pixels, dict):  # SigLIP 2 NaFlex: the grid is this picture's own
+        tower, pixels = tower.for_naflex(pixels)
     runs = {"decomposition": lambda px: _decomposition(tower, encoder, px, text),
             "gradcam": lambda px: _gradcam(tower, encoder, px, text),
             "surgery": lambda px: _surgery(tower, encoder, px, text, contrast),
