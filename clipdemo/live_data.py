@@ -75,8 +75,12 @@ def pair_labels(language: str = "en") -> list[str]:
 class ScenePool:
     """Training batches from a growing pool of rendered scenes."""
 
-    def __init__(self, image_size: int, concepts: str, size: int = POOL_SIZE, language: str = "en"):
+    def __init__(self, image_size: int, concepts: str, size: int = POOL_SIZE, language: str = "en",
+                 world: str = "full"):
         self.image_size, self.concepts, self.size = image_size, concepts, size
+        # "single": one object per scene, as in the fixed batch (a smaller world that a from-scratch run
+        # learns within minutes); "full": every kind of scene (counts, pairs, positions)
+        self.kind = "single" if world == "single" else None
         self.zh_share = 1.0 if language == "zh" else 0.0  # captions in one language: the one the class reads
         self.items: list[tuple[toyworld.Scene, object]] = []
 
@@ -86,7 +90,7 @@ class ScenePool:
         n_new = 0 if len(self.items) >= self.size else n if len(self.items) < n else max(1, n // 4)
         fresh = []
         for _ in range(n_new):
-            scene = toyworld.sample_scene(rng)
+            scene = toyworld.sample_scene(rng, self.kind)
             fresh.append((scene, toyworld.render(scene, self.image_size, supersample=2)))
         chosen = fresh + rng.sample(self.items, n - n_new)
         self.items.extend(fresh)

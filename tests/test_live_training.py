@@ -13,6 +13,8 @@ import pytest
 import torch
 
 from clipdemo import toyworld
+from clipdemo.conv_tower import is_conv_tower
+from clipdemo.live_data import ScenePool
 from clipdemo.live_training import (
     LiveConfig,
     LiveTrainingError,
@@ -20,6 +22,8 @@ from clipdemo.live_training import (
     fixed_batch,
 )
 from clipdemo.loading import ModelNotAvailable
+from clipdemo.spatial import SpatialUnavailable, spatial_map
+from clipdemo.zeroshot import zero_shot
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
 TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4,
@@ -386,3 +390,57 @@ def test_reset_of_a_session_that_never_trained_does_no_full_collection(manager, 
         manager.reset(f"visitor-{i}")
     assert calls == []
     assert gc.isenabled()
+
+
+def test_from_scratch_defaults_use_the_conv_tower_and_a_single_object_world():
+    cfg = LiveConfig.for_mode("scratch")
+    assert cfg.image_tower == "cnn" and cfg.world == "single"
+    assert LiveConfig.for_mode("locked").resolved().image_tower == "vit"  # LiT always locks the bundled ViT
+    for bad in (dict(image_tower="resnet50"), dict(world="huge")):
+        with pytest.raises(LiveTrainingError) as e:
+            LiveConfig(**bad).validate()
+        assert e.value.code == "bad_knob" and e.value.info["knob"] in bad
+
+
+@pytest.mark.parametrize("world", ["single", "full"])
+def test_training_pictures_follow_the_world_and_never_show_held_out_pairs(world):
+    pool = ScenePool(32, "all", size=64, world=world)
+    rng = random.Random(0)
+    for _ in range(6):
+        pool.batch(rng, 16)
+    kinds = {scene.kind for scene, _ in pool.items}
+    assert kinds == {"single"} if world == "single" else len(kinds) > 1
+    pairs = {(o.colour, o.shape) for scene, _ in pool.items for o in scene.objects}
+    assert not pairs & set(toyworld.HELD_OUT)
+
+
+def test_a_conv_tower_run_trains_and_is_used_in_memory(manager):
+    """The CNN run's model cannot be a Hugging Face folder: export says so with a code, and "use this model"
+    hands the other tabs an in-memory copy whose embeddings are the trainer's."""
+    from clipdemo.registry import ModelRegistry
+
+    status = manager.learn_start("cnn", mode="scratch", steps=12, batch_size=8, width=32, layers=1, image_size=32,
+                                 logits_every=4, eval_every=6)
+    assert status["config"]["image_tower"] == "cnn" and status["config"]["world"] == "single"
+    status = wait_for(lambda: (s := manager.learn_status("cnn"))["state"] == "finished" and s, timeout=120)
+    assert status["step"] == 12 and np.isfinite(status["loss"]) and 0 <= status["diagonal_hits"] <= 16
+    assert status["heldout_accuracy"] is not None
+    run = manager._runs["cnn"]
+    assert is_conv_tower(run.trainer.model)
+    with pytest.raises(LiveTrainingError) as e:
+        manager.export("cnn")
+    assert e.value.code == "no_folder"
+    registry = ModelRegistry("bundled", device="cpu", dtype="fp32", max_models=1)
+    name = manager.use_model("cnn", registry, label="cnn model")
+    enc = registry.get(name, "cnn")
+    image = toyworld.render(toyworld.sample_scene(random.Random(1), "single"), 32)
+    with torch.no_grad():
+        pixels = run.trainer.encode_batch([image], ["x"])[2]
+        ref = torch.nn.functional.normalize(run.trainer.model.get_image_features(pixel_values=pixels).pooler_output,
+                                            dim=-1).numpy()
+    assert np.allclose(enc.encode_images([image]), ref, atol=2e-3)
+    assert enc.loaded.model is not run.trainer.model  # a copy: training on does not change the used model
+    result = zero_shot(enc, [image], "red circle, blue square", "single")
+    assert result.probs.shape == (1, 2) and np.allclose(result.probs.sum(), 1, atol=1e-5)
+    with pytest.raises(SpatialUnavailable):  # no patch grid: the maps say so instead of drawing nonsense
+        spatial_map(enc, image, "red circle")

@@ -8,15 +8,20 @@ redraw the figures. `learn_start` / `learn_status` are also published as JSON AP
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
 import gradio as gr
 
 from clipdemo.live_training import (
     CONCEPTS,
+    IMAGE_TOWERS,
     LANGUAGES,
     LR_CHOICES,
     MODES,
     SLIDERS,
     WIDTH_CHOICES,
+    WORLDS,
     LiveConfig,
     LiveTrainingError,
     LiveTrainingManager,
@@ -70,6 +75,19 @@ STRINGS = {
                           "15/16 pictures picked their own caption after 4 s (step 30) in a quiet run and after 38 s "
                           "in a busy one, 16/16 after 10–90 s; **from scratch** — 4–9/16 (the colour blocks) for the "
                           "whole 15 minutes, shapes not yet learned.",
+        "learn.tower": "Image encoder (from scratch)",
+        "learn.tower.cnn": "small CNN (3 convolutions)",
+        "learn.tower.vit": "ViT, like the bundled model",
+        "learn.tower_info": "The CLIP paper trained both ResNet (convolutional) and ViT image encoders. From random "
+                            "weights on a small CPU, three convolutions learn the shapes within minutes; a tiny ViT "
+                            "sorts the colours but not yet the shapes. A locked image tower is always the bundled ViT.",
+        "learn.world": "Training pictures",
+        "learn.world.single": "one object each, like the batch shown",
+        "learn.world.full": "the whole toy world (counts, pairs, places)",
+        "learn.world_info": "A smaller world is learned sooner. Either way the 8 held-out colour–shape pairs never "
+                            "appear in training: the red curve measures them honestly.",
+        "learn.err.no_folder": "A model with the convolutional image tower cannot be saved as a Hugging Face CLIP "
+                               "folder (its image tower is not a ViT). Use it in the other tabs instead.",
         "learn.knobs": "Settings",
         "learn.batch": "Batch size (N pairs per step)",
         "learn.lr": "Learning rate",
@@ -186,6 +204,17 @@ STRINGS = {
                           "**锁定图像塔**——较空闲时 4 秒（第 30 步）后 16 张图片中有 15 张选中了自己的描述，"
                           "很忙时是 38 秒，10–90 秒后达到 16/16；**从零开始**——整整 15 分钟都停留在 4–9/16"
                           "（颜色方块），还没有学会形状。",
+        "learn.tower": "图像编码器（从零开始时）",
+        "learn.tower.cnn": "小型 CNN（3 个卷积层）",
+        "learn.tower.vit": "ViT，与内置模型相同",
+        "learn.tower_info": "CLIP 论文同时训练过 ResNet（卷积）和 ViT 两种图像编码器。在小小的 CPU 上从随机权重开始，"
+                            "三个卷积层几分钟内就能学会形状；小 ViT 能分开颜色，却还学不会形状。锁定图像塔时总是使用内置的 ViT。",
+        "learn.world": "训练图片",
+        "learn.world.single": "每张一个物体，和上面显示的批次一样",
+        "learn.world.full": "整个玩具世界（数量、组合、位置）",
+        "learn.world_info": "世界越小，学得越快。无论哪种，8 个留出的颜色–形状组合都不会出现在训练中：红色曲线如实地衡量它们。",
+        "learn.err.no_folder": "使用卷积图像塔的模型无法保存为 Hugging Face CLIP 文件夹（它的图像塔不是 ViT）。"
+                               "请直接在其他标签页中使用它。",
         "learn.knobs": "设置",
         "learn.batch": "批大小（每步 N 对图文）",
         "learn.lr": "学习率",
@@ -358,6 +387,10 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
             with gr.Group():
                 mode = gr.Radio([(t(f"learn.mode.{m}"), m) for m in MODES], value=DEFAULTS.mode, label=t("learn.mode"),
                                 info=t("learn.mode_info"), elem_id="learn-mode")
+                tower = gr.Radio([(t(f"learn.tower.{k}"), k) for k in IMAGE_TOWERS], value=DEFAULTS.image_tower,
+                                 label=t("learn.tower"), info=t("learn.tower_info"), elem_id="learn-tower")
+                world = gr.Radio([(t(f"learn.world.{k}"), k) for k in WORLDS], value=DEFAULTS.world,
+                                 label=t("learn.world"), info=t("learn.world_info"), elem_id="learn-world")
                 batch = gr.Slider(*SLIDERS["batch_size"][:2], value=DEFAULTS.batch_size, step=SLIDERS["batch_size"][2], label=t("learn.batch"))
                 lr = gr.Dropdown(LR_CHOICES, value=DEFAULTS.lr, label=t("learn.lr"))
                 width = gr.Dropdown(WIDTH_CHOICES, value=DEFAULTS.width, label=t("learn.width"))
@@ -391,7 +424,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         with gr.Column():
             accuracy = gr.Plot(show_label=False)
             gr.Markdown(t("learn.note.accuracy"))
-    learn_export.box(manager, [mode, batch, lr, width, concepts, steps, language])  # files from a snapshot when asked
+    learn_export.box(manager, [mode, batch, lr, width, concepts, steps, language, tower, world])  # files from a snapshot when asked
     timer = gr.Timer(POLL_S, active=False)
     plots = [matrix, loss, temperature, accuracy]
 
@@ -399,10 +432,12 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         active = snap is not None and snap["state"] in ("running", "paused")
         return (status_text(request, snap), *figures(request, snap), gr.Timer(active=active), figure_keys(snap))
 
-    def on_start(m, b, rate, w, c, n, lang, request: gr.Request):
+    def on_start(m, b, rate, w, c, n, lang, tw, wo, request: gr.Request):
         sid = session_of(request)
-        cfg = LiveConfig(mode=m or DEFAULTS.mode, batch_size=int(b), lr=float(rate), width=int(w),
-                         concepts=c or "all", steps=int(n), language=lang or caption_language(request))
+        mode_defaults = LiveConfig.for_mode(m or DEFAULTS.mode)  # what the tab has no knob for (layers, ...)
+        cfg = replace(mode_defaults, batch_size=int(b), lr=float(rate), width=int(w), concepts=c or "all",
+                      steps=int(n), language=lang or caption_language(request),
+                      image_tower=tw or mode_defaults.image_tower, world=wo or mode_defaults.world)
         try:
             snap = manager.start(sid, cfg)
         except LiveTrainingError as e:
@@ -441,7 +476,7 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         try:
             # private to this session, named for people (clipdemo.registry; issue #11)
             label = header.session_model_label(locale_of(request), manager.snapshot(sid)["step"])
-            name = ctx.service.add_session_model(sid, manager.export(sid), label)
+            name = ctx.service.add_session_trained(sid, partial(manager.trained_model, sid), label)
         except LiveTrainingError as e:
             raise training_error(request, e) from e
         except ModelNotAvailable as e:
@@ -449,15 +484,15 @@ def build(ctx: UIContext, model_name: gr.State) -> None:
         return name, tr(request, "learn.using", step=manager.snapshot(sid)["step"])
 
     outputs = [status, *plots, timer, marker]
-    start.click(on_start, [mode, batch, lr, width, concepts, steps, language], [session, *outputs], api_name="learn_start_ui",
+    start.click(on_start, [mode, batch, lr, width, concepts, steps, language, tower, world], [session, *outputs], api_name="learn_start_ui",
                 api_visibility="undocumented", concurrency_limit=2, concurrency_id="learn_control")
     publish_api(manager)
 
-    def on_mode(m):  # each mode's own defaults (from scratch needs a bigger model and more steps)
+    def on_mode(m):  # each mode's own defaults (from scratch: its own image tower, world, steps)
         cfg = LiveConfig.for_mode(m or DEFAULTS.mode)
-        return cfg.lr, cfg.width, cfg.steps
+        return cfg.lr, cfg.width, cfg.steps, cfg.image_tower, cfg.world, cfg.batch_size
 
-    mode.input(on_mode, [mode], [lr, width, steps], api_visibility="private", show_progress="hidden")
+    mode.input(on_mode, [mode], [lr, width, steps, tower, world, batch], api_visibility="private", show_progress="hidden")
     # the buttons return the tab's own components: callable (the tests drive them) but not documented API;
     # API clients use learn_start / learn_status
     pause.click(control("pause"), None, outputs, api_name="learn_pause", api_visibility="undocumented", concurrency_id="learn_control")
