@@ -15,11 +15,13 @@ import torch
 from torch import nn
 from transformers.modeling_outputs import BaseModelOutputWithPooling
 
-CHANNELS = (32, 64, 128)  # one stride-2 convolution each: 48 px -> 24 -> 12 -> 6
+CHANNELS = (32, 64, 128, 128)  # one stride-2 convolution each: 48 px -> 24 -> 12 -> 6 -> 3
 
 
 class ConvTower(nn.Module):
-    """conv 3x3 stride 2 + GroupNorm + GELU, three times; global average pool; a linear layer to `width`."""
+    """conv 3x3 stride 2 + GroupNorm + GELU, once per entry of `channels`; the mean and the maximum over the
+    grid (a small object covers a cell or two: an average alone drowns it in background); a linear layer to
+    `width`."""
 
     def __init__(self, width: int, channels: tuple[int, ...] = CHANNELS):
         super().__init__()
@@ -28,13 +30,14 @@ class ConvTower(nn.Module):
             layers += [nn.Conv2d(previous, c, 3, stride=2, padding=1), nn.GroupNorm(8, c), nn.GELU()]
             previous = c
         self.stem = nn.Sequential(*layers)
-        self.out = nn.Sequential(nn.LayerNorm(previous), nn.Linear(previous, width))
+        self.out = nn.Sequential(nn.LayerNorm(2 * previous), nn.Linear(2 * previous, width))
 
     def forward(self, pixel_values: torch.Tensor, interpolate_pos_encoding: bool = False, return_dict: bool = True,
                 **kwargs) -> BaseModelOutputWithPooling:
         grid = self.stem(pixel_values)  # (B, C, h, w)
         tokens = grid.flatten(2).transpose(1, 2)  # (B, h*w, C): the feature map as a token sequence
-        return BaseModelOutputWithPooling(last_hidden_state=tokens, pooler_output=self.out(tokens.mean(dim=1)))
+        pooled = torch.cat([tokens.mean(dim=1), tokens.amax(dim=1)], dim=-1)
+        return BaseModelOutputWithPooling(last_hidden_state=tokens, pooler_output=self.out(pooled))
 
 
 def with_conv_tower(model, width: int, seed: int = 0):

@@ -76,24 +76,34 @@ class ScenePool:
     """Training batches from a growing pool of rendered scenes."""
 
     def __init__(self, image_size: int, concepts: str, size: int = POOL_SIZE, language: str = "en",
-                 world: str = "full"):
+                 world: str = "full", hard: float = 0.0):
         self.image_size, self.concepts, self.size = image_size, concepts, size
         # "single": one object per scene, as in the fixed batch (a smaller world that a from-scratch run
         # learns within minutes); "full": every kind of scene (counts, pairs, positions)
         self.kind = "single" if world == "single" else None
+        # share of batches whose pictures hold only two colours: there colour cannot tell the pairs apart, so
+        # shape must (train.TrainConfig.hard_batches, here for the Learn tab's pool)
+        self.hard = hard
         self.zh_share = 1.0 if language == "zh" else 0.0  # captions in one language: the one the class reads
         self.items: list[tuple[toyworld.Scene, object]] = []
 
     def batch(self, rng: random.Random, n: int) -> tuple[list, list[str]]:
         """All of the first batch is rendered, then a quarter of each until the pool is full; the rest is drawn
-        from the pool."""
+        from the pool (for a two-colour batch, from its scenes of those colours, rendering more if too few)."""
+        combos, candidates = None, self.items
+        if self.hard and rng.random() < self.hard:
+            pair = rng.sample(list(toyworld.COLOURS), 2)
+            combos = [cs for cs in toyworld.allowed_combos("train") if cs[0] in pair]
+            candidates = [it for it in self.items if all(o.colour in pair for o in it[0].objects)]
         n_new = 0 if len(self.items) >= self.size else n if len(self.items) < n else max(1, n // 4)
+        n_new = max(n_new, n - len(candidates))
         fresh = []
         for _ in range(n_new):
-            scene = toyworld.sample_scene(rng, self.kind)
+            scene = toyworld.sample_scene(rng, self.kind, combos=combos)
             fresh.append((scene, toyworld.render(scene, self.image_size, supersample=2)))
-        chosen = fresh + rng.sample(self.items, n - n_new)
-        self.items.extend(fresh)
+        chosen = fresh + rng.sample(candidates, n - n_new)
+        if len(self.items) < self.size:
+            self.items.extend(fresh)
         return [im for _, im in chosen], [concept_caption(s, rng, self.concepts, zh_share=self.zh_share)
                                            for s, _ in chosen]
 

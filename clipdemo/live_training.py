@@ -44,7 +44,8 @@ MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scr
 IMAGE_TOWERS = ("vit", "cnn")  # from scratch: a ViT (as the bundled model) or a small CNN (clipdemo.conv_tower)
 WORLDS = ("full", "single")  # training scenes: the whole toy world, or single objects only (what the batch shows)
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
-LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000)}
+LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000),
+          "hard_batches": (0.0, 1.0)}
 # What the Learn tab offers inside those bounds: sliders (lo, hi, step) and choices; its export box reads the same.
 SLIDERS = {"batch_size": (8, 128, 8), "steps": (100, 3000, 50)}
 LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
@@ -54,8 +55,8 @@ ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slot
 # What differs between the modes' defaults. From scratch: a small CNN image tower (clipdemo.conv_tower) and
 # single-object scenes, which bring the fixed batch's diagonal to 90% within two minutes on a 2-core CPU; a
 # tiny ViT stayed at 8-10/16 (measured with `python -m clipdemo.tools.bench_learn`, README "Learn").
-MODE_DEFAULTS = {"locked": {}, "scratch": {"image_tower": "cnn", "world": "single", "width": 64, "layers": 2,
-                                           "heads": 2, "lr": 2e-3, "steps": 1200}}
+MODE_DEFAULTS = {"locked": {}, "scratch": {"image_tower": "cnn", "world": "single", "hard_batches": 0.5, "width": 64,
+                                           "layers": 2, "heads": 2, "lr": 2e-3, "steps": 1200}}
 
 
 class LiveTrainingError(UserError):
@@ -88,6 +89,7 @@ class LiveConfig:
     seed: int = 0
     image_tower: str = "vit"  # from scratch only ("locked" always uses the bundled model's ViT)
     world: str = "full"
+    hard_batches: float = 0.0  # share of two-colour batches (shape must tell the pairs apart there)
     logits_every: int = 10  # redraw the heatmap's matrix this often (steps)
     eval_every: int = 50  # held-out accuracy this often (steps)
 
@@ -207,7 +209,8 @@ class LiveRun:
         self.logits: list[list[float]] = []
         self.logits_step = -1
         self.exports: list[Path] = []
-        self.pool = ScenePool(cfg.image_size, cfg.concepts, language=cfg.language, world=cfg.world)  # training batches
+        self.pool = ScenePool(cfg.image_size, cfg.concepts, language=cfg.language, world=cfg.world,
+                              hard=cfg.hard_batches)  # training batches
         self._lock = threading.Lock()  # guards the fields above
         self._model_lock = threading.Lock()  # held during a step, so exports never see half an update
         self._wake = threading.Event()
@@ -247,7 +250,7 @@ class LiveRun:
         with self._model_lock:
             self.trainer = None
         self.pool = ScenePool(self.cfg.image_size, self.cfg.concepts, language=self.cfg.language,
-                              world=self.cfg.world)
+                              world=self.cfg.world, hard=self.cfg.hard_batches)
         for folder in self.exports:
             shutil.rmtree(folder, ignore_errors=True)
 

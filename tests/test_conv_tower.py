@@ -19,7 +19,7 @@ def test_conv_tower_answers_like_a_vision_model():
     tower = ConvTower(width=24)
     out = tower(pixel_values=torch.randn(3, 3, 48, 48))
     assert out.pooler_output.shape == (3, 24)
-    assert out.last_hidden_state.shape == (3, 6 * 6, 128)  # three stride-2 convolutions: 48 -> 6
+    assert out.last_hidden_state.shape == (3, 3 * 3, 128)  # four stride-2 convolutions: 48 -> 3
 
 
 def test_a_clip_model_with_the_conv_tower_embeds_and_learns():

@@ -444,3 +444,16 @@ def test_a_conv_tower_run_trains_and_is_used_in_memory(manager):
     assert result.probs.shape == (1, 2) and np.allclose(result.probs.sum(), 1, atol=1e-5)
     with pytest.raises(SpatialUnavailable):  # no patch grid: the maps say so instead of drawing nonsense
         spatial_map(enc, image, "red circle")
+
+
+def test_two_colour_batches_hold_two_colours_and_still_no_held_out_pair():
+    pool = ScenePool(32, "all", size=64, world="single", hard=1.0)
+    rng = random.Random(3)
+    for _ in range(8):  # growing, then full (drawn from the pool's scenes of the two colours)
+        before = len(pool.items)
+        images, captions = pool.batch(rng, 16)
+        assert len(images) == len(captions) == 16
+        batch_colours = {c for c in toyworld.COLOURS if any(f" {c} " in f" {cap} " for cap in captions)}
+        assert 1 <= len(batch_colours) <= 2, captions
+        assert len(pool.items) <= 64 and len(pool.items) >= before
+    assert not {(o.colour, o.shape) for s, _ in pool.items for o in s.objects} & set(toyworld.HELD_OUT)
