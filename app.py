@@ -11,8 +11,9 @@ import sys
 import threading
 from pathlib import Path
 
-from clipdemo import settings
 from clipdemo.settings import env, env_paths
+
+from clipdemo import settings
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -95,12 +96,12 @@ def start_warm_up() -> threading.Thread:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from gradio.utils import _parse_file_size
-
     from clipdemo.download import launch_models
     from clipdemo.live_training import LiveTrainingManager
     from clipdemo.loading import default_model_name
     from clipdemo.registry import ModelRegistry
+
+    from clipdemo.ui import gradio_adapter
     from clipdemo.ui.app import build_app, launch_kwargs, start_housekeeping
     from clipdemo.ui.context import UIContext
 
@@ -118,13 +119,14 @@ def main(argv=None) -> None:
     kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client, behind_space_proxy=settings.on_hf_space())
     if args.collection:  # large prepared collections: checked now, maps computed in the background
         from clipdemo.collection import service as collections
+
         from clipdemo.ui.collection.routes import routes
 
         ctx.extra["collections"] = collections.configure(args.collection)
         kwargs["app_kwargs"]["routes"] = routes()
     demo = build_app(ctx, gradio_patches=not args.no_gradio_patches)
     with_queue(demo, args)
-    start_housekeeping(ctx, _parse_file_size(args.disk_cap))
+    start_housekeeping(ctx, gradio_adapter.parse_file_size(args.disk_cap))
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
                 prevent_thread_lock=True, **kwargs)
     start_warm_up()

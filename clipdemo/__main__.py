@@ -1,5 +1,5 @@
-"""`python -m clipdemo --help`: see clipdemo.cli."""
+"""`python -m clipdemo --help`: see clipdemo.serve.cli."""
 
-from clipdemo.cli import main
+from clipdemo.serve.cli import main
 
 raise SystemExit(main())

@@ -2,7 +2,7 @@
 
     python scripts/average_checkpoints.py A B --out C [--weight 0.5]
 
-A and B must share architecture and tokenizer (e.g. two phases of `python -m clipdemo.train --init-from`);
+A and B must share architecture and tokenizer (e.g. two phases of `python -m clipdemo.training.train --init-from`);
 C gets (1 - weight) * A + weight * B, A's tokenizer and processor files, and a training_log.json that keeps both
 phases' histories, so the model card lists every command.
 """

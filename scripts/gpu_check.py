@@ -5,7 +5,7 @@
 1. The same model on the GPU (auto dtype: fp16 on CUDA) and on the CPU (fp32): zero-shot on the
    bundled toy pictures must give the same top label, with probabilities close.
 2. Grad-CAM and decomposition maps on the GPU peak where the CPU's do.
-3. With --bench: `python -m clipdemo.tools.bench --device cuda --skip-app` (bundled and ViT-B/32 shape).
+3. With --bench: `python -m clipdemo.bench.bench --device cuda --skip-app` (bundled and ViT-B/32 shape).
 Prints a table; exits 1 when a check fails.
 """
 

@@ -13,4 +13,5 @@ fi
 python3 -m pip install -q -r requirements-dev.txt
 python3 -m pip install -q -r requirements-ray.txt  # optional for users; CI runs the Ray engine test
 export HF_HUB_OFFLINE=1
-python3 -m pytest -q "$@"
+# Two workers, a test module's tests kept together (module-scoped apps start once): see README "Tests".
+python3 -m pytest -q -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"

@@ -31,11 +31,11 @@ def test_evaluate_runs_and_reports_fractions(tiny_encoder):
 
 def test_card_keeps_pointing_section_and_lists_phases(tmp_path):
     (tmp_path / "training_log.json").write_text(json.dumps({
-        "command": "python -m clipdemo.train --init-from x", "train_seconds": 60, "config": {"steps": 10},
-        "previous": {"command": "python -m clipdemo.train --steps 5", "train_seconds": 120, "config": {"steps": 5}}}))
+        "command": "python -m clipdemo.training.train --init-from x", "train_seconds": 60, "config": {"steps": 10},
+        "previous": {"command": "python -m clipdemo.training.train --steps 5", "train_seconds": 120, "config": {"steps": 5}}}))
     (tmp_path / "README.md").write_text("old\n<!-- pointing:start -->\nPOINTING 71%\n<!-- pointing:end -->\n")
     res = {"toy": {k: 0.9 for k, _ in evaluate._ROWS} | {"n_images": 3}, "other_hands": {"colour": 0.5}, "seconds": 1}
-    card = evaluate.write_card(tmp_path, res, "python -m clipdemo.tools.evaluate").read_text()
+    card = evaluate.write_card(tmp_path, res, "python -m clipdemo.training.evaluate").read_text()
     assert "POINTING 71%" in card
     assert card.index("--steps 5") < card.index("--init-from x")
     assert "3 minutes" in card
@@ -99,9 +99,9 @@ def test_plain_counting_pictures_hold_k_separate_shapes():
 
 def test_card_describes_a_domain_randomised_phase(tmp_path):
     (tmp_path / "training_log.json").write_text(json.dumps({
-        "command": "python -m clipdemo.train --lock-text --varied-scenes 0.5", "train_seconds": 60,
+        "command": "python -m clipdemo.training.train --lock-text --varied-scenes 0.5", "train_seconds": 60,
         "config": {"steps": 10, "varied_scenes": 0.5, "lock_text": True, "colour_captions": 0.25},
-        "previous": {"command": "python -m clipdemo.train --steps 5", "train_seconds": 120, "config": {"steps": 5}}}))
+        "previous": {"command": "python -m clipdemo.training.train --steps 5", "train_seconds": 120, "config": {"steps": 5}}}))
     res = {"toy": {k: 0.9 for k, _ in evaluate._ROWS} | {"n_images": 3}, "other_hands": {"colour": 0.5}, "seconds": 1}
     card = evaluate.write_card(tmp_path, res, "python -m clipdemo.evaluate").read_text()
     assert "domain-randomised scenes 50%, text side locked" in card and "colour-only captions 25%" in card
@@ -113,9 +113,9 @@ def test_card_describes_a_domain_randomised_phase(tmp_path):
 
 def test_card_describes_a_last_phase_with_nothing_locked(tmp_path):
     (tmp_path / "training_log.json").write_text(json.dumps({
-        "command": "python -m clipdemo.train --zh-captions 0.5 --varied-scenes 0.5", "train_seconds": 60,
+        "command": "python -m clipdemo.training.train --zh-captions 0.5 --varied-scenes 0.5", "train_seconds": 60,
         "config": {"steps": 10, "varied_scenes": 0.5, "zh_captions": 0.5, "colour_captions": 0.2},
-        "previous": {"command": "python -m clipdemo.train --lock-text", "train_seconds": 60,
+        "previous": {"command": "python -m clipdemo.training.train --lock-text", "train_seconds": 60,
                      "config": {"steps": 5, "varied_scenes": 0.5, "zh_captions": 0.5, "lock_text": True}}}))
     res = {"toy": {k: 0.9 for k, _ in evaluate._ROWS} | {"n_images": 3}, "other_hands": {"colour": 0.5}, "seconds": 1}
     card = evaluate.write_card(tmp_path, res, "python -m clipdemo.evaluate").read_text()

@@ -91,7 +91,7 @@ def test_the_cycle_finder_finds_cycles_including_ones_inside_functions(tmp_path)
 
 def test_the_engine_never_imports_gradio():
     engine = [p for p in PACKAGE.rglob("*.py") if "ui" not in p.relative_to(PACKAGE).parts[:-1]]
-    assert PACKAGE / "tools" / "bench.py" in engine and PACKAGE / "collection" / "service.py" in engine
+    assert PACKAGE / "bench" / "bench.py" in engine and PACKAGE / "data" / "collection" / "service.py" in engine
     for path in engine:  # clipdemo/ui/ is the Gradio layer
         tree = ast.parse(path.read_text(encoding="utf-8"))
         names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
@@ -117,11 +117,13 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("clipdemo"))))
 
 
 def test_the_app_does_not_import_the_training_and_evaluation_tools(tiny_clip_dir):
-    """clipdemo.tools (evaluate, pointing, tokenizer_build, bench*) stays apart from the app, as open_clip
+    """clipdemo.bench and the evaluation tools (evaluate, pointing, tokenizer_build) stay apart from the app, as open_clip
     keeps open_clip_train apart: building the whole UI loads none of it."""
     code = APP_AT_RUN_TIME.format(root=str(ROOT), model=str(tiny_clip_dir))
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert "clipdemo.ui.map.layout" in loaded and "clipdemo.live_training" in loaded  # the app really was built
-    assert not [m for m in loaded if m == "clipdemo.tools" or m.startswith("clipdemo.tools.")]
+    offline = ("clipdemo.bench", "clipdemo.training.evaluate", "clipdemo.training.pointing",
+               "clipdemo.training.tokenizer_build")
+    assert not [m for m in loaded if m.startswith(offline)]

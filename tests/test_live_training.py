@@ -11,9 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from clipdemo import toyworld
-from clipdemo.conv_tower import is_conv_tower
 from clipdemo.live_data import ScenePool
 from clipdemo.live_training import (
     LiveConfig,
@@ -25,6 +22,9 @@ from clipdemo.loading import ModelNotAvailable
 from clipdemo.spatial import SpatialUnavailable, spatial_map
 from clipdemo.zeroshot import zero_shot
 
+from clipdemo import toyworld
+from clipdemo.teach.conv_tower import is_conv_tower
+
 # Tiny runs: a few seconds on a busy 2-core CPU.
 TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4,
             eval_every=6)
@@ -32,9 +32,8 @@ TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_siz
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    from transformers import AutoTokenizer
-
     from clipdemo.loading import BUNDLED_MODEL_DIR
+    from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
 
@@ -206,9 +205,9 @@ def test_use_model_saves_and_loads_through_load_model(manager):
 def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir, tmp_path):
     """Through the real app: two sessions train at once, a third cannot start one, a fourth labels a picture."""
     import gradio as gr
+    from clipdemo.registry import ModelRegistry
     from gradio_client import Client, handle_file
 
-    from clipdemo.registry import ModelRegistry
     from clipdemo.ui import api
     from clipdemo.ui.context import UIContext
     from clipdemo.ui.learn import layout as learn_tab
@@ -280,9 +279,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(tiny_clip_dir, tmp_path):
     import gradio as gr
+    from clipdemo.registry import ModelRegistry
     from playwright.sync_api import expect, sync_playwright
 
-    from clipdemo.registry import ModelRegistry
     from clipdemo.ui.context import UIContext
     from clipdemo.ui.i18n import build_i18n
     from clipdemo.ui.learn import layout as learn_tab
@@ -319,9 +318,8 @@ def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(t
 def test_locked_image_mode_freezes_the_bundled_image_tower_and_trains_the_text_tower(manager):
     """LiT: the image tower is the bundled model's and does not move; the text tower learns; the status JSON
     reports the diagonal."""
-    from transformers import CLIPModel
-
     from clipdemo.loading import BUNDLED_MODEL_DIR
+    from transformers import CLIPModel
 
     bundled = CLIPModel.from_pretrained(BUNDLED_MODEL_DIR, dtype=torch.float32)
     status = manager.learn_start("lit", mode="locked", steps=12, batch_size=8, width=32, layers=1)

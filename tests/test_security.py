@@ -263,7 +263,7 @@ def test_weights_load_as_safetensors_only(tmp_path):
     (folder / "pytorch_model.bin").write_bytes(b"\x80\x04 a pickle that must never be unpickled")
     with pytest.raises(ModelNotAvailable, match="safetensors"):
         load_model(str(folder))
-    text = (ROOT / "clipdemo" / "loading.py").read_text()
+    text = (ROOT / "clipdemo" / "core" / "loading.py").read_text()
     assert "use_safetensors=True" in text
 
 

@@ -12,10 +12,8 @@ import pytest
 UI = Path(__file__).resolve().parent.parent / "clipdemo" / "ui"
 MODEL_INTERNALS = {"loaded", "image_cache", "text_cache", "backend"}  # an Encoder's parts: ModelDetails has their facts
 ALLOWED_PRIVATE = {
-    # Gradio's queued Event has no public id: the fair queue drops unheard events by it, and the request budget
-    # finds its own job by it (app.abandoned_check). Gradio infrastructure, not views.
-    ("guard.py", "_id"),
-    ("app.py", "_id"),
+    # Gradio's internals (the queue, its events, private helpers): read only through the one adapter.
+    *(("gradio_adapter.py", name) for name in ("_id", "_queue", "_parse_file_size", "_compatibility", "_applied")),
     ("app.py", "_clipdemo_budget"),  # our own mark on a wrapped handler
 }
 
@@ -66,3 +64,33 @@ def test_the_check_catches_what_the_issue_found(tmp_path, source):
     assert offences(view, tmp_path)
     view.write_text("def f(ctx, image):\n    return ctx.service.describe().logit_scale\n")
     assert not offences(view, tmp_path)
+
+
+# Gradio modules whose contents are not a public API: only the adapter, which checks them at start-up, imports them.
+GRADIO_INTERNAL_MODULES = ("gradio.queueing", "gradio.processing_utils", "gradio.networking", "gradio.context",
+                           "gradio.utils", "gradio.routes", "gradio.blocks", "gradio_client.utils")
+
+
+def internal_gradio_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        found += [f"{path.name}:{node.lineno} {n}" for n in names if n.startswith(GRADIO_INTERNAL_MODULES)]
+    return found
+
+
+def test_only_the_adapter_imports_gradio_internals():
+    offenders = [hit for p in sorted(UI.rglob("*.py")) if p.name != "gradio_adapter.py"
+                 for hit in internal_gradio_imports(p)]
+    assert not offenders, offenders
+    assert internal_gradio_imports(UI / "gradio_adapter.py")  # the check looks where the internals are
+
+
+def test_the_internal_import_check_sees_both_import_forms(tmp_path):
+    source = tmp_path / "view.py"
+    source.write_text("from gradio import queueing\nimport gradio.processing_utils as pu\nfrom gradio import Blocks\n")
+    assert internal_gradio_imports(source) == ["view.py:1 gradio.queueing", "view.py:2 gradio.processing_utils"]

@@ -20,7 +20,7 @@ from gradio.data_classes import FileData
 from clipdemo.errors import InputError, UserError
 from clipdemo.search import DEFAULT_K
 from clipdemo.service import ClipService, Result
-from clipdemo.ui import no_fetch
+from clipdemo.ui import gradio_adapter, no_fetch
 
 log = logging.getLogger("clipdemo.api")
 
@@ -211,13 +211,8 @@ LANES = {"models": ("meta", None), "embedding_map": ("map", 1), "zero_shot_batch
 
 def publish(service: ClipService, concurrency: int = 2) -> None:
     """Register the endpoints in the Blocks being built (call inside `with gr.Blocks()`)."""
-    root = gr.context.Context.root_block
     for name, fn in endpoints(service).items():
         lane, limit = LANES.get(name, ("encode", concurrency))
         dep = gr.api(fn, api_name=name, concurrency_id=lane, concurrency_limit=limit)
-        # Gradio labels gr.api's values by position ("1st", "2nd"); name them as the signature does.
         params = [p for p in inspect.signature(fn).parameters if p != "request"]  # gr.Request: Gradio's, not an input
-        for i, param in zip(dep["inputs"], params, strict=True):
-            root.blocks[i].label = param
-        for i in dep["outputs"]:
-            root.blocks[i].label = "result"
+        gradio_adapter.name_api_values(dep, params)

@@ -1,7 +1,7 @@
 """Assemble the tabs into one Gradio Blocks app, and what makes it safe to share (issue #11).
 
 Shared use: every event handler runs inside one request budget (`clipdemo.limits`), a session's own
-models are freed when its tab closes, Gradio's cache writes are atomic (`gradio_patches`), the queue
+models are freed when its tab closes, Gradio's cache writes are atomic (`gradio_adapter`), the queue
 is fair per client (`guard.FairQueue`) and the disk is swept on a short schedule (`scratch.DiskSweeper`).
 """
 
@@ -16,8 +16,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from clipdemo import limits
-from clipdemo.ui import api, header, messages
-from clipdemo.ui import gradio_patches as patches
+from clipdemo.ui import api, gradio_adapter, header, messages
 from clipdemo.ui.context import UIContext
 from clipdemo.ui.guard import ConfigCache, FairQueue, NoRemoteFiles
 from clipdemo.ui.i18n import build_i18n, t, tr
@@ -86,11 +85,12 @@ TABS = (("zs.tab", zeroshot_tab), ("sim.tab", similarity_tab), ("map.tab", map_t
 
 
 def build_app(ctx: UIContext, gradio_patches: bool = True) -> gr.Blocks:
-    # Gradio's cache writes made atomic (see gradio_patches); off (app.py --no-gradio-patches) only for the
+    gradio_adapter.check()  # a Gradio this app was not written for refuses to start here, not at call time
+    # Gradio's cache writes made atomic (see gradio_adapter); off (app.py --no-gradio-patches) only for the
     # test that shows the race they prevent
     if gradio_patches:
-        patches.apply()
-    patches.patient_start_check()  # a busy machine must not make the app refuse to start
+        gradio_adapter.apply()
+    gradio_adapter.patient_start_check()  # a busy machine must not make the app refuse to start
     # no telemetry or version check: nothing leaves the machine at run time (offline classrooms);
     # uploads and outputs older than 6 h are swept hourly, so a long-running server's disk stays bounded
     with gr.Blocks(title="clipdemo", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
@@ -122,7 +122,7 @@ def within_budget(fn):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        with limits.request_scope(limits.RequestBudget(abandoned=abandoned_check())):
+        with limits.request_scope(limits.RequestBudget(abandoned=gradio_adapter.current_event_is_abandoned())):
             try:
                 return fn(*args, **kwargs)
             except limits.LimitError as e:
@@ -138,28 +138,6 @@ def within_budget(fn):
 def _request_in(args, kwargs) -> gr.Request | None:
     """The handler's gr.Request, if it takes one: messages then follow the visitor's language."""
     return next((a for a in (*args, *kwargs.values()) if isinstance(a, gr.Request)), None)
-
-
-def abandoned_check():
-    """A function that tells whether the visitor of the event being handled has gone. Gradio marks a running
-    job `alive = False` when its client's stream closes (tab closed, script killed: queue.clean_events) but
-    lets the function run on; the request budget asks this between images and batches and stops the work."""
-    from gradio.context import LocalContext
-
-    event_id, blocks = LocalContext.event_id.get(None), LocalContext.blocks.get(None)
-    queue = getattr(blocks, "_queue", None)
-    if not event_id or queue is None:
-        return None
-    found: list = []
-
-    def gone() -> bool:
-        if not found:
-            found.extend(job for jobs in list(queue.active_jobs) for job in (jobs or []) if job._id == event_id)
-            if not found:
-                return False
-        return not found[0].alive
-
-    return gone
 
 
 def release_memory() -> None:

@@ -29,6 +29,8 @@ import time
 from collections import Counter
 from urllib.parse import parse_qs, unquote
 
+from clipdemo.ui import gradio_adapter
+
 # /file=…, /gradio_api/file=…, /file/… (Gradio's deprecated form); any percent-encoding
 _REMOTE = re.compile(r"/file[=/]\s*[a-z][a-z0-9+.-]+:", re.IGNORECASE)  # 2+ letters: not C:
 
@@ -106,7 +108,7 @@ class FairQueue:
                 if self.listening[session] <= 0:
                     del self.listening[session]
         if path.endswith("/queue/join") and scope.get("method") == "POST":
-            queue = self._queue(scope)
+            queue = gradio_adapter.queue_of_scope(scope)
             if queue is not None:
                 await self._drop_unheard(queue)
                 mine = self.pending_of(queue, client_key(scope, self.behind_space_proxy))
@@ -116,22 +118,9 @@ class FairQueue:
                     return await _answer(send, 503, json.dumps({"detail": detail}).encode(), b"application/json")
         return await self.app(scope, receive, send)
 
-    @staticmethod
-    def _queue(scope):
-        app = scope.get("app")
-        blocks = app.get_blocks() if app is not None and hasattr(app, "get_blocks") else None
-        return getattr(blocks, "_queue", None)
-
-    @staticmethod
-    def _events(queue):
-        for event_queue in list(queue.event_queue_per_concurrency_id.values()):
-            yield from list(event_queue.queue)
-        for job in list(queue.active_jobs):
-            yield from (job or [])
-
     def pending_of(self, queue, key: str) -> int:
         n = 0
-        for event in self._events(queue):
+        for event in (*gradio_adapter.waiting_events(queue), *gradio_adapter.running_events(queue)):
             request = getattr(event, "request", None)
             n += request is not None and client_key(request.scope, self.behind_space_proxy) == key
         return n
@@ -139,10 +128,10 @@ class FairQueue:
     async def _drop_unheard(self, queue) -> None:
         """Waiting requests whose session has had no listener for `unheard_after` seconds are not run."""
         now = time.monotonic()
-        stale = {e._id for q in list(queue.event_queue_per_concurrency_id.values()) for e in list(q.queue)
+        stale = {gradio_adapter.event_id(e) for e in gradio_adapter.waiting_events(queue)
                  if now - e.enqueue_time > self.unheard_after and not self.listening.get(e.session_hash)}
         for event_id in stale:
-            await queue.clean_events(event_id=event_id)
+            await gradio_adapter.drop_event(queue, event_id)
 
 
 class ConfigCache:

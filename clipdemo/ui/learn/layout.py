@@ -71,7 +71,7 @@ STRINGS = {
                           "good pretrained image encoder locked, training only the text side gives strong zero-shot "
                           "models with far less data and compute than training both.\n\n"
                           "Measured on this 2-core server with one training thread "
-                          "(`python -m clipdemo.tools.bench_learn`, while the server was busy with other work): **locked image tower** — "
+                          "(`python -m clipdemo.bench.bench_learn`, while the server was busy with other work): **locked image tower** — "
                           "15/16 pictures picked their own caption after 4 s (step 30) in a quiet run and after 38 s "
                           "in a busy one, 16/16 after 10–90 s; **from scratch** — 4–9/16 (the colour blocks) for the "
                           "whole 15 minutes, shapes not yet learned.",
@@ -200,7 +200,7 @@ STRINGS = {
                           "这是一个更小的问题（只训练文本塔的参数），而且目标不会移动。这正是 LiT 的发现（Zhai 等，"
                           "*LiT: Zero-Shot Transfer with Locked-image text Tuning*，CVPR 2022）：锁定一个好的预训练图像"
                           "编码器、只训练文本一侧，用少得多的数据和算力就能得到很强的零样本模型。\n\n"
-                          "在这台 2 核服务器上用一个训练线程测得（`python -m clipdemo.tools.bench_learn`，当时服务器还在忙别的工作）："
+                          "在这台 2 核服务器上用一个训练线程测得（`python -m clipdemo.bench.bench_learn`，当时服务器还在忙别的工作）："
                           "**锁定图像塔**——较空闲时 4 秒（第 30 步）后 16 张图片中有 15 张选中了自己的描述，"
                           "很忙时是 38 秒，10–90 秒后达到 16/16；**从零开始**——整整 15 分钟都停留在 4–9/16"
                           "（颜色方块），还没有学会形状。",

@@ -1,6 +1,6 @@
 """Train a small CLIP from scratch on the toy world, with CLIP's own objective.
 
-    python -m clipdemo.train --out assets/toy-clip --steps 5000
+    python -m clipdemo.training.train --out assets/toy-clip --steps 5000
 
 A batch holds N rendered scenes and one caption each. The model embeds both, forms the N x N
 matrix of cosine similarities times a learned logit scale s (s = 1/τ, τ the temperature), and a
@@ -383,7 +383,7 @@ def machine_description() -> str:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m clipdemo.train", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.training.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="assets/toy-clip")
     p.add_argument("--bpe", default=None, help="open-clip-torch wheel or bpe_simple_vocab_16e6.txt.gz")
     p.add_argument("--merges", type=int, default=8000, help="how many of OpenAI's BPE merges to keep")
@@ -448,7 +448,7 @@ def main(argv=None) -> None:
         if args.save_every and rec["step"] % args.save_every == 0:
             save_checkpoint(trainer.model, tokenizer, args.out, cfg.image_size)
     save_checkpoint(trainer.model, tokenizer, args.out, cfg.image_size)
-    info = {"command": "python -m clipdemo.train " + " ".join(sys.argv[1:] if argv is None else argv),
+    info = {"command": "python -m clipdemo.training.train " + " ".join(sys.argv[1:] if argv is None else argv),
             "config": asdict(cfg), "train_seconds": round(time.time() - t0, 1), "parameters": n_params,
             "machine": machine_description(),
             "torch": torch.__version__, "log": log}

@@ -26,7 +26,7 @@ from clipdemo.collection import embed
 from clipdemo.collection.layout import CollectionError
 from clipdemo.collection.sources import Item, Source
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[3]
 OBJECT_STORE_BYTES = 300 * 2**20  # local instance: embeddings are small; keep /dev/shm use modest
 
 

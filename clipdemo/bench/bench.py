@@ -1,6 +1,6 @@
 """Benchmark the engine and print one table (speed goals live here, not in timed tests).
 
-    python -m clipdemo.tools.bench [--models bundled vitb32] [--skip-app]
+    python -m clipdemo.bench.bench [--models bundled vitb32] [--skip-app]
 
 For each model: image encoding throughput (batch 1 and 32, with and without preprocessing), text
 encoding, zero-shot latency cold and warm (80-template ensemble, 10 labels; warm = labels cached,
@@ -134,7 +134,7 @@ def _free_port() -> int:
 def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
     port = _free_port()
     env = settings.child_env(HF_HUB_OFFLINE="1")
-    root = Path(__file__).resolve().parents[2]  # the project: clipdemo/tools/bench.py -> .
+    root = Path(__file__).resolve().parents[2]  # the project: clipdemo/bench/bench.py -> .
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--model", "bundled", "--port", str(port)],
                             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -152,7 +152,7 @@ def bench_app_start(timeout: float = 120.0) -> tuple[str, str, str]:
 
 
 def main(argv=None) -> list:
-    p = argparse.ArgumentParser(prog="python -m clipdemo.tools.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.bench.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="+", default=["bundled", "vitb32"], help="bundled, vitb32, or a folder")
     p.add_argument("--dtype", default="auto", help="auto (bf16 where the CPU is faster with it), fp32, bf16")
     p.add_argument("--device", default="cpu", help="cpu (the default: the table's targets are for a CPU), auto, cuda")

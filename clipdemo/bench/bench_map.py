@@ -1,4 +1,4 @@
-"""Speed bars of the embedding map, measured (never asserted): python -m clipdemo.tools.bench_map
+"""Speed bars of the embedding map, measured (never asserted): python -m clipdemo.bench.bench_map
 
 With --sizes 1000,10000,100000 it measures collections instead (clipdemo.collection.bench).
 
@@ -115,7 +115,7 @@ def main(argv=None) -> None:
         from clipdemo.collection import bench
 
         return bench.main(argv)
-    p = argparse.ArgumentParser(prog="python -m clipdemo.tools.bench_map", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.bench.bench_map", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="bundled")
     p.add_argument("--images", type=int, default=300)
     p.add_argument("--device", default="cpu")

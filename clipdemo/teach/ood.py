@@ -5,7 +5,7 @@ The score is a Mahalanobis distance (Lee et al., NeurIPS 2018) of the picture's 
 from the features of seeded toy-world renders: per layer, the mean and the spread of the patch tokens,
 all layers concatenated, with a Ledoit-Wolf covariance. Toy pictures score low, photos high.
 
-Measured on the bundled model (`python -m clipdemo.ood`, fp32): 400 fresh toy renders at 64-300 px
+Measured on the bundled model (`python -m clipdemo.teach.ood`, fp32): 400 fresh toy renders at 64-300 px
 score 25.8 (median), 44.1 (99.5th percentile), 52.8 (the single highest); the 9 bundled toy examples
 22.6-34.2; the 6 bundled photos 63.2-238.6. THRESHOLD sits in the gap between the two.
 """

@@ -95,7 +95,7 @@ def resolve_source(name: str) -> tuple[str, bool]:
     if name == BUNDLED:
         if not (BUNDLED_MODEL_DIR / "config.json").exists():
             raise ModelNotAvailable(f"the bundled model is missing from {BUNDLED_MODEL_DIR}; "
-                                    "train it with `python -m clipdemo.train --out assets/toy-clip`")
+                                    "train it with `python -m clipdemo.training.train --out assets/toy-clip`")
         return str(BUNDLED_MODEL_DIR), True
     path = Path(name).expanduser()
     if path.exists() or name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1):

@@ -2,7 +2,7 @@
 
 - "locked" (the default): LiT, locked-image tuning (Zhai et al., CVPR 2022). The image tower is the
   bundled model's, frozen; a small text tower is trained from scratch against it. The fixed batch's
-  diagonal is complete within seconds (see `python -m clipdemo.tools.bench_learn`).
+  diagonal is complete within seconds (see `python -m clipdemo.bench.bench_learn`).
 - "scratch": both towers from random weights, as CLIP itself was trained. Colours come first and the
   shapes much later: the honest, slow curve.
 
@@ -29,19 +29,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clipdemo.conv_tower import is_conv_tower, with_conv_tower
 from clipdemo.devices import pick_device
 from clipdemo.encoding import projected_features
 from clipdemo.errors import UserError
 from clipdemo.live_data import ALL_PAIRS, ScenePool, accuracy_sets, fixed_batch, pair_labels
 from clipdemo.loading import BUNDLED_MODEL_DIR, LoadedModel, load_model
 from clipdemo.locked_image import image_tower, locked_image_model
+from clipdemo.teach.conv_tower import is_conv_tower, with_conv_tower
 from clipdemo.train import TrainConfig, Trainer, build_model, clip_processor, save_checkpoint
 
 CONCEPTS = ("all", "colour", "shape")
 LANGUAGES = ("en", "zh")  # the captions' language: English or Chinese (the bundled tokenizer reads both)
 MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scratch
-IMAGE_TOWERS = ("vit", "cnn")  # from scratch: a ViT (as the bundled model) or a small CNN (clipdemo.conv_tower)
+IMAGE_TOWERS = ("vit", "cnn")  # from scratch: a ViT (as the bundled model) or a small CNN (clipdemo.teach.conv_tower)
 WORLDS = ("full", "single")  # training scenes: the whole toy world, or single objects only (what the batch shows)
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000),
@@ -52,9 +52,9 @@ LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
 WIDTH_CHOICES = [32, 64, 128]
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
-# What differs between the modes' defaults. From scratch: a small CNN image tower (clipdemo.conv_tower) and
+# What differs between the modes' defaults. From scratch: a small CNN image tower (clipdemo.teach.conv_tower) and
 # single-object scenes, which bring the fixed batch's diagonal to 90% within two minutes on a 2-core CPU; a
-# tiny ViT stayed at 8-10/16 (measured with `python -m clipdemo.tools.bench_learn`, README "Learn").
+# tiny ViT stayed at 8-10/16 (measured with `python -m clipdemo.bench.bench_learn`, README "Learn").
 MODE_DEFAULTS = {"locked": {}, "scratch": {"image_tower": "cnn", "world": "single", "hard_batches": 0.5, "width": 64,
                                            "layers": 2, "heads": 2, "lr": 2e-3, "steps": 1200}}
 

@@ -1,6 +1,6 @@
 """Measure a toy-world CLIP and write the numbers into its model card.
 
-    python -m clipdemo.tools.evaluate --model assets/toy-clip --write-card
+    python -m clipdemo.training.evaluate --model assets/toy-clip --write-card
 
 Test images are drawn with a seed never used in training. Two test sets:
 - the toy renderer itself (varied grounds, outlines, blur), and
@@ -416,7 +416,7 @@ def write_card(model_dir: Path, results: dict, command: str) -> Path:
     while entry:
         phases.insert(0, entry)
         entry = entry.get("previous")
-    train_cmd = "\n".join(ph.get("command", "python -m clipdemo.train") for ph in phases)
+    train_cmd = "\n".join(ph.get("command", "python -m clipdemo.training.train") for ph in phases)
     minutes = sum(ph.get("train_seconds", 0) for ph in phases) / 60
     steps = " + ".join(_phase_note(ph) for ph in phases)
     bilingual = any(ph.get("config", {}).get("zh_captions") for ph in phases)
@@ -483,7 +483,7 @@ weakness); it has never seen anything but coloured shapes.
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m clipdemo.tools.evaluate", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.training.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="assets/toy-clip")
     p.add_argument("--n-per-combo", type=int, default=4, help="test images per seen colour+shape combination")
     p.add_argument("--n-heldout", type=int, default=16, help="test images per held-out combination")
@@ -500,7 +500,7 @@ def main(argv=None) -> dict:
     print(metrics_table(results))
     print(f"({results['seconds']:.0f} s)")
     if args.write_card:
-        cmd = "python -m clipdemo.tools.evaluate " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
+        cmd = "python -m clipdemo.training.evaluate " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
         print("wrote", write_card(Path(args.model), results, cmd))
     return results
 

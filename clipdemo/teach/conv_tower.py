@@ -4,7 +4,7 @@ The CLIP paper trained both ResNet and ViT image encoders. On a 2-core CPU, a ti
 random weights learns colours quickly but plateaus at 8-10 of the fixed batch's 16 pairs for minutes
 (it must learn from scratch that neighbouring patches belong together); three convolutions carry that
 locality in their shape and tell the toy world's shapes apart within a couple of minutes (measured with
-`python -m clipdemo.tools.bench_learn`). `ConvTower` stands in for `CLIPModel.vision_model`: it takes
+`python -m clipdemo.bench.bench_learn`). `ConvTower` stands in for `CLIPModel.vision_model`: it takes
 `pixel_values` and answers with the same output object (`pooler_output` is what the visual projection
 reads), so the CLIP objective, the logits and the Learn tab's measurements do not change.
 """

@@ -1,8 +1,8 @@
 """How fast does the Learn tab's diagonal appear? Runs each mode's defaults headless, as the app does.
 
-    python -m clipdemo.tools.bench_learn                      # both modes, 150 s each
-    python -m clipdemo.tools.bench_learn --modes scratch --seconds 900 --steps 5000
-    python -m clipdemo.tools.bench_learn --seconds 120 --variant vit-full:mode=scratch,image_tower=vit,world=full
+    python -m clipdemo.bench.bench_learn                      # both modes, 150 s each
+    python -m clipdemo.bench.bench_learn --modes scratch --seconds 900 --steps 5000
+    python -m clipdemo.bench.bench_learn --seconds 120 --variant vit-full:mode=scratch,image_tower=vit,world=full
 
 Each run goes through `LiveTrainingManager` (same thread count, batches and measurements as a
 browser session) and the table shows, against seconds since Start, how many pictures of the fixed
@@ -93,7 +93,7 @@ def parse_variant(text: str) -> tuple[str, dict]:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m clipdemo.tools.bench_learn", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.bench.bench_learn", description=__doc__.split("\n\n")[0])
     p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     p.add_argument("--seconds", type=float, default=150, help="wall-clock limit per mode")
     p.add_argument("--steps", type=int, default=None, help="override the default step count (e.g. a long scratch run)")

@@ -1,6 +1,6 @@
 """The pointing game: does a spatial map's hottest point land inside the named object?
 
-    python -m clipdemo.tools.pointing --model assets/toy-clip [--n 300] [--write-card]
+    python -m clipdemo.training.pointing --model assets/toy-clip [--n 300] [--write-card]
 
 Each trial is a toy-world scene with 2-3 different objects and the name of one of them
 ("a red circle"). A method scores a hit when the peak of its map lies inside that object's
@@ -148,7 +148,7 @@ def card_section(scores: list[MethodScore], model: str, seed: int, size: int,
         CARD_START,
         "## Pointing game (where does a text match?)",
         "",
-        f"Measured {datetime.date.today().isoformat()} with `python -m clipdemo.tools.pointing --model {model} "
+        f"Measured {datetime.date.today().isoformat()} with `python -m clipdemo.training.pointing --model {model} "
         f"--n {scores[0].n if scores else 0} --seed {seed} --languages {languages} --write-card`: toy-world scenes of {size} px with 2–3 "
         "different objects, one of them named (\"a red circle\"). A hit is the map's hottest point inside that "
         "object's mask; chance is the mask's share of the image.",
@@ -179,7 +179,7 @@ def write_card(folder: str | Path, section: str) -> Path:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m clipdemo.tools.pointing", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m clipdemo.training.pointing", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="assets/toy-clip", help="'bundled' or a model folder")
     p.add_argument("--n", type=int, default=300, help="trials (one named object per scene)")
     p.add_argument("--seed", type=int, default=0)
