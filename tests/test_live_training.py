@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from clipdemo.live_data import ScenePool
+from clipdemo.live_data import ScenePool, batch_pairs
 from clipdemo.live_training import (
     LiveConfig,
     LiveTrainingError,
@@ -400,16 +400,20 @@ def test_from_scratch_defaults_use_the_conv_tower_and_a_single_object_world():
         assert e.value.code == "bad_knob" and e.value.info["knob"] in bad
 
 
-@pytest.mark.parametrize("world", ["single", "full"])
+@pytest.mark.parametrize("world", ["pairs", "single", "full"])
 def test_training_pictures_follow_the_world_and_never_show_held_out_pairs(world):
     pool = ScenePool(32, "all", size=64, world=world)
     rng = random.Random(0)
     for _ in range(6):
         pool.batch(rng, 16)
     kinds = {scene.kind for scene, _ in pool.items}
-    assert kinds == {"single"} if world == "single" else len(kinds) > 1
+    assert kinds == {"single"} if world != "full" else len(kinds) > 1
     pairs = {(o.colour, o.shape) for scene, _ in pool.items for o in scene.objects}
     assert not pairs & set(toyworld.HELD_OUT)
+    if world == "pairs":
+        assert pairs <= set(batch_pairs()) and len(batch_pairs()) == 16
+    else:
+        assert not pairs <= set(batch_pairs())  # the other worlds reach beyond the batch's pairs
 
 
 def test_a_conv_tower_run_trains_and_is_used_in_memory(manager):

@@ -42,7 +42,8 @@ CONCEPTS = ("all", "colour", "shape")
 LANGUAGES = ("en", "zh")  # the captions' language: English or Chinese (the bundled tokenizer reads both)
 MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scratch
 IMAGE_TOWERS = ("vit", "cnn")  # from scratch: a ViT (as the bundled model) or a small CNN (clipdemo.teach.conv_tower)
-WORLDS = ("full", "single")  # training scenes: the whole toy world, or single objects only (what the batch shows)
+# training scenes: the whole toy world, single objects of any seen pair, or single objects of the batch's 16 pairs
+WORLDS = ("full", "single", "pairs")
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000),
           "hard_batches": (0.0, 1.0)}

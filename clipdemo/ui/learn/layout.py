@@ -82,7 +82,8 @@ STRINGS = {
                             "weights on a small CPU, three convolutions learn the shapes within minutes; a tiny ViT "
                             "sorts the colours but not yet the shapes. A locked image tower is always the bundled ViT.",
         "learn.world": "Training pictures",
-        "learn.world.single": "one object each, like the batch shown",
+        "learn.world.pairs": "one object each, of the 16 pairs shown",
+        "learn.world.single": "one object each, of any of the 56 seen pairs",
         "learn.world.full": "the whole toy world (counts, pairs, places)",
         "learn.world_info": "A smaller world is learned sooner. Either way the 8 held-out colour–shape pairs never "
                             "appear in training: the red curve measures them honestly.",
@@ -210,7 +211,8 @@ STRINGS = {
         "learn.tower_info": "CLIP 论文同时训练过 ResNet（卷积）和 ViT 两种图像编码器。在小小的 CPU 上从随机权重开始，"
                             "三个卷积层几分钟内就能学会形状；小 ViT 能分开颜色，却还学不会形状。锁定图像塔时总是使用内置的 ViT。",
         "learn.world": "训练图片",
-        "learn.world.single": "每张一个物体，和上面显示的批次一样",
+        "learn.world.pairs": "每张一个物体，只用上面显示的 16 个组合",
+        "learn.world.single": "每张一个物体，任意 56 个见过的组合",
         "learn.world.full": "整个玩具世界（数量、组合、位置）",
         "learn.world_info": "世界越小，学得越快。无论哪种，8 个留出的颜色–形状组合都不会出现在训练中：红色曲线如实地衡量它们。",
         "learn.err.no_folder": "使用卷积图像塔的模型无法保存为 Hugging Face CLIP 文件夹（它的图像塔不是 ViT）。"
