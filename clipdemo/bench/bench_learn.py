@@ -85,11 +85,45 @@ def table(results: dict[str, dict], seconds: float) -> str:
     return "\n".join(lines)
 
 
+def step_curve(knobs: dict, every: int = 50) -> list[tuple[int, int]]:
+    """Diagonal hits of the fixed batch every `every` steps, the run driven here in one thread: a count of steps
+    does not depend on how busy the machine is (seconds do)."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from clipdemo.core.loading import BUNDLED_MODEL_DIR
+    from clipdemo.teach.live_data import ScenePool, fixed_batch
+    from clipdemo.teach.live_training import diagonal_hits, make_trainer
+
+    given = dict(knobs)
+    cfg = LiveConfig.for_mode(given.pop("mode", "scratch"))
+    cfg = LiveConfig.for_mode(cfg.mode, **{k: type(getattr(cfg, k))(v) for k, v in given.items()}).validate()
+    trainer = make_trainer(cfg, AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR))
+    pool = ScenePool(cfg.image_size, cfg.concepts, language=cfg.language, world=cfg.world, hard=cfg.hard_batches)
+    images, captions, _ = fixed_batch(cfg.concepts, cfg.image_size, language=cfg.language)
+    curve = []
+    for step in range(1, cfg.steps + 1):
+        trainer.step(pool.batch(trainer.rng, cfg.batch_size))
+        if step % every == 0:
+            trainer.model.eval()
+            with torch.no_grad():
+                curve.append((step, diagonal_hits(trainer.logits(images, captions).float().numpy())))
+            trainer.model.train()
+            print(f"  step {step}: {curve[-1][1]}/{len(captions)}", flush=True)
+    return curve
+
+
 def parse_variant(text: str) -> tuple[str, dict]:
     """"name:knob=value,knob=value" -> (name, knobs); values stay strings (learn_start converts them)."""
     name, _, rest = text.partition(":")
     knobs = dict(item.split("=", 1) for item in rest.split(",") if item)
     return name, {"mode": "scratch"} | knobs
+
+
+def torch_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(max(1, n))
 
 
 def main(argv=None) -> None:
@@ -102,6 +136,9 @@ def main(argv=None) -> None:
     p.add_argument("--variant", action="append", default=[], metavar="NAME:KNOB=VALUE,...",
                    help="instead of the modes' defaults, run this variant (LiveConfig knobs on top of its mode's "
                         "defaults; repeatable), e.g. cnn-single:mode=scratch,image_tower=cnn,world=single")
+    p.add_argument("--by-steps", action="store_true",
+                   help="drive each variant here for its step count and print diagonal hits every 50 steps (steps do "
+                        "not depend on the machine's load; seconds do)")
     p.add_argument("--json", default="", help="also write the curves here")
     args = p.parse_args(argv)
     from clipdemo.train import machine_description
@@ -110,6 +147,14 @@ def main(argv=None) -> None:
                                                                                            args.variant))
     for name, knobs in runs.items():
         print(f"{name}: {LiveConfig.for_mode(**knobs)}", flush=True)
+    if args.by_steps:
+        torch_threads(args.threads)
+        for name, knobs in runs.items():
+            curve = step_curve(knobs | ({"steps": args.steps} if args.steps else {}))
+            goal = next((st for st, h in curve if h >= math.ceil(GOAL * 16)), None)
+            print(f"{name}: ≥{GOAL:.0%} of the diagonal at step {goal if goal else '(not reached)'}; "
+                  f"curve {curve}; load average {os.getloadavg()[0]:.1f}", flush=True)
+        return
     results = {}
     for name, knobs in runs.items():
         t0 = time.monotonic()

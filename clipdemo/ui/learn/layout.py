@@ -54,9 +54,9 @@ STRINGS = {
         "learn.mode.scratch": "Both towers from scratch: slow",
         "learn.mode_info": "Locked: the picture encoder is the bundled model's, frozen, and only a new text encoder "
                            "learns to meet it (LiT, Zhai et al. 2022); 15 of the 16 diagonal cells lit up within "
-                           "4–38 s here. From scratch: both encoders start random, as CLIP's did; colours come "
-                           "first, and the shapes had still not separated after 15 minutes (about 500–1,000 steps) "
-                           "in our measurement.",
+                           "4–38 s here. From scratch: both encoders start random, as CLIP's did (by default a "
+                           "small CNN sees the pictures, in a smaller world); colours come first, shapes later. "
+                           "With a tiny ViT the shapes had still not separated after 15 minutes in our measurement.",
         "learn.why.title": "Why does a locked image tower learn so fast?",
         "learn.why.body": "A CLIP trained from scratch must learn two things at once: to *see* (which pixels make a circle rather "
                           "than a square) and to *read* (which words go with which picture), and each side only gets a "
@@ -191,7 +191,8 @@ STRINGS = {
         "learn.mode.scratch": "两个塔都从零开始：慢",
         "learn.mode_info": "锁定：图像编码器取自内置模型并冻结，只训练一个新的文本编码器去对准它（LiT，Zhai 等，2022）；"
                            "在这台机器上16 个对角线格子中有 15 个在 4–38 秒内亮起。从零开始：两个编码器都从随机权重开始，就像 CLIP "
-                           "本身那样；先学会颜色，在我们的测量中，15 分钟（约 500–1,000 步）后形状仍未分开。",
+                           "本身那样（默认由一个小型 CNN 看图，并使用更小的世界）；先学会颜色，形状较晚。"
+                           "在我们的测量中，用小 ViT 时 15 分钟后形状仍未分开。",
         "learn.why.title": "为什么锁定图像塔学得这么快？",
         "learn.why.body": "从零开始训练的 CLIP 必须同时学会两件事：*看*（哪些像素构成圆形而不是正方形）和*读*（哪些词对应哪张图片），"
                           "而每一边只有在另一边部分正确之后才能得到有用的信号。颜色很容易看出来，所以从零开始的训练先按颜色"
