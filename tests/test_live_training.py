@@ -390,9 +390,9 @@ def test_reset_of_a_session_that_never_trained_does_no_full_collection(manager, 
     assert gc.isenabled()
 
 
-def test_from_scratch_defaults_use_the_conv_tower_and_a_single_object_world():
+def test_from_scratch_defaults_use_the_conv_tower_and_the_smallest_world():
     cfg = LiveConfig.for_mode("scratch")
-    assert cfg.image_tower == "cnn" and cfg.world == "single"
+    assert cfg.image_tower == "cnn" and cfg.world == "pairs"
     assert LiveConfig.for_mode("locked").resolved().image_tower == "vit"  # LiT always locks the bundled ViT
     for bad in (dict(image_tower="resnet50"), dict(world="huge")):
         with pytest.raises(LiveTrainingError) as e:
@@ -423,7 +423,7 @@ def test_a_conv_tower_run_trains_and_is_used_in_memory(manager):
 
     status = manager.learn_start("cnn", mode="scratch", steps=12, batch_size=8, width=32, layers=1, image_size=32,
                                  logits_every=4, eval_every=6)
-    assert status["config"]["image_tower"] == "cnn" and status["config"]["world"] == "single"
+    assert status["config"]["image_tower"] == "cnn" and status["config"]["world"] == "pairs"
     status = wait_for(lambda: (s := manager.learn_status("cnn"))["state"] == "finished" and s, timeout=120)
     assert status["step"] == 12 and np.isfinite(status["loss"]) and 0 <= status["diagonal_hits"] <= 16
     assert status["heldout_accuracy"] is not None

@@ -54,10 +54,11 @@ WIDTH_CHOICES = [32, 64, 128]
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
 # What differs between the modes' defaults. From scratch: a small CNN image tower (clipdemo.teach.conv_tower) and
-# single-object scenes: the best of the variants measured with `python -m clipdemo.bench.bench_learn --by-steps`
+# single objects of the fixed batch's 16 pairs: the best of the variants measured with
+# `python -m clipdemo.bench.bench_learn --by-steps`
 # (a tiny ViT stayed at colour blocks); under a heavily loaded machine none reached 15/16 yet (README "Learn").
 # Two-colour batches (hard_batches) did not help within 400 steps, so they are off by default.
-MODE_DEFAULTS = {"locked": {}, "scratch": {"image_tower": "cnn", "world": "single", "width": 64, "layers": 2,
+MODE_DEFAULTS = {"locked": {}, "scratch": {"image_tower": "cnn", "world": "pairs", "width": 64, "layers": 2,
                                            "heads": 2, "lr": 2e-3, "steps": 1200}}
 
 
