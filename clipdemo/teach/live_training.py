@@ -53,13 +53,12 @@ LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
 WIDTH_CHOICES = [32, 64, 128]
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
-# What differs between the modes' defaults. From scratch: a small CNN image tower (clipdemo.teach.conv_tower) and
-# single objects of the fixed batch's 16 pairs: the best of the variants measured with
-# `python -m clipdemo.bench.bench_learn --by-steps`
-# (a tiny ViT stayed at colour blocks); under a heavily loaded machine none reached 15/16 yet (README "Learn").
-# Two-colour batches (hard_batches) did not help within 400 steps, so they are off by default.
-MODE_DEFAULTS = {"locked": {}, "scratch": {"image_tower": "cnn", "world": "pairs", "width": 64, "layers": 2,
-                                           "heads": 2, "lr": 2e-3, "steps": 1200}}
+# What differs between the modes' defaults. From scratch: a small CNN image tower (clipdemo.teach.conv_tower),
+# single objects of the fixed batch's 16 pairs, 32 px pictures (27 steps/s on one thread of a quiet 2-core CPU):
+# 15/16 on the diagonal at 44 s (step 1300) with `python -m clipdemo.bench.bench_learn --modes scratch --seconds 120`;
+# a tiny ViT stayed at the colour blocks. Two-colour batches (hard_batches) did not help within 400 steps: off.
+MODE_DEFAULTS = {"locked": {}, "scratch": {"image_tower": "cnn", "world": "pairs", "image_size": 32, "width": 64,
+                                           "layers": 2, "heads": 2, "lr": 2e-3, "steps": 2800}}
 
 
 class LiveTrainingError(UserError):
