@@ -217,3 +217,22 @@ def test_label_takes_more_pictures_than_one_service_batch(capsys, tmp_path):
     data = json.loads(out)
     assert [r["image"] for r in data["results"]] == [str(p) for p in paths]
     assert "skipped: zz-broken.png" in err and "unlike anything" not in err  # toy pictures: no warning
+
+
+@pytest.mark.parametrize("family", ["metaclip_2", "siglip2"])
+def test_label_on_the_2025_families(capsys, tmp_path, family):
+    """A MetaCLIP 2 folder (softmax) and a SigLIP 2 NaFlex folder (sigmoid) label through the CLI."""
+    from family_fixtures import build_tiny_metaclip2, build_tiny_siglip2_naflex
+
+    build = build_tiny_metaclip2 if family == "metaclip_2" else build_tiny_siglip2_naflex
+    folder = build(tmp_path / family)
+    code, out, _ = run_cli(capsys, "label", TOYS[0], TOYS[1], "--labels", "red, green, 红色", "--model", folder,
+                           "--backend", "torch", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["family"] == family
+    assert result["scores"] == ("sigmoid" if family == "siglip2" else "softmax")
+    for row in result["results"]:
+        total = sum(t["probability"] for t in row["top"])
+        assert len(row["top"]) == 3 and (total != pytest.approx(1, abs=1e-3) if family == "siglip2"
+                                         else total == pytest.approx(1, abs=1e-3))

@@ -168,7 +168,7 @@ app_url, browser = ui_browser.app_url, ui_browser.browser  # one app and one bro
 # ---------------------------------------------------------------- no English in the Chinese UI
 
 # Names, symbols and formulas that Chinese text keeps as they are
-NAMES = {"CLIP", "OpenAI", "ViT-B", "ViT", "LAION", "SigLIP", "Chinese-CLIP", "Google", "OpenVINO", "API", "JSON",
+NAMES = {"CLIP", "OpenAI", "ViT-B", "ViT", "ResNet", "CNN", "LAION", "SigLIP", "Chinese-CLIP", "Google", "OpenVINO", "API", "JSON",
          "CSV", "PNG", "UMAP", "PCA", "t-SNE", "LiT", "Zhai", "clipdemo", "clip", "logit", "softmax", "sigmoid",
          "cos", "cpu", "cuda", "fp32", "bf16", "fp16", "torch", "token", "png", "log", "Surgery", "surgery",
          "gradcam", "decomposition", "naive", "imagenet", "single", "bare", "ensemble", "zh_single",

@@ -3,6 +3,8 @@ and two trainings in two sessions do not stall a third user's zero-shot request.
 
 from __future__ import annotations
 
+from functools import partial
+
 import random
 import threading
 import time
@@ -10,16 +12,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from clipdemo.core import toyworld
-from clipdemo.core.loading import ModelNotAvailable
-from clipdemo.teach.live_training import (
+from clipdemo.serve.service import ClipService
+import torch
+from clipdemo.live_data import ScenePool, batch_pairs
+from clipdemo.live_training import (
     LiveConfig,
     LiveTrainingError,
     LiveTrainingManager,
     fixed_batch,
 )
+from clipdemo.loading import ModelNotAvailable
+from clipdemo.spatial import SpatialUnavailable, spatial_map
+from clipdemo.zeroshot import zero_shot
+
+from clipdemo import toyworld
+from clipdemo.teach.conv_tower import is_conv_tower
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
 TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4,
@@ -28,9 +36,8 @@ TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_siz
 
 @pytest.fixture(scope="module")
 def tokenizer():
+    from clipdemo.loading import BUNDLED_MODEL_DIR
     from transformers import AutoTokenizer
-
-    from clipdemo.core.loading import BUNDLED_MODEL_DIR
 
     return AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
 
@@ -203,6 +210,7 @@ def test_an_export_loads_as_the_sessions_own_model_through_load_model(manager):
 def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir, tmp_path):
     """Through the real app: two sessions train at once, a third cannot start one, a fourth labels a picture."""
     import gradio as gr
+    from clipdemo.registry import ModelRegistry
     from gradio_client import Client, handle_file
 
     from clipdemo.core.registry import ModelRegistry
@@ -277,6 +285,7 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(tiny_clip_dir, tmp_path):
     import gradio as gr
+    from clipdemo.registry import ModelRegistry
     from playwright.sync_api import expect, sync_playwright
 
     from clipdemo.core.registry import ModelRegistry
@@ -316,9 +325,8 @@ def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(t
 def test_locked_image_mode_freezes_the_bundled_image_tower_and_trains_the_text_tower(manager):
     """LiT: the image tower is the bundled model's and does not move; the text tower learns; the status JSON
     reports the diagonal."""
+    from clipdemo.loading import BUNDLED_MODEL_DIR
     from transformers import CLIPModel
-
-    from clipdemo.core.loading import BUNDLED_MODEL_DIR
 
     bundled = CLIPModel.from_pretrained(BUNDLED_MODEL_DIR, dtype=torch.float32)
     status = manager.learn_start("lit", mode="locked", steps=12, batch_size=8, width=32, layers=1)
@@ -392,3 +400,74 @@ def test_reset_of_a_session_that_never_trained_does_no_full_collection(manager, 
         manager.reset(f"visitor-{i}")
     assert calls == []
     assert gc.isenabled()
+
+
+def test_from_scratch_defaults_use_the_conv_tower_and_the_smallest_world():
+    cfg = LiveConfig.for_mode("scratch")
+    assert cfg.image_tower == "cnn" and cfg.world == "pairs"
+    assert LiveConfig.for_mode("locked").resolved().image_tower == "vit"  # LiT always locks the bundled ViT
+    for bad in (dict(image_tower="resnet50"), dict(world="huge")):
+        with pytest.raises(LiveTrainingError) as e:
+            LiveConfig(**bad).validate()
+        assert e.value.code == "bad_knob" and e.value.info["knob"] in bad
+
+
+@pytest.mark.parametrize("world", ["pairs", "single", "full"])
+def test_training_pictures_follow_the_world_and_never_show_held_out_pairs(world):
+    pool = ScenePool(32, "all", size=64, world=world)
+    rng = random.Random(0)
+    for _ in range(6):
+        pool.batch(rng, 16)
+    kinds = {scene.kind for scene, _ in pool.items}
+    assert kinds == {"single"} if world != "full" else len(kinds) > 1
+    pairs = {(o.colour, o.shape) for scene, _ in pool.items for o in scene.objects}
+    assert not pairs & set(toyworld.HELD_OUT)
+    if world == "pairs":
+        assert pairs <= set(batch_pairs()) and len(batch_pairs()) == 16
+    else:
+        assert not pairs <= set(batch_pairs())  # the other worlds reach beyond the batch's pairs
+
+
+def test_a_conv_tower_run_trains_and_is_used_in_memory(manager):
+    """The CNN run's model cannot be a Hugging Face folder: export says so with a code, and "use this model"
+    hands the other tabs an in-memory copy whose embeddings are the trainer's."""
+    from clipdemo.registry import ModelRegistry
+
+    status = manager.learn_start("cnn", mode="scratch", steps=12, batch_size=8, width=32, layers=1, image_size=32,
+                                 logits_every=4, eval_every=6)
+    assert status["config"]["image_tower"] == "cnn" and status["config"]["world"] == "pairs"
+    status = wait_for(lambda: (s := manager.learn_status("cnn"))["state"] == "finished" and s, timeout=120)
+    assert status["step"] == 12 and np.isfinite(status["loss"]) and 0 <= status["diagonal_hits"] <= 16
+    assert status["heldout_accuracy"] is not None
+    run = manager._runs["cnn"]
+    assert is_conv_tower(run.trainer.model)
+    with pytest.raises(LiveTrainingError) as e:
+        manager.export("cnn")
+    assert e.value.code == "no_folder"
+    registry = ModelRegistry("bundled", device="cpu", dtype="fp32", max_models=1)
+    name = ClipService(registry).add_session_trained("cnn", partial(manager.trained_model, "cnn"), "cnn model")
+    enc = registry.get(name, "cnn")
+    image = toyworld.render(toyworld.sample_scene(random.Random(1), "single"), 32)
+    with torch.no_grad():
+        pixels = run.trainer.encode_batch([image], ["x"])[2]
+        ref = torch.nn.functional.normalize(run.trainer.model.get_image_features(pixel_values=pixels).pooler_output,
+                                            dim=-1).numpy()
+    assert np.allclose(enc.encode_images([image]), ref, atol=2e-3)
+    assert enc.loaded.model is not run.trainer.model  # a copy: training on does not change the used model
+    result = zero_shot(enc, [image], "red circle, blue square", "single")
+    assert result.probs.shape == (1, 2) and np.allclose(result.probs.sum(), 1, atol=1e-5)
+    with pytest.raises(SpatialUnavailable):  # no patch grid: the maps say so instead of drawing nonsense
+        spatial_map(enc, image, "red circle")
+
+
+def test_two_colour_batches_hold_two_colours_and_still_no_held_out_pair():
+    pool = ScenePool(32, "all", size=64, world="single", hard=1.0)
+    rng = random.Random(3)
+    for _ in range(8):  # growing, then full (drawn from the pool's scenes of the two colours)
+        before = len(pool.items)
+        images, captions = pool.batch(rng, 16)
+        assert len(images) == len(captions) == 16
+        batch_colours = {c for c in toyworld.COLOURS if any(f" {c} " in f" {cap} " for cap in captions)}
+        assert 1 <= len(batch_colours) <= 2, captions
+        assert len(pool.items) <= 64 and len(pool.items) >= before
+    assert not {(o.colour, o.shape) for s, _ in pool.items for o in s.objects} & set(toyworld.HELD_OUT)

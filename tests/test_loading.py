@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from family_fixtures import build_tiny_metaclip2, build_tiny_siglip2_naflex
 from PIL import Image
 
 from clipdemo.core import loading
@@ -80,13 +81,17 @@ def build_tiny_chinese_clip(out: Path) -> Path:
 def family_dirs(tmp_path_factory, tiny_clip_dir) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("families")
     return {"clip": tiny_clip_dir, "siglip": build_tiny_siglip(root / "siglip"),
-            "chinese_clip": build_tiny_chinese_clip(root / "chinese-clip")}
+            "chinese_clip": build_tiny_chinese_clip(root / "chinese-clip"),
+            "metaclip_2": build_tiny_metaclip2(root / "metaclip-2"),
+            "siglip2": build_tiny_siglip2_naflex(root / "siglip2-naflex")}
 
 
 FAMILY_CASES = {  # family -> (labels, template, sigmoid?)
     "clip": ("red square, blue circle, cat", "imagenet7", False),
     "siglip": ("red square, blue circle, cat", "imagenet7", True),
     "chinese_clip": ("猫, 狗, 红色方形", "一张{}的照片", False),
+    "metaclip_2": ("red square, 红色, cat", "imagenet7", False),  # worldwide: one tokenizer for all languages
+    "siglip2": ("red square, blue circle, cat", "imagenet7", True),
 }
 
 
@@ -96,7 +101,7 @@ def test_each_family_loads_and_labels_through_the_engine(family, family_dirs):
     loaded = load_model(str(family_dirs[family]), device="cpu", dtype="fp32")
     assert loaded.family == family
     assert loaded.uses_sigmoid is sigmoid
-    assert loaded.image_size == 32 and loaded.n_params > 0
+    assert loaded.image_size == 32 and loaded.n_params > 0  # NaFlex: 16 patches of 8 px make a 32 px square
     assert family in loaded.describe() and "fp32" in loaded.describe()
     images = [Image.new("RGB", (50, 40), "red"), Image.new("RGB", (30, 60), "blue")]
     result = zero_shot(Encoder(loaded), images, labels, template)
@@ -117,8 +122,11 @@ def test_engine_logits_equal_the_models_own_logits(family, family_dirs):
     texts = ["a photo of a cat.", "a red square", "猫"]
     images = [Image.new("RGB", (40, 40), c) for c in ("red", "green")]
     pixels, tokens = encoder.preprocess(images), encoder.tokenize(texts)
+    if family == "siglip2":  # NaFlex pixels come with each picture's patch grid and padding mask
+        assert set(pixels) == {"pixel_values", "pixel_attention_mask", "spatial_shapes"}
     with torch.inference_mode():
-        expected = loaded.model(pixel_values=pixels, **tokens).logits_per_image.float().numpy()
+        inputs = pixels if isinstance(pixels, dict) else {"pixel_values": pixels}
+        expected = loaded.model(**inputs, **tokens).logits_per_image.float().numpy()
     cosine = encoder.image_features_from_pixels(pixels).numpy() @ encoder.text_features_from_tokens(tokens).numpy().T
     np.testing.assert_allclose(encoder.logits(cosine), expected, atol=1e-5, rtol=1e-5)
 

@@ -239,3 +239,58 @@ def test_half_patch_shifts_put_fine_cells_where_the_patches_were():
     assert fine.shape == (4, 4)
     assert np.unravel_index(np.argmax(fine), fine.shape) == (1, 1)
     assert fine[3, 3] == 0 and fine[1, 1] > fine[0, 0] > 0
+
+
+@pytest.fixture(scope="module")
+def naflex_encoder(tmp_path_factory):
+    from family_fixtures import build_tiny_siglip2_naflex
+
+    from clipdemo.encoding import Encoder
+    from clipdemo.loading import load_model
+
+    folder = build_tiny_siglip2_naflex(tmp_path_factory.mktemp("naflex"))
+    return Encoder(load_model(str(folder), device="cpu", dtype="fp32"))
+
+
+def test_naflex_tower_follows_each_pictures_own_grid_and_matches_its_forward(naflex_encoder):
+    """SigLIP 2 NaFlex: a wide picture gets a wide patch grid; the tower re-run by hand on that grid gives the
+    model's own (padded, masked) image embedding, and the maps come out on that grid."""
+    loaded = naflex_encoder.loaded
+    wide = Image.new("RGB", (96, 40), "white")
+    wide.paste((230, 30, 30), (60, 10, 80, 30))
+    features = naflex_encoder.preprocess([wide])
+    rows, cols = features["spatial_shapes"][0].tolist()
+    assert cols > rows and rows * cols <= features["pixel_values"].shape[1]  # not squashed to a square
+    tower, pixels = vit_tower.vision_tower(loaded).for_naflex(features)
+    assert tower.grid == (rows, cols) and pixels.shape == (1, 3, rows * 8, cols * 8)
+    torch.testing.assert_close(vit_tower.to_patches(pixels, 8), features["pixel_values"][:, :rows * cols])
+    with torch.no_grad():
+        x, _ = vit_tower.forward(tower, pixels)
+        theirs = loaded.model.get_image_features(**features).pooler_output
+    torch.testing.assert_close(tower.pool(x), theirs, atol=1e-5, rtol=1e-4)
+    for method in spatial.METHODS:
+        smap = spatial.spatial_map(naflex_encoder, wide, "a red square", method)
+        assert smap.patches == (rows, cols) and smap.grid.shape == (2 * rows, 2 * cols)  # half-patch shifts
+        assert smap.box == (0.0, 0.0, 96.0, 40.0) and np.isfinite(smap.grid).all()
+        coarse = spatial.spatial_map(naflex_encoder, wide, "a red square", method, refine=False)
+        assert coarse.grid.shape == (rows, cols)
+    tall = naflex_encoder.preprocess([Image.new("RGB", (30, 90), "blue")])["spatial_shapes"][0].tolist()
+    assert tall[0] > tall[1]
+
+
+def test_metaclip2_tower_matches_its_own_forward(tmp_path):
+    from family_fixtures import build_tiny_metaclip2
+
+    from clipdemo.encoding import Encoder
+    from clipdemo.loading import load_model
+
+    encoder = Encoder(load_model(str(build_tiny_metaclip2(tmp_path / "mc2")), device="cpu", dtype="fp32"))
+    tower = vit_tower.vision_tower(encoder.loaded)
+    assert tower.n_prefix == 1 and tower.grid == (4, 4)
+    pixels = encoder.preprocess([Image.new("RGB", (50, 40), "red")])
+    with torch.no_grad():
+        x, _ = vit_tower.forward(tower, pixels)
+        theirs = encoder.loaded.model.get_image_features(pixel_values=pixels).pooler_output
+    torch.testing.assert_close(tower.pool(x), theirs, atol=1e-5, rtol=1e-4)
+    smap = spatial.spatial_map(encoder, Image.new("RGB", (50, 40), "red"), "a red square", "gradcam")
+    assert smap.patches == (4, 4) and smap.grid.shape == (8, 8)

@@ -317,15 +317,15 @@ def test_learn_files_hold_the_training_history(tmp_path, snap):
     assert session["settings"] == snap["config"] and session["seed"] == 4 and session["step"] == snap["step"]
     assert learn_export.payload(None) is None
 
-    _, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 7)
-    assert knobs == ["scratch", 8, 1e-3, 32, "colour", 100, "zh"]
+    _, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 9)
+    assert knobs == ["scratch", 8, 1e-3, 32, "colour", 100, "zh", snap["config"]["image_tower"], snap["config"]["world"]]
 
 
 def test_learn_session_from_the_api_with_knobs_the_tab_lacks(tmp_path, snap):
     odd = {**snap, "config": {**snap["config"], "width": 16}}  # the API allows widths the dropdown does not
     files = by_name(ex.write_files(learn_export.payload(odd), tmp_path))
     with pytest.warns(UserWarning):
-        message, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 7)
+        message, *knobs = restore(files["learn-session.json"], ("learn",), learn_export.restore_inputs, 9)
     assert "width = 16" in message and all(k == gr.skip() for k in knobs)
 
 

@@ -2,6 +2,7 @@
 
     python -m clipdemo.bench.bench_learn                      # both modes, 150 s each
     python -m clipdemo.bench.bench_learn --modes scratch --seconds 900 --steps 5000
+    python -m clipdemo.bench.bench_learn --seconds 120 --variant vit-full:mode=scratch,image_tower=vit,world=full
 
 Each run goes through `LiveTrainingManager` (same thread count, batches and measurements as a
 browser session) and the table shows, against seconds since Start, how many pictures of the fixed
@@ -23,11 +24,12 @@ CHECKPOINTS_S = (5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 240, 360, 480, 600, 90
 GOAL = 0.9  # share of the fixed batch on the diagonal that counts as "the diagonal has appeared"
 
 
-def run_mode(mode: str, seconds: float, threads: int, steps: int | None = None) -> dict:
-    """One run with the tab's defaults for `mode` (steps overridable); its diagonal curve and timings."""
+def run_mode(mode: str, seconds: float, threads: int, steps: int | None = None, **knobs) -> dict:
+    """One run with the tab's defaults for `mode` (steps and any other knob overridable); its diagonal curve
+    and timings."""
     manager = LiveTrainingManager(max_running=1, time_limit_s=seconds + 60, idle_timeout_s=1e9, threads=threads)
     try:
-        knobs = {"mode": mode} | ({"steps": steps} if steps else {})
+        knobs = {"mode": mode} | knobs | ({"steps": steps} if steps else {})
         manager.learn_start("bench", **knobs)
         end = time.monotonic() + seconds
         status = manager.learn_status("bench")
@@ -74,11 +76,54 @@ def table(results: dict[str, dict], seconds: float) -> str:
         hit = first_reaching(r["curve"], r["fixed_batch"])
         when = f"{hit[0]:.0f} s (step {hit[1]})" if hit else f"not within {seconds:.0f} s"
         cfg = r["config"]
+        rate = r["step"] / r["train_seconds"] if r["train_seconds"] else 0.0
         lines.append(f"- {m}: ≥{GOAL:.0%} of the diagonal at {when}; final {r['diagonal_hits']}/{r['fixed_batch']} "
-                     f"at step {r['step']}, {r['seconds']:.0f} s; width {cfg['width']}, {cfg['layers']} layers, "
+                     f"at step {r['step']}, {r['seconds']:.0f} s ({rate:.1f} steps/s); {cfg['mode']}, image tower "
+                     f"{cfg['image_tower']}, world {cfg['world']}, width {cfg['width']}, {cfg['layers']} layers, "
                      f"batch {cfg['batch_size']}, lr {cfg['lr']:g}, {cfg['image_size']} px; "
                      f"{r['trained_parameters'] / 1e6:.2f}M of {r['parameters'] / 1e6:.2f}M parameters trained")
     return "\n".join(lines)
+
+
+def step_curve(knobs: dict, every: int = 50) -> list[tuple[int, int]]:
+    """Diagonal hits of the fixed batch every `every` steps, the run driven here in one thread: a count of steps
+    does not depend on how busy the machine is (seconds do)."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from clipdemo.core.loading import BUNDLED_MODEL_DIR
+    from clipdemo.teach.live_data import ScenePool, fixed_batch
+    from clipdemo.teach.live_training import diagonal_hits, make_trainer
+
+    given = dict(knobs)
+    cfg = LiveConfig.for_mode(given.pop("mode", "scratch"))
+    cfg = LiveConfig.for_mode(cfg.mode, **{k: type(getattr(cfg, k))(v) for k, v in given.items()}).validate()
+    trainer = make_trainer(cfg, AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR))
+    pool = ScenePool(cfg.image_size, cfg.concepts, language=cfg.language, world=cfg.world, hard=cfg.hard_batches)
+    images, captions, _ = fixed_batch(cfg.concepts, cfg.image_size, language=cfg.language)
+    curve = []
+    for step in range(1, cfg.steps + 1):
+        trainer.step(pool.batch(trainer.rng, cfg.batch_size))
+        if step % every == 0:
+            trainer.model.eval()
+            with torch.no_grad():
+                curve.append((step, diagonal_hits(trainer.logits(images, captions).float().numpy())))
+            trainer.model.train()
+            print(f"  step {step}: {curve[-1][1]}/{len(captions)}", flush=True)
+    return curve
+
+
+def parse_variant(text: str) -> tuple[str, dict]:
+    """"name:knob=value,knob=value" -> (name, knobs); values stay strings (learn_start converts them)."""
+    name, _, rest = text.partition(":")
+    knobs = dict(item.split("=", 1) for item in rest.split(",") if item)
+    return name, {"mode": "scratch"} | knobs
+
+
+def torch_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(max(1, n))
 
 
 def main(argv=None) -> None:
@@ -88,18 +133,36 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=None, help="override the default step count (e.g. a long scratch run)")
     p.add_argument("--threads", type=int, default=int(settings.env("CLIPDEMO_TRAIN_THREADS", "1")),
                    help="torch threads of the training (the server's default is 1)")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME:KNOB=VALUE,...",
+                   help="instead of the modes' defaults, run this variant (LiveConfig knobs on top of its mode's "
+                        "defaults; repeatable), e.g. cnn-single:mode=scratch,image_tower=cnn,world=single")
+    p.add_argument("--by-steps", action="store_true",
+                   help="drive each variant here for its step count and print diagonal hits every 50 steps (steps do "
+                        "not depend on the machine's load; seconds do)")
     p.add_argument("--json", default="", help="also write the curves here")
     args = p.parse_args(argv)
     # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
     from clipdemo.training.train import machine_description
 
-    for mode in args.modes:
-        print(f"{mode} defaults: {LiveConfig.for_mode(mode)}", flush=True)
+    runs = {mode: {"mode": mode} for mode in args.modes} if not args.variant else dict(map(parse_variant,
+                                                                                           args.variant))
+    for name, knobs in runs.items():
+        print(f"{name}: {LiveConfig.for_mode(**knobs)}", flush=True)
+    if args.by_steps:
+        torch_threads(args.threads)
+        for name, knobs in runs.items():
+            curve = step_curve(knobs | ({"steps": args.steps} if args.steps else {}))
+            goal = next((st for st, h in curve if h >= math.ceil(GOAL * 16)), None)
+            print(f"{name}: ≥{GOAL:.0%} of the diagonal at step {goal if goal else '(not reached)'}; "
+                  f"curve {curve}; load average {os.getloadavg()[0]:.1f}", flush=True)
+        return
     results = {}
-    for mode in args.modes:
+    for name, knobs in runs.items():
         t0 = time.monotonic()
-        results[mode] = run_mode(mode, args.seconds, args.threads, args.steps)
-        print(f"{mode}: done in {time.monotonic() - t0:.0f} s", flush=True)
+        knobs = dict(knobs)
+        steps = args.steps or knobs.pop("steps", None)
+        results[name] = run_mode(threads=args.threads, seconds=args.seconds, steps=steps, **knobs)
+        print(f"{name}: done in {time.monotonic() - t0:.0f} s", flush=True)
     print(f"\n{machine_description()}; training thread count {args.threads}; load average "
           f"{os.getloadavg()[0]:.1f}\n")
     print(table(results, args.seconds))

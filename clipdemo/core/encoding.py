@@ -103,19 +103,29 @@ class Encoder:
         return self._lock
 
     # ------------------------------------------------------------------ inputs
-    def preprocess(self, images: Sequence[Image.Image], dtype: torch.dtype | None = None) -> torch.Tensor:
+    def preprocess(self, images: Sequence[Image.Image], dtype: torch.dtype | None = None):
         """The model's own image processor, run on slices of the batch in threads: Pillow's resize
-        releases the GIL, and on a small model (or a GPU) resizing costs as much as encoding."""
+        releases the GIL, and on a small model (or a GPU) resizing costs as much as encoding.
+
+        A tensor of pixels; for SigLIP 2 NaFlex a dict of `pixel_values` (patches, padded to the processor's
+        max_num_patches), `pixel_attention_mask` and `spatial_shapes` (each picture's own patch grid)."""
         chunks = _slices(list(images), PREPROCESS_THREADS, PREPROCESS_MIN_SLICE)
         if len(chunks) > 1:
             parts = list(_preprocess_pool().map(self._process, chunks))
         else:
             parts = [self._process(c) for c in chunks]
+        dt = dtype or self.loaded.dtype  # on the CPU: the GPU function moves it (clipdemo.core.gpu)
+        if isinstance(parts[0], dict):
+            joined = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+            return {k: v.to(dt) if k == "pixel_values" else v for k, v in joined.items()}
         pixels = parts[0] if len(parts) == 1 else torch.cat(parts)
-        return pixels.to(dtype or self.loaded.dtype)  # on the CPU: the GPU function moves it (clipdemo.core.gpu)
+        return pixels.to(dt)
 
-    def _process(self, images: Sequence[Image.Image]) -> torch.Tensor:
+    def _process(self, images: Sequence[Image.Image]):
         rgb = [im.convert("RGB") for im in images]
+        if self.loaded.is_naflex:  # each picture's own patch grid: the processor's patches, mask and shapes
+            out = self.loaded.processor.image_processor(images=rgb, return_tensors="pt")
+            return {k: out[k] for k in ("pixel_values", "pixel_attention_mask", "spatial_shapes")}
         fast = self.fast_processor
         if fast is not None:  # the processor's numbers at a fraction of its cost (clipdemo.core.preprocess)
             return torch.from_numpy(fast(rgb))
@@ -150,7 +160,11 @@ class Encoder:
     def model_view(self, image: Image.Image) -> Image.Image:
         """What the model sees: the resized, cropped input, un-normalised back to pixels."""
         ip = self.loaded.processor.image_processor
-        px = ip(images=[image.convert("RGB")], return_tensors="pt")["pixel_values"][0].float()
+        out = ip(images=[image.convert("RGB")], return_tensors="pt")
+        px = out["pixel_values"][0].float()
+        if self.loaded.is_naflex:  # patches back into the picture: (h*w, p*p*3) -> (3, h*p, w*p)
+            (h, w), p = out["spatial_shapes"][0].tolist(), int(ip.patch_size)
+            px = px[:h * w].view(h, w, p, p, 3).permute(4, 0, 2, 1, 3).reshape(3, h * p, w * p)
         mean = torch.tensor(getattr(ip, "image_mean", [0.5] * 3)).view(3, 1, 1)
         std = torch.tensor(getattr(ip, "image_std", [0.5] * 3)).view(3, 1, 1)
         arr = ((px * std + mean).clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
@@ -273,8 +287,16 @@ class Encoder:
 # Module functions of picklable arguments, as ZeroGPU's worker needs; durations from measured work (limits.GPU_*).
 
 
-def _image_seconds(key: str, pixels: torch.Tensor) -> int:
-    return gpu.seconds_for(len(pixels), limits.GPU_IMAGE_S)
+def _pictures(pixels) -> int:
+    return len(pixels["pixel_values"] if isinstance(pixels, dict) else pixels)  # NaFlex: a dict of tensors
+
+
+def _to_device(pixels, device):
+    return {k: v.to(device) for k, v in pixels.items()} if isinstance(pixels, dict) else pixels.to(device)
+
+
+def _image_seconds(key: str, pixels) -> int:
+    return gpu.seconds_for(_pictures(pixels), limits.GPU_IMAGE_S)
 
 
 def _text_seconds(key: str, tokens: dict) -> int:
@@ -285,7 +307,7 @@ def _text_seconds(key: str, tokens: dict) -> int:
 @torch.inference_mode()
 def _image_features_on_gpu(key: str, pixels: torch.Tensor) -> torch.Tensor:
     encoder: Encoder = gpu.lookup(key)
-    feats = encoder.backend.image_features(pixels.to(encoder.loaded.device)).float()
+    feats = encoder.backend.image_features(_to_device(pixels, encoder.loaded.device)).float()
     return torch.nn.functional.normalize(feats, dim=-1).cpu()
 
 

@@ -32,8 +32,13 @@ KNOWN_MODELS: dict[str, str] = {
     "laion/CLIP-ViT-B-32-laion2B-s34B-b79K": "LAION CLIP ViT-B/32 (LAION-2B)",
     "google/siglip-base-patch16-224": "Google SigLIP B/16 (sigmoid scores)",
     "OFA-Sys/chinese-clip-vit-base-patch16": "Chinese-CLIP ViT-B/16 (Chinese labels)",
+    # 2025 families: MetaCLIP 2 (CLIP's recipe on worldwide data, 300+ languages, softmax) and SigLIP 2 NaFlex
+    # (each picture at its own aspect ratio, a variable patch grid; sigmoid). Fixed-size SigLIP 2 checkpoints
+    # (google/siglip2-base-patch16-224, ...) are published as model_type "siglip" and load as SigLIP.
+    "facebook/metaclip-2-worldwide-b32": "MetaCLIP 2 ViT-B/32 (300+ languages)",
+    "google/siglip2-base-patch16-naflex": "SigLIP 2 B/16 NaFlex (sigmoid, any aspect)",
 }
-SUPPORTED_FAMILIES = ("clip", "siglip", "siglip2", "chinese_clip")
+SUPPORTED_FAMILIES = ("clip", "siglip", "siglip2", "chinese_clip", "metaclip_2")
 MIN_VOCAB = 100  # offline from_pretrained can hand back a 2-token vocabulary without raising
 UNSAFE_WEIGHTS = ("pytorch_model.bin", "model.pt", "model.ckpt", "pytorch_model.bin.index.json", "tf_model.h5",
                   "flax_model.msgpack")
@@ -135,6 +140,12 @@ class LoadedModel:
         return scoring.family_uses_sigmoid(self.family)
 
     @property
+    def is_naflex(self) -> bool:
+        """SigLIP 2 NaFlex: pictures keep their aspect ratio as a variable patch grid, so its pixels come with
+        `spatial_shapes` and `pixel_attention_mask` (fixed-size SigLIP 2 checkpoints load as "siglip")."""
+        return self.family == "siglip2"
+
+    @property
     def logit_scale(self) -> float:
         return float(self.model.logit_scale.detach().float().exp())
 
@@ -158,6 +169,8 @@ def check_tokenizer(tokenizer, name: str) -> None:
 
 def _image_size(processor, config) -> int:
     ip = getattr(processor, "image_processor", None)
+    if getattr(ip, "max_num_patches", None) and getattr(ip, "patch_size", None):  # NaFlex: a square's side
+        return int(ip.patch_size) * int(int(ip.max_num_patches) ** 0.5)
     for attr in ("crop_size", "size"):
         v = getattr(ip, attr, None)
         if isinstance(v, dict):

@@ -176,11 +176,11 @@ def _half_patch_shifts(method_fn, tower: VisionTower, pixels: torch.Tensor) -> n
     split differently; each fine cell averages the patches that covered it.
     """
     gh, gw = tower.grid
-    size, half = pixels.shape[-1], tower.patch // 2
+    (height, width), half = pixels.shape[-2:], tower.patch // 2
     total, count = np.zeros((2 * gh, 2 * gw)), np.zeros((2 * gh, 2 * gw))
     for dy in (0, half):
         for dx in (0, half):
-            shifted = F.pad(pixels, (dx, 0, dy, 0), mode="replicate")[..., :size, :size]
+            shifted = F.pad(pixels, (dx, 0, dy, 0), mode="replicate")[..., :height, :width]
             coarse = method_fn(shifted).detach().float().cpu().numpy().reshape(gh, gw)
             fine = coarse.repeat(2, axis=0).repeat(2, axis=1)  # coarse patch (r, c) covers fine 2r..2r+1
             oy, ox = int(dy > 0), int(dx > 0)  # content moved down/right by half a patch = one fine cell
@@ -214,6 +214,8 @@ def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "
     texts = _texts_needed(method, text, contrast)
     embedded = dict(zip(texts, encoder.encode_texts(texts), strict=True))
     pixels = encoder.preprocess([image])
+    if isinstance(pixels, dict):  # SigLIP 2 NaFlex: the grid is this picture's own
+        tower = tower.for_naflex(pixels)[0]
     with encoder.exclusive():  # one forward pass per model at a time, as the encoder does
         raw = _raw_map_on_gpu(encoder.gpu_key, pixels, text, method, contrast, refine, embedded)
     score = float(encoder.encode_images([image])[0] @ embedded[text])
@@ -222,13 +224,16 @@ def spatial_map(encoder: Encoder, image: Image.Image, text: str, method: str = "
 
 
 @gpu.gpu_task(duration=gpu.seconds_for(1, limits.GPU_SPATIAL_MAP_S))
-def _raw_map_on_gpu(key: str, pixels: torch.Tensor, text: str, method: str, contrast: list[str] | None, refine: bool,
+def _raw_map_on_gpu(key: str, pixels: torch.Tensor | dict, text: str, method: str, contrast: list[str] | None, refine: bool,
                     embedded: dict[str, np.ndarray]) -> np.ndarray:
     """The relevance grid (patch grid, or 2x finer with `refine`), on the model's device; ZeroGPU's GPU function
     (clipdemo.core.gpu): picklable arguments, texts already embedded, no lock taken in here."""
     encoder: Encoder = gpu.lookup(key)
     tower = vision_tower(encoder.loaded)
-    pixels = pixels.to(encoder.loaded.device)
+    if isinstance(pixels, dict):  # SigLIP 2 NaFlex: the tower re-run on this picture's own patch grid
+        tower, pixels = tower.for_naflex({k: v.to(encoder.loaded.device) for k, v in pixels.items()})
+    else:
+        pixels = pixels.to(encoder.loaded.device)
     runs = {"decomposition": lambda px: _decomposition(tower, embedded, px, text),
             "gradcam": lambda px: _gradcam(tower, embedded, px, text),
             "surgery": lambda px: _surgery(tower, embedded, px, text, contrast),

@@ -2,14 +2,15 @@
 
 transformers runs the vision tower as one call; spatial maps need its insides: each layer's
 attention weights and values, tokens on an alternative path (CLIP Surgery) and the read-out
-that turns a token into the joint space. `VisionTower` wraps the modules of CLIP, Chinese-CLIP
-and SigLIP (which pools with an attention head instead of a class token) and re-runs them with
-the models' own weights; tests check the result against `get_image_features`.
+that turns a token into the joint space. `VisionTower` wraps the modules of CLIP, Chinese-CLIP,
+MetaCLIP 2, SigLIP (which pools with an attention head instead of a class token) and SigLIP 2 NaFlex
+(a patch grid of each picture's own shape) and re-runs them with the models' own weights; tests
+check the result against `get_image_features`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +41,10 @@ class VisionTower:
     head: torch.nn.Module | None  # SigLIP: attention-pooling head instead of a class token
     grid: tuple[int, int]  # patches (rows, columns)
     patch: int  # patch side in input pixels
+    # SigLIP 2 NaFlex: the picture's own patch grid, (1, 2) as the processor gives it (None: a fixed grid).
+    # Its embeddings take flattened patches; `embed` cuts the (B, 3, H, W) pixels into them, so every method
+    # (and the half-patch shifts) works on a picture as for the other models.
+    spatial_shapes: torch.Tensor | None = None
 
     @property
     def n_prefix(self) -> int:
@@ -47,8 +52,19 @@ class VisionTower:
         return 0 if self.head is not None else 1
 
     def embed(self, pixels: torch.Tensor) -> torch.Tensor:
-        x = self.embeddings(pixels)
+        if self.spatial_shapes is not None:
+            x = self.embeddings(to_patches(pixels, self.patch), self.spatial_shapes.expand(len(pixels), 2))
+        else:
+            x = self.embeddings(pixels)
         return self.pre_norm(x) if self.pre_norm is not None else x
+
+    def for_naflex(self, features: dict) -> tuple[VisionTower, torch.Tensor]:
+        """NaFlex: this tower fitted to one picture's grid, and that picture as (1, 3, H, W) pixels (padding
+        patches dropped: with one picture nothing needs masking)."""
+        shapes = features["spatial_shapes"][:1]
+        h, w = (int(v) for v in shapes[0])
+        return replace(self, grid=(h, w), spatial_shapes=shapes), from_patches(features["pixel_values"][:1], h, w,
+                                                                               self.patch)
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         """Final token sequence -> image embedding (un-normalised), as get_image_features does."""
@@ -85,13 +101,29 @@ class VisionTower:
         return h + self.head.mlp(self.head.layernorm(h))
 
 
+def to_patches(pixels: torch.Tensor, patch: int) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, rows*cols, patch*patch*3), in the order of SigLIP 2's image processor."""
+    b, c, h, w = pixels.shape
+    x = pixels.reshape(b, c, h // patch, patch, w // patch, patch).permute(0, 2, 4, 3, 5, 1)
+    return x.reshape(b, (h // patch) * (w // patch), patch * patch * c)
+
+
+def from_patches(patches: torch.Tensor, rows: int, cols: int, patch: int) -> torch.Tensor:
+    """The inverse of `to_patches` for the first rows*cols patches (the rest is padding)."""
+    b = patches.shape[0]
+    x = patches[:, :rows * cols].reshape(b, rows, cols, patch, patch, -1)
+    return x.permute(0, 5, 1, 3, 2, 4).reshape(b, -1, rows * patch, cols * patch)
+
+
 def vision_tower(loaded: LoadedModel) -> VisionTower:
     """Find the ViT inside a loaded model, or say clearly why there is no spatial map."""
     model = loaded.model
     vm = getattr(model, "vision_model", None)
     emb = getattr(vm, "embeddings", None)
     layers = list(getattr(getattr(vm, "encoder", None), "layers", []) or [])
-    if vm is None or emb is None or not isinstance(getattr(emb, "patch_embedding", None), torch.nn.Conv2d):
+    naflex = getattr(loaded, "is_naflex", False)
+    patch_kind = torch.nn.Linear if naflex else torch.nn.Conv2d  # NaFlex embeds flattened patches
+    if vm is None or emb is None or not isinstance(getattr(emb, "patch_embedding", None), patch_kind):
         raise SpatialUnavailable(f"{loaded.name} has no ViT image encoder with a patch grid: spatial maps are "
                                  "available for ViT-based CLIP, Chinese-CLIP and SigLIP models only.")
     attn = getattr(layers[0], "self_attn", None) if layers else None
@@ -105,7 +137,8 @@ def vision_tower(loaded: LoadedModel) -> VisionTower:
     if head is not None and not isinstance(getattr(head, "attention", None), torch.nn.MultiheadAttention):
         raise SpatialUnavailable(f"{loaded.name}: unknown pooling head; spatial maps are unavailable.")
     cfg = vm.config
-    side = int(cfg.image_size) // int(cfg.patch_size)
+    # NaFlex's grid is each picture's own (`for_naflex`); until then, that of a square picture
+    side = int(int(cfg.num_patches) ** 0.5) if naflex else int(cfg.image_size) // int(cfg.patch_size)
     return VisionTower(emb, getattr(vm, "pre_layrnorm", None), layers, vm.post_layernorm, projection, head,
                        (side, side), int(cfg.patch_size))
 

@@ -490,6 +490,11 @@ class ClipService:
         loaded = load_model(str(folder), self.registry.device, self.registry.dtype)
         return self.registry.add_private(session, loaded, label)
 
+    def add_session_trained(self, session: str, trainer_of, label: str) -> str:
+        """Register `session`'s Learn-tab model as its own; `trainer_of(device, dtype)` hands it over (a
+        clipdemo.live_training manager's `trained_model`: a saved-and-reloaded folder, or an in-memory copy)."""
+        return self.registry.add_private(session, trainer_of(self.registry.device, self.registry.dtype), label)
+
     # ------------------------------------------------------------ lessons
     def lesson(self, key: str, model: str | None = "", language: str = "en"):
         """Run one of the Lessons tab's experiments (LESSONS: templates, temperature, gap, heldout, counting,

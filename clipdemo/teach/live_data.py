@@ -40,14 +40,19 @@ def shifted_pairs(shift: int) -> list[tuple[str, str]]:
     return [(c, shapes[(3 * i + shift) % len(shapes)]) for i, c in enumerate(toyworld.COLOURS)]
 
 
+def batch_pairs() -> list[tuple[str, str]]:
+    """The 16 seen colour-shape pairs of the fixed batch, in colour pairs (none of them held out)."""
+    first, second = shifted_pairs(2), shifted_pairs(5)
+    return [cs for pair in zip(first, second, strict=True) for cs in pair if cs not in toyworld.HELD_OUT]
+
+
 def fixed_batch(concepts: str, image_size: int, seed: int = 7, language: str = "en"):
     """One batch that never changes during a run: 16 single objects of 16 seen colour-shape pairs, each
     colour and each shape twice. Rows come in colour pairs: once colours are learned the diagonal shows
     as 2x2 blocks, which sharpen into single cells as shapes are learned (with colour-only captions
     they never can: the two captions are the same)."""
     rng = random.Random(seed)
-    first, second = shifted_pairs(2), shifted_pairs(5)
-    combos = [cs for pair in zip(first, second, strict=True) for cs in pair if cs not in toyworld.HELD_OUT]
+    combos = batch_pairs()
     images = [toyworld.render(toyworld.sample_scene(rng, "single", [cs]), image_size) for cs in combos]
     return images, fixed_captions(combos, concepts, language), combos
 
@@ -75,21 +80,36 @@ def pair_labels(language: str = "en") -> list[str]:
 class ScenePool:
     """Training batches from a growing pool of rendered scenes."""
 
-    def __init__(self, image_size: int, concepts: str, size: int = POOL_SIZE, language: str = "en"):
+    def __init__(self, image_size: int, concepts: str, size: int = POOL_SIZE, language: str = "en",
+                 world: str = "full", hard: float = 0.0):
         self.image_size, self.concepts, self.size = image_size, concepts, size
+        # "pairs": one object per scene, of the fixed batch's 16 pairs only (the smallest world); "single": one
+        # object per scene, any seen pair; "full": every kind of scene (counts, pairs, positions). Held-out pairs
+        # never appear in any of them.
+        self.kind = None if world == "full" else "single"
+        self.combos = batch_pairs() if world == "pairs" else toyworld.allowed_combos("train")
+        # share of batches whose pictures hold only two colours: there colour cannot tell the pairs apart, so
+        # shape must (train.TrainConfig.hard_batches, here for the Learn tab's pool)
+        self.hard = hard
         self.zh_share = 1.0 if language == "zh" else 0.0  # captions in one language: the one the class reads
         self.items: list[tuple[toyworld.Scene, object]] = []
 
     def batch(self, rng: random.Random, n: int) -> tuple[list, list[str]]:
         """All of the first batch is rendered, then a quarter of each until the pool is full; the rest is drawn
-        from the pool."""
+        from the pool (for a two-colour batch, from its scenes of those colours, rendering more if too few)."""
+        combos, candidates = None, self.items
+        if self.hard and rng.random() < self.hard:
+            pair = rng.sample(sorted({c for c, _ in self.combos}), 2)
+            combos = [cs for cs in self.combos if cs[0] in pair]
+            candidates = [it for it in self.items if all(o.colour in pair for o in it[0].objects)]
         n_new = 0 if len(self.items) >= self.size else n if len(self.items) < n else max(1, n // 4)
+        n_new = max(n_new, n - len(candidates))
         fresh = []
         for _ in range(n_new):
-            scene = toyworld.sample_scene(rng)
+            scene = toyworld.sample_scene(rng, self.kind, combos=combos or self.combos)
             fresh.append((scene, toyworld.render(scene, self.image_size, supersample=2)))
-        chosen = fresh + rng.sample(self.items, n - n_new)
-        self.items.extend(fresh)
+        chosen = fresh + rng.sample(candidates, n - n_new)
+        self.items.extend(fresh[:max(0, self.size - len(self.items))])  # the pool stays within its size
         return [im for _, im in chosen], [concept_caption(s, rng, self.concepts, zh_share=self.zh_share)
                                            for s, _ in chosen]
 

@@ -17,6 +17,7 @@ end, for "use this model"). Views read `snapshot()`: plain numbers only.
 
 from __future__ import annotations
 
+import copy
 import gc
 import shutil
 import tempfile
@@ -28,28 +29,37 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clipdemo.core.encoding import projected_features
-from clipdemo.core.errors import UserError
-from clipdemo.core.loading import BUNDLED_MODEL_DIR
-from clipdemo.teach.live_data import ALL_PAIRS, ScenePool, accuracy_sets, fixed_batch, pair_labels
-from clipdemo.teach.locked_image import image_tower, locked_image_model
-from clipdemo.training.train import TrainConfig, Trainer, save_checkpoint
+from clipdemo.devices import pick_device
+from clipdemo.encoding import projected_features
+from clipdemo.errors import UserError
+from clipdemo.live_data import ALL_PAIRS, ScenePool, accuracy_sets, fixed_batch, pair_labels
+from clipdemo.loading import BUNDLED_MODEL_DIR, LoadedModel, load_model
+from clipdemo.locked_image import image_tower, locked_image_model
+from clipdemo.teach.conv_tower import is_conv_tower, with_conv_tower
+from clipdemo.train import TrainConfig, Trainer, build_model, clip_processor, save_checkpoint
 
 CONCEPTS = ("all", "colour", "shape")
 LANGUAGES = ("en", "zh")  # the captions' language: English or Chinese (the bundled tokenizer reads both)
 MODES = ("locked", "scratch")  # locked image tower (LiT) | both towers from scratch
+IMAGE_TOWERS = ("vit", "cnn")  # from scratch: a ViT (as the bundled model) or a small CNN (clipdemo.teach.conv_tower)
+# training scenes: the whole toy world, single objects of any seen pair, or single objects of the batch's 16 pairs
+WORLDS = ("full", "single", "pairs")
 # Knob bounds: anything outside is refused with a clear message (the UI sliders stay inside them).
 LIMITS = {"batch_size": (4, 128), "lr": (1e-5, 1e-2), "width": (16, 256), "steps": (10, 5000), "layers": (1, 8),
-          "seed": (0, 2**31 - 1)}  # seed: what torch.manual_seed takes (-1e30 made the start fail with `null`)
+          "seed": (0, 2**31 - 1),  # seed: what torch.manual_seed takes (-1e30 made the start fail with `null`)
+          "hard_batches": (0.0, 1.0)}
 # What the Learn tab offers inside those bounds: sliders (lo, hi, step) and choices; its export box reads the same.
 SLIDERS = {"batch_size": (8, 128, 8), "steps": (100, 3000, 50)}
 LR_CHOICES = [5e-4, 1e-3, 2e-3, 5e-3]
 WIDTH_CHOICES = [32, 64, 128]
 RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "stopped", "error"
 ACTIVE = (RUNNING, PAUSED)  # states that hold one of the server's training slots
-# What differs between the modes' defaults: from scratch, shapes need a bigger model and many more steps
-# (measured with `python -m clipdemo.bench.bench_learn`; width 64 x 2 layers stays at colour blocks).
-MODE_DEFAULTS = {"locked": {}, "scratch": {"width": 128, "layers": 4, "heads": 4, "lr": 1e-3, "steps": 3000}}
+# What differs between the modes' defaults. From scratch: a small CNN image tower (clipdemo.teach.conv_tower),
+# single objects of the fixed batch's 16 pairs, 32 px pictures (27 steps/s on one thread of a quiet 2-core CPU):
+# 15/16 on the diagonal at 44 s (step 1300) with `python -m clipdemo.bench.bench_learn --modes scratch --seconds 120`;
+# a tiny ViT stayed at the colour blocks. Two-colour batches (hard_batches) did not help within 400 steps: off.
+MODE_DEFAULTS = {"locked": {}, "scratch": {"image_tower": "cnn", "world": "pairs", "image_size": 32, "width": 64,
+                                           "layers": 2, "heads": 2, "lr": 2e-3, "steps": 2800}}
 
 
 class LiveTrainingError(UserError):
@@ -80,6 +90,9 @@ class LiveConfig:
     patch_size: int = 8
     warmup: int = 20
     seed: int = 0
+    image_tower: str = "vit"  # from scratch only ("locked" always uses the bundled model's ViT)
+    world: str = "full"
+    hard_batches: float = 0.0  # share of two-colour batches (shape must tell the pairs apart there)
     logits_every: int = 10  # redraw the heatmap's matrix this often (steps)
     eval_every: int = 50  # held-out accuracy this often (steps)
 
@@ -100,6 +113,10 @@ class LiveConfig:
         if self.concepts not in CONCEPTS:
             raise LiveTrainingError("bad_knob", f"concepts must be one of {', '.join(CONCEPTS)}.",
                                     knob="concepts", lo=CONCEPTS[0], hi=CONCEPTS[-1], value=self.concepts)
+        for name, allowed in (("image_tower", IMAGE_TOWERS), ("world", WORLDS)):
+            if getattr(self, name) not in allowed:
+                raise LiveTrainingError("bad_knob", f"{name} must be one of {', '.join(allowed)}.",
+                                        knob=name, lo=allowed[0], hi=allowed[-1], value=getattr(self, name))
         if self.language not in LANGUAGES:
             raise LiveTrainingError("bad_knob", f"language must be one of {', '.join(LANGUAGES)}.",
                                     knob="language", lo=LANGUAGES[0], hi=LANGUAGES[-1], value=self.language)
@@ -109,11 +126,11 @@ class LiveConfig:
         return self
 
     def resolved(self) -> LiveConfig:
-        """The config as it will run: a locked image tower fixes the picture size and patch."""
+        """The config as it will run: a locked image tower fixes the picture size, patch and tower kind."""
         if self.mode != "locked":
             return self
         tower = image_tower()
-        return replace(self, image_size=tower.image_size, patch_size=tower.patch_size)
+        return replace(self, image_size=tower.image_size, patch_size=tower.patch_size, image_tower="vit")
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(steps=self.steps, batch_size=self.batch_size, lr=self.lr, warmup=self.warmup,
@@ -127,6 +144,9 @@ def make_trainer(cfg: LiveConfig, tokenizer) -> Trainer:
     """A from-scratch CLIP, or (locked) the bundled image tower frozen beside a new text tower."""
     if cfg.mode == "locked":
         model = locked_image_model(tokenizer, cfg.width, cfg.layers, cfg.heads, seed=cfg.seed)
+        return Trainer(cfg.train_config(), tokenizer, model=model)
+    if cfg.image_tower == "cnn":
+        model = with_conv_tower(build_model(cfg.train_config(), tokenizer), cfg.width, seed=cfg.seed)
         return Trainer(cfg.train_config(), tokenizer, model=model)
     return Trainer(cfg.train_config(), tokenizer)
 
@@ -192,7 +212,8 @@ class LiveRun:
         self.logits: list[list[float]] = []
         self.logits_step = -1
         self.exports: list[Path] = []
-        self.pool = ScenePool(cfg.image_size, cfg.concepts, language=cfg.language)  # training batches
+        self.pool = ScenePool(cfg.image_size, cfg.concepts, language=cfg.language, world=cfg.world,
+                              hard=cfg.hard_batches)  # training batches
         self._lock = threading.Lock()  # guards the fields above
         self._model_lock = threading.Lock()  # held during a step, so exports never see half an update
         self._wake = threading.Event()
@@ -231,7 +252,8 @@ class LiveRun:
         self.join()
         with self._model_lock:
             self.trainer = None
-        self.pool = ScenePool(self.cfg.image_size, self.cfg.concepts, language=self.cfg.language)
+        self.pool = ScenePool(self.cfg.image_size, self.cfg.concepts, language=self.cfg.language,
+                              world=self.cfg.world, hard=self.cfg.hard_batches)
         for folder in self.exports:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -334,11 +356,29 @@ class LiveRun:
                 "captions": list(self.captions), "has_model": self.trainer is not None,
             }
 
+    def in_memory_model(self, device: str | None = None) -> LoadedModel:
+        """A copy of the current weights, ready for the other tabs without a trip through the disk: for a
+        convolutional image tower, which no Hugging Face CLIP folder can hold (a ViT run is exported instead)."""
+        with self._model_lock:
+            if self.trainer is None:
+                raise LiveTrainingError("no_model", "This training was reset; start a new one first.")
+            model = copy.deepcopy(self.trainer.model).float().eval().requires_grad_(False)
+        dev = pick_device(device)
+        text_positions = int(model.config.text_config.max_position_embeddings)
+        return LoadedModel(name=f"learn:{self.session_id[:8]}", source=f"learn:{self.cfg.mode}-{self.cfg.image_tower}",
+                           model=model.to(dev), processor=clip_processor(self.tokenizer, self.cfg.image_size),
+                           tokenizer=self.tokenizer, family="clip", device=dev, dtype=torch.float32,
+                           n_params=self.n_params, image_size=self.cfg.image_size,
+                           max_text_length=min(int(self.tokenizer.model_max_length or text_positions), text_positions))
+
     def export(self, root: Path) -> Path:
         """Write the current weights as a standard HF CLIP folder (the same format as the bundled model)."""
         with self._model_lock:
             if self.trainer is None:
                 raise LiveTrainingError("no_model", "This training was reset; start a new one first.")
+            if is_conv_tower(self.trainer.model):
+                raise LiveTrainingError("no_folder", "A model with the convolutional image tower cannot be saved as "
+                                        "a Hugging Face CLIP folder (its image tower is not a ViT).")
             step = self.trainer.step_count
             root.mkdir(parents=True, exist_ok=True)
             folder = Path(tempfile.mkdtemp(prefix=f"{self.session_id[:8]}-step{step}-", dir=root))
@@ -474,6 +514,14 @@ class LiveTrainingManager:
 
     def export(self, session_id: str) -> Path:
         return self._run(session_id).export(self.export_root)
+
+    def trained_model(self, session_id: str, device: str | None = None, dtype: str | None = None) -> LoadedModel:
+        """This session's model for the other tabs: a ViT run is saved and loaded back through `load_model` (the
+        path every model takes); a run with the convolutional image tower is copied in memory."""
+        run = self._run(session_id)
+        if run.cfg.image_tower == "cnn":
+            return run.in_memory_model(device)
+        return load_model(str(self.export(session_id).resolve()), device, dtype)
 
     def exported_folders(self, session_id: str) -> list[Path]:
         with self._lock:

@@ -287,8 +287,6 @@ def load_grown(model, folder: str | Path, tokenizer) -> None:
 
 def save_checkpoint(model, tokenizer, out_dir: str | Path, image_size: int, fp16: bool = True) -> Path:
     """Write a standard Hugging Face CLIP folder that loads offline with nothing else."""
-    from transformers import CLIPImageProcessor, CLIPProcessor
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     to_save = model
@@ -297,11 +295,18 @@ def save_checkpoint(model, tokenizer, out_dir: str | Path, image_size: int, fp16
 
         to_save = copy.deepcopy(model).half()
     to_save.save_pretrained(out_dir, safe_serialization=True)
+    clip_processor(tokenizer, image_size).save_pretrained(out_dir)
+    return out_dir
+
+
+def clip_processor(tokenizer, image_size: int):
+    """The processor of a model trained here: resize the short side, centre crop, OpenAI's normalisation."""
+    from transformers import CLIPImageProcessor, CLIPProcessor
+
     image_processor = CLIPImageProcessor(size={"shortest_edge": image_size},
                                          crop_size={"height": image_size, "width": image_size},
                                          image_mean=list(IMAGE_MEAN), image_std=list(IMAGE_STD))
-    CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(out_dir)
-    return out_dir
+    return CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer)
 
 
 def machine_description() -> str:

@@ -34,7 +34,7 @@ from clipdemo.serve.service import (
     ZeroShot,
     ZeroShotBatch,
 )
-from clipdemo.teach.live_training import CONCEPTS, LANGUAGES, MODES, LiveConfig
+from clipdemo.teach.live_training import CONCEPTS, IMAGE_TOWERS, LANGUAGES, MODES, WORLDS, LiveConfig
 from clipdemo.ui import gradio_adapter, no_fetch
 
 log = logging.getLogger("clipdemo.api")
@@ -338,9 +338,11 @@ def publish_learning(service: ClipService) -> None:
     def learn_start(batch_size: int | None = None, lr: float | None = None, width: int | None = None,
                     concepts: str | None = None, steps: int | None = None, mode: str | None = None,
                     layers: int | None = None, seed: int | None = None, language: str | None = None,
+                    image_tower: str | None = None, world: str | None = None, hard_batches: float | None = None,
                     request: gr.Request = None) -> LearnStatus:
         knobs = dict(batch_size=batch_size, lr=lr, width=width, concepts=concepts, steps=steps, mode=mode,
-                     layers=layers, seed=seed, language=language)
+                     layers=layers, seed=seed, language=language, image_tower=image_tower, world=world,
+                     hard_batches=hard_batches)
         return respond("learn_start", lambda: service.learn_start(session(request), **knobs))
 
     def learn_status(request: gr.Request = None) -> LearnStatus:
@@ -350,7 +352,9 @@ def publish_learning(service: ClipService) -> None:
            api_description="Start (or restart) this session's Learn-tab training; every setting is optional. "
                            f"mode: {' | '.join(MODES)} (default {defaults.mode}: locked image tower, LiT); "
                            f"concepts: {' | '.join(CONCEPTS)}; language (of the captions): {' | '.join(LANGUAGES)} "
-                           f"(default {defaults.language}). Returns the same JSON as learn_status.")
+                           f"(default {defaults.language}); from scratch: image_tower {' | '.join(IMAGE_TOWERS)}, "
+                           f"world {' | '.join(WORLDS)}, hard_batches (share of two-colour batches, 0-1), each "
+                           "defaulting to the mode's own. Returns the same JSON as learn_status.")
     gr.api(learn_status, api_name="learn_status", concurrency_limit=8, concurrency_id="learn_poll",
            api_description="This session's training as JSON: mode, state, running, step, steps, batch_size, "
                            "diagonal_hits (pictures of the fixed batch that pick their own caption) out of "

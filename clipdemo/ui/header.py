@@ -102,6 +102,8 @@ NAMES_ZH = {
     "laion/CLIP-ViT-B-32-laion2B-s34B-b79K": "LAION CLIP ViT-B/32（LAION-2B 数据集）",
     "google/siglip-base-patch16-224": "Google SigLIP B/16（sigmoid 打分）",
     "OFA-Sys/chinese-clip-vit-base-patch16": "Chinese-CLIP ViT-B/16（中文标签）",
+    "facebook/metaclip-2-worldwide-b32": "MetaCLIP 2 ViT-B/32（300 多种语言）",
+    "google/siglip2-base-patch16-naflex": "SigLIP 2 B/16 NaFlex（sigmoid 打分，任意宽高比）",
 }
 LOCAL_FOLDER = {"en": " (local folder)", "zh-CN": "（本地文件夹）"}
 

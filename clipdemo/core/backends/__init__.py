@@ -90,6 +90,9 @@ def make_backend(loaded, choice: str | None = None, int8: bool = False, progress
     if choice == "torch":
         return TorchBackend(loaded, "int8 needs the OpenVINO backend; encoding with torch" if int8 else None)
     wants_openvino = choice == "openvino" or int8
+    if getattr(loaded, "is_naflex", False):  # the OpenVINO copy takes fixed-size pixels only
+        return TorchBackend(loaded, "SigLIP 2 NaFlex takes a variable patch grid, which the OpenVINO copy does "
+                                    "not; encoding with torch" if wants_openvino else None)
     if loaded.device.type != "cpu":
         return TorchBackend(loaded, f"OpenVINO is used on CPUs only; the model runs on {loaded.device.type}, "
                                     "so torch encodes" if wants_openvino else None)

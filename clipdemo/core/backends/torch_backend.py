@@ -25,7 +25,11 @@ class TorchBackend:
         self.pixel_dtype = loaded.dtype
 
     @torch.inference_mode()
-    def image_features(self, pixels: torch.Tensor) -> torch.Tensor:
+    def image_features(self, pixels) -> torch.Tensor:
+        """`pixels`: a tensor, or for SigLIP 2 NaFlex the processor's dict (pixel_values, pixel_attention_mask,
+        spatial_shapes)."""
+        if isinstance(pixels, dict):
+            return projected_features(self.loaded.model.get_image_features(**pixels))
         return projected_features(self.loaded.model.get_image_features(pixel_values=pixels))
 
     @torch.inference_mode()

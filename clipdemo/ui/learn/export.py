@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import gradio as gr
 
-from clipdemo.serve import exports
-from clipdemo.teach.live_training import CONCEPTS, LANGUAGES, LR_CHOICES, MODES, SLIDERS, WIDTH_CHOICES
+from clipdemo import exports
+from clipdemo.live_training import (
+    CONCEPTS,
+    IMAGE_TOWERS,
+    LANGUAGES,
+    LR_CHOICES,
+    MODES,
+    SLIDERS,
+    WIDTH_CHOICES,
+    WORLDS,
+)
 from clipdemo.ui import exports as ex
 from clipdemo.ui.learn.figures import figures
 
 VIEW = "learn"
 # no checkpoint id: the model is the training the settings describe
-MODEL = {"locked": "learn:locked-image-tower", "scratch": "learn:from-scratch"}
+MODEL = {"locked": "learn:locked-image-tower", "scratch": "learn:from-scratch"}  # + the tower in the settings
 SOURCE = {"locked": "trained in the Learn tab: the bundled model's image tower, frozen, and a new text tower (LiT)",
           "scratch": "trained from scratch in the Learn tab"}
 BATCH_RANGE, STEPS_RANGE = SLIDERS["batch_size"][:2], SLIDERS["steps"][:2]  # the tab's sliders
@@ -68,11 +77,13 @@ def payload(snap: dict | None, request: gr.Request | None = None) -> dict | None
 
 
 def restore_inputs(record: dict) -> tuple:
-    """A Learn session -> (mode, batch size, learning rate, width, concepts, steps, caption language)."""
+    """A Learn session -> (mode, batch size, learning rate, width, concepts, steps, caption language, image tower,
+    training world)."""
     s = ex.setting
     return (s(record, "mode", choices=MODES), s(record, "batch_size", lo=BATCH_RANGE[0], hi=BATCH_RANGE[1]), s(record, "lr", choices=LR_CHOICES),
             s(record, "width", choices=WIDTH_CHOICES), s(record, "concepts", choices=CONCEPTS),
-            s(record, "steps", lo=STEPS_RANGE[0], hi=STEPS_RANGE[1]), s(record, "language", choices=LANGUAGES))
+            s(record, "steps", lo=STEPS_RANGE[0], hi=STEPS_RANGE[1]), s(record, "language", choices=LANGUAGES),
+            s(record, "image_tower", choices=IMAGE_TOWERS), s(record, "world", choices=WORLDS))
 
 
 def box(manager, knobs: list) -> gr.State:
