@@ -34,7 +34,7 @@ def build_second_model(out: Path) -> Path:
     from transformers import AutoTokenizer
 
     from clipdemo.core.loading import BUNDLED_MODEL_DIR
-    from clipdemo.training.train import TrainConfig, build_model, save_checkpoint
+    from clipdemo.teach.trainer import TrainConfig, build_model, save_checkpoint
 
     tokenizer = AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
     cfg = TrainConfig(width=64, vision_layers=2, text_layers=2, heads=2, image_size=64, patch_size=8,

@@ -29,7 +29,7 @@ def build_tiny_clip(out_dir: Path, width: int = 32, layers: int = 2, image_size:
     """A random-weight CLIP in standard HF format, with the bundled (real CLIP BPE) tokenizer."""
     from transformers import AutoTokenizer
 
-    from clipdemo.training.train import TrainConfig, build_model, save_checkpoint
+    from clipdemo.teach.trainer import TrainConfig, build_model, save_checkpoint
 
     tokenizer = AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
     cfg = TrainConfig(width=width, vision_layers=layers, text_layers=layers, heads=2, image_size=image_size,

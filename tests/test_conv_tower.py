@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import torch
-from clipdemo.train import TrainConfig, build_model
 
 from clipdemo.teach.conv_tower import ConvTower, is_conv_tower, with_conv_tower
+from clipdemo.teach.trainer import TrainConfig, build_model
 
 
 class FakeTokenizer:  # build_model reads only the vocabulary size and the special ids

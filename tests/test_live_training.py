@@ -3,31 +3,29 @@ and two trainings in two sessions do not stall a third user's zero-shot request.
 
 from __future__ import annotations
 
-from functools import partial
-
 import random
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-from clipdemo.serve.service import ClipService
 import torch
-from clipdemo.live_data import ScenePool, batch_pairs
-from clipdemo.live_training import (
+
+from clipdemo.core import toyworld
+from clipdemo.core.loading import ModelNotAvailable
+from clipdemo.core.spatial import SpatialUnavailable, spatial_map
+from clipdemo.core.zeroshot import zero_shot
+from clipdemo.serve.service import ClipService
+from clipdemo.teach.conv_tower import is_conv_tower
+from clipdemo.teach.live_data import ScenePool, batch_pairs
+from clipdemo.teach.live_training import (
     LiveConfig,
     LiveTrainingError,
     LiveTrainingManager,
     fixed_batch,
 )
-from clipdemo.loading import ModelNotAvailable
-from clipdemo.spatial import SpatialUnavailable, spatial_map
-from clipdemo.zeroshot import zero_shot
-
-from clipdemo import toyworld
-from clipdemo.teach.conv_tower import is_conv_tower
 
 # Tiny runs: a few seconds on a busy 2-core CPU.
 TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_size=32, patch_size=8, logits_every=4,
@@ -36,8 +34,9 @@ TINY = dict(mode="scratch", batch_size=8, width=16, layers=1, heads=2, image_siz
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    from clipdemo.loading import BUNDLED_MODEL_DIR
     from transformers import AutoTokenizer
+
+    from clipdemo.core.loading import BUNDLED_MODEL_DIR
 
     return AutoTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
 
@@ -99,7 +98,7 @@ def test_a_run_trains_to_the_end_and_reports_plain_numbers(manager):
 
 def test_training_on_one_batch_pulls_up_the_diagonal(tokenizer):
     """The objective is CLIP's: on the heatmap's own batch the diagonal must come to win its rows."""
-    from clipdemo.training.train import Trainer
+    from clipdemo.teach.trainer import Trainer
 
     cfg = LiveConfig(steps=60, lr=3e-3, **TINY)
     trainer = Trainer(cfg.train_config(), tokenizer)
@@ -210,7 +209,6 @@ def test_an_export_loads_as_the_sessions_own_model_through_load_model(manager):
 def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir, tmp_path):
     """Through the real app: two sessions train at once, a third cannot start one, a fourth labels a picture."""
     import gradio as gr
-    from clipdemo.registry import ModelRegistry
     from gradio_client import Client, handle_file
 
     from clipdemo.core.registry import ModelRegistry
@@ -285,7 +283,6 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(tiny_clip_dir, tmp_path):
     import gradio as gr
-    from clipdemo.registry import ModelRegistry
     from playwright.sync_api import expect, sync_playwright
 
     from clipdemo.core.registry import ModelRegistry
@@ -325,8 +322,9 @@ def test_in_the_browser_the_matrix_is_drawn_and_closing_the_tab_stops_training(t
 def test_locked_image_mode_freezes_the_bundled_image_tower_and_trains_the_text_tower(manager):
     """LiT: the image tower is the bundled model's and does not move; the text tower learns; the status JSON
     reports the diagonal."""
-    from clipdemo.loading import BUNDLED_MODEL_DIR
     from transformers import CLIPModel
+
+    from clipdemo.core.loading import BUNDLED_MODEL_DIR
 
     bundled = CLIPModel.from_pretrained(BUNDLED_MODEL_DIR, dtype=torch.float32)
     status = manager.learn_start("lit", mode="locked", steps=12, batch_size=8, width=32, layers=1)
@@ -431,7 +429,7 @@ def test_training_pictures_follow_the_world_and_never_show_held_out_pairs(world)
 def test_a_conv_tower_run_trains_and_is_used_in_memory(manager):
     """The CNN run's model cannot be a Hugging Face folder: export says so with a code, and "use this model"
     hands the other tabs an in-memory copy whose embeddings are the trainer's."""
-    from clipdemo.registry import ModelRegistry
+    from clipdemo.core.registry import ModelRegistry
 
     status = manager.learn_start("cnn", mode="scratch", steps=12, batch_size=8, width=32, layers=1, image_size=32,
                                  logits_every=4, eval_every=6)

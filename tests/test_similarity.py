@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from clipdemo.core import similarity as sim
-from clipdemo.training.train import contrastive_losses as torch_losses
+from clipdemo.teach.trainer import contrastive_losses as torch_losses
 
 
 @pytest.fixture

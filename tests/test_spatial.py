@@ -245,8 +245,8 @@ def test_half_patch_shifts_put_fine_cells_where_the_patches_were():
 def naflex_encoder(tmp_path_factory):
     from family_fixtures import build_tiny_siglip2_naflex
 
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import load_model
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.loading import load_model
 
     folder = build_tiny_siglip2_naflex(tmp_path_factory.mktemp("naflex"))
     return Encoder(load_model(str(folder), device="cpu", dtype="fp32"))
@@ -281,8 +281,8 @@ def test_naflex_tower_follows_each_pictures_own_grid_and_matches_its_forward(naf
 def test_metaclip2_tower_matches_its_own_forward(tmp_path):
     from family_fixtures import build_tiny_metaclip2
 
-    from clipdemo.encoding import Encoder
-    from clipdemo.loading import load_model
+    from clipdemo.core.encoding import Encoder
+    from clipdemo.core.loading import load_model
 
     encoder = Encoder(load_model(str(build_tiny_metaclip2(tmp_path / "mc2")), device="cpu", dtype="fp32"))
     tower = vit_tower.vision_tower(encoder.loaded)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from clipdemo.core import toyworld
-from clipdemo.training.train import TrainConfig, Trainer, contrastive_losses, save_checkpoint
+from clipdemo.teach.trainer import TrainConfig, Trainer, contrastive_losses, save_checkpoint
 
 
 def test_contrastive_loss_is_symmetric_cross_entropy():
@@ -111,7 +111,7 @@ from clipdemo.core.loading import BUNDLED_MODEL_DIR as BUNDLED  # noqa: E402
 
 
 def test_grown_token_table_keeps_old_rows_and_locked_image_tower_stays(tmp_path):
-    from clipdemo.training.train import build_model
+    from clipdemo.teach.trainer import build_model
 
     base, ext = _tokenizers(tmp_path)
     cfg = _tiny_cfg(concepts="all", zh_captions=0.5, lock_image=True, steps=3, batch_size=8)
@@ -134,7 +134,7 @@ def test_grown_token_table_keeps_old_rows_and_locked_image_tower_stays(tmp_path)
 
 
 def test_pooled_logits_equal_the_full_forward(tmp_path):
-    from clipdemo.training.train import ImagePool
+    from clipdemo.teach.trainer import ImagePool
 
     _, ext = _tokenizers(tmp_path)
     cfg = _tiny_cfg(concepts="all", zh_captions=0.5, colour_captions=0.5, lock_image=True, batch_size=8)
@@ -145,7 +145,7 @@ def test_pooled_logits_equal_the_full_forward(tmp_path):
     pooled = trainer.pooled_logits(pool)
     rng = random.Random(1)
     j = rng.randrange(2)
-    from clipdemo.training.train import training_caption
+    from clipdemo.teach.trainer import training_caption
 
     captions = [training_caption(s, rng, "all", 0.0, 0.5, 0.5) for s in pool.scenes[j]]
     shape_words = {w for ws in toyworld.ZH_SHAPES.values() for w in ws} | set(toyworld.SHAPES)
@@ -196,7 +196,7 @@ def test_locked_text_side_stays_and_image_tower_learns():
 
 
 def test_varied_scenes_share_reaches_the_batches():
-    from clipdemo.training.train import sample_batch
+    from clipdemo.teach.trainer import sample_batch
 
     rng = random.Random(0)
     plain = sample_batch(rng, 40, 32)[0]
@@ -217,7 +217,7 @@ def test_cli_refuses_to_lock_both_towers(tmp_path):
 
 def test_colour_captions_name_colours_and_nothing_else():
     from clipdemo.core.toyworld import colour_caption
-    from clipdemo.training.train import sample_batch
+    from clipdemo.teach.trainer import sample_batch
 
     rng = random.Random(3)
     words = set(toyworld.SHAPES) | {toyworld.plural(s) for s in toyworld.SHAPES}

@@ -492,7 +492,7 @@ class ClipService:
 
     def add_session_trained(self, session: str, trainer_of, label: str) -> str:
         """Register `session`'s Learn-tab model as its own; `trainer_of(device, dtype)` hands it over (a
-        clipdemo.live_training manager's `trained_model`: a saved-and-reloaded folder, or an in-memory copy)."""
+        clipdemo.teach.live_training manager's `trained_model`: a saved-and-reloaded folder, or an in-memory copy)."""
         return self.registry.add_private(session, trainer_of(self.registry.device, self.registry.dtype), label)
 
     # ------------------------------------------------------------ lessons

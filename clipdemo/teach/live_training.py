@@ -7,7 +7,7 @@
   shapes much later: the honest, slow curve.
 
 One run per browser session and a server-wide cap on runs that hold a slot (running or paused),
-so a classroom cannot overload the server. Each run uses `clipdemo.training.train.Trainer` (the real
+so a classroom cannot overload the server. Each run uses `clipdemo.teach.trainer.Trainer` (the real
 objective), a step at a time, in its own thread with its own small torch thread count: torch
 releases the GIL during its kernels, so other users' requests keep being served. A run stops at
 its step count, on request, after a wall-clock limit, when its session ends, or when nobody has
@@ -29,14 +29,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clipdemo.devices import pick_device
-from clipdemo.encoding import projected_features
-from clipdemo.errors import UserError
-from clipdemo.live_data import ALL_PAIRS, ScenePool, accuracy_sets, fixed_batch, pair_labels
-from clipdemo.loading import BUNDLED_MODEL_DIR, LoadedModel, load_model
-from clipdemo.locked_image import image_tower, locked_image_model
+from clipdemo.core.devices import pick_device
+from clipdemo.core.encoding import projected_features
+from clipdemo.core.errors import UserError
+from clipdemo.core.loading import BUNDLED_MODEL_DIR, LoadedModel, load_model
 from clipdemo.teach.conv_tower import is_conv_tower, with_conv_tower
-from clipdemo.train import TrainConfig, Trainer, build_model, clip_processor, save_checkpoint
+from clipdemo.teach.live_data import ALL_PAIRS, ScenePool, accuracy_sets, fixed_batch, pair_labels
+from clipdemo.teach.locked_image import image_tower, locked_image_model
+from clipdemo.teach.trainer import TrainConfig, Trainer, build_model, clip_processor, save_checkpoint
 
 CONCEPTS = ("all", "colour", "shape")
 LANGUAGES = ("en", "zh")  # the captions' language: English or Chinese (the bundled tokenizer reads both)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from clipdemo import exports
-from clipdemo.live_training import (
+from clipdemo.serve import exports
+from clipdemo.teach.live_training import (
     CONCEPTS,
     IMAGE_TOWERS,
     LANGUAGES,
