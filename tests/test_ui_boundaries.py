@@ -18,6 +18,13 @@ ALLOWED_PRIVATE = {
 }
 
 
+# Launch options that share a name with an encoder's part (`--backend`): the parsed option, not a model.
+LAUNCH_OPTIONS = {("launch.py", "backend")}
+# The fast preprocessing path reads whether a processor keeps transformers' own `_preprocess` (a processor with
+# steps of its own falls back to itself): a check on a class, not another object's state.
+ENGINE_ALLOWED_PRIVATE = {("core/preprocess.py", "_preprocess")}
+
+
 def offences(path: Path, root: Path = UI) -> list[str]:
     rel = path.relative_to(root).as_posix()
     found = []
@@ -28,7 +35,7 @@ def offences(path: Path, root: Path = UI) -> list[str]:
         private = node.attr.startswith("_") and not node.attr.startswith("__") and owner not in ("self", "cls")
         if private and (path.name, node.attr) not in ALLOWED_PRIVATE:
             found.append(f"{rel}:{node.lineno} {ast.unparse(node)}")
-        if node.attr in MODEL_INTERNALS:
+        if node.attr in MODEL_INTERNALS and (path.name, node.attr) not in LAUNCH_OPTIONS:
             found.append(f"{rel}:{node.lineno} {ast.unparse(node)}")
         if owner == "ctx" and node.attr in ("encoder", "registry") and rel != "app.py":  # app.py: housekeeping
             found.append(f"{rel}:{node.lineno} ctx.encoder (ask ctx.service)")
@@ -41,7 +48,8 @@ def test_no_engine_module_reads_another_objects_private_fields():
     for path in engine:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__") \
-                    and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                    and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")) \
+                    and (path.relative_to(UI.parent).as_posix(), node.attr) not in ENGINE_ALLOWED_PRIVATE:
                 found.append(f"{path.relative_to(UI.parent)}:{node.lineno} {ast.unparse(node)}")
     assert len(engine) > 50 and not found, found
 

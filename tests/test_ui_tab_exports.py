@@ -247,7 +247,7 @@ def test_map_files_hold_the_points_the_figure_shows(tmp_path, map_ctx):
     assert session["labels"] == ["circle", "star"] and session["texts"] == ["a red heart", "two blue stars"]
     assert session["seed"] == map_export.PROJECTION_SEED and session["images"] == 12
 
-    fig3, _ = map_tab.redraw(data, "pca", 3, 15, 0.1, "modality", False, None)
+    fig3, _ = map_tab.redraw(map_ctx, data, "pca", 3, 15, 0.1, "modality", False, None, None)
     again = map_export.after_redraw(payload, data, fig3, map_export.MapView("pca", 3, 15, 0.1, "modality", False))
     files3 = by_name(ex.write_files(again, tmp_path / "3d"))
     points3 = pd.read_csv(files3["map-points.csv"], keep_default_na=False)

@@ -92,7 +92,6 @@ def step_curve(knobs: dict, every: int = 50) -> list[tuple[int, int]]:
     from transformers import AutoTokenizer
 
     # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
-    # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
     from clipdemo.core.loading import BUNDLED_MODEL_DIR
     from clipdemo.teach.live_data import ScenePool, fixed_batch
     from clipdemo.teach.live_training import diagonal_hits, make_trainer

@@ -44,7 +44,6 @@ def _timed(fn) -> tuple[object, float, float]:
 def run_map_benchmark(model: str = "bundled", n_images: int = 300, device: str = "cpu", dtype: str = "fp32",
                       verbose: bool = True) -> list[Row]:
     # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
-    # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
     from clipdemo.core.encoding import Encoder
     from clipdemo.core.loading import load_model
 

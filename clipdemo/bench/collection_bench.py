@@ -203,7 +203,6 @@ def _fmt(v) -> str:
 def run(sizes: list[int], model: str = "bundled", work: str | None = None, n_real: int = 200, ray: bool = True,
         browser: bool = True, device: str = "cpu", dtype: str = "fp32") -> tuple[list, list[SizeRow]]:
     # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
-    # loaded when this benchmark step runs, so the other steps (and --help) do not pay for it
     from clipdemo.core.encoding import Encoder
     from clipdemo.core.loading import load_model
 

@@ -134,7 +134,6 @@ def _quiet_transformers() -> None:
 
 def cmd_label(args) -> int:
     # each subcommand loads only what it runs: `clipdemo --help` answers without torch
-    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
     from clipdemo.core import limits
     from clipdemo.core.errors import InputError
     from clipdemo.core.notices import scoring as scoring_notice
@@ -230,7 +229,6 @@ def open_service(model: str | None, device: str = "auto", dtype: str = "auto", b
     """The service over one model, as every command that runs a model uses it (the backend's notice, if any, is
     printed to stderr once)."""
     # each subcommand loads only what it runs: `clipdemo --help` answers without torch
-    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
     from clipdemo.core.loading import default_model_name
     from clipdemo.core.registry import ModelRegistry
     from clipdemo.serve.service import ClipService
@@ -255,7 +253,6 @@ def cmd_embed(args) -> int:
 
 
 def cmd_video(args) -> int:
-    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
     # each subcommand loads only what it runs: `clipdemo --help` answers without torch
     from clipdemo.core.loading import default_model_name
     from clipdemo.core.registry import ModelRegistry

@@ -46,7 +46,6 @@ def add_embed_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_embed(args, open_encoder) -> int:
     """`open_encoder(model, device, dtype)`: the model as the app's service serves it (clipdemo.serve.cli passes it)."""
     # each subcommand loads only what it runs: `clipdemo --help` answers without torch
-    # each subcommand loads only what it runs: `clipdemo --help` answers without torch
     from clipdemo.data.collection import embed, mapping, sources, store
 
     try:
@@ -79,9 +78,17 @@ def cmd_embed(args, open_encoder) -> int:
     return 0
 
 
+def _service_on(model: str, device: str = "auto", dtype: str = "auto"):
+    # the service (and torch) load only for a subcommand that runs a model
+    from clipdemo.serve.service import ClipService
+
+    return ClipService.from_model(model, device, dtype)
+
+
 def main(argv=None, open_service=None) -> int:
     """`open_service(model, device, dtype)`: a clipdemo.serve.service.ClipService over that model, for --search
-    (clipdemo.serve.cli passes it: this package sits below the service and does not import it)."""
+    and the model-named clusters (default: the service over that model, loaded on first use)."""
+    open_service = open_service or _service_on
     p = argparse.ArgumentParser(prog="python -m clipdemo collection",
                                 description="Look into a collection folder: size, model, map, search, exports.")
     p.add_argument("folder", metavar="DIR")
@@ -113,9 +120,6 @@ def main(argv=None, open_service=None) -> int:
         if args.atlas:
             out["atlas"] = str(service.export_atlas(name, args.atlas, chosen))
         if args.search:
-            if open_service is None:
-                raise CollectionError("--search runs through `python -m clipdemo collection` (it needs the app's "
-                                      "service)")
             clip = open_service(args.model or chosen.get(name).model, args.device, args.dtype)
             out["search"] = clip.collection_hits(name, args.search, k=args.k, collections=chosen)
         if args.duplicates or args.mismatched or args.clusters or args.outliers:
@@ -123,8 +127,6 @@ def main(argv=None, open_service=None) -> int:
 
             c = chosen.get(name)  # the model names clusters (and embeds captions a folder did not store)
             needs_model = args.clusters or (args.mismatched and not all(s.text for s in c.shards))
-            if needs_model and open_service is None:
-                raise CollectionError("--clusters runs through `python -m clipdemo collection` (it needs a model)")
             encoder = open_service(args.model or c.model, args.device, args.dtype).encoder("") if needs_model else None
             out["insight"] = insight.write_reports(
                 chosen.get(name), args.duplicates, args.mismatched, args.clusters, args.outliers,

@@ -449,7 +449,6 @@ class ClipService:
         """The model (loaded now if it is not yet): family, scoring, logit scale, size, device, dtype, encoding.
         `session`: a session's own Learn-tab model is described only to that session."""
         # needed by this operation only: the service module loads fast for the CLI
-        # needed by this operation only: the service module loads fast for the CLI
         from clipdemo.core.backends import backend_record
         from clipdemo.core.devices import dtype_name
 

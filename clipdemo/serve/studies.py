@@ -19,6 +19,7 @@ from clipdemo.core import limits
 from clipdemo.core.attribution import token_attribution as engine_token_attribution
 from clipdemo.core.errors import InputError
 from clipdemo.core.images import load_image
+from clipdemo.core.notices import Notice, free_text
 from clipdemo.core.zeroshot import parse_labels
 from clipdemo.data import gallery as galleries
 from clipdemo.teach import fewshot
@@ -33,6 +34,12 @@ class ClipService(Protocol):
     def similarity_matrix(self, images, texts, model: str = "", names=None): ...
 
 DIGITS = 6
+
+
+def _notices(found) -> list[Notice]:
+    """Notices once each (the same warning from both models is said once), all as structured Notices."""
+    unique = {str(n): n for n in found}
+    return free_text(unique.values())
 
 
 def _r(x: float) -> float:
@@ -56,7 +63,7 @@ class FewShot(StudyResult):
     zero_shot_accuracy: float  # the prompts on the same held-out pictures
     chance: float  # 1 / classes
     equivalent_shots: float | None  # k where the probe reaches zero-shot; None: beyond the largest k
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     zero_shot_std: float = 0.0
     classes: list[str] = field(default_factory=list)
     per_seed: list[list[float]] = field(default_factory=list)  # [k][seed]
@@ -100,7 +107,7 @@ def few_shot(service: ClipService, images=None, labels: str | Sequence[str] = ""
     return FewShot(curve.shots, [_r(a) for a in curve.accuracy], [_r(s) for s in curve.accuracy_std],
                    _r(curve.zero_shot_accuracy), _r(curve.chance),
                    None if curve.equivalent_shots is None else _r(curve.equivalent_shots),
-                   notices + curve.notices, _r(curve.zero_shot_std), curve.classes,
+                   _notices(notices + curve.notices), _r(curve.zero_shot_std), curve.classes,
                    [[_r(v) for v in row] for row in curve.per_seed], curve.test_per_class, curve.seeds,
                    curve.templates, data.source, service.model_name(model))
 
@@ -124,7 +131,7 @@ class ModelComparison(StudyResult):
     top_b: str
     agree: bool  # the same best label
     rank_agreement: float  # Spearman correlation of the two rankings (1: same order; nan-free: 1.0 for one label)
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     def rows(self) -> list[dict]:
         return [{"label": lab, "probability_a": pa, "probability_b": pb, "cosine_a": ca, "cosine_b": cb}
@@ -163,7 +170,7 @@ def compare_models(service: ClipService, image, labels: str | Sequence[str], tem
     prob_a, prob_b = [pa[lab] for lab in order], [pb[lab] for lab in order]
     return ModelComparison(a.image, order, name_a, name_b, a.scoring, b.scoring, prob_a, prob_b,
                            [ca[lab] for lab in order], [cb[lab] for lab in order], a.labels[0], b.labels[0],
-                           a.labels[0] == b.labels[0], _r(spearman(prob_a, prob_b)), list(dict.fromkeys(notices)))
+                           a.labels[0] == b.labels[0], _r(spearman(prob_a, prob_b)), _notices(notices))
 
 
 @dataclass
@@ -171,7 +178,7 @@ class MatrixComparison(StudyResult):
     a: dict  # the service's Similarity result for model_a
     b: dict
     top1_agreement: float  # share of images whose best text is the same under both models
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
 
 def compare_matrices(service: ClipService, images, texts, model_a: str = "", model_b: str = "",
@@ -180,7 +187,7 @@ def compare_matrices(service: ClipService, images, texts, model_a: str = "", mod
     b = service.similarity_matrix(images, texts, service.model_name(model_b), names)
     best_a, best_b = np.argmax(a.cosine, axis=1), np.argmax(b.cosine, axis=1)
     return MatrixComparison(a.to_json(), b.to_json(), _r(float((best_a == best_b).mean())),
-                            list(dict.fromkeys(a.notices + b.notices)))
+                            _notices(a.notices + b.notices))
 
 
 # ---------------------------------------------------------------- which words carry the match
@@ -194,7 +201,7 @@ class TokenAttribution(StudyResult):
     word_attribution: list[float]  # gradient × input per word
     score: float  # cosine of the image with the whole text
     method: str  # what word_attribution is: gradient_x_input
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     word_leave_one_out: list[float] = field(default_factory=list)  # cosine drop when the word is deleted
     token_words: list[int] = field(default_factory=list)  # the word each token belongs to
     text: str = ""
@@ -205,5 +212,5 @@ class TokenAttribution(StudyResult):
 def token_attribution(service: ClipService, image, text: str, model: str = "", name: str = "") -> TokenAttribution:
     r = engine_token_attribution(service.encoder(model), load_image(image), text)
     return TokenAttribution(r.tokens, [_r(v) for v in r.attribution], r.words, [_r(v) for v in r.word_attribution],
-                            _r(r.score), r.method, r.notices, [_r(v) for v in r.word_leave_one_out], r.token_words,
+                            _r(r.score), r.method, _notices(r.notices), [_r(v) for v in r.word_leave_one_out], r.token_words,
                             r.text, name, service.model_name(model))

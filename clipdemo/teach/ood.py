@@ -94,7 +94,6 @@ def main() -> None:
     import glob
 
     # the bundled model and its photos load on the first check, not at import
-    # the bundled model and its photos load on the first check, not at import
     from clipdemo.core.images import load_image
     from clipdemo.core.loading import ASSETS_DIR, load_model
 

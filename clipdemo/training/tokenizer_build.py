@@ -151,7 +151,6 @@ def extend_with_chinese(vocab: dict[str, int], merges: list[str], chars: str) ->
 def chinese_charset() -> str:
     """Every character the toy world's Chinese captions and templates use, then COMMON_CHARS."""
     # loaded only by the step that uses it (a tool's --help stays fast)
-    # loaded only by the step that uses it (a tool's --help stays fast)
     from clipdemo.core import toyworld
     from clipdemo.core.templates import ZH_TEMPLATES
 

@@ -34,6 +34,7 @@ from clipdemo.serve.service import (
     ZeroShot,
     ZeroShotBatch,
 )
+from clipdemo.serve.studies import FewShot, ModelComparison, TokenAttribution
 from clipdemo.teach.live_training import CONCEPTS, IMAGE_TOWERS, LANGUAGES, MODES, WORLDS, LiveConfig
 from clipdemo.ui import gradio_adapter, no_fetch
 
@@ -258,7 +259,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
             file_path(video), query, file_path(query_image) if query_image else None, float(fps), model))
 
     def few_shot(images: list[FileData] | None = None, labels: str = "", shots: str = "1,2,4,8,16", seeds: int = 5,
-                 templates: str = "single", model: str = "") -> dict:
+                 templates: str = "single", model: str = "") -> FewShot:
         """Few-shot probe vs. zero-shot: how many labelled pictures per class the prompt is worth (the CLIP paper's
         linear-probe comparison). A logistic-regression probe on the image embeddings of k pictures per class is
         tested on held-out pictures, for each k and several random splits, beside zero-shot on the same pictures.
@@ -282,7 +283,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
                                                             model))
 
     def compare_models(image: FileData, labels: str, templates: str = "single", model_a: str = "",
-                       model_b: str = "") -> dict:
+                       model_b: str = "") -> ModelComparison:
         """Two models side by side: the same picture and labels through both, each scored the way it was trained
         (softmax over the labels for CLIP, a sigmoid per label for SigLIP).
 
@@ -300,7 +301,7 @@ def endpoints(service: ClipService) -> dict[str, Callable]:
         return respond("compare_models",
                        lambda: service.compare_models(file_path(image), labels, templates, model_a, model_b))
 
-    def token_attribution(image: FileData, text: str, model: str = "") -> dict:
+    def token_attribution(image: FileData, text: str, model: str = "") -> TokenAttribution:
         """Which words of a text carry its match with a picture.
 
         Args:

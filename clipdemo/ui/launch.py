@@ -91,7 +91,6 @@ def start_warm_up() -> threading.Thread:
     """umap-learn's numba compile (12-15 s per process) and the toy gallery, paid once the server is up and
     off the request path: the first map then draws at once."""
     # after the options are parsed: `--help` answers without loading torch or the UI
-    # after the options are parsed: `--help` answers without loading torch or the UI
     from clipdemo.core import projection
     from clipdemo.data import gallery
 
@@ -110,7 +109,6 @@ def start_warm_up() -> threading.Thread:
 def main(argv=None, prog: str | None = "clipdemo app") -> None:
     args = parse_args(argv, prog)
     gpu.prepare()  # on ZeroGPU, `spaces` must patch torch before anything touches CUDA
-    # after the options are parsed: `--help` answers without loading torch or the UI
     # after the options are parsed: `--help` answers without loading torch or the UI
     from clipdemo.core.loading import default_model_name
     from clipdemo.core.registry import ModelRegistry
@@ -138,7 +136,6 @@ def main(argv=None, prog: str | None = "clipdemo app") -> None:
     kwargs = launch_kwargs(args.max_file_size, args.max_pending_per_client, behind_space_proxy=settings.on_hf_space(),
                            max_per_address=args.max_pending_per_address, max_new_sessions=args.max_new_sessions)
     if args.collection:  # large prepared collections: checked now, maps computed in the background
-        # after the options are parsed: `--help` answers without loading torch or the UI
         # after the options are parsed: `--help` answers without loading torch or the UI
         from clipdemo.data.collection import service as collections
         from clipdemo.ui.collection.routes import routes

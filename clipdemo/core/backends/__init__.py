@@ -126,7 +126,6 @@ def openvino_backend_for(loaded, precision: str = "fp", progress: Progress = lam
     """Compile the cached OpenVINO copy of `loaded` (converting or quantising it first if there is none),
     with its agreement with torch fp32 measured on the check set (once per compute precision)."""
     # OpenVINO is optional: its modules load only when that backend is asked for
-    # OpenVINO is optional: its modules load only when that backend is asked for
     from clipdemo.core.backends import agreement
     from clipdemo.core.backends import openvino_backend as ovb
 
@@ -170,7 +169,6 @@ def _convert_entry(loaded, folder, progress: Progress) -> None:
 
 def auto_prefers_openvino(loaded, fast, reference, progress: Progress = lambda _m: None) -> bool:
     """Time one zero-shot's worth of work (an image, ten prompts) on both, interleaved; remembered per CPU."""
-    # OpenVINO is optional: its modules load only when that backend is asked for
     # OpenVINO is optional: its modules load only when that backend is asked for
     from clipdemo.core.backends import openvino_backend as ovb
     from clipdemo.core.devices import cpu_signature, dtype_name, interleaved_medians

@@ -63,7 +63,6 @@ def image_files(paths) -> list[Path]:
 
 def check_images() -> list[Image.Image]:
     # only when an agreement is measured; encoding imports the backends, so not at module level (a cycle)
-    # only when an agreement is measured; encoding imports the backends, so not at module level (a cycle)
     from clipdemo.core import toyworld
     from clipdemo.core.images import load_image
 

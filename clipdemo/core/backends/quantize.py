@@ -26,7 +26,6 @@ N_CALIBRATION_PROMPTS = 300
 
 def calibration_images(paths=None) -> list:
     # int8 is optional: loaded only when a quantised copy is built
-    # int8 is optional: loaded only when a quantised copy is built
     from clipdemo.core import toyworld
     from clipdemo.core.assets import ASSETS_DIR
     from clipdemo.core.images import load_image
@@ -88,7 +87,6 @@ def quantize(loaded, images=None, progress=lambda _m: None):
     import shutil
 
     # int8 is optional: loaded only when a quantised copy is built
-    # int8 is optional: loaded only when a quantised copy is built
     from clipdemo.core.backends import openvino_backend as ovb
     from clipdemo.core.backends import openvino_backend_for
 
@@ -97,7 +95,6 @@ def quantize(loaded, images=None, progress=lambda _m: None):
 
 
 def main(argv=None) -> int:
-    # int8 is optional: loaded only when a quantised copy is built
     # int8 is optional: loaded only when a quantised copy is built
     from clipdemo.core.backends import openvino_available, stderr_progress
     from clipdemo.core.loading import default_model_name, load_model

@@ -85,7 +85,6 @@ def plan_shards(items: list[Item], shard_size: int) -> list[tuple[int, list[Item
 
 def model_record(loaded) -> dict:
     # torch-side helpers: a Ray worker imports this module before it needs them
-    # torch-side helpers: a Ray worker imports this module before it needs them
     from clipdemo.core.devices import dtype_name
     from clipdemo.core.fingerprint import image_tower_fingerprint
 

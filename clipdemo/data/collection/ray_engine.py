@@ -35,7 +35,6 @@ class EmbedActor:
 
     def __init__(self, model: str, device: str, dtype: str, spec: dict, batch_size: int, with_texts: bool):
         # runs inside a Ray worker process, which imports only what its task needs
-        # runs inside a Ray worker process, which imports only what its task needs
         from clipdemo.core.encoding import Encoder
         from clipdemo.core.loading import load_model
 
@@ -72,7 +71,6 @@ def _describe_model(model: str | None, device: str, dtype: str) -> tuple[dict, i
     """Name, family, source and dimension from the config alone (the driver never loads weights)."""
     from transformers import AutoConfig
 
-    # runs inside a Ray worker process, which imports only what its task needs
     # runs inside a Ray worker process, which imports only what its task needs
     from clipdemo.core.devices import dtype_name, pick_device, pick_dtype
     from clipdemo.core.loading import BUNDLED, ModelNotAvailable, default_model_name, resolve_source
