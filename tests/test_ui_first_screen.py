@@ -1,6 +1,6 @@
 """A first screen a class understands, in the real app and Debian's Chromium (issue #23).
 
-At 1440×900 and 390×844, in English and Chinese: the five tabs are on the first screen and the model's
+At 1440×900 and 390×844, in English and Chinese: every tab is on the first screen and the model's
 engineering details are one click away. Chinese renders with the app's own font (no system CJK font needed),
 the logit-scale box redraws on Enter, and axe-core finds no serious or critical violation on any tab.
 """
@@ -14,6 +14,8 @@ import pytest
 import ui_browser
 from ui_browser import BROWSER_MARKS, LAPTOP, PHONE, in_view, open_page, wait_idle
 
+from clipdemo.ui.app import TABS
+
 app_url, browser = ui_browser.app_url, ui_browser.browser  # one app and one browser for this module
 
 pytestmark = BROWSER_MARKS
@@ -24,8 +26,8 @@ pytestmark = BROWSER_MARKS
 def test_the_tabs_are_on_the_first_screen(browser, app_url, viewport, locale):
     page = open_page(browser, app_url, viewport, locale)
     tabs = page.locator("[role=tablist]").first.get_by_role("tab")
-    assert tabs.count() == 5
-    for i in range(5):
+    assert tabs.count() == len(TABS)
+    for i in range(len(TABS)):
         assert in_view(page, tabs.nth(i), viewport), (i, tabs.nth(i).bounding_box())
     status = page.locator("#model-status")
     assert not status.is_visible(), "backend and agreement details belong one click away"
@@ -57,7 +59,7 @@ def test_chinese_renders_with_only_the_apps_own_font(browser, app_url):
             assert drawn >= cjk, (selector, fonts)  # every Chinese glyph from the app's font, none tofu
             if not system_cjk:
                 assert not [f for f in fonts if not f["isCustomFont"] and "CJK" in f["familyName"]]
-    assert checked >= 6  # title, five tabs, the model line
+    assert checked >= len(TABS) + 1  # title, the tabs, the model line
     # glyph widths: a real CJK glyph is one em wide; the fallback's tofu box is not
     widths = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
         const w = f => { c.font = f; return c.measureText('模型训练').width; };
@@ -94,7 +96,7 @@ def test_axe_finds_no_serious_or_critical_violation(browser, app_url):
     for locale in ("en", "zh-CN"):
         page = open_page(browser, app_url, LAPTOP, locale)
         tabs = page.locator("[role=tablist]").first.get_by_role("tab")
-        for i in range(5):
+        for i in range(len(TABS)):
             tabs.nth(i).click()
             wait_idle(page)
             for v in axe(page):
