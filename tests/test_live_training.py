@@ -257,7 +257,7 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
         # answered while both still run: the requests did not wait for them (latency itself: the load test)
         assert manager.running_count() == 2 and all(r.snapshot()["state"] == "running" for r in manager._runs.values())
 
-        # "Use this model" loads the trained model; the API then answers with it by name ...
+        # "Use this model" loads the trained model; the API then answers with it, named by its label ...
         def model_of(client, model: str = "") -> str:
             return client.predict(image=handle_file(str(image)), labels="red circle, blue square", model=model,
                                   api_name="/zero_shot")["model"]
@@ -266,7 +266,8 @@ def test_two_trainings_stay_within_caps_and_do_not_stall_zero_shot(tiny_clip_dir
         students[0].predict(api_name="/learn_use_model")
         loaded = [m["name"] for m in students[0].predict(api_name="/models")["models"] if m["loaded"]]
         trained = next(n for n in loaded if n != registry.default)
-        assert model_of(students[0], trained) == trained
+        answered = model_of(students[0], trained)  # named for people, never by its private key
+        assert answered == registry.label(trained) and answered != trained
         assert model_of(labeller) == registry.default  # ... and nobody's default changed
     finally:
         demo.close()

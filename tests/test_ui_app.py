@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 
@@ -21,6 +23,7 @@ def test_stopping_during_a_training_exits_0_and_leaves_nothing_in_the_temp_dir(t
     with running_app(log_path=log, env={"TMPDIR": str(temp)}) as (url, proc):
         client = Client(url, verbose=False, download_files=str(tmp_path / "dl"))
         client.predict(batch_size=8, steps=3000, api_name="/learn_start")
+        wait_for_a_trained_step(client)
         client.predict(api_name="/learn_use_model")  # exports a checkpoint into the app's folder
         assert [p.name for p in temp.iterdir() if p.name.startswith("clipdemo")], list(temp.iterdir())
         proc.send_signal(getattr(signal, signum))
@@ -32,3 +35,11 @@ def test_stopping_during_a_training_exits_0_and_leaves_nothing_in_the_temp_dir(t
     assert code == 0, said[-2000:]
     assert "terminate called" not in said
     assert [p.name for p in temp.iterdir() if "clipdemo" in p.name] == [], list(temp.iterdir())
+
+
+def wait_for_a_trained_step(client, seconds: float = 180.0) -> None:
+    """Until the session's training has taken a step ("Use this model" needs one), or fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while client.predict(api_name="/learn_status")["step"] < 1:
+        assert time.monotonic() < deadline, "the training took no step"
+        time.sleep(0.5)

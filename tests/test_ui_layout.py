@@ -11,6 +11,8 @@ from __future__ import annotations
 import ui_browser
 from ui_browser import BROWSER_MARKS, LAPTOP, PHONE, in_view, open_page, wait_idle
 
+from clipdemo.ui.app import TABS
+
 app_url, browser = ui_browser.app_url, ui_browser.browser  # one app and one browser for this module
 
 pytestmark = BROWSER_MARKS
@@ -26,8 +28,8 @@ def test_on_a_phone_the_header_stacks_and_every_tab_is_in_sight(browser, app_url
     # the picker's text fits its box (the input does not scroll its text sideways)
     assert picker.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), picker.input_value()
     tabs = page.get_by_role("tab")
-    assert tabs.count() == 5
-    for i in range(5):
+    assert tabs.count() == len(TABS)
+    for i in range(len(TABS)):
         tab = tabs.nth(i)
         assert tab.is_visible() and tab.bounding_box()["x"] + tab.bounding_box()["width"] <= PHONE["width"] + 1
     assert not page.locator(".overflow-menu:visible").count(), "tabs hidden behind …"
