@@ -266,7 +266,8 @@ def hostile_cases(url: str, files: dict[str, Path], downloads: Path) -> list[tup
         out = client.predict(images=[handle_file(str(files["zip"]))] * 8, texts="a white square", method="pca",
                              api_name="/embedding_map")
         said = words(out["summary"].get("notices", []) + out.get("notices", [])) or str(out["summary"])
-        return "megapixels" in said or "MB" in said, said
+        # identical members are decoded and charged once per request, so the map may simply come back
+        return "megapixels" in said or "MB" in said or bool(out.get("points")), said
 
     def labels_times_templates():
         labels = ", ".join(f"label{i} " + "x" * 990 for i in range(1000))
