@@ -148,7 +148,7 @@ def shot_picker(page, out: Path, second_label: str) -> None:
 
 
 SIZES = {"wide": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
-TAB_FILES = ("zero-shot", "similarity", "map", "learn", "lessons")
+TAB_FILES = ("zero-shot", "similarity", "map", "learn", "lessons", "few-shot", "video")  # the order of ui.app.TABS
 
 
 def click_plot_point(page, selector: str, point: dict) -> None:
@@ -192,6 +192,9 @@ def shoot_every_tab(browser, port: int, out: Path, lang: str, size: str) -> None
                                                  "'#learn-status')?.innerText || '')", timeout=90_000),
                           page.wait_for_timeout(15_000)),
         "lessons": lambda: run_visible_tab(page),
+        "few-shot": lambda: run_visible_tab(page),
+        "video": lambda: (page.locator("#vid-example").click(), wait_idle(page, 120_000),
+                          page.locator("#vid-timeline").scroll_into_view_if_needed()),
     }
     for n, view in enumerate(TAB_FILES):
         t = time.time()
