@@ -2,7 +2,7 @@
 
 The CLIP paper trained both ResNet and ViT image encoders. On a 2-core CPU, a tiny ViT trained from
 random weights learns colours quickly but plateaus at 8-10 of the fixed batch's 16 pairs for minutes
-(it must learn from scratch that neighbouring patches belong together); three convolutions carry that
+(it must learn from scratch that neighbouring patches belong together); four convolutions carry that
 locality in their shape and tell the toy world's shapes apart within a couple of minutes (measured with
 `python -m clipdemo.bench.bench_learn`). `ConvTower` stands in for `CLIPModel.vision_model`: it takes
 `pixel_values` and answers with the same output object (`pooler_output` is what the visual projection

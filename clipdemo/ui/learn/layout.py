@@ -76,10 +76,10 @@ STRINGS = {
                           "in a busy one, 16/16 after 10–90 s; **from scratch** — 4–9/16 (the colour blocks) for the "
                           "whole 15 minutes, shapes not yet learned.",
         "learn.tower": "Image encoder (from scratch)",
-        "learn.tower.cnn": "small CNN (3 convolutions)",
+        "learn.tower.cnn": "small CNN (4 convolutions)",
         "learn.tower.vit": "ViT, like the bundled model",
         "learn.tower_info": "The CLIP paper trained both ResNet (convolutional) and ViT image encoders. From random "
-                            "weights on a small CPU, three convolutions learn the shapes within minutes; a tiny ViT "
+                            "weights on a small CPU, four convolutions learn the shapes within minutes; a tiny ViT "
                             "sorts the colours but not yet the shapes. A locked image tower is always the bundled ViT.",
         "learn.world": "Training pictures",
         "learn.world.pairs": "one object each, of the 16 pairs shown",
@@ -208,10 +208,10 @@ STRINGS = {
                           "很忙时是 38 秒，10–90 秒后达到 16/16；**从零开始**——整整 15 分钟都停留在 4–9/16"
                           "（颜色方块），还没有学会形状。",
         "learn.tower": "图像编码器（从零开始时）",
-        "learn.tower.cnn": "小型 CNN（3 个卷积层）",
+        "learn.tower.cnn": "小型 CNN（4 个卷积层）",
         "learn.tower.vit": "ViT，与内置模型相同",
         "learn.tower_info": "CLIP 论文同时训练过 ResNet（卷积）和 ViT 两种图像编码器。在小小的 CPU 上从随机权重开始，"
-                            "三个卷积层几分钟内就能学会形状；小 ViT 能分开颜色，却还学不会形状。锁定图像塔时总是使用内置的 ViT。",
+                            "四个卷积层几分钟内就能学会形状；小 ViT 能分开颜色，却还学不会形状。锁定图像塔时总是使用内置的 ViT。",
         "learn.world": "训练图片",
         "learn.world.pairs": "每张一个物体，只用上面显示的 16 个组合",
         "learn.world.single": "每张一个物体，任意 56 个见过的组合",
