@@ -54,12 +54,12 @@ def free_port(start: int) -> int:
     raise RuntimeError(f"no free port in {start}-{start + 19}")
 
 
-def start_app(port: int, allow_folder: Path, log: Path) -> subprocess.Popen:
+def start_app(port: int, allow_folder: Path, log: Path, patience_s: float = 480) -> subprocess.Popen:
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     cmd = [sys.executable, "app.py", "--model", "bundled", "--port", str(port), "--allow-folder", str(allow_folder),
            "--device", "cpu", "--dtype", "fp32"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.time() + 480  # a first OpenVINO conversion on a loaded 2-core machine takes minutes
+    deadline = time.time() + patience_s  # a first OpenVINO conversion on a loaded 2-core machine takes minutes
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the app exited; see {log}")
@@ -69,7 +69,7 @@ def start_app(port: int, allow_folder: Path, log: Path) -> subprocess.Popen:
         except Exception:  # noqa: BLE001 - not up yet
             time.sleep(0.5)
     proc.terminate()
-    raise RuntimeError(f"the app did not answer within 480 s; see {log}")
+    raise RuntimeError(f"the app did not answer within {patience_s:.0f} s; see {log}")
 
 
 def wait_idle(page, timeout_ms: int = 120_000) -> None:

@@ -62,25 +62,7 @@ def shoot(browser, port: int, out: Path, lang: str, size: str, few_shot: bool = 
 
 def start_app(port: int, allow_folder: Path, log: Path, patience_s: float = 600):
     """scripts/screenshots.py's start, with more patience: a loaded machine imports the app slowly."""
-    import subprocess
-    import time
-    import urllib.request
-
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
-    cmd = [sys.executable, "app.py", "--model", "bundled", "--port", str(port), "--allow-folder", str(allow_folder),
-           "--device", "cpu", "--dtype", "fp32"]
-    proc = subprocess.Popen(cmd, cwd=base.ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.time() + patience_s
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited; see {log}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2)
-            return proc
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(1)
-    proc.terminate()
-    raise RuntimeError(f"the app did not answer within {patience_s:.0f} s; see {log}")
+    return base.start_app(port, allow_folder, log, patience_s)
 
 
 def main(argv=None) -> None:
