@@ -45,6 +45,7 @@ from starlette.datastructures import Headers
 from clipdemo.core import limits
 from clipdemo.ui import gradio_adapter
 from clipdemo.ui.i18n import tr
+from clipdemo.ui.no_fetch import replay
 
 STRINGS = {
     "en": {
@@ -153,20 +154,6 @@ async def _read_body(receive, limit: int) -> tuple[bytes, bool]:
     return b"".join(parts), False
 
 
-def _replay(body: bytes, receive):
-    """A `receive` that hands the app the body read already, then whatever comes next (a disconnect)."""
-    sent = False
-
-    async def again():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return again
-
-
 _JSON_STRING = re.compile(rb'"(?:[^"\\]+|\\.)*"', re.S)
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
 
@@ -211,7 +198,7 @@ class JsonBodyGuard:
                                                      max=self.max_bytes / 2**20))
         if json_too_deep(body, self.max_depth):
             return await self._refuse(send, 400, tr(request, "guard.too_deep", max=self.max_depth))
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
     @staticmethod
     async def _refuse(send, status: int, message: str) -> None:
@@ -258,7 +245,7 @@ class FairQueue:
             queue = gradio_adapter.queue_of_scope(scope)
             if queue is not None:
                 body, cut = await _read_body(receive, limits.MAX_JSON_BODY_BYTES)
-                receive = _replay(body, receive)
+                receive = replay(body, receive)
                 refusal = None if cut else await self.admit(queue, scope, _session_of(body))
                 if refusal is not None:
                     return await self._refuse(scope, send, *refusal)

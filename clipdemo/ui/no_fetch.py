@@ -125,16 +125,21 @@ class NoRemoteInputs:
             body = json.dumps(cleaned).encode()
             scope = dict(scope, headers=[(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
                          + [(b"content-length", str(len(body)).encode())])
-        replayed = False
+        await self.app(scope, replay(body, receive), send)
 
-        async def replay():
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def replay(body: bytes, receive):
+    """A `receive` that hands the app the body read already, then whatever comes next (a disconnect)."""
+    sent = False
+
+    async def again():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
 
 
 async def _refuse(send, status: int, text: str) -> None:
