@@ -25,7 +25,7 @@ from clipdemo.core.backends.torch_backend import TorchBackend, projected_feature
 from clipdemo.core.cache import LRUCache
 from clipdemo.core.errors import InputError
 from clipdemo.core.loading import LoadedModel
-from clipdemo.core.pipeline import batched, prefetched
+from clipdemo.core.pipeline import batched, prefetched, shared_pool
 from clipdemo.core.preprocess import FastImageProcessor
 
 
@@ -38,16 +38,8 @@ def image_key(image: Image.Image) -> str:
 
 PREPROCESS_THREADS = min(4, os.cpu_count() or 1)
 PREPROCESS_MIN_SLICE = 4  # fewer images than this per thread: not worth a thread hop
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
 def _preprocess_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(PREPROCESS_THREADS, thread_name_prefix="clipdemo-preprocess")
-        return _pool
+    return shared_pool("preprocess", PREPROCESS_THREADS)
 
 
 def _slices(items: list, n: int, min_size: int) -> list[list]:

@@ -27,16 +27,21 @@ from clipdemo.core import limits
 T = TypeVar("T")
 P = TypeVar("P")
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_pools: dict[str, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_pool(name: str, workers: int) -> ThreadPoolExecutor:
+    """One process-wide thread pool per kind of work, made on first use. Kinds stay apart: prefetch threads
+    wait on preprocessing, which must not queue behind them in the same pool."""
+    with _pools_lock:
+        if name not in _pools:
+            _pools[name] = ThreadPoolExecutor(workers, thread_name_prefix=f"clipdemo-{name}")
+        return _pools[name]
 
 
 def _prefetch_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(limits.PREFETCH_THREADS, thread_name_prefix="clipdemo-prefetch")
-        return _pool
+    return shared_pool("prefetch", limits.PREFETCH_THREADS)
 
 
 def prefetched(items: Iterable[T], prepare: Callable[[T], P], depth: int = limits.PREFETCH_DEPTH) -> Iterator[P]:
